@@ -1,0 +1,18 @@
+/**
+ * The one TensorFlow.js namespace of the project: tfjs-core and tfjs-layers
+ * re-exported together, as the `@tensorflow/tfjs` umbrella package does, so
+ * every module shares exactly one copy of tfjs-core whichever backend wins.
+ * Backends are registered and chosen by `lib/backend/`, never here.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "./tf.ts";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.dense({ units: 1, inputShape: [2] })],
+ * });
+ * ```
+ *
+ * @module
+ */
+export * from "@tensorflow/tfjs-core";
+export * from "@tensorflow/tfjs-layers";

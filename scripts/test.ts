@@ -1,0 +1,111 @@
+/**
+ * The project's test command: static checks (format, lint, type check of the
+ * library, scripts, tests and the notebooks' code cells) and the `deno test`
+ * suites, each counted, ending with one plain line `N passed, N failed`.
+ *
+ * Usage: `deno task test [--quick] [test files...]`
+ *
+ * `--quick` skips the static checks. Exits non-zero on any failure.
+ *
+ * @module
+ */
+
+interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+  failures: string[];
+}
+
+const deno = Deno.execPath();
+const args = Deno.args.filter((a) => !a.startsWith("--"));
+const quick = Deno.args.includes("--quick");
+const tally: Tally = { passed: 0, failed: 0, skipped: 0, failures: [] };
+
+async function runStatic(name: string, cmd: string[]): Promise<void> {
+  const started = performance.now();
+  const out = await new Deno.Command(deno, {
+    args: cmd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (out.success) {
+    tally.passed++;
+    console.log(`ok - static: ${name} (${seconds}s)`);
+  } else {
+    tally.failed++;
+    tally.failures.push(`static: ${name}`);
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    console.log(`not ok - static: ${name} (${seconds}s)\n${text.slice(-6000)}`);
+  }
+}
+
+/** Streams `deno test --reporter=tap`, counting top-level results only. */
+async function runTests(files: string[]): Promise<void> {
+  const child = new Deno.Command(deno, {
+    args: ["test", "-A", "--reporter=tap", ...files],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let buffered = "";
+  const decoder = new TextDecoder();
+  const handle = (line: string) => {
+    console.log(line);
+    const ok = /^ok \d+ - (.*)$/.exec(line);
+    const notOk = /^not ok \d+ - (.*)$/.exec(line);
+    if (ok) {
+      if (/# SKIP\b/.test(ok[1])) tally.skipped++;
+      else tally.passed++;
+    } else if (notOk) {
+      tally.failed++;
+      tally.failures.push(notOk[1]);
+    }
+  };
+  for await (const chunk of child.stdout) {
+    buffered += decoder.decode(chunk, { stream: true });
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    lines.forEach(handle);
+  }
+  if (buffered) handle(buffered);
+  const status = await child.status;
+  if (!status.success && tally.failed === 0) {
+    // deno test failed before reporting any test (a type error, say).
+    tally.failed++;
+    tally.failures.push(`deno test exited with code ${status.code}`);
+  }
+}
+
+if (!quick) {
+  await runStatic("deno fmt --check", ["fmt", "--check"]);
+  await runStatic("deno lint", ["lint"]);
+  await runStatic("deno check lib scripts tests", [
+    "check",
+    "lib/",
+    "scripts/",
+    "tests/",
+  ]);
+  try {
+    await Deno.stat("scripts/check_notebooks.ts");
+    await runStatic("notebook code cells type-check and lint", [
+      "run",
+      "-A",
+      "scripts/check_notebooks.ts",
+    ]);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+await runTests(args.length ? args : ["tests/"]);
+
+if (tally.failures.length) {
+  console.log("\nFailures:");
+  for (const f of tally.failures) console.log(`  - ${f}`);
+}
+const skipped = tally.skipped ? `, ${tally.skipped} skipped` : "";
+console.log(`${tally.passed} passed, ${tally.failed} failed${skipped}`);
+Deno.exit(tally.failed ? 1 : 0);
