@@ -1,0 +1,379 @@
+/**
+ * Training kernels that tfjs-backend-wasm 4.22 lacks, registered for
+ * `wasm`: the filter gradient of a convolution (every convnet needs it) and
+ * both gradients of a depthwise convolution (MobileNet needs them).
+ *
+ * The filter gradient is one matrix product, patches(x)ᵀ · dy, so it runs
+ * in XNNPACK through wasm's own `BatchMatMul` kernel; the patches are
+ * written straight into the wasm heap. The depthwise gradients are cheap
+ * (a few multiply-adds per element) and run as plain loops on the heap.
+ *
+ * @example
+ * ```ts
+ * import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+ * registerWasmTrainingKernels();
+ * ```
+ *
+ * @module
+ */
+import * as tf from "../tf.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import {
+  depthwiseFilterGrad,
+  depthwiseInputGrad,
+  dilateRows,
+  im2colTransposed,
+  maxPoolGrad,
+  rotateFilter,
+} from "./_conv_loops.ts";
+
+/** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
+export const WASM_TRAINING_KERNELS: readonly string[] = [
+  "Conv2DBackpropFilter",
+  "DepthwiseConv2dNativeBackpropFilter",
+  "DepthwiseConv2dNativeBackpropInput",
+];
+
+type ConvAttrs = {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  dilations?: number | [number, number];
+  dataFormat?: "NHWC" | "NCHW";
+};
+
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+};
+
+function _checkNhwc(kernel: string, attrs: ConvAttrs): void {
+  if (attrs.dataFormat === "NCHW") {
+    throw new Error(
+      `${kernel} on wasm supports only NHWC (channelsLast) data; ` +
+        `build the model with dataFormat "channelsLast".`,
+    );
+  }
+}
+
+function _heapF32(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
+  if (info.dtype !== "float32") {
+    throw new Error(
+      `expected a float32 tensor, got ${info.dtype}; cast it first.`,
+    );
+  }
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+function _outputFrom(
+  backend: BackendWasm,
+  shape: number[],
+  values: Float32Array,
+): tf.TensorInfo {
+  const out = backend.makeOutput(shape, "float32");
+  (backend.typedArrayFromHeap(out) as Float32Array).set(values);
+  return out;
+}
+
+function _kernel(name: string): tf.KernelFunc {
+  const kernel = _originals.get(name) ?? tf.getKernel(name, "wasm");
+  if (kernel === undefined) {
+    throw new Error(`tfjs-backend-wasm has no ${name} kernel; is it loaded?`);
+  }
+  return kernel.kernelFunc;
+}
+
+function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & {
+    filterShape: [number, number, number, number];
+  };
+  _checkNhwc("Conv2DBackpropFilter", attrs);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+  );
+  const rows = info.filterHeight * info.filterWidth * info.inChannels;
+  const cols = info.batchSize * info.outHeight * info.outWidth;
+  // patchesᵀ goes straight into a heap tensor, laid out so that the product
+  // needs no transposed operand (XNNPACK's fast path).
+  const patches = backend.makeOutput([1, rows, cols], "float32");
+  im2colTransposed(
+    _heapF32(backend, x),
+    info,
+    backend.typedArrayFromHeap(patches) as Float32Array,
+  );
+  const dy3 = {
+    dataId: dy.dataId,
+    shape: [1, cols, info.outChannels],
+    dtype: dy.dtype,
+  };
+  const product = _kernel("BatchMatMul")({
+    inputs: { a: patches, b: dy3 },
+    backend: backend as unknown as tf.KernelBackend,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  backend.disposeData(patches.dataId);
+  product.shape = [...attrs.filterShape];
+  return product;
+}
+
+/**
+ * The input gradient as a stride-1 convolution of the (zero-dilated) output
+ * gradient with the rotated filter: XNNPACK's convolution instead of
+ * tfjs-backend-wasm's loop-based Conv2DBackpropInput.
+ */
+function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { dy, filter } = args.inputs as {
+    dy: tf.TensorInfo;
+    filter: tf.TensorInfo;
+  };
+  const attrs = args.attrs as unknown as ConvAttrs & {
+    inputShape: [number, number, number, number];
+  };
+  _checkNhwc("Conv2DBackpropInput", attrs);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+  );
+  const spanH = (info.filterHeight - 1) * info.dilationHeight;
+  const spanW = (info.filterWidth - 1) * info.dilationWidth;
+  const dilatedH = (info.outHeight - 1) * info.strideHeight + 1;
+  const dilatedW = (info.outWidth - 1) * info.strideWidth + 1;
+  const top = spanH - info.padInfo.top;
+  const left = spanW - info.padInfo.left;
+  const bottom = info.inHeight - dilatedH + spanH - top;
+  const right = info.inWidth - dilatedW + spanW - left;
+  if (Math.min(top, left, bottom, right) < 0) {
+    // Padding wider than the filter: rare; the shipped kernel handles it.
+    return _originalKernel("Conv2DBackpropInput")(
+      args as never,
+    ) as tf.TensorInfo;
+  }
+  const rotated = backend.makeOutput(
+    [info.filterHeight, info.filterWidth, info.outChannels, info.inChannels],
+    "float32",
+  );
+  rotateFilter(
+    _heapF32(backend, filter),
+    filter.shape,
+    backend.typedArrayFromHeap(rotated) as Float32Array,
+  );
+  let source = dy;
+  if (info.strideHeight > 1 || info.strideWidth > 1) {
+    source = backend.makeOutput(
+      [info.batchSize, dilatedH, dilatedW, info.outChannels],
+      "float32",
+    );
+    dilateRows(
+      _heapF32(backend, dy),
+      dy.shape,
+      info.strideHeight,
+      info.strideWidth,
+      backend.typedArrayFromHeap(source) as Float32Array,
+    );
+  }
+  const dx = _kernel("Conv2D")({
+    inputs: { x: source, filter: rotated },
+    backend: backend as unknown as tf.KernelBackend,
+    attrs: {
+      strides: 1,
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dilations: [info.dilationHeight, info.dilationWidth],
+      dataFormat: "NHWC",
+    },
+  }) as tf.TensorInfo;
+  backend.disposeData(rotated.dataId);
+  if (source !== dy) backend.disposeData(source.dataId);
+  return dx;
+}
+
+/**
+ * BatchMatMul with the transposes done first: tfjs-backend-wasm's product
+ * with a transposed operand is several times slower than a transpose plus
+ * an untransposed product (dense layers' gradients use both).
+ */
+function _batchMatMul(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as {
+    transposeA: boolean;
+    transposeB: boolean;
+  };
+  const original = _originalKernel("BatchMatMul");
+  if (!transposeA && !transposeB) {
+    return original(args as never) as tf.TensorInfo;
+  }
+  const transpose = (t: tf.TensorInfo): tf.TensorInfo => {
+    const perm = t.shape.map((_, i) => i);
+    perm.push(...perm.splice(-2).reverse());
+    return _kernel("Transpose")({
+      inputs: { x: t },
+      backend: backend as unknown as tf.KernelBackend,
+      attrs: { perm },
+    }) as tf.TensorInfo;
+  };
+  const a2 = transposeA ? transpose(a) : a;
+  const b2 = transposeB ? transpose(b) : b;
+  const out = original({
+    inputs: { a: a2, b: b2 },
+    backend: backend as unknown as tf.KernelBackend,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  if (a2 !== a) backend.disposeData(a2.dataId);
+  if (b2 !== b) backend.disposeData(b2.dataId);
+  return out;
+}
+
+function _depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & {
+    filterShape: [number, number, number, number];
+  };
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+  const grad = depthwiseFilterGrad(
+    _heapF32(backend, x),
+    _heapF32(backend, dy),
+    info,
+  );
+  return _outputFrom(backend, [...attrs.filterShape], grad);
+}
+
+function _depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { dy, filter } = args.inputs as {
+    dy: tf.TensorInfo;
+    filter: tf.TensorInfo;
+  };
+  const attrs = args.attrs as unknown as ConvAttrs & {
+    inputShape: [number, number, number, number];
+  };
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+  const grad = depthwiseInputGrad(
+    _heapF32(backend, dy),
+    _heapF32(backend, filter),
+    info,
+  );
+  return _outputFrom(backend, [...attrs.inputShape], grad);
+}
+
+/** Max-pool gradient as a JS loop on the heap: 2-4x the shipped kernel. */
+function _maxPoolGrad(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { dy, input } = args.inputs as {
+    dy: tf.TensorInfo;
+    input: tf.TensorInfo;
+  };
+  const attrs = args.attrs as unknown as ConvAttrs & {
+    filterSize: number | [number, number];
+  };
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const dx = backend.makeOutput([...input.shape], "float32");
+  const out = backend.typedArrayFromHeap(dx) as Float32Array;
+  out.fill(0);
+  maxPoolGrad(_heapF32(backend, input), _heapF32(backend, dy), info, out);
+  return dx;
+}
+
+const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  Conv2DBackpropFilter: _conv2dBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: _depthwiseBackpropInput,
+};
+
+const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  Conv2DBackpropInput: _conv2dBackpropInput,
+  BatchMatMul: _batchMatMul,
+  MaxPoolGrad: _maxPoolGrad,
+};
+
+/** The shipped wasm kernels that {@linkcode _REPLACED} wraps. */
+const _originals = new Map<string, tf.KernelConfig>();
+
+function _originalKernel(name: string): tf.KernelFunc {
+  const kernel = _originals.get(name);
+  if (kernel === undefined) throw new Error(`${name}: not registered yet`);
+  return kernel.kernelFunc;
+}
+
+/**
+ * Registers for `wasm` the training kernels it lacks (see
+ * {@linkcode WASM_TRAINING_KERNELS}) and replaces two slow ones
+ * (Conv2DBackpropInput, and BatchMatMul with transposed operands) by faster
+ * compositions of its own kernels. Idempotent; needs tfjs-backend-wasm to be
+ * imported first.
+ *
+ * @example
+ * ```ts
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+ * registerWasmTrainingKernels();
+ * ```
+ */
+export function registerWasmTrainingKernels(): void {
+  for (const [kernelName, kernelFunc] of Object.entries(_ADDED)) {
+    if (tf.getKernel(kernelName, "wasm") !== undefined) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
+  for (const [kernelName, kernelFunc] of Object.entries(_REPLACED)) {
+    if (_originals.has(kernelName)) continue;
+    const original = tf.getKernel(kernelName, "wasm");
+    if (original === undefined) {
+      throw new Error(
+        `tfjs-backend-wasm has no ${kernelName} kernel: import ` +
+          `"@tensorflow/tfjs-backend-wasm" before registering.`,
+      );
+    }
+    _originals.set(kernelName, original);
+    tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      // The shipped setup binds the C++ entry point the original needs.
+      setupFunc: original.setupFunc,
+      disposeFunc: original.disposeFunc,
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
+}

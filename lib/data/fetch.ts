@@ -1,0 +1,510 @@
+/**
+ * Obtains the registry's files: from the cache if already verified, else from
+ * a local mirror folder, else from the network (streamed, with progress and
+ * retries). Data lands in a temporary file that is renamed into the cache only
+ * after its size and checksum match, so a truncated or wrong file is never used
+ * and never left looking valid.
+ *
+ * Environment: `CNN_DATA_DIR` (cache folder, default `data/` at the project
+ * root), `CNN_DATA_MIRROR` (mirror folder laid out as `<dataset>/<file>`),
+ * `CNN_DATA_OFFLINE=1` (never use the network).
+ *
+ * @example
+ * ```ts
+ * import { fetchFile } from "./fetch.ts";
+ * import { DATASETS } from "./registry.ts";
+ * const result = await fetchFile(DATASETS.mnist.files[0], { mirror: "../shared/datasets" });
+ * console.log(result.path, result.source);
+ * ```
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { _hasherFor, _hashFile } from "./_hash.ts";
+import { _message } from "./_bytes.ts";
+import {
+  _stderrProgress,
+  type DownloadProgress,
+  type ProgressCallback,
+} from "./_progress.ts";
+import { ChecksumMismatchError, DataUnavailableError } from "./errors.ts";
+import type { DataFile } from "./registry.ts";
+
+export type { DownloadProgress, ProgressCallback };
+
+/** Where files are looked for and stored; shared by every data function. */
+export interface DataLocationOptions {
+  /** Cache folder. Default: env `CNN_DATA_DIR`, else `data/` at the project root. */
+  dataDir?: string;
+  /**
+   * Local mirror folder, tried before the network; `null` disables it.
+   * Default: env `CNN_DATA_MIRROR` (none if unset).
+   */
+  mirror?: string | null;
+}
+
+/** Options of {@linkcode fetchFile}. */
+export interface FetchFileOptions extends DataLocationOptions {
+  /** Never use the network. Default: env `CNN_DATA_OFFLINE` is "1" or "true". */
+  offline?: boolean;
+  /** Attempts per URL on transient failures (network errors, 5xx, cut transfers). Default: 3. */
+  attempts?: number;
+  /** Wait before the first retry, doubled on each further one, in ms. Default: 500. */
+  retryDelayMs?: number;
+  /** Give up on a transfer that receives nothing for this long, in ms. Default: 60000. */
+  idleTimeoutMs?: number;
+  /** Progress display: true = stderr, false = none, or a callback. Default: true. */
+  progress?: boolean | ProgressCallback;
+}
+
+/** Where {@linkcode fetchFile} found a file. */
+export interface FetchResult {
+  /** Path of the verified file in the cache. */
+  path: string;
+  /** "cache" (already there), "mirror" (copied), or "network" (downloaded). */
+  source: "cache" | "mirror" | "network";
+  /** The mirror path or URL it came from (the cache path for "cache"). */
+  from: string;
+}
+
+function _env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined; // No --allow-env: behave as if unset.
+  }
+}
+
+/**
+ * The cache folder in use: the option, else env `CNN_DATA_DIR`, else `data/`
+ * at the project root.
+ *
+ * @example
+ * ```ts
+ * import { resolveDataDir } from "./fetch.ts";
+ * console.log(resolveDataDir()); // e.g. /home/me/cnn/data
+ * ```
+ */
+export function resolveDataDir(options: DataLocationOptions = {}): string {
+  const chosen = options.dataDir ?? _env("CNN_DATA_DIR");
+  if (chosen) return resolve(chosen);
+  const here = new URL("../../data", import.meta.url);
+  return here.protocol === "file:"
+    ? fileURLToPath(here)
+    : resolve(Deno.cwd(), "data");
+}
+
+/**
+ * The mirror folder in use, or undefined: the option (`null` = none), else
+ * env `CNN_DATA_MIRROR`.
+ *
+ * @example
+ * ```ts
+ * import { resolveMirror } from "./fetch.ts";
+ * console.log(resolveMirror({ mirror: "../shared/datasets" }));
+ * ```
+ */
+export function resolveMirror(
+  options: DataLocationOptions = {},
+): string | undefined {
+  const chosen = options.mirror === undefined
+    ? _env("CNN_DATA_MIRROR")
+    : options.mirror;
+  return chosen ? resolve(chosen) : undefined;
+}
+
+/**
+ * Where a registry file lives in the cache: `<dataDir>/<dataset>/<name>`.
+ *
+ * @example
+ * ```ts
+ * import { cachePath } from "./fetch.ts";
+ * import { DATASETS } from "./registry.ts";
+ * console.log(cachePath(DATASETS.cifar10.files[0]));
+ * ```
+ */
+export function cachePath(
+  file: DataFile,
+  options: DataLocationOptions = {},
+): string {
+  return join(resolveDataDir(options), file.dataset, file.name);
+}
+
+/** Describes the expected size and checksum of a file. */
+function _expected(file: DataFile): string {
+  const sum = file.sha256
+    ? `sha256 ${file.sha256}`
+    : `git blob sha1 ${file.gitBlobSha1}`;
+  return `${file.size} bytes, ${sum}`;
+}
+
+interface _Stamp {
+  size: number;
+  mtimeMs: number;
+  digest: string;
+}
+
+async function _stat(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+async function _remove(path: string): Promise<void> {
+  await Deno.remove(path).catch(() => {});
+}
+
+/** The state of a file in the cache, from {@linkcode checkCachedFile}. */
+export interface CachedFileStatus {
+  /** "verified", "missing", or "corrupt" (wrong size or checksum). */
+  state: "verified" | "missing" | "corrupt";
+  /** Cache path. */
+  path: string;
+  /** What is wrong, for "corrupt". */
+  problem?: string;
+  /** Actual size and checksum, for "corrupt". */
+  actual?: string;
+}
+
+/**
+ * Checks a cached file against the registry. A small `<file>.verified` stamp
+ * records size, mtime and digest so an unchanged file is not re-hashed; a file
+ * whose size or mtime changed is always hashed again.
+ *
+ * @example
+ * ```ts
+ * import { checkCachedFile } from "./fetch.ts";
+ * import { DATASETS } from "./registry.ts";
+ * const status = await checkCachedFile(DATASETS.mnist.files[0]);
+ * console.log(status.state); // "verified" | "missing" | "corrupt"
+ * ```
+ */
+export async function checkCachedFile(
+  file: DataFile,
+  options: DataLocationOptions = {},
+): Promise<CachedFileStatus> {
+  const path = cachePath(file, options);
+  const info = await _stat(path);
+  if (!info) return { state: "missing", path };
+  const hasher = _hasherFor(file);
+  if (info.size !== file.size) {
+    return {
+      state: "corrupt",
+      path,
+      problem: `${info.size} bytes instead of ${file.size}`,
+      actual: `${info.size} bytes`,
+    };
+  }
+  const mtimeMs = info.mtime?.getTime() ?? 0;
+  try {
+    const stamp: _Stamp = JSON.parse(
+      await Deno.readTextFile(`${path}.verified`),
+    );
+    if (
+      stamp.size === info.size && stamp.mtimeMs === mtimeMs &&
+      stamp.digest === hasher.expected
+    ) {
+      return { state: "verified", path };
+    }
+  } catch {
+    // No stamp or an unreadable one: hash the file.
+  }
+  const { digest, size } = await _hashFile(path, hasher);
+  if (digest !== hasher.expected || size !== file.size) {
+    await _remove(`${path}.verified`);
+    return {
+      state: "corrupt",
+      path,
+      problem: `${hasher.kind} mismatch`,
+      actual: `${size} bytes, ${hasher.kind} ${digest}`,
+    };
+  }
+  await _writeStamp(path, digest);
+  return { state: "verified", path };
+}
+
+async function _writeStamp(path: string, digest: string): Promise<void> {
+  const info = await Deno.stat(path);
+  const stamp: _Stamp = {
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? 0,
+    digest,
+  };
+  await Deno.writeTextFile(`${path}.verified`, JSON.stringify(stamp) + "\n");
+}
+
+/** A failed attempt; `transient` ones are retried. */
+class _AttemptError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly actual?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Writes a stream to `tmp` while hashing; checks size and checksum. */
+async function _saveVerified(
+  stream: ReadableStream<Uint8Array>,
+  file: DataFile,
+  tmp: string,
+  onBytes: (received: number) => void,
+): Promise<void> {
+  const hasher = _hasherFor(file);
+  const out = await Deno.open(tmp, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  let received = 0;
+  try {
+    for await (const chunk of stream) {
+      received += chunk.length;
+      if (received > file.size) {
+        throw new _AttemptError(
+          `more than the expected ${file.size} bytes: a different file`,
+          false,
+          `more than ${file.size} bytes`,
+        );
+      }
+      hasher.update(chunk);
+      for (let done = 0; done < chunk.length;) {
+        done += await out.write(chunk.subarray(done));
+      }
+      onBytes(received);
+    }
+  } catch (e) {
+    if (e instanceof _AttemptError) throw e;
+    throw new _AttemptError(
+      `transfer interrupted after ${received} of ${file.size} bytes (${
+        _message(e)
+      })`,
+      true,
+    );
+  } finally {
+    out.close();
+  }
+  if (received < file.size) {
+    throw new _AttemptError(
+      `transfer ended after ${received} of ${file.size} bytes (truncated)`,
+      true,
+    );
+  }
+  const digest = hasher.digest();
+  if (digest !== hasher.expected) {
+    throw new _AttemptError(
+      `${hasher.kind} mismatch: got ${digest}`,
+      false,
+      `${received} bytes, ${hasher.kind} ${digest}`,
+    );
+  }
+}
+
+async function _download(
+  url: string,
+  file: DataFile,
+  tmp: string,
+  options: FetchFileOptions,
+  progress: ProgressCallback | undefined,
+): Promise<void> {
+  const controller = new AbortController();
+  const idle = options.idleTimeoutMs ?? 60000;
+  let timer = setTimeout(() => controller.abort(), idle);
+  const report = (received: number, done: boolean) =>
+    progress?.({ file: file.name, url, received, total: file.size, done });
+  try {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: controller.signal });
+    } catch (e) {
+      throw new _AttemptError(`cannot connect (${_message(e)})`, true);
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      const s = response.status;
+      throw new _AttemptError(
+        `HTTP ${s} ${response.statusText}`,
+        s >= 500 || s === 408 || s === 429,
+      );
+    }
+    if (!response.body) throw new _AttemptError("empty response", true);
+    report(0, false);
+    try {
+      await _saveVerified(response.body, file, tmp, (received) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(), idle);
+        report(received, false);
+      });
+    } finally {
+      const info = await _stat(tmp);
+      report(info?.size ?? 0, true);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const _inFlight = new Map<string, Promise<FetchResult>>();
+
+/**
+ * Makes sure a verified copy of a registry file is in the cache and returns
+ * its path: the cache if it verifies, else the mirror, else the URLs (each
+ * retried on transient failures). Throws {@linkcode DataUnavailableError} when
+ * no source has the file (its message says where to put it by hand) and
+ * {@linkcode ChecksumMismatchError} when the only copies found are wrong.
+ *
+ * @example
+ * ```ts
+ * import { fetchFile } from "./fetch.ts";
+ * import { DATASETS } from "./registry.ts";
+ * for (const file of DATASETS.mnist.files) {
+ *   console.log((await fetchFile(file)).source);
+ * }
+ * ```
+ */
+export function fetchFile(
+  file: DataFile,
+  options: FetchFileOptions = {},
+): Promise<FetchResult> {
+  const dest = cachePath(file, options);
+  // Loads of several splits may ask for the same file at once: fetch it once.
+  let pending = _inFlight.get(dest);
+  if (!pending) {
+    pending = _fetchFile(file, dest, options).finally(() =>
+      _inFlight.delete(dest)
+    );
+    _inFlight.set(dest, pending);
+  }
+  return pending;
+}
+
+async function _fetchFile(
+  file: DataFile,
+  dest: string,
+  options: FetchFileOptions,
+): Promise<FetchResult> {
+  const attempts: string[] = [];
+  let mismatch: { from: string; actual: string } | undefined;
+  const cached = await checkCachedFile(file, options);
+  if (cached.state === "verified") {
+    return { path: dest, source: "cache", from: dest };
+  }
+  if (cached.state === "corrupt") {
+    // Never leave a bad file where a good one is expected; keep it for inspection.
+    await Deno.rename(dest, `${dest}.corrupt`);
+    attempts.push(
+      `cache ${dest}: ${cached.problem} (moved to ${dest}.corrupt)`,
+    );
+    mismatch = { from: dest, actual: cached.actual ?? "" };
+  }
+  await Deno.mkdir(dirname(dest), { recursive: true });
+  const tmp = `${dest}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const commit = async () => {
+    await Deno.rename(tmp, dest);
+    await _writeStamp(dest, _hasherFor(file).expected);
+  };
+  try {
+    const mirror = resolveMirror(options);
+    if (mirror) {
+      const candidates = [join(mirror, file.dataset, file.name)];
+      candidates.push(join(mirror, file.name));
+      let found = false;
+      for (const path of candidates) {
+        const info = await _stat(path);
+        if (!info?.isFile) continue;
+        found = true;
+        try {
+          const source = await Deno.open(path, { read: true });
+          await _saveVerified(source.readable, file, tmp, () => {});
+          await commit();
+          return { path: dest, source: "mirror", from: path };
+        } catch (e) {
+          attempts.push(`mirror ${path}: ${_message(e)}`);
+          if (e instanceof _AttemptError && e.actual) {
+            mismatch = { from: path, actual: e.actual };
+          }
+        }
+      }
+      if (!found) {
+        attempts.push(
+          `mirror ${mirror}: has no ${join(file.dataset, file.name)}`,
+        );
+      }
+    }
+    const offline = options.offline ??
+      ["1", "true"].includes(_env("CNN_DATA_OFFLINE") ?? "");
+    if (offline) {
+      attempts.push("network: not tried (offline mode)");
+    } else {
+      const progress = options.progress === false
+        ? undefined
+        : typeof options.progress === "function"
+        ? options.progress
+        : _stderrProgress();
+      const tries = Math.max(1, options.attempts ?? 3);
+      for (const url of file.urls) {
+        for (let attempt = 1; attempt <= tries; attempt++) {
+          try {
+            await _download(url, file, tmp, options, progress);
+            await commit();
+            return { path: dest, source: "network", from: url };
+          } catch (e) {
+            const transient = e instanceof _AttemptError ? e.transient : true;
+            attempts.push(`${url} (attempt ${attempt}): ${_message(e)}`);
+            if (e instanceof _AttemptError && e.actual) {
+              mismatch = { from: url, actual: e.actual };
+            }
+            await _remove(tmp);
+            if (!transient || attempt === tries) break;
+            const delay = (options.retryDelayMs ?? 500) * 2 ** (attempt - 1);
+            await new Promise((r) => setTimeout(r, delay));
+          }
+        }
+      }
+    }
+  } finally {
+    await _remove(tmp);
+  }
+  throw _failure(file, dest, attempts, mismatch, resolveMirror(options));
+}
+
+function _failure(
+  file: DataFile,
+  dest: string,
+  attempts: string[],
+  mismatch: { from: string; actual: string } | undefined,
+  mirror: string | undefined,
+): Error {
+  const tried = attempts.map((a) => `  - ${a}`).join("\n");
+  const byHand = `Download ${file.urls[0]} by hand and place it at ${dest} ` +
+    `(${
+      _expected(file)
+    }), or set CNN_DATA_MIRROR (or the mirror option) to a ` +
+    `folder holding ${join(file.dataset, file.name)}.`;
+  if (mismatch) {
+    return new ChecksumMismatchError(
+      `${file.name} (from ${mismatch.from})`,
+      _expected(file),
+      mismatch.actual,
+      `The file is truncated, corrupted or a different file, and was not used. ` +
+        `Sources tried:\n${tried}\n${byHand}`,
+    );
+  }
+  const offline = attempts.every((a) =>
+    a.startsWith("mirror") || a.startsWith("cache") ||
+    a.startsWith("network: not tried") || a.includes("cannot connect")
+  );
+  const what = offline ? "is not available offline" : "could not be obtained";
+  return new DataUnavailableError(
+    file.name,
+    `${file.dataset}/${file.name} ${what}${
+      mirror ? "" : " (no mirror set)"
+    }. Sources tried:\n${tried}\n${byHand}`,
+    attempts,
+  );
+}

@@ -1,0 +1,31 @@
+/**
+ * Evaluation of trained classifiers: loss and accuracy on any split,
+ * batched predictions with probabilities, confusion matrices (counts, row
+ * percentages, a nodejs-polars DataFrame), per-class accuracy, the most
+ * confused pairs, prediction of a single PNG/JPEG file, and model save/load
+ * as `file://` folders (re-exported from `lib/models/io.ts`).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { confusionMatrix, evaluateModel, mostConfused } from "./mod.ts";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
+ * });
+ * const r = evaluateModel(model, { xs: tf.zeros([4, 2]), ys: [0, 1, 2, 0] });
+ * const cm = confusionMatrix(r.labels, r.predictions, { numClasses: 3 });
+ * console.log(r.accuracy, mostConfused(cm));
+ * ```
+ *
+ * @module
+ */
+export * from "./metrics.ts";
+export * from "./predict.ts";
+export * from "./image_file.ts";
+export {
+  loadModel,
+  type LoadModelOptions,
+  registerFileRouter,
+  saveModel,
+  type SaveModelOptions,
+} from "../models/io.ts";

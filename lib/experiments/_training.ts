@@ -1,0 +1,166 @@
+// Private glue between the experiments and the models/train modules: what
+// input each model takes, building it for a dataset, and one training run
+// with a tutorial's settings (optimizer, loss, callbacks, loop).
+import * as tf from "../tf.ts";
+import { buildModel, isModelName, MODEL_NAMES, MODELS } from "../models/registry.ts";
+import { classificationLoss } from "../models/losses.ts";
+import { fitModel } from "../train/fit.ts";
+import { trainLoop } from "../train/loop.ts";
+import {
+  earlyStopping,
+  exponentialDecay,
+  scheduleLearningRate,
+  stopOnNaN,
+} from "../train/callbacks.ts";
+import type { EpochRecord, TrainCallback, TrainData } from "../train/types.ts";
+import type { TrainSettings } from "./settings.ts";
+
+/** What input a model accepts. */
+export interface _InputSpec {
+  /** The tutorial's input shape. */
+  defaultShape: readonly [number, number, number];
+  /** Exact side the images must be resized to, or null. */
+  side: number | null;
+  /** How to reach `side`: bilinear resize or padding (LeCun 1998). */
+  resizeMethod: "bilinear" | "pad";
+  /** Smallest side the architecture accepts. */
+  minSide: number;
+  /** Channels the model must have, or null when it is built for any. */
+  channels: number | null;
+  /** Whether the builder takes an `inputShape`. */
+  flexible: boolean;
+  /** Why the side is fixed. */
+  why: string;
+}
+
+/** Throws a clear error unless `name` is a model of the registry. */
+export function _checkModelName(name: string): void {
+  if (!isModelName(name)) {
+    throw new Error(
+      `Unknown model "${name}". Known models: ${MODEL_NAMES.join(", ")} ` +
+        "(`deno task train --list` shows them with their parameter counts).",
+    );
+  }
+}
+
+/** The input a model accepts, from the registry and its tutorial. */
+export function _modelInputSpec(name: string): _InputSpec {
+  _checkModelName(name);
+  const info = MODELS[name as keyof typeof MODELS];
+  const base = {
+    defaultShape: info.inputShape,
+    side: null,
+    resizeMethod: "bilinear" as const,
+    minSide: 16,
+    channels: null,
+    flexible: true,
+    why: "",
+  };
+  switch (name) {
+    case "lenet5-1998":
+      return {
+        ...base,
+        side: 32,
+        resizeMethod: "pad",
+        minSide: 32,
+        channels: 1,
+        flexible: false,
+        why: "the 1998 LeNet-5 takes 32x32x1, digits padded as in the paper",
+      };
+    case "lenet5-32":
+      return { ...base, side: 32, why: "seed 002 resizes to 32x32" };
+    case "mobilenet":
+      return { ...base, minSide: 32, side: 32, why: "seed 000 resizes to 32x32 for MobileNet" };
+    default:
+      return base;
+  }
+}
+
+/** Builds `name` for `shape` with `numClasses` outputs and seeded weights. */
+export function _buildNamedModel(
+  name: string,
+  shape: [number, number, number],
+  numClasses: number,
+  seed: number,
+): tf.LayersModel {
+  _checkModelName(name);
+  const spec = _modelInputSpec(name);
+  const options = spec.flexible
+    ? { inputShape: shape, numClasses, seed }
+    : { numClasses, seed };
+  return buildModel(name as "lenet", options);
+}
+
+/** The optimizer of the settings, at their initial learning rate. */
+export function _makeOptimizer(settings: TrainSettings): tf.Optimizer {
+  switch (settings.optimizer) {
+    case "adam":
+      return tf.train.adam(settings.learningRate);
+    case "sgd":
+      return tf.train.sgd(settings.learningRate);
+    case "adamax":
+      return tf.train.adamax(settings.learningRate);
+  }
+}
+
+/** What {@linkcode _fit} returns. */
+export interface _FitOutcome {
+  history: EpochRecord[];
+  stopReason?: string;
+}
+
+/** Extra knobs of {@linkcode _fit}. */
+export interface _FitExtras {
+  callbacks: TrainCallback[];
+  progress: boolean;
+  checkpointDir?: string;
+  logPath?: string;
+}
+
+/**
+ * Trains `model` on one-hot targets with the settings' optimizer, loss for
+ * its output kind, learning-rate decay and early stopping, via `fitModel` or
+ * the hand-written `trainLoop`.
+ */
+export async function _fit(
+  model: tf.LayersModel,
+  train: TrainData,
+  validation: TrainData | null,
+  settings: TrainSettings,
+  extras: _FitExtras,
+): Promise<_FitOutcome> {
+  const optimizer = _makeOptimizer(settings);
+  const loss = classificationLoss(settings.output);
+  const callbacks: TrainCallback[] = [stopOnNaN()];
+  const validates = validation !== null || settings.validationFraction > 0;
+  if (settings.lrDecay !== null) {
+    callbacks.push(
+      scheduleLearningRate(exponentialDecay(settings.learningRate, settings.lrDecay)),
+    );
+  }
+  if (settings.earlyStoppingPatience !== null && validates) {
+    callbacks.push(
+      earlyStopping({ monitor: "val_loss", patience: settings.earlyStoppingPatience }),
+    );
+  }
+  callbacks.push(...extras.callbacks);
+  const common = {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    validationData: validation ?? undefined,
+    validationSplit: validation ? undefined : settings.validationFraction || undefined,
+    seed: settings.seed,
+    callbacks,
+    progress: extras.progress ? "auto" as const : "none" as const,
+    checkpointDir: extras.checkpointDir,
+    resume: extras.checkpointDir !== undefined,
+    logPath: extras.logPath,
+  };
+  const result = settings.loop === "loop"
+    ? await trainLoop(model, train, { ...common, optimizer, loss })
+    : await (() => {
+      model.compile({ optimizer, loss, metrics: ["accuracy"] });
+      return fitModel(model, train, common);
+    })();
+  return { history: result.records, stopReason: result.stopReason ?? undefined };
+}

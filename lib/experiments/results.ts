@@ -1,0 +1,219 @@
+/**
+ * Result rows of the experiments, the table they form (a nodejs-polars
+ * DataFrame) and its Markdown rendering with the published figures beside our
+ * accuracies; shared by the notebooks' last cell and `deno task reproduce`.
+ *
+ * @example
+ * ```ts
+ * import { resultsMarkdown, type ResultRow } from "./results.ts";
+ * const rows: ResultRow[] = [];
+ * console.log(resultsMarkdown(rows));
+ * ```
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import type { Scale } from "./scale.ts";
+
+/** One trained model evaluated on one test split. */
+export interface ResultRow {
+  /** Experiment id, e.g. "000-kannada-mnist". */
+  experiment: string;
+  /** Model name of the registry, e.g. "lenet5". */
+  model: string;
+  /** Dataset name, e.g. "kannada-mnist". */
+  dataset: string;
+  /** Test split the accuracy is measured on ("test", "dig"). */
+  split: string;
+  /** Accuracy on that split, 0..1. */
+  accuracy: number;
+  /** Number of test images evaluated. */
+  test_samples: number;
+  /** Number of training images. */
+  train_samples: number;
+  /** Epochs actually trained (early stopping may end sooner than asked). */
+  epochs: number;
+  /** Wall-clock seconds of training (evaluation excluded). */
+  train_seconds: number;
+  /** TensorFlow.js backend that ran it. */
+  backend: string;
+  /** Trainable + non-trainable parameters of the model. */
+  params: number;
+  /** The published figure for this dataset/split, as text ("" when none). */
+  published: string;
+  /** The published accuracy (0..1), or null. */
+  published_accuracy: number | null;
+  /** What data was really used (substitutes, subsets); "" when the official split. */
+  data_note: string;
+}
+
+/** A figure an experiment drew and saved. */
+export interface FigureFile {
+  /** Short name, also the file's stem, e.g. "kannada-confusion-dig". */
+  name: string;
+  /** What the figure shows. */
+  title: string;
+  /** Path of the saved `.svg`, or null when no `outDir` was given. */
+  path: string | null;
+}
+
+/** What running one experiment end to end returns. */
+export interface ExperimentResult {
+  /** Experiment id, e.g. "001-mnist-lenet5". */
+  id: string;
+  /** Human title. */
+  title: string;
+  /** Scale it ran at. */
+  scale: Scale;
+  /** One row per model and test split. */
+  rows: ResultRow[];
+  /** Figures drawn (saved as SVG under `outDir` when one was given). */
+  figures: FigureFile[];
+  /** What the reader must know: substitutes, deviations from the tutorial. */
+  notes: string[];
+  /** Wall-clock seconds of the whole experiment. */
+  seconds: number;
+}
+
+/** The columns of {@linkcode resultsTable}, in order. */
+export const RESULT_COLUMNS = [
+  "experiment",
+  "model",
+  "dataset",
+  "split",
+  "accuracy",
+  "test_samples",
+  "train_samples",
+  "epochs",
+  "train_seconds",
+  "backend",
+  "params",
+  "published",
+  "published_accuracy",
+  "data_note",
+] as const;
+
+/**
+ * The rows as a nodejs-polars DataFrame with the {@linkcode RESULT_COLUMNS}
+ * (displays as a table in the Deno Jupyter kernel).
+ *
+ * @example
+ * ```ts
+ * import { resultsTable } from "./results.ts";
+ * const df = resultsTable([]);
+ * console.log(df.columns);
+ * ```
+ */
+export function resultsTable(rows: readonly ResultRow[]): pl.DataFrame {
+  const columns: Record<string, unknown[]> = {};
+  for (const name of RESULT_COLUMNS) {
+    columns[name] = rows.map((r) => r[name]);
+  }
+  if (rows.length === 0) {
+    return pl.DataFrame(
+      Object.fromEntries(RESULT_COLUMNS.map((c) => [c, [] as string[]])),
+    );
+  }
+  // Nulls in published_accuracy need an explicit float series.
+  return pl.DataFrame(
+    RESULT_COLUMNS.map((name) =>
+      name === "published_accuracy"
+        ? pl.Series(name, columns[name] as (number | null)[], pl.Float64)
+        : pl.Series(name, columns[name])
+    ),
+  );
+}
+
+/** Options of {@linkcode resultsMarkdown}. */
+export interface ResultsMarkdownOptions {
+  /** Include the data-note column. Default: true. */
+  notes?: boolean;
+}
+
+function _percent(value: number | null): string {
+  return value === null || !Number.isFinite(value) ? "" : `${(100 * value).toFixed(2)}%`;
+}
+
+function _cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+/**
+ * The rows as a Markdown table: accuracy next to the published figure,
+ * training time, backend, parameters and (by default) the data note.
+ *
+ * @example
+ * ```ts
+ * import { resultsMarkdown } from "./results.ts";
+ * console.log(resultsMarkdown([{
+ *   experiment: "001-mnist-lenet5", model: "lenet5", dataset: "mnist",
+ *   split: "test", accuracy: 0.98, test_samples: 10000, train_samples: 60000,
+ *   epochs: 5, train_seconds: 60, backend: "wasm", params: 61706,
+ *   published: "0.95% test error (99.05%)", published_accuracy: 0.9905,
+ *   data_note: "",
+ * }]));
+ * ```
+ */
+export function resultsMarkdown(
+  rows: readonly ResultRow[],
+  options: ResultsMarkdownOptions = {},
+): string {
+  const withNotes = options.notes ?? true;
+  const header = [
+    "experiment",
+    "model",
+    "dataset",
+    "split",
+    "accuracy",
+    "published",
+    "test n",
+    "train n",
+    "epochs",
+    "train s",
+    "backend",
+    "params",
+    ...(withNotes ? ["data"] : []),
+  ];
+  const lines = [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+  ];
+  for (const r of rows) {
+    const cells = [
+      r.experiment,
+      r.model,
+      r.dataset,
+      r.split,
+      _percent(r.accuracy),
+      r.published,
+      String(r.test_samples),
+      String(r.train_samples),
+      String(r.epochs),
+      r.train_seconds.toFixed(1),
+      r.backend,
+      r.params.toLocaleString("en-US"),
+      ...(withNotes ? [r.data_note] : []),
+    ];
+    lines.push(`| ${cells.map(_cell).join(" | ")} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The rows as CSV text (RFC 4180 quoting), one line per row after the header.
+ *
+ * @example
+ * ```ts
+ * import { resultsCsv } from "./results.ts";
+ * console.log(resultsCsv([]).trim()); // the header line
+ * ```
+ */
+export function resultsCsv(rows: readonly ResultRow[]): string {
+  const quote = (v: unknown) => {
+    const s = v === null || v === undefined ? "" : String(v);
+    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  const lines = [RESULT_COLUMNS.join(",")];
+  for (const r of rows) lines.push(RESULT_COLUMNS.map((c) => quote(r[c])).join(","));
+  return lines.join("\n") + "\n";
+}

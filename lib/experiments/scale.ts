@@ -1,0 +1,73 @@
+/**
+ * The two scales every experiment runs at: `smoke` (tiny data, one epoch,
+ * seconds on a CPU; proves the pipeline works) and `full` (the tutorial's own
+ * settings). Notebooks and scripts read it from the `CNN_SCALE` env var.
+ *
+ * @example
+ * ```ts
+ * import { scaleFromEnv } from "./scale.ts";
+ * console.log(`running at ${scaleFromEnv()} scale`);
+ * ```
+ *
+ * @module
+ */
+
+/** How much of an experiment to run: tiny smoke test or the tutorial's settings. */
+export type Scale = "smoke" | "full";
+
+/** Every scale, smallest first. */
+export const SCALES: readonly Scale[] = ["smoke", "full"];
+
+/** Options of {@linkcode scaleFromEnv}. */
+export interface ScaleFromEnvOptions {
+  /** Environment variable to read. Default: "CNN_SCALE". */
+  variable?: string;
+  /** Scale when the variable is unset or empty. Default: "smoke". */
+  fallback?: Scale;
+}
+
+/**
+ * Checks that `value` names a scale and returns it typed; `what` says where the
+ * value came from, for the error message.
+ *
+ * @example
+ * ```ts
+ * import { parseScale } from "./scale.ts";
+ * console.log(parseScale("full")); // "full"
+ * ```
+ */
+export function parseScale(value: string, what = "scale"): Scale {
+  if ((SCALES as readonly string[]).includes(value)) return value as Scale;
+  throw new Error(
+    `${what} must be one of ${SCALES.map((s) => `"${s}"`).join(", ")}, got ` +
+      `${JSON.stringify(value)}. Use "smoke" for a quick run or "full" for ` +
+      "the tutorial's settings.",
+  );
+}
+
+/**
+ * The scale named by the `CNN_SCALE` environment variable, "smoke" when it is
+ * unset or empty. Throws on any other value (a typo must not silently run the
+ * hour-long full scale, nor the smoke one when full was meant).
+ *
+ * @example
+ * ```ts
+ * import { scaleFromEnv } from "./scale.ts";
+ * Deno.env.set("CNN_SCALE", "full");
+ * console.log(scaleFromEnv()); // "full"
+ * ```
+ */
+export function scaleFromEnv(options: ScaleFromEnvOptions = {}): Scale {
+  const variable = options.variable ?? "CNN_SCALE";
+  let value: string | undefined;
+  try {
+    value = Deno.env.get(variable);
+  } catch {
+    // Without --allow-env the variable cannot be read: use the fallback.
+    value = undefined;
+  }
+  if (value === undefined || value.trim() === "") {
+    return options.fallback ?? "smoke";
+  }
+  return parseScale(value.trim(), `env var ${variable}`);
+}

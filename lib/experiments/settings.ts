@@ -1,0 +1,226 @@
+/**
+ * Training settings per model, as its tutorial trains it (`full`), and the
+ * tiny variant every smoke run uses (`smoke`). The experiments and
+ * `deno task train` both start from {@linkcode trainSettingsFor}; the
+ * tutorial figures come from the models registry (`MODELS[name].training`).
+ *
+ * @example
+ * ```ts
+ * import { trainSettingsFor } from "./settings.ts";
+ * const s = trainSettingsFor("cifar-cnn", "full");
+ * console.log(s.optimizer, s.learningRate, s.lrDecay); // "adamax" 0.005 0.9
+ * ```
+ *
+ * @module
+ */
+import type { Normalization } from "../data/tensors.ts";
+import { MODEL_NAMES, type ModelInfo, type ModelName, MODELS } from "../models/registry.ts";
+import type { Scale } from "./scale.ts";
+
+export type { Normalization };
+
+/** Optimizers the tutorials use. */
+export type OptimizerName = "adam" | "sgd" | "adamax";
+
+/**
+ * What the model's last layer outputs, which decides the loss:
+ * probabilities (softmax/sigmoid -> cross-entropy), log-probabilities
+ * (log-softmax -> negative log-likelihood) or scores/logits (softmax
+ * cross-entropy on the raw outputs). Same names as `classificationLoss`.
+ */
+export type ModelOutput = "probabilities" | "log-probabilities" | "scores";
+
+/** How one model is trained. Every field is needed; overrides are partial. */
+export interface TrainSettings {
+  /** Passes over the training data. */
+  epochs: number;
+  /** Samples per gradient step. */
+  batchSize: number;
+  /** Optimizer. */
+  optimizer: OptimizerName;
+  /** Initial learning rate. */
+  learningRate: number;
+  /** Multiply the learning rate by this each epoch (seed 004: 0.9); null = constant. */
+  lrDecay: number | null;
+  /** Pixel normalisation (as `toTensors`' `normalize`). */
+  normalize: Normalization;
+  /** What the model outputs (decides the loss). */
+  output: ModelOutput;
+  /** Targets one-hot (seed 004's categorical cross-entropy) instead of sparse labels. */
+  oneHot: boolean;
+  /** Share of the training images held out for validation (Keras `validation_split`); 0 = none. */
+  validationFraction: number;
+  /** Validate on the main test split each epoch, as seeds 001 and 004 do. */
+  validateOnTest: boolean;
+  /** Stop when `val_loss` has not improved for this many epochs; null = never. */
+  earlyStoppingPatience: number | null;
+  /** `model.fit` ("fit") or the hand-written GradientTape-style loop ("loop", seed 003). */
+  loop: "fit" | "loop";
+  /** Use at most this many training images; null = all. */
+  trainLimit: number | null;
+  /** Use at most this many images of each test split; null = all. */
+  testLimit: number | null;
+  /** Seed of weights, shuffling and subsets. */
+  seed: number;
+}
+
+/** A model's training recipe. */
+export interface ModelRecipe {
+  /** Tutorial the recipe comes from ("000".."004"), or "paper" for lenet5-1998. */
+  seed: string;
+  /** Dataset the tutorial trains the model on. */
+  dataset: string;
+  /** Full-scale settings (the tutorial's). */
+  full: TrainSettings;
+  /** What the recipe does differently from the tutorial, if anything. */
+  deviations: string[];
+}
+
+/** What the models registry does not say about each tutorial's training. */
+const _EXTRA: Readonly<Record<string, Partial<TrainSettings>>> = {
+  // Seed 001 passes the test set as validation_data (early stopping watches it).
+  "lenet5": { validateOnTest: true },
+  // Seed 004: one-hot targets, categorical cross-entropy, test set as validation.
+  "cifar-cnn": { oneHot: true, validateOnTest: true },
+  // Seed 003 trains with a hand-written GradientTape loop.
+  "fashion-lenet-large": { loop: "loop" },
+  "fashion-lenet-small": { loop: "loop" },
+};
+
+const _DEVIATIONS: Readonly<Record<string, string[]>> = {
+  "lenet5-32": [
+    "no RandomHorizontalFlip augmentation (the seed mirrors digits; left out)",
+  ],
+  "lenet5-1998": [
+    "trained with Adam and softmax cross-entropy on the RBF scores, not the " +
+    "paper's stochastic diagonal Levenberg-Marquardt and MAP loss",
+  ],
+};
+
+function _recipe(name: ModelName): ModelRecipe {
+  const info: Pick<ModelInfo, "seed" | "training" | "outputKind"> = MODELS[name];
+  const t = info.training;
+  return {
+    seed: info.seed,
+    dataset: t.dataset,
+    full: {
+      epochs: t.epochs,
+      batchSize: t.batchSize,
+      optimizer: t.optimizer,
+      learningRate: t.learningRate,
+      lrDecay: t.lrDecayPerEpoch ?? null,
+      normalize: t.normalize,
+      output: info.outputKind,
+      oneHot: false,
+      validationFraction: t.validationSplit ?? 0,
+      validateOnTest: false,
+      earlyStoppingPatience: t.earlyStoppingPatience ?? null,
+      loop: "fit",
+      trainLimit: null,
+      testLimit: null,
+      seed: 1,
+      ..._EXTRA[name],
+    },
+    deviations: _DEVIATIONS[name] ?? [],
+  };
+}
+
+/**
+ * Each model's tutorial recipe (`full` scale): the models registry's
+ * `training` figures plus what the tutorials do beyond them (validation on
+ * the test split, one-hot targets, the hand-written loop).
+ *
+ * @example
+ * ```ts
+ * import { MODEL_RECIPES } from "./settings.ts";
+ * console.log(MODEL_RECIPES["lenet5"].full.optimizer); // "sgd"
+ * ```
+ */
+export const MODEL_RECIPES: Readonly<Record<string, ModelRecipe>> = Object
+  .fromEntries(MODEL_NAMES.map((name) => [name, _recipe(name)]));
+
+/**
+ * Smoke-scale overrides: one epoch on a few hundred images, so a model
+ * trains in seconds on a 2-core CPU. Heavier models get fewer images.
+ */
+const _SMOKE: Readonly<Record<string, Partial<TrainSettings>>> = {
+  "mobilenet": { trainLimit: 128, testLimit: 128, batchSize: 32 },
+  "cifar-cnn": { trainLimit: 256, testLimit: 200 },
+  "kannada-cnn": { trainLimit: 256, testLimit: 256 },
+  "fashion-lenet-large": { trainLimit: 300, testLimit: 300 },
+};
+
+/**
+ * The model names that have a recipe, in the tutorials' order.
+ *
+ * @example
+ * ```ts
+ * import { recipeModelNames } from "./settings.ts";
+ * console.log(recipeModelNames().includes("lenet5")); // true
+ * ```
+ */
+export function recipeModelNames(): string[] {
+  return Object.keys(MODEL_RECIPES);
+}
+
+/** Options of {@linkcode trainSettingsFor}. */
+export interface TrainSettingsForOptions {
+  /** Fields to override after the scale's settings are applied. Default: none. */
+  overrides?: Partial<TrainSettings>;
+}
+
+/**
+ * The settings `model` is trained with at `scale`: its tutorial's recipe, at
+ * smoke scale cut to one epoch on a few hundred images (patience, decay and
+ * optimizer kept), then `options.overrides` on top.
+ *
+ * @example
+ * ```ts
+ * import { trainSettingsFor } from "./settings.ts";
+ * const s = trainSettingsFor("lenet5", "smoke", { overrides: { epochs: 2 } });
+ * console.log(s.epochs, s.trainLimit); // 2 512
+ * ```
+ */
+export function trainSettingsFor(
+  model: string,
+  scale: Scale,
+  options: TrainSettingsForOptions = {},
+): TrainSettings {
+  const recipe = MODEL_RECIPES[model];
+  if (!recipe) {
+    throw new Error(
+      `No training recipe for model "${model}". Known models: ` +
+        `${recipeModelNames().join(", ")}.`,
+    );
+  }
+  const scaled: TrainSettings = scale === "full" ? { ...recipe.full } : {
+    ...recipe.full,
+    epochs: 1,
+    trainLimit: 512,
+    testLimit: 500,
+    ..._SMOKE[model],
+  };
+  const settings = { ...scaled, ...(options.overrides ?? {}) };
+  _checkSettings(model, settings);
+  return settings;
+}
+
+function _checkSettings(model: string, s: TrainSettings): void {
+  const positiveInt = (v: number, what: string) => {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new Error(`${model}: ${what} must be an integer >= 1, got ${v}.`);
+    }
+  };
+  positiveInt(s.epochs, "epochs");
+  positiveInt(s.batchSize, "batchSize");
+  if (s.trainLimit !== null) positiveInt(s.trainLimit, "trainLimit");
+  if (s.testLimit !== null) positiveInt(s.testLimit, "testLimit");
+  if (!(s.learningRate > 0)) {
+    throw new Error(`${model}: learningRate must be > 0, got ${s.learningRate}.`);
+  }
+  if (!(s.validationFraction >= 0 && s.validationFraction < 1)) {
+    throw new Error(
+      `${model}: validationFraction must be in [0, 1), got ${s.validationFraction}.`,
+    );
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The registry of the project's models: one entry per name of the shared
+ * contract, with its builder, tutorial, input shape, parameter counts, output
+ * kind and the tutorial's training settings.
+ *
+ * @module
+ */
+import type * as tf from "../tf.ts";
+import type { ImageShape } from "./_common.ts";
+import { buildCifarCnn, type CifarCnnArgs } from "./cifar_cnn.ts";
+import { buildFashionLenet, type FashionLenetArgs } from "./fashion_lenet.ts";
+import { buildKannadaCnn, type KannadaCnnArgs } from "./kannada_cnn.ts";
+import { buildLenet, type LenetArgs } from "./lenet.ts";
+import { buildLenet5, type Lenet5Args } from "./lenet5.ts";
+import { buildLenet5Torch, type Lenet5TorchArgs } from "./lenet5_32.ts";
+import { buildLenet5Classic, type Lenet5ClassicArgs } from "./lenet5_1998.ts";
+import type { OutputKind } from "./losses.ts";
+import { buildMobileNet, type MobileNetArgs } from "./mobilenet.ts";
+
+/** Names of the models, as used by `deno task train --model`. */
+export const MODEL_NAMES = [
+  "lenet",
+  "kannada-cnn",
+  "mobilenet",
+  "lenet5",
+  "lenet5-32",
+  "fashion-lenet-large",
+  "fashion-lenet-small",
+  "cifar-cnn",
+  "lenet5-1998",
+] as const;
+
+/** A model name of {@linkcode MODEL_NAMES}. */
+export type ModelName = typeof MODEL_NAMES[number];
+
+/** The builder options each model name accepts. */
+export interface ModelOptions {
+  "lenet": LenetArgs;
+  "kannada-cnn": KannadaCnnArgs;
+  "mobilenet": MobileNetArgs;
+  "lenet5": Lenet5Args;
+  "lenet5-32": Lenet5TorchArgs;
+  "fashion-lenet-large": Omit<FashionLenetArgs, "variant">;
+  "fashion-lenet-small": Omit<FashionLenetArgs, "variant">;
+  "cifar-cnn": CifarCnnArgs;
+  "lenet5-1998": Lenet5ClassicArgs;
+}
+
+/** How a tutorial trains its model (what `deno task train` uses by default). */
+export interface TutorialTraining {
+  /** Dataset the tutorial trains on. */
+  dataset: "mnist" | "fashion-mnist" | "kannada-mnist" | "cifar10";
+  /** Optimizer name. */
+  optimizer: "adam" | "sgd" | "adamax";
+  /** Initial learning rate (Keras/PyTorch defaults written out). */
+  learningRate: number;
+  /** Learning-rate factor per epoch (`lr0 * decay^epoch`), if any. */
+  lrDecayPerEpoch?: number;
+  /** Batch size. */
+  batchSize: number;
+  /** Epochs. */
+  epochs: number;
+  /** Fraction of the training set held out for validation, if any. */
+  validationSplit?: number;
+  /** Early-stopping patience on `val_loss`, if any. */
+  earlyStoppingPatience?: number;
+  /** Input normalisation, as `toTensors`' `normalize` option. */
+  normalize: "unit" | "centered" | { mean: number; std: number };
+  /** Side to resize images to, if the model needs it. */
+  resize?: number;
+}
+
+/** One entry of {@linkcode MODELS}. */
+export interface ModelInfo<N extends ModelName = ModelName> {
+  /** Registry name. */
+  name: N;
+  /** One line saying what the model is. */
+  description: string;
+  /** Tutorial it comes from ("000".."004"), or "paper" for LeNet-5 1998. */
+  seed: "000" | "001" | "002" | "003" | "004" | "paper";
+  /** Default input `[height, width, channels]`. */
+  inputShape: ImageShape;
+  /** Total parameters with default options (Keras' "Total params"). */
+  paramCount: number;
+  /** Trainable parameters with default options. */
+  trainableParams: number;
+  /** What the output layer produces, to pick the loss. */
+  outputKind: OutputKind;
+  /** The tutorial's training settings. */
+  training: TutorialTraining;
+  /** Builds a fresh model. */
+  build: (options?: ModelOptions[N]) => tf.LayersModel;
+}
+
+/** Every model of the project, by name. */
+export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
+  "lenet": {
+    name: "lenet",
+    description:
+      "seed 000's sequential LeNet: sigmoid, max-pool, 6/16 filters, dense 120/84/10",
+    seed: "000",
+    inputShape: [28, 28, 1],
+    paramCount: 44_426,
+    trainableParams: 44_426,
+    outputKind: "probabilities",
+    training: {
+      dataset: "kannada-mnist",
+      optimizer: "adam",
+      learningRate: 0.001,
+      batchSize: 32,
+      epochs: 5,
+      validationSplit: 0.1,
+      normalize: "unit",
+    },
+    build: (o) => buildLenet(o),
+  },
+  "kannada-cnn": {
+    name: "kannada-cnn",
+    description:
+      "seed 000's custom CNN: conv 32-32-64-64 'same' with dropout, dense 256",
+    seed: "000",
+    inputShape: [28, 28, 1],
+    paramCount: 887_530,
+    trainableParams: 887_530,
+    outputKind: "probabilities",
+    training: {
+      dataset: "kannada-mnist",
+      optimizer: "adam",
+      learningRate: 0.001,
+      batchSize: 32,
+      epochs: 5,
+      validationSplit: 0.1,
+      normalize: "unit",
+    },
+    build: (o) => buildKannadaCnn(o),
+  },
+  "mobilenet": {
+    name: "mobilenet",
+    description:
+      "seed 000's Keras MobileNet v1 (32x32x1, no top, no weights) + global average pooling, dense 1024, softmax",
+    seed: "000",
+    inputShape: [32, 32, 1],
+    paramCount: 4_288_138,
+    trainableParams: 4_266_250,
+    outputKind: "probabilities",
+    training: {
+      dataset: "kannada-mnist",
+      optimizer: "adam",
+      learningRate: 0.001,
+      batchSize: 8,
+      epochs: 10,
+      normalize: "unit",
+      resize: 32,
+    },
+    build: (o) => buildMobileNet(o),
+  },
+  "lenet5": {
+    name: "lenet5",
+    description:
+      "seed 001's Keras LeNet-5: ReLU, 'same' first conv, max-pool, dense 120/84/10 softmax",
+    seed: "001",
+    inputShape: [28, 28, 1],
+    paramCount: 61_706,
+    trainableParams: 61_706,
+    outputKind: "probabilities",
+    training: {
+      dataset: "mnist",
+      optimizer: "sgd",
+      learningRate: 0.01,
+      batchSize: 32,
+      epochs: 80,
+      earlyStoppingPatience: 5,
+      normalize: "unit",
+    },
+    build: (o) => buildLenet5(o),
+  },
+  "lenet5-32": {
+    name: "lenet5-32",
+    description:
+      "seed 002's PyTorch LeNet on 32x32 input: valid convs, max-pool, fc 120/84/10, log-softmax",
+    seed: "002",
+    inputShape: [32, 32, 1],
+    paramCount: 61_706,
+    trainableParams: 61_706,
+    outputKind: "log-probabilities",
+    training: {
+      dataset: "mnist",
+      optimizer: "adam",
+      learningRate: 0.001,
+      batchSize: 64,
+      epochs: 5,
+      normalize: { mean: 0.1307, std: 0.3081 },
+      resize: 32,
+    },
+    build: (o) => buildLenet5Torch(o),
+  },
+  "fashion-lenet-large": {
+    name: "fashion-lenet-large",
+    description:
+      "seed 003's LeNet for Fashion-MNIST: conv 32/64, dense 512, sigmoid ('valid'; padding option)",
+    seed: "003",
+    inputShape: [28, 28, 1],
+    paramCount: 582_026,
+    trainableParams: 582_026,
+    outputKind: "probabilities",
+    training: {
+      dataset: "fashion-mnist",
+      optimizer: "adam",
+      learningRate: 0.001,
+      batchSize: 100,
+      epochs: 40,
+      normalize: "unit",
+    },
+    build: (o) => buildFashionLenet({ ...o, variant: "large" }),
+  },
+  "fashion-lenet-small": {
+    name: "fashion-lenet-small",
+    description:
+      "seed 003's smaller LeNet: conv 6/16, dense 128, sigmoid ('valid'; padding option)",
+    seed: "003",
+    inputShape: [28, 28, 1],
+    paramCount: 36_758,
+    trainableParams: 36_758,
+    outputKind: "probabilities",
+    training: {
+      dataset: "fashion-mnist",
+      optimizer: "adam",
+      learningRate: 0.001,
+      batchSize: 100,
+      epochs: 10,
+      normalize: "unit",
+    },
+    build: (o) => buildFashionLenet({ ...o, variant: "small" }),
+  },
+  "cifar-cnn": {
+    name: "cifar-cnn",
+    description:
+      "seed 004's CIFAR-10 CNN: conv 16-32-32-64 'same', LeakyReLU 0.1, dropout, dense 256",
+    seed: "004",
+    inputShape: [32, 32, 3],
+    paramCount: 1_084_234,
+    trainableParams: 1_084_234,
+    outputKind: "probabilities",
+    training: {
+      dataset: "cifar10",
+      optimizer: "adamax",
+      learningRate: 5e-3,
+      lrDecayPerEpoch: 0.9,
+      batchSize: 32,
+      epochs: 10,
+      normalize: "centered",
+    },
+    build: (o) => buildCifarCnn(o),
+  },
+  "lenet5-1998": {
+    name: "lenet5-1998",
+    description:
+      "LeNet-5 as in LeCun et al. 1998: scaled tanh, trainable subsampling, C3 table, C5 conv, F6 84, Euclidean RBF",
+    seed: "paper",
+    inputShape: [32, 32, 1],
+    paramCount: 60_840,
+    trainableParams: 60_000,
+    outputKind: "scores",
+    training: {
+      dataset: "mnist",
+      optimizer: "adam",
+      learningRate: 0.001,
+      batchSize: 32,
+      epochs: 10,
+      normalize: "unit",
+      resize: 32,
+    },
+    build: (o) => buildLenet5Classic(o),
+  },
+};
+
+/**
+ * Builds the model registered under `name` with the given builder options.
+ *
+ * @example
+ * ```ts
+ * import { buildModel } from "./registry.ts";
+ * const model = buildModel("fashion-lenet-small", { padding: "same", seed: 1 });
+ * console.log(model.countParams()); // 104342
+ * ```
+ */
+export function buildModel<N extends ModelName>(
+  name: N,
+  options?: ModelOptions[N],
+): tf.LayersModel {
+  const info = (MODELS as Record<string, ModelInfo | undefined>)[name];
+  if (info === undefined) {
+    throw new Error(
+      `unknown model "${name}"; known models: ${MODEL_NAMES.join(", ")}.`,
+    );
+  }
+  return (info.build as (o?: ModelOptions[N]) => tf.LayersModel)(options);
+}
+
+/**
+ * Whether `name` is a registered model name.
+ *
+ * @example
+ * ```ts
+ * import { isModelName } from "./registry.ts";
+ * console.log(isModelName("lenet5"), isModelName("resnet")); // true false
+ * ```
+ */
+export function isModelName(name: string): name is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(name);
+}

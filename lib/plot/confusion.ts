@@ -1,0 +1,115 @@
+/**
+ * Confusion heatmap annotated "percent / count" per cell, rows = actual,
+ * columns = predicted, coloured by row percentage (seed 000's `plot_cm`).
+ *
+ * @example
+ * ```ts
+ * import { confusionMatrix } from "../eval/metrics.ts";
+ * import { confusionHeatmap } from "./confusion.ts";
+ * const cm = confusionMatrix([0, 1, 1], [0, 1, 0]);
+ * await confusionHeatmap(cm).save("/tmp/cm.svg");
+ * ```
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import {
+  type ConfusionMatrix,
+  confusionMatrixFromCounts,
+} from "../eval/metrics.ts";
+import { composeFigure, type Figure, plotDocument } from "./figure.ts";
+
+/** Options of {@linkcode confusionHeatmap}. */
+export interface ConfusionHeatmapOptions {
+  /** Figure title. Default: "Confusion matrix (accuracy NN.N%)". */
+  title?: string;
+  /** Class names when `cm` is a raw table. Default: the matrix's own names. */
+  classNames?: readonly string[];
+  /** Side of one cell in pixels. Default: 52. */
+  cellSize?: number;
+  /** Colour scheme of Observable Plot. Default: "blues" (seed 000). */
+  scheme?: Plot.ColorScheme;
+  /** Decimals of the percentage. Default: 1. */
+  decimals?: number;
+}
+
+/**
+ * Draws a confusion matrix as an annotated heatmap.
+ *
+ * @example
+ * ```ts
+ * import { confusionHeatmap } from "./confusion.ts";
+ * const fig = confusionHeatmap([[8, 2], [1, 9]], { classNames: ["cat", "dog"] });
+ * console.log(fig.svg.includes("80.0%")); // true
+ * ```
+ */
+export function confusionHeatmap(
+  cm: ConfusionMatrix | readonly (readonly number[])[],
+  options: ConfusionHeatmapOptions = {},
+): Figure {
+  const matrix = Array.isArray(cm)
+    ? confusionMatrixFromCounts(cm as number[][], {
+      classNames: options.classNames,
+    })
+    : cm as ConfusionMatrix;
+  const names = options.classNames && !Array.isArray(cm)
+    ? [...options.classNames]
+    : matrix.classNames;
+  if (names.length !== matrix.counts.length) {
+    throw new Error(
+      `confusionHeatmap: ${names.length} class names for ${matrix.counts.length} classes`,
+    );
+  }
+  const decimals = options.decimals ?? 1;
+  const cells = matrix.counts.flatMap((row, i) =>
+    row.map((count, j) => ({
+      actual: names[i],
+      predicted: names[j],
+      count,
+      percent: matrix.percent[i][j],
+      label: `${matrix.percent[i][j].toFixed(decimals)}%\n${count}`,
+    }))
+  );
+  const cell = options.cellSize ?? 52;
+  const longest = Math.max(...names.map((n) => n.length));
+  const rotate = longest > 3;
+  const marginLeft = 40 + longest * 7;
+  const marginBottom = 40 + (rotate ? longest * 5 : 0);
+  const n = names.length;
+  const panel = Plot.plot({
+    document: plotDocument(),
+    width: marginLeft + n * cell + 20,
+    height: 20 + n * cell + marginBottom,
+    marginLeft,
+    marginBottom,
+    marginTop: 20,
+    marginRight: 20,
+    padding: 0,
+    x: { domain: names, label: "Predicted", tickRotate: rotate ? -40 : 0 },
+    y: { domain: names, label: "Actual" },
+    color: {
+      type: "linear",
+      domain: [0, 100],
+      scheme: options.scheme ?? "blues",
+    },
+    marks: [
+      Plot.cell(cells, {
+        x: "predicted",
+        y: "actual",
+        fill: "percent",
+        inset: 0.5,
+      }),
+      Plot.text(cells, {
+        x: "predicted",
+        y: "actual",
+        text: "label",
+        fill: (d: { percent: number }) => (d.percent > 55 ? "white" : "black"),
+        fontSize: Math.max(8, Math.min(12, cell / 5)),
+      }),
+    ],
+  }) as unknown as Element;
+  return composeFigure([panel], {
+    title: options.title ??
+      `Confusion matrix (accuracy ${(100 * matrix.accuracy).toFixed(1)}%)`,
+  });
+}

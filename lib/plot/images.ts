@@ -1,0 +1,436 @@
+/**
+ * Grids of small images (samples with their labels and predictions, conv
+ * filters) drawn with Observable Plot's `image` mark; each image is embedded
+ * as a PNG data URI, so a 10x10 grid of 28x28 digits stays a small SVG
+ * instead of 78,400 `<rect>` cells.
+ *
+ * @example
+ * ```ts
+ * import { imageGrid } from "./images.ts";
+ * const images = new Uint8Array(4 * 28 * 28).map((_, i) => i % 255);
+ * const fig = imageGrid({ images, count: 4, height: 28, width: 28, channels: 1 }, {
+ *   trueLabels: [1, 2, 3, 4],
+ *   predictedLabels: [1, 2, 0, 4],
+ * });
+ * await fig.save("/tmp/grid.svg");
+ * ```
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import * as tf from "../tf.ts";
+import { encodeImage } from "../eval/image_file.ts";
+import { composeFigure, type Figure, plotDocument } from "./figure.ts";
+
+/** A batch of images in NHWC order, e.g. an `ImageSplit` from the data layer. */
+export interface ImageBatch {
+  /** Pixels, `count * height * width * channels` values (uint8 0..255 or floats). */
+  images: ArrayLike<number>;
+  /** Number of images. Default: `images.length / (height * width * channels)`. */
+  count?: number;
+  /** Image height. */
+  height: number;
+  /** Image width. */
+  width: number;
+  /** Channels: 1 (gray) or 3 (RGB). */
+  channels: number;
+}
+
+/** Colour of a title whose prediction is right. */
+export const RIGHT_COLOR = "#1a7f37";
+/** Colour of a title whose prediction is wrong. */
+export const WRONG_COLOR = "#cf222e";
+
+/** Options of {@linkcode imageGrid}. */
+export interface ImageGridOptions {
+  /** Which images to show, by index. Default: the first `limit`. */
+  indices?: readonly number[];
+  /** Most images shown when `indices` is not given. Default: 32. */
+  limit?: number;
+  /** Images per row. Default: 8. */
+  columns?: number;
+  /** True class per image of the batch (indexed like the batch). Default: none. */
+  trueLabels?: ArrayLike<number>;
+  /** Predicted class per image of the batch. Default: none. */
+  predictedLabels?: ArrayLike<number>;
+  /** Probability of the prediction per image of the batch. Default: none. */
+  scores?: ArrayLike<number>;
+  /** Class names, index = class. Default: the class index as text. */
+  classNames?: readonly string[];
+  /** Custom title per shown image (overrides labels). Default: built from labels. */
+  titles?: readonly string[];
+  /** Displayed size of each image in pixels. Default: 64. */
+  cellSize?: number;
+  /**
+   * Value range mapped to black..white: `[min, max]`, or "auto" (0..255 for
+   * `Uint8Array`, otherwise each image's own min..max). Default: "auto".
+   */
+  range?: [number, number] | "auto";
+  /** Figure title. Default: none. */
+  title?: string;
+}
+
+function _batchFromTensor(t: tf.Tensor): ImageBatch {
+  const shape = t.rank === 3
+    ? [1, ...t.shape]
+    : t.rank === 2
+    ? [1, ...t.shape, 1]
+    : t.shape;
+  if (shape.length !== 4) {
+    throw new Error(
+      `images must be [N, H, W, C], [H, W, C] or [H, W]; got [${
+        t.shape.join(", ")
+      }]`,
+    );
+  }
+  return {
+    images: t.dataSync() as Float32Array,
+    count: shape[0],
+    height: shape[1],
+    width: shape[2],
+    channels: shape[3],
+  };
+}
+
+/**
+ * Scales one image to 8-bit pixels and returns it as a PNG data URI.
+ *
+ * @example
+ * ```ts
+ * import { imageDataUri } from "./images.ts";
+ * const uri = imageDataUri(new Float32Array([0, 1, 1, 0]), 2, 2, 1, [0, 1]);
+ * console.log(uri.startsWith("data:image/png;base64,")); // true
+ * ```
+ */
+export function imageDataUri(
+  pixels: ArrayLike<number>,
+  height: number,
+  width: number,
+  channels: number,
+  range: [number, number],
+): string {
+  if (channels !== 1 && channels !== 3) {
+    throw new Error(
+      `images must have 1 or 3 channels to draw, got ${channels}`,
+    );
+  }
+  const [lo, hi] = range;
+  const span = hi - lo || 1;
+  const data = new Uint8Array(height * width * channels);
+  for (let i = 0; i < data.length; i++) {
+    const v = (pixels[i] - lo) / span;
+    data[i] = Number.isFinite(v)
+      ? Math.round(255 * Math.min(1, Math.max(0, v)))
+      : 0;
+  }
+  const png = encodeImage(
+    { data, height, width, channels: channels as 1 | 3 },
+    "png",
+  );
+  let binary = "";
+  for (let i = 0; i < png.length; i++) binary += String.fromCharCode(png[i]);
+  return `data:image/png;base64,${btoa(binary)}`;
+}
+
+function _minMax(
+  values: ArrayLike<number>,
+  start: number,
+  end: number,
+): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = start; i < end; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : [0, 1];
+}
+
+/** One cell of a grid, after labels were turned into text. */
+interface _Tile {
+  src: string;
+  title: string;
+  color: string;
+}
+
+/**
+ * Draws tiles (image + title) in a grid as one Plot panel.
+ *
+ * @example
+ * ```ts
+ * // internal: see imageGrid
+ * ```
+ */
+function _tileGrid(
+  tiles: _Tile[],
+  columns: number,
+  cellSize: number,
+  title: string | undefined,
+): Figure {
+  const lines = Math.max(
+    0,
+    ...tiles.map((t) => (t.title ? t.title.split("\n").length : 0)),
+  );
+  const titleHeight = lines * 13 + (lines ? 4 : 0);
+  const pad = 6;
+  const cols = Math.min(columns, tiles.length);
+  const rows = Math.ceil(tiles.length / cols);
+  const cellW = cellSize + pad * 2;
+  const cellH = cellSize + titleHeight + pad * 2;
+  const width = Math.max(cols * cellW, 120);
+  const height = rows * cellH;
+  const data = tiles.map((t, i) => {
+    const col = i % cols;
+    const row = Math.floor(i / cols);
+    return {
+      ...t,
+      x: col * cellW + cellW / 2,
+      yText: row * cellH + pad,
+      yImage: row * cellH + pad + titleHeight + cellSize / 2,
+    };
+  });
+  const panel = Plot.plot({
+    document: plotDocument(),
+    width,
+    height,
+    margin: 0,
+    x: { type: "identity", axis: null },
+    y: { type: "identity", axis: null },
+    marks: [
+      Plot.image(data, {
+        x: "x",
+        y: "yImage",
+        src: "src",
+        width: cellSize,
+        height: cellSize,
+        imageRendering: "pixelated",
+        preserveAspectRatio: "none",
+      }),
+      Plot.text(data, {
+        x: "x",
+        y: "yText",
+        text: "title",
+        fill: "color",
+        lineAnchor: "top",
+        fontSize: 11,
+      }),
+    ],
+  }) as unknown as Element;
+  return composeFigure([panel], { title, gap: 8 });
+}
+
+/**
+ * A grid of images titled with their true label, prediction and score; the
+ * title is green when the prediction is right and red when wrong (seed 004's
+ * "pred / score / true" grid).
+ *
+ * @example
+ * ```ts
+ * import { imageGrid } from "./images.ts";
+ * const fig = imageGrid(
+ *   { images: new Uint8Array(2 * 4 * 4), count: 2, height: 4, width: 4, channels: 1 },
+ *   { trueLabels: [0, 1], predictedLabels: [0, 0], scores: [0.9, 0.6] },
+ * );
+ * console.log(fig.svg.includes("<image")); // true
+ * ```
+ */
+export function imageGrid(
+  images: ImageBatch | tf.Tensor,
+  options: ImageGridOptions = {},
+): Figure {
+  const batch = images instanceof tf.Tensor ? _batchFromTensor(images) : images;
+  const { height, width, channels } = batch;
+  const size = height * width * channels;
+  if (!(size > 0)) {
+    throw new Error(`imageGrid: bad image size ${height}x${width}x${channels}`);
+  }
+  const count = batch.count ?? Math.floor(batch.images.length / size);
+  if (batch.images.length < count * size) {
+    throw new Error(
+      `imageGrid: ${batch.images.length} values are too few for ${count} images of ${height}x${width}x${channels}`,
+    );
+  }
+  const indices = options.indices ??
+    Array.from({ length: Math.min(count, options.limit ?? 32) }, (_, i) => i);
+  if (indices.length === 0) throw new Error("imageGrid: no images to show");
+  for (const i of indices) {
+    if (!Number.isInteger(i) || i < 0 || i >= count) {
+      throw new Error(
+        `imageGrid: index ${i} is outside the batch of ${count} images`,
+      );
+    }
+  }
+  const name = (c: number) => options.classNames?.[c] ?? String(c);
+  const range = options.range ?? "auto";
+  const isBytes = batch.images instanceof Uint8Array ||
+    batch.images instanceof Uint8ClampedArray;
+  const tiles: _Tile[] = indices.map((index, k) => {
+    const start = index * size;
+    const pixels = Array.prototype.slice.call(
+      batch.images,
+      start,
+      start + size,
+    ) as number[];
+    const r: [number, number] = range !== "auto"
+      ? range
+      : isBytes
+      ? [0, 255]
+      : _minMax(batch.images, start, start + size);
+    const src = imageDataUri(pixels, height, width, channels, r);
+    const truth = options.trueLabels?.[index];
+    const pred = options.predictedLabels?.[index];
+    const score = options.scores?.[index];
+    let title = options.titles?.[k];
+    if (title === undefined) {
+      const parts: string[] = [];
+      if (pred !== undefined) parts.push(`pred: ${name(pred)}`);
+      if (score !== undefined) parts.push(`score: ${score.toFixed(3)}`);
+      if (truth !== undefined) parts.push(`true: ${name(truth)}`);
+      title = parts.join("\n");
+    }
+    const color = truth === undefined || pred === undefined
+      ? "black"
+      : truth === pred
+      ? RIGHT_COLOR
+      : WRONG_COLOR;
+    return { src, title, color };
+  });
+  return _tileGrid(
+    tiles,
+    options.columns ?? 8,
+    options.cellSize ?? 64,
+    options.title,
+  );
+}
+
+/** Options of {@linkcode filterGrid}. */
+export interface FilterGridOptions {
+  /**
+   * Which conv layer when given a model: name or index into `model.layers`.
+   * Default: the first layer whose kernel is 4-D (the first convolution).
+   */
+  layer?: string | number;
+  /**
+   * Input channel to show when the filters have other than 1 or 3 input
+   * channels (with 3, filters are drawn in colour). Default: 0.
+   */
+  inputChannel?: number;
+  /** "filter": scale each filter to its own min..max; "global": one scale for all. Default: "filter". */
+  scale?: "filter" | "global";
+  /** Filters per row. Default: 8. */
+  columns?: number;
+  /** Displayed size of each filter in pixels. Default: 48. */
+  cellSize?: number;
+  /** Figure title. Default: "Filters of <layer name>" or "Filters". */
+  title?: string;
+}
+
+/**
+ * Finds a conv kernel `[kh, kw, in, out]` in a model.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { convKernel } from "./images.ts";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3 })],
+ * });
+ * console.log(convKernel(model).kernel.shape); // [3, 3, 1, 4]
+ * ```
+ */
+export function convKernel(
+  model: tf.LayersModel,
+  layer?: string | number,
+): { kernel: tf.Tensor; layerName: string } {
+  const layers = model.layers;
+  let chosen: tf.layers.Layer | undefined;
+  if (typeof layer === "number") chosen = layers[layer];
+  else if (typeof layer === "string") {
+    chosen = layers.find((l) => l.name === layer);
+  } else chosen = layers.find((l) => l.getWeights()[0]?.rank === 4);
+  if (!chosen) {
+    throw new Error(
+      `no layer ${
+        JSON.stringify(layer ?? "with a 4-D kernel")
+      } in the model; layers are: ${layers.map((l) => l.name).join(", ")}`,
+    );
+  }
+  const kernel = chosen.getWeights()[0];
+  if (!kernel || kernel.rank !== 4) {
+    throw new Error(
+      `layer ${chosen.name} has no 4-D conv kernel (its first weight is ${
+        kernel ? `[${kernel.shape.join(", ")}]` : "missing"
+      }); pick a Conv2D layer`,
+    );
+  }
+  return { kernel, layerName: chosen.name };
+}
+
+/**
+ * Draws the filters of a convolution (the first one by default) as small
+ * images: light = positive weight, dark = negative.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { filterGrid } from "./images.ts";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 5 })],
+ * });
+ * const fig = filterGrid(model);
+ * await fig.save("/tmp/filters.svg");
+ * ```
+ */
+export function filterGrid(
+  weights: tf.LayersModel | tf.Tensor,
+  options: FilterGridOptions = {},
+): Figure {
+  const { kernel, layerName } = weights instanceof tf.Tensor
+    ? { kernel: weights, layerName: undefined }
+    : convKernel(weights, options.layer);
+  if (kernel.rank !== 4) {
+    throw new Error(
+      `filter weights must be [kh, kw, in, out], got [${
+        kernel.shape.join(", ")
+      }]`,
+    );
+  }
+  const [kh, kw, inC, outC] = kernel.shape as [number, number, number, number];
+  const channel = options.inputChannel ?? 0;
+  if (inC !== 1 && inC !== 3 && (channel < 0 || channel >= inC)) {
+    throw new Error(
+      `inputChannel ${channel} is outside the kernel's ${inC} input channels`,
+    );
+  }
+  const w = kernel.dataSync() as Float32Array;
+  const shown = inC === 3 ? 3 : 1;
+  const size = kh * kw * shown;
+  const images = new Float32Array(outC * size);
+  for (let o = 0; o < outC; o++) {
+    for (let y = 0; y < kh; y++) {
+      for (let x = 0; x < kw; x++) {
+        for (let c = 0; c < shown; c++) {
+          const src = inC === 3 ? c : inC === 1 ? 0 : channel;
+          images[o * size + (y * kw + x) * shown + c] =
+            w[((y * kw + x) * inC + src) * outC + o];
+        }
+      }
+    }
+  }
+  const global = _minMax(images, 0, images.length);
+  return imageGrid({
+    images,
+    count: outC,
+    height: kh,
+    width: kw,
+    channels: shown,
+  }, {
+    limit: outC,
+    columns: options.columns ?? 8,
+    cellSize: options.cellSize ?? 48,
+    range: options.scale === "global" ? global : "auto",
+    titles: Array.from({ length: outC }, (_, i) => `#${i}`),
+    title: options.title ?? (layerName ? `Filters of ${layerName}` : "Filters"),
+  });
+}

@@ -1,0 +1,282 @@
+/**
+ * Maximum-stimulus images (seed 004's `find_maximum_stimuli`): start from grey
+ * noise and run gradient ascent on the input image, with the gradient
+ * normalised each step, to maximise the mean activation of one conv filter or
+ * one dense unit.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { maxStimulus, stimulusGrid } from "./stimulus.ts";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3 })],
+ * });
+ * const results = maxStimulus(model, { units: [0, 1], iterations: 5 });
+ * await stimulusGrid(results).save("/tmp/stimuli.svg");
+ * ```
+ *
+ * @module
+ */
+import * as tf from "../tf.ts";
+import type { Figure } from "./figure.ts";
+import { imageGrid } from "./images.ts";
+
+/** Options of {@linkcode maxStimulus}. */
+export interface MaxStimulusOptions {
+  /**
+   * Layer whose output is maximised: name or index into `model.layers`.
+   * Default: the first layer with a 4-D kernel (the first convolution).
+   */
+  layer?: string | number;
+  /** Units (filters of a conv layer, neurons of a dense layer). Default: the first 16 (or fewer). */
+  units?: readonly number[];
+  /** Gradient ascent steps. Default: 20 (seed 004). */
+  iterations?: number;
+  /** Step size applied to the normalised gradient. Default: 1 (seed 004). */
+  step?: number;
+  /**
+   * How the gradient is normalised: "rms" divides by `sqrt(mean(g^2)) + 1e-5`
+   * (the Keras filter-visualisation recipe); "l2" by `sqrt(sum(g^2)) + 1e-10`
+   * (seed 004's code; tiny steps on big images). Default: "rms".
+   */
+  normalize?: "rms" | "l2";
+  /**
+   * Amplitude of the starting noise around 0: seed 004 uses 0.1 for conv
+   * layers and 0.001 for dense ones. Default: 0.1 for 4-D outputs, else 0.001.
+   */
+  noise?: number;
+  /** Seed of the starting noise. Default: 42. */
+  seed?: number;
+}
+
+/** One unit's maximum stimulus, from {@linkcode maxStimulus}. */
+export interface Stimulus {
+  /** Name of the layer. */
+  layer: string;
+  /** Unit (filter / neuron) index. */
+  unit: number;
+  /** Mean activation of the unit for the starting noise image. */
+  startActivation: number;
+  /** Mean activation of the unit for the final image. */
+  activation: number;
+  /** The optimised input, raw model-input values, `height * width * channels`. */
+  input: Float32Array;
+  /**
+   * The input turned into a picture as seed 004 does: centred, scaled to
+   * std 0.25, shifted by 0.5, times 255, clipped to 0..255.
+   */
+  pixels: Uint8Array;
+  /** Image height. */
+  height: number;
+  /** Image width. */
+  width: number;
+  /** Image channels. */
+  channels: number;
+}
+
+function _findLayer(
+  model: tf.LayersModel,
+  layer: string | number | undefined,
+): tf.layers.Layer {
+  const layers = model.layers;
+  const found = typeof layer === "number"
+    ? layers[layer]
+    : typeof layer === "string"
+    ? layers.find((l) => l.name === layer)
+    : layers.find((l) => l.getWeights()[0]?.rank === 4);
+  if (!found) {
+    throw new Error(
+      `maxStimulus: no layer ${
+        JSON.stringify(layer ?? "with a 4-D kernel")
+      }; layers are: ${layers.map((l, i) => `${i}:${l.name}`).join(", ")}`,
+    );
+  }
+  return found;
+}
+
+/** Seed 004's `image_values_to_rgb`: std 0.25 around 0.5, to 0..255. */
+function _toPixels(x: Float32Array): Uint8Array {
+  let mean = 0;
+  for (const v of x) mean += v;
+  mean /= x.length;
+  let variance = 0;
+  for (const v of x) variance += (v - mean) ** 2;
+  const std = Math.sqrt(variance / x.length) + 1e-5;
+  return Uint8Array.from(
+    x,
+    (v) =>
+      Math.min(
+        255,
+        Math.max(0, Math.round(((v - mean) / std * 0.25 + 0.5) * 255)),
+      ),
+  );
+}
+
+/**
+ * Finds, for each unit, an input image that strongly activates it, by
+ * gradient ascent from grey noise. Dropout and other training-only layers run
+ * in inference mode. Synchronous; each unit costs `iterations` forward and
+ * backward passes of the model up to `layer`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { maxStimulus } from "./stimulus.ts";
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.flatten({ inputShape: [4, 4, 1] }),
+ *     tf.layers.dense({ units: 3, name: "fc" }),
+ *   ],
+ * });
+ * const [s] = maxStimulus(model, { layer: "fc", units: [2] });
+ * console.log(s.activation > s.startActivation); // true
+ * ```
+ */
+export function maxStimulus(
+  model: tf.LayersModel,
+  options: MaxStimulusOptions = {},
+): Stimulus[] {
+  const layer = _findLayer(model, options.layer);
+  const inputShape = model.inputs[0].shape;
+  if (inputShape.length !== 4 || inputShape.slice(1).some((d) => d === null)) {
+    throw new Error(
+      `maxStimulus needs a model with a fixed image input [batch, h, w, c], got [${
+        inputShape.join(", ")
+      }]`,
+    );
+  }
+  const [, height, width, channels] = inputShape as number[];
+  const outputShape = layer.outputShape as (number | null)[];
+  if (!Array.isArray(outputShape) || Array.isArray(outputShape[0])) {
+    throw new Error(
+      `maxStimulus: layer ${layer.name} has several outputs; pick a layer with one`,
+    );
+  }
+  const numUnits = outputShape[outputShape.length - 1] as number;
+  const units = options.units ??
+    Array.from({ length: Math.min(16, numUnits) }, (_, i) => i);
+  for (const u of units) {
+    if (!Number.isInteger(u) || u < 0 || u >= numUnits) {
+      throw new Error(
+        `maxStimulus: unit ${u} is outside layer ${layer.name}'s ${numUnits} units`,
+      );
+    }
+  }
+  const iterations = options.iterations ?? 20;
+  const step = options.step ?? 1;
+  const normalize = options.normalize ?? "rms";
+  const noise = options.noise ?? (outputShape.length === 4 ? 0.1 : 0.001);
+  const seed = options.seed ?? 42;
+  if (!Number.isInteger(iterations) || iterations < 0) {
+    throw new Error(`iterations must be an integer >= 0, got ${iterations}`);
+  }
+  // A view of the model up to `layer`; it shares the weights, so it is not disposed.
+  const sub = tf.model({
+    inputs: model.inputs,
+    outputs: layer.output as tf.SymbolicTensor,
+  });
+  return units.map((unit, k) => {
+    const activationOf = (x: tf.Tensor) => {
+      const out = sub.apply(x, { training: false }) as tf.Tensor;
+      const last = out.rank - 1;
+      const begin = new Array(out.rank).fill(0);
+      const size = out.shape.map((d, i) => (i === last ? 1 : d));
+      begin[last] = unit;
+      return tf.mean(tf.slice(out, begin, size));
+    };
+    const gradOf = tf.grad((x: tf.Tensor) => activationOf(x));
+    let image = tf.tidy(() =>
+      tf.mul(
+        tf.sub(
+          tf.randomUniform(
+            [1, height, width, channels],
+            0,
+            1,
+            "float32",
+            seed + k,
+          ),
+          0.5,
+        ),
+        noise,
+      )
+    );
+    const startActivation = tf.tidy(() => activationOf(image).dataSync()[0]);
+    for (let i = 0; i < iterations; i++) {
+      const next = tf.tidy(() => {
+        const g = gradOf(image);
+        const norm = normalize === "rms"
+          ? tf.add(tf.sqrt(tf.mean(tf.square(g))), 1e-5)
+          : tf.add(tf.sqrt(tf.sum(tf.square(g))), 1e-10);
+        return tf.add(image, tf.mul(tf.div(g, norm), step));
+      });
+      image.dispose();
+      image = next;
+    }
+    const activation = tf.tidy(() => activationOf(image).dataSync()[0]);
+    const input = image.dataSync() as Float32Array;
+    image.dispose();
+    return {
+      layer: layer.name,
+      unit,
+      startActivation,
+      activation,
+      input,
+      pixels: _toPixels(input),
+      height,
+      width,
+      channels,
+    };
+  });
+}
+
+/** Options of {@linkcode stimulusGrid}. */
+export interface StimulusGridOptions {
+  /** Images per row. Default: 8. */
+  columns?: number;
+  /** Displayed size of each image in pixels. Default: 64. */
+  cellSize?: number;
+  /** Figure title. Default: "Maximum stimuli of <layer>". */
+  title?: string;
+}
+
+/**
+ * Draws {@linkcode maxStimulus} results as a grid titled with unit and
+ * reached activation.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { maxStimulus, stimulusGrid } from "./stimulus.ts";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 })],
+ * });
+ * const fig = stimulusGrid(maxStimulus(model, { iterations: 3 }));
+ * console.log(fig.width > 0);
+ * ```
+ */
+export function stimulusGrid(
+  stimuli: readonly Stimulus[],
+  options: StimulusGridOptions = {},
+): Figure {
+  if (stimuli.length === 0) throw new Error("stimulusGrid: no stimuli to draw");
+  const { height, width, channels } = stimuli[0];
+  const size = height * width * channels;
+  const images = new Uint8Array(stimuli.length * size);
+  stimuli.forEach((s, i) => {
+    if (s.pixels.length !== size) {
+      throw new Error(
+        "stimulusGrid: all stimuli must have the same image size",
+      );
+    }
+    images.set(s.pixels, i * size);
+  });
+  return imageGrid({ images, count: stimuli.length, height, width, channels }, {
+    limit: stimuli.length,
+    columns: options.columns ?? 8,
+    cellSize: options.cellSize ?? 64,
+    titles: stimuli.map((s) =>
+      `#${s.unit}\nact ${s.activation.toPrecision(3)}`
+    ),
+    title: options.title ?? `Maximum stimuli of ${stimuli[0].layer}`,
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * Training curves: loss and accuracy per epoch, training vs validation, as
+ * two side-by-side panels (seed 002 plots loss and accuracy one above the
+ * other with matplotlib).
+ *
+ * @example
+ * ```ts
+ * import { trainingCurves } from "./training.ts";
+ * const fig = trainingCurves([
+ *   { epoch: 0, loss: 1.2, acc: 0.6, val_loss: 1.0, val_acc: 0.7 },
+ *   { epoch: 1, loss: 0.8, acc: 0.8, val_loss: 0.9, val_acc: 0.75 },
+ * ]);
+ * await fig.save("/tmp/curves.svg");
+ * ```
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import { composeFigure, type Figure, plotDocument } from "./figure.ts";
+
+/** A history row: `epoch` plus metric columns (`loss`, `acc`/`accuracy`, `val_*`). */
+export type HistoryRow = Record<string, number | null | undefined | string>;
+
+/**
+ * Anything holding a training history: rows (the train module's
+ * `EpochRecord`s), a nodejs-polars DataFrame (anything with `toRecords()`),
+ * or a tfjs `History` (`{ history: { loss: [...], val_loss: [...] } }`).
+ */
+export type HistoryLike =
+  | readonly HistoryRow[]
+  | { toRecords(): Record<string, unknown>[] }
+  | {
+    history: Record<string, readonly (number | tf_Scalar)[]>;
+    epoch?: readonly number[];
+  };
+
+/** A tfjs scalar as stored in a `History` (has `dataSync`). */
+type tf_Scalar = { dataSync(): ArrayLike<number> };
+
+/** Options of {@linkcode trainingCurves}. */
+export interface TrainingCurvesOptions {
+  /** Figure title. Default: "Training curves". */
+  title?: string;
+  /** Added to the `epoch` column for display (the project's epochs are 0-based). Default: 1. */
+  epochOffset?: number;
+  /** Width of each panel in pixels. Default: 360. */
+  panelWidth?: number;
+  /** Height of each panel in pixels. Default: 260. */
+  panelHeight?: number;
+  /** Which metrics to draw, in order. Default: those present of ["loss", "accuracy"]. */
+  metrics?: readonly ("loss" | "accuracy")[];
+}
+
+/** One point of a curve. */
+interface _Point {
+  epoch: number;
+  metric: "loss" | "accuracy";
+  split: "train" | "validation";
+  value: number;
+}
+
+const _KEYS: Record<string, [_Point["metric"], _Point["split"]]> = {
+  loss: ["loss", "train"],
+  acc: ["accuracy", "train"],
+  accuracy: ["accuracy", "train"],
+  val_loss: ["loss", "validation"],
+  val_acc: ["accuracy", "validation"],
+  val_accuracy: ["accuracy", "validation"],
+};
+
+function _rows(history: HistoryLike): Record<string, unknown>[] {
+  if (Array.isArray(history)) return history as Record<string, unknown>[];
+  if ("toRecords" in history && typeof history.toRecords === "function") {
+    return history.toRecords();
+  }
+  if ("history" in history && typeof history.history === "object") {
+    const h = history.history;
+    const n = Math.max(0, ...Object.values(h).map((v) => v.length));
+    return Array.from({ length: n }, (_, i) => {
+      const row: Record<string, unknown> = { epoch: history.epoch?.[i] ?? i };
+      for (const [k, v] of Object.entries(h)) {
+        const x = v[i];
+        row[k] = typeof x === "number" ? x : x?.dataSync()[0];
+      }
+      return row;
+    });
+  }
+  throw new Error(
+    "trainingCurves: history must be rows, a polars DataFrame or a tfjs History object",
+  );
+}
+
+/**
+ * Turns any {@linkcode HistoryLike} into long-form points
+ * `{ epoch, metric, split, value }`, skipping missing and non-finite values.
+ *
+ * @example
+ * ```ts
+ * import { historyPoints } from "./training.ts";
+ * console.log(historyPoints([{ epoch: 0, loss: 1, val_loss: null }]));
+ * // [{ epoch: 1, metric: "loss", split: "train", value: 1 }]
+ * ```
+ */
+export function historyPoints(
+  history: HistoryLike,
+  options: Pick<TrainingCurvesOptions, "epochOffset"> = {},
+): {
+  epoch: number;
+  metric: "loss" | "accuracy";
+  split: "train" | "validation";
+  value: number;
+}[] {
+  const offset = options.epochOffset ?? 1;
+  const points: _Point[] = [];
+  _rows(history).forEach((row, i) => {
+    const e = typeof row.epoch === "number" ? row.epoch : i;
+    for (const [key, [metric, split]] of Object.entries(_KEYS)) {
+      const v = row[key];
+      if (typeof v === "number" && Number.isFinite(v)) {
+        points.push({ epoch: e + offset, metric, split, value: v });
+      }
+    }
+  });
+  return points;
+}
+
+/**
+ * Loss and accuracy curves, training vs validation, one panel per metric.
+ *
+ * @example
+ * ```ts
+ * import { trainingCurves } from "./training.ts";
+ * const fig = trainingCurves({ history: { loss: [1, 0.5], val_loss: [1.1, 0.7] } });
+ * console.log(fig.svg.includes("validation")); // true
+ * ```
+ */
+export function trainingCurves(
+  history: HistoryLike,
+  options: TrainingCurvesOptions = {},
+): Figure {
+  const points = historyPoints(history, options);
+  if (points.length === 0) {
+    throw new Error(
+      "trainingCurves: the history has no loss/acc/accuracy/val_* values; train at least one epoch",
+    );
+  }
+  const metrics = options.metrics ??
+    (["loss", "accuracy"] as const).filter((m) =>
+      points.some((p) => p.metric === m)
+    );
+  const epochs = points.map((p) => p.epoch);
+  const [lo, hi] = [Math.min(...epochs), Math.max(...epochs)];
+  const panels = metrics.map((metric) => {
+    const data = points.filter((p) => p.metric === metric);
+    if (data.length === 0) {
+      throw new Error(`trainingCurves: the history has no ${metric} values`);
+    }
+    return Plot.plot({
+      document: plotDocument(),
+      width: options.panelWidth ?? 360,
+      height: options.panelHeight ?? 260,
+      marginRight: 72,
+      grid: true,
+      x: {
+        label: "epoch",
+        domain: lo === hi ? [lo - 1, hi + 1] : [lo, hi],
+        ...(hi - lo <= 12
+          ? { ticks: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i) }
+          : {}),
+        tickFormat: "d",
+      },
+      y: { label: metric, ...(metric === "accuracy" ? {} : { zero: false }) },
+      color: { domain: ["train", "validation"], range: ["#1f77b4", "#ff7f0e"] },
+      marks: [
+        Plot.line(data, {
+          x: "epoch",
+          y: "value",
+          stroke: "split",
+          strokeWidth: 2,
+        }),
+        Plot.dot(data, { x: "epoch", y: "value", fill: "split", r: 2.5 }),
+        Plot.text(
+          data,
+          Plot.selectLast({
+            x: "epoch",
+            y: "value",
+            z: "split",
+            text: "split",
+            fill: "split",
+            dx: 6,
+            textAnchor: "start",
+          }),
+        ),
+      ],
+    }) as unknown as Element;
+  });
+  return composeFigure(panels, {
+    title: options.title ?? "Training curves",
+    panelTitles: metrics.map((m) => (m === "loss" ? "Loss" : "Accuracy")),
+  });
+}

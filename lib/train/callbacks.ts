@@ -1,0 +1,385 @@
+/**
+ * Callbacks usable with both {@linkcode fitModel} and {@linkcode trainLoop}:
+ * early stopping, learning-rate schedules, stop on NaN, an epoch log file and
+ * a TensorBoard log (only where the native backend provides one).
+ *
+ * @example
+ * ```ts
+ * import { earlyStopping, exponentialDecay, scheduleLearningRate, stopOnNaN } from "./callbacks.ts";
+ * const callbacks = [
+ *   earlyStopping({ monitor: "val_loss", patience: 5 }),
+ *   scheduleLearningRate(exponentialDecay(5e-3, 0.9)), // seed 004
+ *   stopOnNaN(),
+ * ];
+ * ```
+ *
+ * @module
+ */
+import * as tf from "../tf.ts";
+import {
+  type BatchLogs,
+  type EpochRecord,
+  HISTORY_COLUMNS,
+  type TrainCallback,
+  type TrainState,
+} from "./types.ts";
+import { getLearningRate, setLearningRate } from "./optimizer.ts";
+
+/** A column of {@linkcode EpochRecord} that can be monitored. */
+export type MonitorName = "loss" | "acc" | "val_loss" | "val_acc";
+
+/** Options of {@linkcode earlyStopping}. */
+export interface EarlyStoppingOptions {
+  /** Quantity to watch. Default: "val_loss". */
+  monitor?: MonitorName;
+  /** "min", "max", or "auto" (max for accuracies, min otherwise). Default: "auto". */
+  mode?: "min" | "max" | "auto";
+  /** Epochs without improvement before stopping. Default: 0. */
+  patience?: number;
+  /** Smallest change that counts as an improvement. Default: 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when training ends. Default: false. */
+  restoreBestWeights?: boolean;
+}
+
+/** The early-stopping callback, with what it observed. */
+export class EarlyStopping implements TrainCallback {
+  /** Quantity watched. */
+  readonly monitor: MonitorName;
+  /** Whether smaller or larger is better. */
+  readonly mode: "min" | "max";
+  /** Epochs without improvement tolerated. */
+  readonly patience: number;
+  /** Smallest change that counts as improvement. */
+  readonly minDelta: number;
+  /** Whether to restore the best weights at the end. */
+  readonly restoreBestWeights: boolean;
+  /** Best value seen. */
+  best: number = NaN;
+  /** Epoch number (1-based, as in the history) of the best value, or -1. */
+  bestEpoch: number = -1;
+  /** Epoch number (1-based) after which training was stopped, or -1. */
+  stoppedEpoch: number = -1;
+  #wait = 0;
+  #bestWeights: tf.Tensor[] | null = null;
+
+  /**
+   * See {@linkcode earlyStopping}.
+   *
+   * @example
+   * ```ts
+   * import { EarlyStopping } from "./callbacks.ts";
+   * const stop = new EarlyStopping({ monitor: "val_acc", patience: 2 });
+   * ```
+   */
+  constructor(options: EarlyStoppingOptions = {}) {
+    const {
+      monitor = "val_loss",
+      mode = "auto",
+      patience = 0,
+      minDelta = 0,
+      restoreBestWeights = false,
+    } = options;
+    if (!["loss", "acc", "val_loss", "val_acc"].includes(monitor)) {
+      throw new Error(
+        `earlyStopping: monitor must be loss, acc, val_loss or val_acc, got '${monitor}'`,
+      );
+    }
+    if (!Number.isInteger(patience) || patience < 0) {
+      throw new Error(
+        `earlyStopping: patience must be an integer >= 0, got ${patience}`,
+      );
+    }
+    this.monitor = monitor;
+    this.mode = mode === "auto"
+      ? (monitor.endsWith("acc") ? "max" : "min")
+      : mode;
+    this.patience = patience;
+    this.minDelta = Math.abs(minDelta);
+    this.restoreBestWeights = restoreBestWeights;
+  }
+
+  #improved(value: number): boolean {
+    if (Number.isNaN(this.best)) return !Number.isNaN(value);
+    return this.mode === "min"
+      ? value < this.best - this.minDelta
+      : value > this.best + this.minDelta;
+  }
+
+  #observe(record: EpochRecord): boolean {
+    const value = record[this.monitor];
+    if (value === null) {
+      throw new Error(
+        `earlyStopping: monitor '${this.monitor}' has no value in epoch ${record.epoch}; pass validation data or monitor 'loss'/'acc'`,
+      );
+    }
+    if (this.#improved(value)) {
+      this.best = value;
+      this.bestEpoch = record.epoch;
+      this.#wait = 0;
+      return true;
+    }
+    this.#wait += 1;
+    return false;
+  }
+
+  /** Replays resumed history so patience counts across the interruption. */
+  onTrainBegin(state: TrainState): void {
+    this.best = NaN;
+    this.bestEpoch = -1;
+    this.stoppedEpoch = -1;
+    this.#wait = 0;
+    this.#disposeBest();
+    for (const record of state.history) this.#observe(record);
+  }
+
+  /** Tracks the best epoch and stops after `patience` epochs without gain. */
+  onEpochEnd(_epoch: number, record: EpochRecord, state: TrainState): void {
+    if (this.#observe(record)) {
+      if (this.restoreBestWeights) {
+        this.#disposeBest();
+        this.#bestWeights = state.model.weights.map((w) => tf.clone(w.read()));
+      }
+    } else if (this.#wait >= this.patience) {
+      this.stoppedEpoch = record.epoch;
+      state.stopTraining = true;
+      state.stopReason ??=
+        `early stopping: ${this.monitor} did not improve for ${this.#wait} epoch(s); best ${
+          this.best.toPrecision(4)
+        } at epoch ${this.bestEpoch}`;
+    }
+  }
+
+  /** Restores the best weights when asked to and they are not current. */
+  onTrainEnd(state: TrainState): void {
+    const last = state.history[state.history.length - 1];
+    if (this.#bestWeights && last && last.epoch !== this.bestEpoch) {
+      state.model.setWeights(this.#bestWeights);
+    }
+    this.#disposeBest();
+  }
+
+  #disposeBest(): void {
+    if (this.#bestWeights) tf.dispose(this.#bestWeights);
+    this.#bestWeights = null;
+  }
+}
+
+/**
+ * Stops training when `monitor` stops improving (Keras's `EarlyStopping`).
+ * Stops once `patience` consecutive epochs failed to beat the best value by
+ * more than `minDelta`; with `restoreBestWeights`, puts the best epoch's
+ * weights back at the end. On resume, patience counts the resumed history.
+ *
+ * @example
+ * ```ts
+ * import { earlyStopping } from "./callbacks.ts";
+ * const stop = earlyStopping({ monitor: "val_loss", patience: 5, restoreBestWeights: true });
+ * ```
+ */
+export function earlyStopping(
+  options: EarlyStoppingOptions = {},
+): EarlyStopping {
+  return new EarlyStopping(options);
+}
+
+/** A learning rate as a function of the 0-based epoch (and the current rate). */
+export type LearningRateSchedule = (
+  epoch: number,
+  currentRate: number,
+) => number;
+
+/**
+ * Seed 004's schedule: `lr0 * rate ** epoch`.
+ *
+ * @example
+ * ```ts
+ * import { exponentialDecay } from "./callbacks.ts";
+ * const schedule = exponentialDecay(5e-3, 0.9);
+ * console.log(schedule(2, 0)); // 0.00405
+ * ```
+ */
+export function exponentialDecay(
+  lr0: number,
+  rate: number,
+): LearningRateSchedule {
+  if (!(lr0 > 0) || !(rate > 0)) {
+    throw new Error(
+      `exponentialDecay: lr0 and rate must be > 0, got lr0=${lr0}, rate=${rate}`,
+    );
+  }
+  return (epoch) => lr0 * rate ** epoch;
+}
+
+/**
+ * A callback setting the optimizer's learning rate to `schedule(epoch, lr)`
+ * before every epoch (Keras's `LearningRateScheduler`). The new rate really
+ * reaches the optimizer's update (see `setLearningRate`).
+ *
+ * @example
+ * ```ts
+ * import { exponentialDecay, scheduleLearningRate } from "./callbacks.ts";
+ * const callback = scheduleLearningRate(exponentialDecay(5e-3, 0.9));
+ * ```
+ */
+export function scheduleLearningRate(
+  schedule: LearningRateSchedule,
+): TrainCallback {
+  return {
+    onEpochBegin(epoch: number, state: TrainState) {
+      const current = getLearningRate(state.optimizer);
+      if (current === null) {
+        throw new Error(
+          `scheduleLearningRate: ${state.optimizer.getClassName()} has no learning rate to schedule`,
+        );
+      }
+      const next = schedule(epoch, current);
+      if (!Number.isFinite(next) || next < 0) {
+        throw new Error(
+          `scheduleLearningRate: the schedule returned ${next} for epoch ${epoch}; it must be a finite number >= 0`,
+        );
+      }
+      setLearningRate(state.optimizer, next);
+    },
+  };
+}
+
+/**
+ * A callback stopping training at the first NaN or infinite batch loss
+ * (Keras's `TerminateOnNaN`).
+ *
+ * @example
+ * ```ts
+ * import { stopOnNaN } from "./callbacks.ts";
+ * const callbacks = [stopOnNaN()];
+ * ```
+ */
+export function stopOnNaN(): TrainCallback {
+  const check = (loss: number, where: string, state: TrainState) => {
+    if (!Number.isFinite(loss) && !state.stopTraining) {
+      state.stopTraining = true;
+      state.stopReason = `loss is ${loss} at ${where}; training stopped`;
+    }
+  };
+  return {
+    onBatchEnd(batch: number, logs: BatchLogs, state: TrainState) {
+      check(logs.loss, `batch ${batch + 1}`, state);
+    },
+    onEpochEnd(epoch: number, record: EpochRecord, state: TrainState) {
+      check(record.loss, `epoch ${epoch + 1}`, state);
+    },
+  };
+}
+
+/** Options of {@linkcode epochLog}. */
+export interface EpochLogOptions {
+  /** "csv" or "jsonl" (one JSON object a line). Default: from the extension, else "csv". */
+  format?: "csv" | "jsonl";
+}
+
+function _csvCell(value: number | null): string {
+  return value === null ? "" : String(value);
+}
+
+/**
+ * A callback writing every epoch's record to `path` (CSV with a header, or
+ * JSON lines). The file is rewritten at the start with any resumed history,
+ * so it always matches the run's history; then one line per epoch.
+ *
+ * @example
+ * ```ts
+ * import { epochLog } from "./callbacks.ts";
+ * const log = epochLog("runs/lenet5/epochs.csv");
+ * ```
+ */
+export function epochLog(
+  path: string,
+  options: EpochLogOptions = {},
+): TrainCallback {
+  const format = options.format ?? (/\.jsonl?$/i.test(path) ? "jsonl" : "csv");
+  if (format !== "csv" && format !== "jsonl") {
+    throw new Error(
+      `epochLog: format must be "csv" or "jsonl", got '${format}'`,
+    );
+  }
+  const line = (r: EpochRecord) =>
+    format === "csv"
+      ? HISTORY_COLUMNS.map((c) => _csvCell(r[c])).join(",") + "\n"
+      : JSON.stringify(r) + "\n";
+  return {
+    async onTrainBegin(state: TrainState) {
+      const dir = path.replace(/[\\/][^\\/]*$/, "");
+      if (dir !== path && dir !== "") {
+        await Deno.mkdir(dir, { recursive: true });
+      }
+      const header = format === "csv" ? HISTORY_COLUMNS.join(",") + "\n" : "";
+      await Deno.writeTextFile(path, header + state.history.map(line).join(""));
+    },
+    async onEpochEnd(_epoch: number, record: EpochRecord) {
+      await Deno.writeTextFile(path, line(record), { append: true });
+    },
+  };
+}
+
+/** The part of `tf.node` (tfjs-node) that {@linkcode tensorBoardLog} uses. */
+export interface TfNodeSummaries {
+  /** `tf.node.summaryFileWriter(logdir)`. */
+  summaryFileWriter(logdir: string): {
+    scalar(name: string, value: number, step: number): void;
+    flush(): void;
+  };
+}
+
+/** Options of {@linkcode tensorBoardLog}. */
+export interface TensorBoardLogOptions {
+  /**
+   * The `tf.node` namespace of tfjs-node, when the native backend is loaded.
+   * Default: none, then the callback only prints a note and does nothing.
+   */
+  tfNode?: TfNodeSummaries;
+  /** Where the note goes. Default: `console.error`. */
+  log?: (line: string) => void;
+}
+
+/**
+ * A callback writing epoch scalars (loss, acc, val_loss, val_acc, lr) for
+ * TensorBoard, through tfjs-node's summary writer. This project does not
+ * import tfjs-node; pass its `tf.node` as `tfNode` when the native backend
+ * is in use. Without it, one line says why nothing is written.
+ *
+ * @example
+ * ```ts
+ * import { tensorBoardLog } from "./callbacks.ts";
+ * const tb = tensorBoardLog("logs"); // a no-op with a note on non-native backends
+ * ```
+ */
+export function tensorBoardLog(
+  logdir: string,
+  options: TensorBoardLogOptions = {},
+): TrainCallback & { active: boolean } {
+  const { tfNode, log = console.error } = options;
+  if (!tfNode || typeof tfNode.summaryFileWriter !== "function") {
+    let noted = false;
+    return {
+      active: false,
+      onTrainBegin() {
+        if (noted) return;
+        noted = true;
+        log(
+          `TensorBoard log not written: it needs tfjs-node's tf.node.summaryFileWriter (native 'tensorflow' backend); the active backend is '${tf.getBackend()}'.`,
+        );
+      },
+    };
+  }
+  const writer = tfNode.summaryFileWriter(logdir);
+  return {
+    active: true,
+    onEpochEnd(_epoch: number, record: EpochRecord) {
+      for (const key of ["loss", "acc", "val_loss", "val_acc", "lr"] as const) {
+        const value = record[key];
+        if (value !== null) writer.scalar(key, value, record.epoch);
+      }
+      writer.flush();
+    },
+  };
+}

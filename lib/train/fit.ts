@@ -1,0 +1,183 @@
+/**
+ * `fitModel`: Keras-style training through tfjs's own `model.fit`, with the
+ * project's progress display, callbacks, checkpoints/resume and a polars
+ * history.
+ *
+ * It calls `model.fit` once per epoch (`initialEpoch: e, epochs: e + 1`):
+ * this lets schedules, checkpoints and resume act exactly between epochs.
+ * With a `seed`, each epoch's sample order is a seeded permutation gathered
+ * here (one extra copy of the training tensors while the epoch runs) and
+ * tfjs's own shuffling (Math.random) is off, so runs repeat exactly on the
+ * CPU backends. Dropout masks cannot be seeded through `model.fit` in tfjs:
+ * models with dropout only repeat up to that noise.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { fitModel } from "./fit.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4], activation: "softmax" })] });
+ * model.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+ * const xs = tf.randomNormal([64, 4]);
+ * const ys = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 2), "int32");
+ * const result = await fitModel(model, { xs, ys }, { epochs: 2, progress: "none" });
+ * console.log(result.history.toString());
+ * ```
+ *
+ * @module
+ */
+import * as tf from "../tf.ts";
+import type { TrainData } from "./types.ts";
+import { epochPermutation } from "./_random.ts";
+import {
+  type CommonTrainOptions,
+  type EpochOutcome,
+  prepareData,
+  runSession,
+  type TrainResult,
+} from "./_session.ts";
+
+/** Options of {@linkcode fitModel}. */
+export interface FitModelOptions extends CommonTrainOptions {
+  /**
+   * Passed to `model.fit` (`yieldEvery`): how often tfjs yields to the event
+   * loop. Default: "auto".
+   */
+  yieldEvery?: "auto" | "batch" | "epoch" | "never" | number;
+}
+
+function _firstNumber(
+  logs: Record<string, unknown>,
+  keys: string[],
+): number | null {
+  for (const key of keys) {
+    const value = logs[key];
+    if (Array.isArray(value) && typeof value[0] === "number") return value[0];
+    if (typeof value === "number") return value;
+    if (value instanceof tf.Tensor) return value.dataSync()[0];
+  }
+  return null;
+}
+
+/**
+ * Trains a compiled model with `model.fit`, adding progress, callbacks,
+ * checkpoints (`checkpointDir`, `resume`), an epoch log (`logPath`) and a
+ * polars history. Integer labels are cast to float32 for tfjs's sparse
+ * cross-entropy (which rejects int32).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { fitModel } from "./fit.ts";
+ * import { exponentialDecay, scheduleLearningRate } from "./callbacks.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax" })] });
+ * model.compile({ optimizer: tf.train.adamax(5e-3), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+ * const xs = tf.randomNormal([30, 4]);
+ * const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 30 }, (_, i) => i % 3), "int32"), 3);
+ * await fitModel(model, { xs, ys }, {
+ *   epochs: 3,
+ *   callbacks: [scheduleLearningRate(exponentialDecay(5e-3, 0.9))],
+ * });
+ * ```
+ */
+export async function fitModel(
+  model: tf.LayersModel,
+  data: TrainData,
+  options: FitModelOptions = {},
+): Promise<TrainResult> {
+  const what = "fitModel";
+  const optimizer = (model as { optimizer?: tf.Optimizer }).optimizer;
+  if (!optimizer) {
+    throw new Error(
+      `${what}: the model is not compiled; call model.compile({ optimizer, loss, metrics: ["accuracy"] }) first`,
+    );
+  }
+  const prepared = prepareData(data, options, what);
+  const owned = [...prepared.owned];
+  const asFloat = (t: tf.Tensor) => {
+    if (t.dtype === "float32") return t;
+    const cast = tf.cast(t, "float32");
+    owned.push(cast);
+    return cast;
+  };
+  const xs = prepared.train.xs;
+  const ys = asFloat(prepared.train.ys);
+  const validation = prepared.validation
+    ? [prepared.validation.xs, asFloat(prepared.validation.ys)] as [
+      tf.Tensor,
+      tf.Tensor,
+    ]
+    : undefined;
+  const { batchSize = 32, shuffle = true, seed } = options;
+  const n = xs.shape[0];
+
+  try {
+    return await runSession(
+      model,
+      optimizer,
+      n,
+      options,
+      what,
+      async (epoch, onBatch) => {
+        let epochXs = xs;
+        let epochYs = ys;
+        const perEpoch: tf.Tensor[] = [];
+        if (shuffle && seed !== undefined) {
+          [epochXs, epochYs] = tf.tidy(() => {
+            const order = tf.tensor1d(
+              epochPermutation(n, seed, epoch),
+              "int32",
+            );
+            return [tf.gather(xs, order), tf.gather(ys, order)];
+          });
+          perEpoch.push(epochXs, epochYs);
+        }
+        let trainStart = 0;
+        let trainEnd = 0;
+        const bridge = new tf.CustomCallback({
+          onEpochBegin: () => {
+            trainStart = performance.now();
+          },
+          onBatchEnd: async (batch, logs) => {
+            trainEnd = performance.now();
+            const l = logs ?? {};
+            const stop = await onBatch(batch, {
+              size: typeof l.size === "number" ? l.size : batchSize,
+              loss: typeof l.loss === "number" ? l.loss : NaN,
+              acc: typeof l.acc === "number"
+                ? l.acc
+                : typeof l.accuracy === "number"
+                ? l.accuracy
+                : null,
+            });
+            if (stop) model.stopTraining = true;
+          },
+        });
+        try {
+          const h = await model.fit(epochXs, epochYs, {
+            epochs: epoch + 1,
+            initialEpoch: epoch,
+            batchSize,
+            shuffle: shuffle && seed === undefined,
+            validationData: validation,
+            verbose: 0,
+            callbacks: [bridge],
+            yieldEvery: options.yieldEvery,
+          });
+          const logs = h.history as Record<string, unknown>;
+          const outcome: EpochOutcome = {
+            loss: _firstNumber(logs, ["loss"]) ?? NaN,
+            acc: _firstNumber(logs, ["acc", "accuracy"]),
+            val_loss: _firstNumber(logs, ["val_loss"]),
+            val_acc: _firstNumber(logs, ["val_acc", "val_accuracy"]),
+            trainSeconds: (trainEnd - trainStart) / 1000,
+          };
+          return outcome;
+        } finally {
+          tf.dispose(perEpoch);
+        }
+      },
+    );
+  } finally {
+    tf.dispose(owned);
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * A minimal Jupyter client in Deno: starts the Deno kernel
+ * (`deno jupyter --kernel --conn FILE`), talks to it over ZeroMQ and runs
+ * code, collecting the outputs of each request into nbformat outputs.
+ *
+ * The Deno kernel sometimes publishes a request's outputs a few
+ * milliseconds after its `status: idle`, so a request is only finished
+ * after its reply, its idle status AND a quiet period with no message for
+ * it. Messages arriving even later are still applied to the right cell,
+ * because every request's collector stays registered until shutdown.
+ *
+ * @module
+ */
+
+import * as zmq from "zeromq";
+import { channelAddress, newConnectionInfo } from "./connection.ts";
+import { CellOutputs, DisplayRegistry } from "./outputs.ts";
+import { makeMessage, type Message, MessageSigner } from "./wire.ts";
+
+/** Options for {@linkcode KernelClient.start}. */
+export interface StartKernelOptions {
+  /** Working directory of the kernel. Default: the current directory. */
+  cwd?: string;
+  /** Extra environment variables for the kernel. Default: none. */
+  env?: Record<string, string>;
+  /** The deno binary. Default: `Deno.execPath()`. */
+  denoPath?: string;
+  /** Give up when the kernel has not answered by then. Default: 60000 ms. */
+  startupTimeoutMs?: number;
+}
+
+/** Options for {@linkcode KernelClient.execute}. */
+export interface ExecuteOptions {
+  /** Fail the request after this long; 0 = never. Default: 0. */
+  timeoutMs?: number;
+  /**
+   * Quiet time after `idle` before outputs are taken as complete.
+   * Default: 200 ms.
+   */
+  graceMs?: number;
+}
+
+/** How one execute request ended. */
+export interface ExecuteResult {
+  /** `ok`, `error` (the code raised), `timeout`, or `dead` (kernel exited). */
+  status: "ok" | "error" | "timeout" | "dead";
+  /** Live collector: late messages keep updating it until shutdown. */
+  cell: CellOutputs;
+  /** Execution count from the reply (or `execute_input`). */
+  executionCount: number | null;
+  /** Seconds from request to idle. */
+  seconds: number;
+  /** IOPub output messages that arrived after `status: idle`. */
+  afterIdle: number;
+  /** How long after `idle` the latest of those arrived, in ms. */
+  afterIdleMs: number;
+  /** A one-line description when status is not `ok`. */
+  message?: string;
+}
+
+interface Pending {
+  cell: CellOutputs;
+  idle: boolean;
+  idleAt: number;
+  reply: Message | null;
+  lastMessageAt: number;
+  afterIdle: number;
+  afterIdleMs: number;
+  finished: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Keeps the last `limit` characters of a process stream. */
+async function tail(
+  stream: ReadableStream<Uint8Array>,
+  sink: { text: string },
+  limit = 8000,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of stream) {
+      sink.text = (sink.text + decoder.decode(chunk, { stream: true }))
+        .slice(-limit);
+    }
+  } catch {
+    // The process went away; what was read is kept.
+  }
+}
+
+/** A running Deno kernel and the sockets connected to it. */
+export class KernelClient {
+  /** Outputs shown under a display id, shared by all requests. */
+  readonly displays = new DisplayRegistry();
+  /** The kernel's stderr and stdout (last few kilobytes). */
+  readonly log = { text: "" };
+  /** IOPub messages for finished requests (applied anyway). */
+  lateMessages = 0;
+
+  #child: Deno.ChildProcess;
+  #signer: MessageSigner;
+  #session = crypto.randomUUID();
+  #shell = new zmq.Dealer({ linger: 0 });
+  #control = new zmq.Dealer({ linger: 0 });
+  #iopub = new zmq.Subscriber({ linger: 0 });
+  #pending = new Map<string, Pending>();
+  #replies = new Map<
+    string,
+    {
+      resolve: (m: Message | null) => void;
+      timer: ReturnType<typeof setTimeout>;
+    }
+  >();
+  #iopubSeen = false;
+  #exit: Deno.CommandStatus | null = null;
+  #closed = false;
+  #connectionDir: string;
+  #loops: Promise<void>[] = [];
+
+  private constructor(
+    child: Deno.ChildProcess,
+    signer: MessageSigner,
+    connectionDir: string,
+  ) {
+    this.#child = child;
+    this.#signer = signer;
+    this.#connectionDir = connectionDir;
+    child.status.then((status) => this.#exit = status);
+    this.#loops.push(
+      tail(child.stderr, this.log),
+      tail(child.stdout, this.log),
+    );
+  }
+
+  /**
+   * Starts a kernel and waits until it answers `kernel_info_request` and
+   * its IOPub channel delivers messages.
+   *
+   * @example
+   * ```ts
+   * const kernel = await KernelClient.start({ cwd: "notebooks" });
+   * const result = await kernel.execute("1 + 1");
+   * await kernel.shutdown();
+   * ```
+   */
+  static async start(options: StartKernelOptions = {}): Promise<KernelClient> {
+    const info = await newConnectionInfo();
+    const connectionDir = await Deno.makeTempDir({ prefix: "cnn-kernel-" });
+    const connectionFile = `${connectionDir}/connection.json`;
+    await Deno.writeTextFile(connectionFile, JSON.stringify(info));
+    const child = new Deno.Command(options.denoPath ?? Deno.execPath(), {
+      args: ["jupyter", "--kernel", "--conn", connectionFile],
+      cwd: options.cwd,
+      env: options.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const client = new KernelClient(
+      child,
+      new MessageSigner(info.key),
+      connectionDir,
+    );
+    client.#shell.connect(channelAddress(info, "shell"));
+    client.#control.connect(channelAddress(info, "control"));
+    client.#iopub.connect(channelAddress(info, "iopub"));
+    client.#iopub.subscribe();
+    client.#loops.push(
+      client.#readLoop(client.#shell, false),
+      client.#readLoop(client.#control, false),
+      client.#readLoop(client.#iopub, true),
+    );
+    try {
+      await client.#handshake(options.startupTimeoutMs ?? 60_000);
+    } catch (e) {
+      await client.shutdown();
+      throw e;
+    }
+    return client;
+  }
+
+  /** The kernel's exit status once it has exited, else null. */
+  get exitStatus(): Deno.CommandStatus | null {
+    return this.#exit;
+  }
+
+  async #handshake(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    // A SUB socket misses what is published before its subscription
+    // reaches the kernel, so ask again until IOPub has spoken too.
+    while (performance.now() < deadline) {
+      if (this.#exit) {
+        throw new Error(
+          `the Deno kernel exited during startup (code ${this.#exit.code}):\n` +
+            this.log.text.slice(-2000),
+        );
+      }
+      const reply = this.#request("shell", "kernel_info_request", {}, 500);
+      const answer = await reply;
+      if (answer && this.#iopubSeen) return;
+      if (answer) await sleep(50);
+    }
+    throw new Error(
+      `the Deno kernel did not answer within ${timeoutMs} ms:\n` +
+        this.log.text.slice(-2000),
+    );
+  }
+
+  /** Sends a request and resolves with its reply, or null after waitMs. */
+  async #request(
+    channel: "shell" | "control",
+    msgType: string,
+    content: Record<string, unknown>,
+    waitMs: number,
+  ): Promise<Message | null> {
+    const message = makeMessage(msgType, content, { session: this.#session });
+    const reply = new Promise<Message | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#replies.delete(message.header.msg_id);
+        resolve(null);
+      }, waitMs);
+      this.#replies.set(message.header.msg_id, { resolve, timer });
+    });
+    await this.#send(channel, message);
+    return reply;
+  }
+
+  async #send(channel: "shell" | "control", message: Message): Promise<void> {
+    const frames = await this.#signer.encode(message);
+    await (channel === "shell" ? this.#shell : this.#control).send(frames);
+  }
+
+  async #readLoop(
+    socket: zmq.Socket & AsyncIterable<Buffer[]>,
+    iopub: boolean,
+  ) {
+    try {
+      for await (const frames of socket) {
+        let message: Message;
+        try {
+          message = await this.#signer.decode(frames);
+        } catch (e) {
+          console.error(`warning: ${(e as Error).message}`);
+          continue;
+        }
+        if (iopub) this.#onIopub(message);
+        else this.#onReply(message);
+      }
+    } catch (e) {
+      if (!this.#closed) throw e;
+    }
+  }
+
+  #onReply(message: Message): void {
+    const id = message.parent_header.msg_id ?? "";
+    const pending = this.#pending.get(id);
+    if (pending && message.header.msg_type === "execute_reply") {
+      pending.reply = message;
+      pending.lastMessageAt = performance.now();
+    }
+    const waiter = this.#replies.get(id);
+    if (waiter) {
+      this.#replies.delete(id);
+      clearTimeout(waiter.timer);
+      waiter.resolve(message);
+    }
+  }
+
+  #onIopub(message: Message): void {
+    this.#iopubSeen = true;
+    const pending = this.#pending.get(message.parent_header.msg_id ?? "");
+    if (!pending) return;
+    pending.lastMessageAt = performance.now();
+    if (message.header.msg_type === "status") {
+      if (message.content.execution_state === "idle") {
+        pending.idle = true;
+        pending.idleAt = performance.now();
+      }
+      return;
+    }
+    const changed = pending.cell.apply(message);
+    if (changed && pending.idle) {
+      pending.afterIdle++;
+      pending.afterIdleMs = Math.max(
+        pending.afterIdleMs,
+        performance.now() - pending.idleAt,
+      );
+    }
+    if (changed && pending.finished) this.lateMessages++;
+  }
+
+  /**
+   * Runs code and waits for its outputs (see the module doc for when a
+   * request counts as finished).
+   *
+   * @example
+   * ```ts
+   * const { status, cell } = await kernel.execute('console.log("hi")');
+   * ```
+   */
+  async execute(
+    code: string,
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult> {
+    const graceMs = options.graceMs ?? 200;
+    const timeoutMs = options.timeoutMs ?? 0;
+    const message = makeMessage("execute_request", {
+      code,
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+    }, { session: this.#session });
+    const started = performance.now();
+    const pending: Pending = {
+      cell: new CellOutputs(this.displays),
+      idle: false,
+      idleAt: 0,
+      reply: null,
+      lastMessageAt: started,
+      afterIdle: 0,
+      afterIdleMs: 0,
+      finished: false,
+    };
+    this.#pending.set(message.header.msg_id, pending);
+    const result = (
+      status: ExecuteResult["status"],
+      text?: string,
+    ): ExecuteResult => {
+      pending.finished = true;
+      const count = pending.reply?.content.execution_count;
+      return {
+        status,
+        cell: pending.cell,
+        executionCount: typeof count === "number"
+          ? count
+          : pending.cell.executionCount,
+        seconds: ((pending.idleAt || performance.now()) - started) / 1000,
+        afterIdle: pending.afterIdle,
+        afterIdleMs: pending.afterIdleMs,
+        message: text,
+      };
+    };
+    if (this.#exit) return result("dead", this.#deathMessage());
+    await this.#send("shell", message);
+    while (true) {
+      const now = performance.now();
+      if (
+        pending.reply && pending.idle && now - pending.lastMessageAt >= graceMs
+      ) break;
+      if (this.#exit) return result("dead", this.#deathMessage());
+      if (timeoutMs > 0 && now - started > timeoutMs) {
+        return result(
+          "timeout",
+          `cell timed out after ${(timeoutMs / 1000).toFixed(0)} s`,
+        );
+      }
+      await sleep(Math.min(10, graceMs || 10));
+    }
+    const replyStatus = pending.reply?.content.status;
+    if (replyStatus === "error" || pending.cell.error) {
+      const error = pending.cell.error ?? {
+        ename: String(pending.reply?.content.ename ?? "Error"),
+        evalue: String(pending.reply?.content.evalue ?? ""),
+        traceback: [],
+      };
+      return result("error", `${error.ename}: ${error.evalue}`);
+    }
+    return result("ok");
+  }
+
+  #deathMessage(): string {
+    const code = this.#exit?.code ?? "?";
+    const signal = this.#exit?.signal ? `, signal ${this.#exit.signal}` : "";
+    const log = this.log.text.trim().split("\n").slice(-5).join("\n");
+    return `the kernel died (exit code ${code}${signal})` +
+      (log ? `; its last output:\n${log}` : "");
+  }
+
+  /**
+   * Waits until no message has arrived for `quietMs`, so outputs published
+   * late for earlier requests are applied before the notebook is written.
+   */
+  async drain(quietMs = 200): Promise<void> {
+    const last = () =>
+      Math.max(
+        0,
+        ...Array.from(this.#pending.values(), (p) => p.lastMessageAt),
+      );
+    while (!this.#exit && performance.now() - last() < quietMs) {
+      await sleep(10);
+    }
+  }
+
+  /** Asks the kernel to stop, kills it if it does not, closes sockets. */
+  async shutdown(): Promise<void> {
+    if (!this.#exit) {
+      // Not awaited: the Deno kernel exits without always replying.
+      this.#request("control", "shutdown_request", { restart: false }, 3000)
+        .catch(() => null);
+      const deadline = performance.now() + 3000;
+      while (!this.#exit && performance.now() < deadline) await sleep(20);
+      if (!this.#exit) {
+        try {
+          this.#child.kill("SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    await this.#child.status;
+    for (const { resolve, timer } of this.#replies.values()) {
+      clearTimeout(timer);
+      resolve(null);
+    }
+    this.#replies.clear();
+    this.#closed = true;
+    this.#shell.close();
+    this.#control.close();
+    this.#iopub.close();
+    await Promise.allSettled(this.#loops);
+    await Deno.remove(this.#connectionDir, { recursive: true }).catch(() => {});
+  }
+}

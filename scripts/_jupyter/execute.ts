@@ -1,0 +1,191 @@
+/**
+ * Executes one notebook top to bottom in a fresh Deno kernel started in the
+ * notebook's folder, and returns the executed notebook with a per-cell
+ * account (status, seconds, error). Execution stops at the first failing
+ * cell, as in Jupyter's "run all" with stop-on-error.
+ *
+ * @module
+ */
+
+import { dirname, resolve } from "node:path";
+import { KernelClient } from "./client.ts";
+import { joinText, type Notebook, readNotebook } from "./nbformat.ts";
+
+/** Scales the notebooks understand (env var `CNN_SCALE`). */
+export type Scale = "smoke" | "full";
+
+/** Options for {@linkcode executeNotebook}. */
+export interface ExecuteNotebookOptions {
+  /** Value of `CNN_SCALE` for the kernel. Default: `"smoke"`. */
+  scale?: Scale;
+  /** Per-cell limit in seconds; 0 = none. Default: 600. */
+  timeoutSeconds?: number;
+  /** Quiet time after a cell's idle status, in ms. Default: 200. */
+  graceMs?: number;
+  /** Extra environment for the kernel. Default: none. */
+  env?: Record<string, string>;
+  /** Called before and after each code cell (for progress lines). */
+  onCell?: (event: CellEvent) => void;
+}
+
+/** Progress event for one code cell. */
+export interface CellEvent {
+  /** `start` before the request, `end` after it finished. */
+  phase: "start" | "end";
+  /** The notebook path. */
+  path: string;
+  /** 1-based position among all cells. */
+  cellNumber: number;
+  /** Total number of cells. */
+  cellCount: number;
+  /** The account of the cell (on `end`). */
+  run?: CellRun;
+}
+
+/** How one cell ran. */
+export interface CellRun {
+  /** 1-based position among all cells (markdown included), as shown in Jupyter. */
+  cellNumber: number;
+  /** First non-empty line of the source, for reports. */
+  firstLine: string;
+  /** `ok`, `error`, `timeout`, `dead` (kernel died) or `skipped` (after a failure). */
+  status: "ok" | "error" | "timeout" | "dead" | "skipped";
+  /** Seconds the cell took (0 when skipped). */
+  seconds: number;
+  /** Output messages that arrived after the kernel reported idle. */
+  afterIdle: number;
+  /** One-line error description when the cell failed. */
+  message?: string;
+  /** The error's traceback, if the kernel sent one. */
+  traceback?: string[];
+}
+
+/** The outcome of executing one notebook. */
+export interface NotebookRun {
+  /** The notebook path as given. */
+  path: string;
+  /** `ok` when every code cell ran without error. */
+  status: "ok" | "failed";
+  /** Wall time in seconds, kernel start and shutdown included. */
+  seconds: number;
+  /** The scale the notebook ran at. */
+  scale: Scale;
+  /** One entry per code cell. */
+  cells: CellRun[];
+  /** The executed notebook (outputs and execution counts filled in). */
+  notebook: Notebook;
+  /** `notebook.ipynb, cell 7: Error: boom` when it failed. */
+  failure?: string;
+  /** Output messages applied after their cell was done (late race). */
+  lateMessages: number;
+}
+
+/**
+ * Executes a notebook file and returns the run (it does not write files).
+ *
+ * @example
+ * ```ts
+ * const run = await executeNotebook("notebooks/001_mnist_lenet5.ipynb", { scale: "smoke" });
+ * if (run.status !== "ok") console.error(run.failure);
+ * ```
+ */
+export async function executeNotebook(
+  path: string,
+  options: ExecuteNotebookOptions = {},
+): Promise<NotebookRun> {
+  const scale = options.scale ?? "smoke";
+  const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
+  const started = performance.now();
+  const notebook = await readNotebook(path);
+  const cells: CellRun[] = [];
+  let failure: string | undefined;
+  for (const cell of notebook.cells) {
+    if (cell.cell_type !== "code") continue;
+    cell.outputs = [];
+    cell.execution_count = null;
+  }
+  const name = path.split("/").at(-1) ?? path;
+  let kernel: KernelClient;
+  try {
+    kernel = await KernelClient.start({
+      cwd: dirname(resolve(path)),
+      env: { ...options.env, CNN_SCALE: scale, NO_COLOR: "1" },
+    });
+  } catch (e) {
+    return {
+      path,
+      status: "failed",
+      seconds: (performance.now() - started) / 1000,
+      scale,
+      cells,
+      notebook,
+      failure: `${name}: ${(e as Error).message}`,
+      lateMessages: 0,
+    };
+  }
+  try {
+    for (const [index, cell] of notebook.cells.entries()) {
+      if (cell.cell_type !== "code") continue;
+      const source = joinText(cell.source);
+      const cellNumber = index + 1;
+      const firstLine = source.split("\n").find((l) => l.trim())?.trim() ?? "";
+      if (failure) {
+        cells.push({
+          cellNumber,
+          firstLine,
+          status: "skipped",
+          seconds: 0,
+          afterIdle: 0,
+        });
+        continue;
+      }
+      if (!source.trim()) continue;
+      options.onCell?.({
+        phase: "start",
+        path,
+        cellNumber,
+        cellCount: notebook.cells.length,
+      });
+      const result = await kernel.execute(source, {
+        timeoutMs,
+        graceMs: options.graceMs,
+      });
+      // The live outputs array: late messages still land in the notebook.
+      cell.outputs = result.cell.outputs;
+      cell.execution_count = result.executionCount;
+      const run: CellRun = {
+        cellNumber,
+        firstLine,
+        status: result.status,
+        seconds: result.seconds,
+        afterIdle: result.afterIdle,
+        message: result.message,
+        traceback: result.cell.error?.traceback,
+      };
+      cells.push(run);
+      if (result.status !== "ok") {
+        failure = `${name}, cell ${cellNumber}: ${result.message}`;
+      }
+      options.onCell?.({
+        phase: "end",
+        path,
+        cellNumber,
+        cellCount: notebook.cells.length,
+        run,
+      });
+    }
+    await kernel.drain(options.graceMs ?? 200);
+  } finally {
+    await kernel.shutdown();
+  }
+  return {
+    path,
+    status: failure ? "failed" : "ok",
+    seconds: (performance.now() - started) / 1000,
+    scale,
+    cells,
+    notebook,
+    failure,
+    lateMessages: kernel.lateMessages,
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * `deno task bench`: training and inference speed of the tutorials' models
+ * on each available TensorFlow.js backend, against PyTorch on the same
+ * machine in the same run (rounds interleaved, so load from other processes
+ * hits every engine alike; warm-up batches excluded; medians reported).
+ *
+ * ```sh
+ * deno task bench                       # LeNet-5 and the CIFAR-10 CNN
+ * deno task bench --json --models lenet5 --backends wasm --rounds 5
+ * ```
+ *
+ * Options: `--json` (one JSON object per line), `--samples N` (training
+ * samples per measurement, default 1920 for LeNet-5 and 640 for the CIFAR
+ * CNN), `--cpu-samples N` (cap for the slow `cpu` backend, default 256
+ * for LeNet-5 and 64 for the CIFAR CNN),
+ * `--models a,b`, `--backends a,b` (default: the accelerated backend `auto`
+ * finds, plus wasm and cpu), `--rounds N` (default 3), `--no-torch`.
+ *
+ * @module
+ */
+import * as tf from "../lib/tf.ts";
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  initBackend,
+} from "../lib/backend/mod.ts";
+import { buildModel } from "../lib/models/mod.ts";
+
+/** Models the bench knows, with the tutorial's batch size. */
+const BENCH_MODELS = {
+  "lenet5": { batchSize: 64, samples: 1920, cpuSamples: 256 },
+  "cifar-cnn": { batchSize: 32, samples: 640, cpuSamples: 64 },
+} as const;
+type BenchModel = keyof typeof BENCH_MODELS;
+
+interface Measurement {
+  train: number;
+  infer: number;
+}
+
+interface BenchArgs {
+  json: boolean;
+  samples?: number;
+  cpuSamples?: number;
+  models: BenchModel[];
+  backends?: BackendName[];
+  rounds: number;
+  torch: boolean;
+}
+
+const _INFER_BATCH = 256;
+
+function _parseArgs(argv: string[]): BenchArgs {
+  const args: BenchArgs = {
+    json: false,
+    models: ["lenet5", "cifar-cnn"],
+    rounds: 3,
+    torch: true,
+  };
+  const value = (i: number): string => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new Error(`${argv[i]} needs a value.`);
+    return v;
+  };
+  const count = (i: number): number => {
+    const n = Number(value(i));
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(
+        `${argv[i]} needs a positive integer, got "${argv[i + 1]}".`,
+      );
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    switch (argv[i]) {
+      case "--json":
+        args.json = true;
+        break;
+      case "--no-torch":
+        args.torch = false;
+        break;
+      case "--samples":
+        args.samples = count(i++);
+        break;
+      case "--cpu-samples":
+        args.cpuSamples = count(i++);
+        break;
+      case "--rounds":
+        args.rounds = count(i++);
+        break;
+      case "--models":
+        args.models = value(i++).split(",").map((m) => {
+          if (!(m in BENCH_MODELS)) {
+            throw new Error(
+              `unknown model "${m}": use ${
+                Object.keys(BENCH_MODELS).join(", ")
+              }.`,
+            );
+          }
+          return m as BenchModel;
+        });
+        break;
+      case "--backends":
+        args.backends = value(i++).split(",").map((b) => {
+          if (!BACKEND_NAMES.includes(b as BackendName)) {
+            throw new Error(
+              `unknown backend "${b}": use ${BACKEND_NAMES.join(", ")}.`,
+            );
+          }
+          return b as BackendName;
+        });
+        break;
+      default:
+        throw new Error(
+          `unknown option "${argv[i]}"; see the header of scripts/bench.ts.`,
+        );
+    }
+  }
+  return args;
+}
+
+function _median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function _measureTfjs(
+  model: BenchModel,
+  samples: number,
+): Promise<Measurement> {
+  const { batchSize } = BENCH_MODELS[model];
+  const net = buildModel(model);
+  const inputShape = net.inputs[0].shape.slice(1) as number[];
+  net.compile({
+    optimizer: tf.train.adam(1e-3),
+    loss: "categoricalCrossentropy",
+  });
+  const steps = Math.max(1, Math.floor(samples / batchSize));
+  const n = steps * batchSize;
+  const xs = tf.randomUniform([n, ...inputShape]);
+  const ys = tf.tidy(() =>
+    tf.oneHot(tf.randomUniform([n], 0, 10, "int32") as tf.Tensor1D, 10)
+  );
+  const fit = (x: tf.Tensor, y: tf.Tensor) =>
+    net.fit(x, y, {
+      batchSize,
+      epochs: 1,
+      shuffle: false,
+      verbose: 0,
+      yieldEvery: "never",
+    });
+  const warm = Math.min(2 * batchSize, n);
+  const [wx, wy] = [tf.slice(xs, 0, warm), tf.slice(ys, 0, warm)];
+  await fit(wx, wy); // warm-up: kernel setup, XNNPACK operator creation
+  tf.dispose([wx, wy]);
+  let start = performance.now();
+  await fit(xs, ys);
+  await net.getWeights()[0].data(); // flush asynchronous backends
+  const train = n / ((performance.now() - start) / 1000);
+
+  const predictBatch = (offset: number) => {
+    const size = Math.min(_INFER_BATCH, n - offset);
+    const classes = tf.tidy(() =>
+      tf.argMax(net.predict(tf.slice(xs, offset, size)) as tf.Tensor, 1)
+    );
+    return classes.data().then(() => classes.dispose());
+  };
+  await predictBatch(0);
+  start = performance.now();
+  for (let offset = 0; offset < n; offset += _INFER_BATCH) {
+    await predictBatch(offset);
+  }
+  const infer = n / ((performance.now() - start) / 1000);
+  tf.dispose([xs, ys]);
+  net.optimizer.dispose();
+  net.dispose();
+  return { train, infer };
+}
+
+async function _torchAvailable(): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command("/usr/bin/python3", {
+      args: ["-c", "import torch"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success ? undefined : "python3-torch is not installed";
+  } catch {
+    return "/usr/bin/python3 not found";
+  }
+}
+
+async function _measureTorch(
+  model: BenchModel,
+  samples: number,
+): Promise<Measurement> {
+  const script = new URL("./bench_torch.py", import.meta.url).pathname;
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [script, "--model", model, "--samples", String(samples)],
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench_torch.py failed for ${model}`);
+  const result = JSON.parse(new TextDecoder().decode(out.stdout).trim());
+  return {
+    train: result.train_samples_per_s,
+    infer: result.infer_samples_per_s,
+  };
+}
+
+async function _availableBackends(args: BenchArgs): Promise<BackendName[]> {
+  if (args.backends !== undefined) {
+    for (const name of args.backends) {
+      await initBackend({ backend: name, verbose: false });
+    }
+    return args.backends;
+  }
+  const auto = await initBackend({ verbose: false });
+  const found: BackendName[] = ["wasm", "cpu"];
+  if (auto.name === "tensorflow" || auto.name === "webgpu") {
+    found.unshift(auto.name);
+  }
+  for (const s of auto.skipped) console.error(`bench: ${s.name}: ${s.reason}`);
+  return found;
+}
+
+async function main(): Promise<void> {
+  const args = _parseArgs(Deno.args);
+  const backends = await _availableBackends(args);
+  const noTorch = args.torch ? await _torchAvailable() : "--no-torch";
+  if (noTorch !== undefined) {
+    console.error(`bench: pytorch skipped: ${noTorch}`);
+  }
+  const engines = [...backends, ...(noTorch ? [] : ["pytorch"])];
+  const results = new Map<string, Measurement[]>();
+  for (let round = 1; round <= args.rounds; round++) {
+    for (const model of args.models) {
+      const base = args.samples ?? BENCH_MODELS[model].samples;
+      for (const engine of engines) {
+        const samples = engine === "cpu"
+          ? Math.min(base, args.cpuSamples ?? BENCH_MODELS[model].cpuSamples)
+          : base;
+        let m: Measurement;
+        if (engine === "pytorch") {
+          m = await _measureTorch(model, samples);
+        } else {
+          await initBackend({ backend: engine as BackendName, verbose: false });
+          m = await _measureTfjs(model, samples);
+        }
+        const key = `${model}/${engine}`;
+        results.set(key, [...(results.get(key) ?? []), m]);
+        console.error(
+          `round ${round} ${key}: train ${m.train.toFixed(0)}/s, ` +
+            `infer ${m.infer.toFixed(0)}/s`,
+        );
+      }
+    }
+  }
+  for (const model of args.models) {
+    const torch = results.get(`${model}/pytorch`);
+    const torchTrain = torch ? _median(torch.map((m) => m.train)) : undefined;
+    const rows = engines.map((engine) => {
+      const runs = results.get(`${model}/${engine}`)!;
+      const train = _median(runs.map((m) => m.train));
+      const infer = _median(runs.map((m) => m.infer));
+      return {
+        model,
+        backend: engine,
+        batch_size: BENCH_MODELS[model].batchSize,
+        rounds: runs.length,
+        train_samples_per_s: Math.round(train),
+        infer_samples_per_s: Math.round(infer),
+        ratio_to_pytorch: torchTrain === undefined
+          ? null
+          : Number((train / torchTrain).toFixed(3)),
+      };
+    });
+    if (args.json) {
+      for (const row of rows) console.log(JSON.stringify(row));
+      continue;
+    }
+    console.log(
+      `\n${model} (batch ${BENCH_MODELS[model].batchSize}, Adam; median of ` +
+        `${args.rounds} rounds; inference batch ${_INFER_BATCH})`,
+    );
+    console.log("engine      train/s   infer/s   train vs PyTorch");
+    for (const r of rows) {
+      const ratio = r.ratio_to_pytorch === null
+        ? "-"
+        : `${r.ratio_to_pytorch.toFixed(2)}x`;
+      console.log(
+        `${r.backend.padEnd(10)} ${String(r.train_samples_per_s).padStart(8)}` +
+          ` ${String(r.infer_samples_per_s).padStart(9)}   ${ratio}`,
+      );
+    }
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,258 @@
+/**
+ * `deno task data`: fetch and verify datasets, or list what the cache holds.
+ *
+ * Usage:
+ *   deno task data <names...|all> [--mirror DIR] [--dir DIR] [--offline] [--allow-missing]
+ *   deno task data --list [--dir DIR]
+ *
+ * Names: mnist, fashion-mnist, kannada-mnist, cifar10 (or "all"). Each file is
+ * taken from the cache if it verifies, else copied from the mirror (`--mirror`
+ * or env CNN_DATA_MIRROR), else downloaded, and always checked against the
+ * registry's size and checksum. When the official CIFAR-10 archive cannot be
+ * had, a `cifar10-subset` folder of loose batches in the mirror is reported as
+ * a substitute.
+ *
+ * Exit status: 0 when every requested file verified; 1 when any is missing or
+ * corrupt (with `--allow-missing`, files that are merely unavailable do not
+ * count, corrupt ones still do); 2 on bad usage.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  checkCachedFile,
+  ChecksumMismatchError,
+  DATASET_NAMES,
+  type DatasetName,
+  DATASETS,
+  DataUnavailableError,
+  fetchFile,
+  type FetchFileOptions,
+  loadCifarFolder,
+  resolveDataDir,
+  resolveMirror,
+} from "../lib/data/mod.ts";
+import { join } from "node:path";
+
+const USAGE = `Usage:
+  deno task data <names...|all> [--mirror DIR] [--dir DIR] [--offline] [--allow-missing]
+  deno task data --list [--dir DIR]
+Datasets: ${DATASET_NAMES.join(", ")}`;
+
+interface Row {
+  dataset: string;
+  file: string;
+  size: string;
+  status: string;
+}
+
+function printTable(rows: Row[]): void {
+  const headers: Row = {
+    dataset: "dataset",
+    file: "file",
+    size: "bytes",
+    status: "status",
+  };
+  const keys = ["dataset", "file", "size", "status"] as const;
+  const widths = keys.map((k) =>
+    Math.max(headers[k].length, ...rows.map((r) => r[k].length))
+  );
+  const line = (r: Row) =>
+    keys.map((k, i) => k === "status" ? r[k] : r[k].padEnd(widths[i])).join(
+      "  ",
+    );
+  console.log(line(headers));
+  console.log(widths.map((w) => "-".repeat(Math.min(w, 40))).join("  "));
+  rows.forEach((r) => console.log(line(r)));
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+async function list(dataDir: string | undefined): Promise<number> {
+  const options = { dataDir };
+  console.log(`cache: ${resolveDataDir(options)}\n`);
+  const rows: Row[] = [];
+  let bad = 0;
+  for (const name of DATASET_NAMES) {
+    for (const file of DATASETS[name].files) {
+      const status = await checkCachedFile(file, options);
+      if (status.state === "corrupt") bad++;
+      rows.push({
+        dataset: name,
+        file: file.name,
+        size: String(file.size),
+        status: status.state === "verified"
+          ? "cached, verified"
+          : status.state === "missing"
+          ? "not cached"
+          : `CORRUPT (${status.problem}); run deno task data ${name} to replace it`,
+      });
+    }
+    const subset = join(resolveDataDir(options), "cifar10-subset");
+    if (name === "cifar10" && await exists(subset)) {
+      rows.push({
+        dataset: name,
+        file: "cifar10-subset/",
+        size: "",
+        status: "loose batch folder present (not official)",
+      });
+    }
+  }
+  printTable(rows);
+  return bad ? 1 : 0;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fetchAll(
+  names: DatasetName[],
+  options: FetchFileOptions,
+  allowMissing: boolean,
+): Promise<number> {
+  const mirror = resolveMirror(options);
+  console.log(`cache:  ${resolveDataDir(options)}`);
+  console.log(`mirror: ${mirror ?? "(none: set --mirror or CNN_DATA_MIRROR)"}`);
+  console.log("");
+  const rows: Row[] = [];
+  const details: string[] = [];
+  let verified = 0;
+  let missing = 0;
+  let corrupt = 0;
+  for (const name of names) {
+    let archiveMissing = false;
+    for (const file of DATASETS[name].files) {
+      const row = { dataset: name, file: file.name, size: String(file.size) };
+      try {
+        const result = await fetchFile(file, options);
+        verified++;
+        rows.push({
+          ...row,
+          status: `verified (${
+            result.source === "cache"
+              ? "already cached"
+              : result.source === "mirror"
+              ? "copied from mirror"
+              : "downloaded"
+          })`,
+        });
+      } catch (e) {
+        if (e instanceof DataUnavailableError) {
+          missing++;
+          archiveMissing ||= name === "cifar10";
+          rows.push({ ...row, status: "MISSING: not available here" });
+        } else if (e instanceof ChecksumMismatchError) {
+          corrupt++;
+          rows.push({ ...row, status: "CORRUPT: checksum mismatch" });
+        } else {
+          corrupt++;
+          rows.push({ ...row, status: `ERROR: ${firstLine(e)}` });
+        }
+        details.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    if (archiveMissing) {
+      const folders = [mirror, resolveDataDir(options)].filter((d) =>
+        d !== undefined
+      ).map((d) => join(d, "cifar10-subset"));
+      for (const folder of folders) {
+        if (!await exists(folder)) continue;
+        try {
+          const train = await loadCifarFolder(folder, "train");
+          const test = await loadCifarFolder(folder, "test");
+          rows.push({
+            dataset: name,
+            file: "cifar10-subset/ (substitute)",
+            size: "",
+            status:
+              `usable with allowSubset: ${train.count} train + ${test.count} ` +
+              `test records, checked, NOT the official 50000 + 10000`,
+          });
+        } catch (e) {
+          rows.push({
+            dataset: name,
+            file: "cifar10-subset/ (substitute)",
+            size: "",
+            status: `unusable: ${firstLine(e)}`,
+          });
+        }
+        break;
+      }
+    }
+  }
+  console.log("");
+  printTable(rows);
+  if (details.length) {
+    console.log("\nDetails:");
+    for (const d of details) console.log(`\n${d}`);
+  }
+  console.log(
+    `\n${verified} verified, ${missing} missing, ${corrupt} corrupt or unreadable.`,
+  );
+  if (corrupt) return 1;
+  if (missing && !allowMissing) {
+    console.log(
+      "Exit status 1: some requested files are missing (use --allow-missing to accept that).",
+    );
+    return 1;
+  }
+  return 0;
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        mirror: { type: "string" },
+        dir: { type: "string" },
+        list: { type: "boolean" },
+        offline: { type: "boolean" },
+        "allow-missing": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    console.error(`${firstLine(e)}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.list) return await list(values.dir);
+  const names = positionals.includes("all") ? [...DATASET_NAMES] : positionals;
+  const unknown = names.filter((n) =>
+    !DATASET_NAMES.includes(n as DatasetName)
+  );
+  if (names.length === 0 || unknown.length) {
+    console.error(
+      `${
+        unknown.length ? `Unknown dataset(s): ${unknown.join(", ")}\n` : ""
+      }${USAGE}`,
+    );
+    return 2;
+  }
+  return await fetchAll(
+    names as DatasetName[],
+    {
+      dataDir: values.dir,
+      mirror: values.mirror,
+      offline: values.offline,
+    },
+    values["allow-missing"] ?? false,
+  );
+}
+
+Deno.exit(await main());

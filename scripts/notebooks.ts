@@ -1,0 +1,295 @@
+/**
+ * Executes notebooks headlessly with the real Deno kernel, writes the
+ * executed notebooks (signed, so Jupyter trusts and renders their figures),
+ * an HTML report and a JSON summary, and exits non-zero on any cell error,
+ * kernel death or timeout.
+ *
+ * Usage:
+ *
+ * ```sh
+ * deno task notebooks [--scale smoke|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]
+ * ```
+ *
+ * - `--scale`: value of `CNN_SCALE` in the kernel (default `smoke`).
+ * - `--out`: output folder (default `reports/notebooks/<UTC timestamp>/`).
+ * - `--timeout`: per-cell limit in seconds, 0 = none (default 600 for
+ *   smoke, 0 for full).
+ * - `--grace`: quiet time after a cell's idle status before its outputs are
+ *   final, in ms (default 200; the kernel publishes some outputs after idle).
+ * - `--no-sign`: do not record the notebooks as trusted.
+ * - `paths`: notebooks to run (default `notebooks/*.ipynb`).
+ *
+ * The kernel runs in each notebook's folder with `CNN_SCALE` and
+ * `NO_COLOR=1` set.
+ *
+ * @module
+ */
+
+import { basename, join, relative } from "node:path";
+import {
+  executeNotebook,
+  type NotebookRun,
+  renderHtmlReport,
+  type Scale,
+  serializeNotebook,
+  signNotebook,
+} from "./_jupyter/mod.ts";
+
+/** Options for {@linkcode runNotebooks}. */
+export interface RunNotebooksOptions {
+  /** `CNN_SCALE` for the kernels. Default: `"smoke"`. */
+  scale?: Scale;
+  /** Output folder. Default: `reports/notebooks/<UTC timestamp>`. */
+  outDir?: string;
+  /** Per-cell limit in seconds; 0 = none. Default: 600 (smoke), 0 (full). */
+  timeoutSeconds?: number;
+  /** Quiet time after idle, in ms. Default: 200. */
+  graceMs?: number;
+  /** Record executed notebooks as trusted. Default: true. */
+  sign?: boolean;
+  /** Jupyter data directory for signing. Default: Jupyter's own rule. */
+  dataDir?: string;
+  /** Print progress to stderr. Default: true. */
+  progress?: boolean;
+}
+
+/** What {@linkcode runNotebooks} did. */
+export interface RunNotebooksResult {
+  /** True when every notebook ran without a failing cell. */
+  ok: boolean;
+  /** The output folder. */
+  outDir: string;
+  /** One run per notebook, in the order given. */
+  runs: NotebookRun[];
+  /** Paths of the executed notebooks, by input path. */
+  written: Map<string, string>;
+  /** Path of the HTML report. */
+  reportPath: string;
+  /** Warnings (e.g. signing failed). */
+  warnings: string[];
+}
+
+/** The notebooks the runner executes when none are given. */
+export async function defaultNotebooks(): Promise<string[]> {
+  const dir = new URL("../notebooks/", import.meta.url);
+  const paths: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".ipynb")) {
+        paths.push(relative(Deno.cwd(), join(dir.pathname, entry.name)));
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return paths.sort();
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * Runs notebooks one after another and writes the executed copies, the
+ * report (`report.html`) and `summary.json` to the output folder.
+ *
+ * @example
+ * ```ts
+ * const result = await runNotebooks(["notebooks/001_mnist_lenet5.ipynb"], {
+ *   scale: "smoke",
+ *   outDir: "reports/now/notebooks",
+ * });
+ * if (!result.ok) Deno.exit(1);
+ * ```
+ */
+export async function runNotebooks(
+  paths: string[],
+  options: RunNotebooksOptions = {},
+): Promise<RunNotebooksResult> {
+  if (paths.length === 0) {
+    throw new Error(
+      "no notebooks to run: pass .ipynb paths or add notebooks to notebooks/",
+    );
+  }
+  const names = paths.map((p) => basename(p));
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) {
+    throw new Error(
+      `two notebooks are named ${duplicate}; run them with separate --out folders`,
+    );
+  }
+  const scale = options.scale ?? "smoke";
+  const outDir = options.outDir ?? join("reports", "notebooks", timestamp());
+  const progress = options.progress ?? true;
+  const log = (line: string) => progress && console.error(line);
+  await Deno.mkdir(outDir, { recursive: true });
+  const runs: NotebookRun[] = [];
+  const written = new Map<string, string>();
+  const warnings: string[] = [];
+  for (const path of paths) {
+    const name = basename(path);
+    log(`${name}: starting kernel (CNN_SCALE=${scale})`);
+    const run = await executeNotebook(path, {
+      scale,
+      timeoutSeconds: options.timeoutSeconds ?? (scale === "full" ? 0 : 600),
+      graceMs: options.graceMs,
+      onCell: (event) => {
+        if (event.phase === "end" && event.run) {
+          const r = event.run;
+          log(
+            `${name}: cell ${r.cellNumber}/${event.cellCount} ${r.status} ` +
+              `${r.seconds.toFixed(1)} s${r.message ? ` — ${r.message}` : ""}`,
+          );
+        }
+      },
+    });
+    runs.push(run);
+    const target = join(outDir, name);
+    await Deno.writeTextFile(target, serializeNotebook(run.notebook));
+    written.set(path, target);
+    if (options.sign ?? true) {
+      try {
+        await signNotebook(run.notebook, { dataDir: options.dataDir });
+      } catch (e) {
+        warnings.push(
+          `could not sign ${target} (Jupyter will not render its SVG until ` +
+            `you run \`jupyter trust ${target}\`): ${(e as Error).message}`,
+        );
+      }
+    }
+    log(
+      `${name}: ${run.status} in ${run.seconds.toFixed(1)} s -> ${target}` +
+        (run.failure ? `\n  ${run.failure}` : ""),
+    );
+  }
+  const links = new Map(
+    [...written].map(([path, file]) => [path, basename(file)]),
+  );
+  const reportPath = join(outDir, "report.html");
+  await Deno.writeTextFile(
+    reportPath,
+    renderHtmlReport(runs, {
+      title: `Notebooks at ${scale} scale`,
+      links,
+    }),
+  );
+  const summary = runs.map((run) => ({
+    notebook: run.path,
+    executed: written.get(run.path),
+    status: run.status,
+    scale: run.scale,
+    seconds: Number(run.seconds.toFixed(2)),
+    failure: run.failure ?? null,
+    lateMessages: run.lateMessages,
+    cells: run.cells.map(({ cellNumber, status, seconds, message }) => ({
+      cell: cellNumber,
+      status,
+      seconds: Number(seconds.toFixed(3)),
+      message: message ?? null,
+    })),
+  }));
+  await Deno.writeTextFile(
+    join(outDir, "summary.json"),
+    JSON.stringify(summary, null, 2) + "\n",
+  );
+  return {
+    ok: runs.every((r) => r.status === "ok"),
+    outDir,
+    runs,
+    written,
+    reportPath,
+    warnings,
+  };
+}
+
+interface CliArgs {
+  scale: Scale;
+  outDir?: string;
+  timeoutSeconds?: number;
+  graceMs?: number;
+  sign: boolean;
+  paths: string[];
+}
+
+const USAGE =
+  "usage: deno task notebooks [--scale smoke|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]";
+
+function parseArgs(args: string[]): CliArgs {
+  const parsed: CliArgs = { scale: "smoke", sign: true, paths: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    const number = (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) {
+        throw new Error(`${flag} must be a non-negative number, got ${v}`);
+      }
+      return n;
+    };
+    if (flag === "--scale") {
+      const v = value();
+      if (v !== "smoke" && v !== "full") {
+        throw new Error(`--scale must be smoke or full, got ${v}`);
+      }
+      parsed.scale = v;
+    } else if (flag === "--out") parsed.outDir = value();
+    else if (flag === "--timeout") parsed.timeoutSeconds = number(value());
+    else if (flag === "--grace") parsed.graceMs = number(value());
+    else if (flag === "--no-sign") parsed.sign = false;
+    else if (flag === "--help" || flag === "-h") {
+      console.log(USAGE);
+      Deno.exit(0);
+    } else if (flag.startsWith("-")) {
+      throw new Error(`unknown option ${flag}\n${USAGE}`);
+    } else parsed.paths.push(arg);
+  }
+  return parsed;
+}
+
+if (import.meta.main) {
+  let args: CliArgs;
+  try {
+    args = parseArgs(Deno.args);
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(2);
+  }
+  const paths = args.paths.length ? args.paths : await defaultNotebooks();
+  let result: RunNotebooksResult;
+  try {
+    result = await runNotebooks(paths, {
+      scale: args.scale,
+      outDir: args.outDir,
+      timeoutSeconds: args.timeoutSeconds,
+      graceMs: args.graceMs,
+      sign: args.sign,
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+  for (const warning of result.warnings) console.error(`warning: ${warning}`);
+  console.log(`report: ${result.reportPath}`);
+  const failed = result.runs.filter((r) => r.status !== "ok");
+  for (const run of failed) {
+    console.error(`FAILED ${run.failure}`);
+    const cell = run.cells.find((c) =>
+      c.status !== "ok" && c.status !== "skipped"
+    );
+    const trace = cell?.traceback?.slice(1, 6).join("\n");
+    if (trace) console.error(trace);
+  }
+  console.log(
+    `${
+      result.runs.length - failed.length
+    } of ${result.runs.length} notebooks ran without errors`,
+  );
+  Deno.exit(failed.length ? 1 : 0);
+}

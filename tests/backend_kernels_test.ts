@@ -1,0 +1,408 @@
+/**
+ * The kernels of lib/backend against tfjs-backend-cpu's shipped kernels as
+ * the reference: every added or replaced wasm kernel, and the cpu filter
+ * gradient, across shapes, strides, padding modes and dilations.
+ */
+import assert from "node:assert/strict";
+import * as tf from "../lib/tf.ts";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import {
+  registerCpuTrainingKernels,
+  registerWasmTrainingKernels,
+} from "../lib/backend/mod.ts";
+
+type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
+
+/** Deterministic values in [-1, 1) (a tiny LCG: no Math.random in tests). */
+function values(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let s = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** Runs one kernel on `backend` with inputs built from the given values. */
+async function run(
+  backend: string,
+  kernel: string,
+  inputs: Record<string, { shape: number[]; data: Float32Array }>,
+  attrs: Record<string, unknown>,
+): Promise<{ shape: number[]; data: Float32Array }> {
+  await tf.setBackend(backend);
+  const tensors: tf.NamedTensorMap = {};
+  for (const [name, v] of Object.entries(inputs)) {
+    tensors[name] = tf.tensor(v.data, v.shape);
+  }
+  const out = tf.engine().runKernel(
+    kernel,
+    tensors,
+    attrs as tf.NamedAttrMap,
+  ) as tf.Tensor;
+  const result = { shape: out.shape, data: (await out.data()) as Float32Array };
+  tf.dispose([out, ...Object.values(tensors)]);
+  return result;
+}
+
+function assertClose(
+  actual: { shape: number[]; data: Float32Array },
+  expected: { shape: number[]; data: Float32Array },
+  what: string,
+): void {
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  let scale = 1;
+  for (const v of expected.data) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.data.length; i++) {
+    const diff = Math.abs(actual.data[i] - expected.data[i]);
+    assert.ok(
+      diff <= 1e-5 * scale * 10,
+      `${what}: element ${i} is ${actual.data[i]}, expected ${
+        expected.data[i]
+      }`,
+    );
+  }
+}
+
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dilations?: number | [number, number];
+}
+
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 7, 7, 3], filter: [3, 3, 3, 4], strides: 1, pad: "same" },
+  { x: [2, 7, 7, 3], filter: [3, 3, 3, 4], strides: 1, pad: "valid" },
+  { x: [2, 8, 9, 2], filter: [3, 2, 2, 5], strides: 2, pad: "same" },
+  { x: [1, 9, 8, 2], filter: [3, 3, 2, 3], strides: [2, 3], pad: "valid" },
+  { x: [2, 6, 6, 1], filter: [5, 5, 1, 6], strides: 1, pad: "same" },
+  { x: [2, 6, 7, 3], filter: [2, 3, 3, 2], strides: 2, pad: 1 },
+  {
+    x: [2, 7, 6, 2],
+    filter: [3, 3, 2, 3],
+    strides: [1, 2],
+    pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
+  },
+];
+
+function convShapes(c: ConvCase, depthwise: boolean) {
+  const info = tf.backend_util.computeConv2DInfo(
+    c.x,
+    c.filter,
+    c.strides,
+    c.dilations ?? 1,
+    c.pad,
+    undefined,
+    depthwise,
+  );
+  return { dyShape: info.outShape as number[], info };
+}
+
+function label(c: ConvCase): string {
+  return `x ${c.x} filter ${c.filter} strides ${c.strides} pad ${
+    JSON.stringify(c.pad)
+  } dilations ${c.dilations ?? 1}`;
+}
+
+registerWasmTrainingKernels();
+
+Deno.test("wasm Conv2DBackpropFilter matches the cpu kernel", async () => {
+  for (const [i, c] of CONV_CASES.entries()) {
+    const { dyShape } = convShapes(c, false);
+    const inputs = {
+      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 1) },
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 50),
+      },
+    };
+    const attrs = {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      filterShape: c.filter,
+    };
+    assertClose(
+      await run("wasm", "Conv2DBackpropFilter", inputs, attrs),
+      await run("cpu", "Conv2DBackpropFilter", inputs, attrs),
+      label(c),
+    );
+  }
+});
+
+Deno.test("wasm Conv2DBackpropInput matches the cpu kernel", async () => {
+  for (const [i, c] of CONV_CASES.entries()) {
+    const { dyShape } = convShapes(c, false);
+    const inputs = {
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 7),
+      },
+      filter: {
+        shape: c.filter,
+        data: values(tf.util.sizeFromShape(c.filter), i + 70),
+      },
+    };
+    const attrs = {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      inputShape: c.x,
+    };
+    assertClose(
+      await run("wasm", "Conv2DBackpropInput", inputs, attrs),
+      await run("cpu", "Conv2DBackpropInput", inputs, attrs),
+      label(c),
+    );
+  }
+});
+
+const DEPTHWISE_CASES: ConvCase[] = [
+  { x: [2, 7, 7, 3], filter: [3, 3, 3, 1], strides: 1, pad: "same" },
+  { x: [2, 8, 7, 2], filter: [3, 3, 2, 2], strides: 2, pad: "same" },
+  { x: [1, 9, 9, 3], filter: [3, 2, 3, 1], strides: [2, 1], pad: "valid" },
+  {
+    x: [2, 9, 9, 2],
+    filter: [3, 3, 2, 2],
+    strides: 1,
+    pad: "same",
+    dilations: 2,
+  },
+  {
+    x: [1, 8, 8, 2],
+    filter: [2, 2, 2, 1],
+    strides: 1,
+    pad: "valid",
+    dilations: [2, 3],
+  },
+  {
+    x: [1, 6, 6, 2],
+    filter: [3, 3, 2, 1],
+    strides: 2,
+    pad: [[0, 0], [1, 0], [0, 2], [0, 0]],
+  },
+];
+
+/**
+ * tfjs-backend-cpu's depthwise gradients ignore dilations (tfjs only asks
+ * for them undilated), so dilated cases are checked against the undilated
+ * kernel with the equivalent zero-spread filter of size (k - 1) * d + 1.
+ */
+function spreadShape(c: ConvCase): [number, number, number, number] {
+  const [dh, dw] = typeof c.dilations === "number"
+    ? [c.dilations, c.dilations]
+    : c.dilations ?? [1, 1];
+  const [fh, fw, ci, m] = c.filter;
+  return [(fh - 1) * dh + 1, (fw - 1) * dw + 1, ci, m];
+}
+
+/** Maps between a filter and its zero-spread equivalent. */
+function spread(
+  data: Float32Array,
+  c: ConvCase,
+  toSpread: boolean,
+): Float32Array {
+  const [dh, dw] = typeof c.dilations === "number"
+    ? [c.dilations, c.dilations]
+    : c.dilations ?? [1, 1];
+  const [fh, fw, ci, m] = c.filter;
+  const [, sw] = spreadShape(c);
+  const inner = ci * m;
+  const out = new Float32Array(
+    toSpread ? tf.util.sizeFromShape(spreadShape(c)) : fh * fw * inner,
+  );
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      const small = (kh * fw + kw) * inner;
+      const big = (kh * dh * sw + kw * dw) * inner;
+      for (let i = 0; i < inner; i++) {
+        if (toSpread) out[big + i] = data[small + i];
+        else out[small + i] = data[big + i];
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("wasm depthwise backprop kernels match the cpu kernels", async () => {
+  for (const [i, c] of DEPTHWISE_CASES.entries()) {
+    const { dyShape } = convShapes(c, true);
+    const dy = {
+      shape: dyShape,
+      data: values(tf.util.sizeFromShape(dyShape), i + 3),
+    };
+    const common = {
+      strides: c.strides,
+      pad: c.pad,
+      dilations: c.dilations ?? 1,
+    };
+    const reference = { strides: c.strides, pad: c.pad, dilations: 1 };
+    const filterInputs = {
+      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 30) },
+      dy,
+    };
+    const expectedFilter = await run(
+      "cpu",
+      "DepthwiseConv2dNativeBackpropFilter",
+      filterInputs,
+      { ...reference, filterShape: spreadShape(c) },
+    );
+    assertClose(
+      await run("wasm", "DepthwiseConv2dNativeBackpropFilter", filterInputs, {
+        ...common,
+        filterShape: c.filter,
+      }),
+      { shape: c.filter, data: spread(expectedFilter.data, c, false) },
+      `filter grad ${label(c)}`,
+    );
+    const filter = values(tf.util.sizeFromShape(c.filter), i + 90);
+    const inputAttrs = { inputShape: c.x };
+    assertClose(
+      await run("wasm", "DepthwiseConv2dNativeBackpropInput", {
+        dy,
+        filter: { shape: c.filter, data: filter },
+      }, { ...common, ...inputAttrs }),
+      await run("cpu", "DepthwiseConv2dNativeBackpropInput", {
+        dy,
+        filter: { shape: spreadShape(c), data: spread(filter, c, true) },
+      }, { ...reference, ...inputAttrs }),
+      `input grad ${label(c)}`,
+    );
+  }
+});
+
+Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[1, 5, 3], [1, 3, 4], false, false],
+    [[2, 3, 5], [2, 3, 4], true, false],
+    [[1, 5, 3], [1, 4, 3], false, true],
+    [[3, 3, 5], [1, 4, 3], true, true],
+    [[7, 6], [7, 2], true, false],
+  ];
+  for (const [i, [aShape, bShape, transposeA, transposeB]] of cases.entries()) {
+    const inputs = {
+      a: { shape: aShape, data: values(tf.util.sizeFromShape(aShape), i + 11) },
+      b: { shape: bShape, data: values(tf.util.sizeFromShape(bShape), i + 12) },
+    };
+    const attrs = { transposeA, transposeB };
+    assertClose(
+      await run("wasm", "BatchMatMul", inputs, attrs),
+      await run("cpu", "BatchMatMul", inputs, attrs),
+      `a ${aShape} b ${bShape} tA ${transposeA} tB ${transposeB}`,
+    );
+  }
+});
+
+Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
+  const cases: [number[], number, number, Pad][] = [
+    [[2, 8, 8, 3], 2, 2, "valid"], // the 2x2 fast path
+    [[2, 7, 9, 2], 2, 2, "valid"], // fast path, odd sizes
+    [[2, 7, 7, 3], 3, 2, "same"],
+    [[1, 6, 6, 2], 3, 1, "valid"], // overlapping windows
+    [[1, 5, 6, 1], 2, 2, "same"],
+  ];
+  for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
+    const x = values(tf.util.sizeFromShape(shape), i + 21);
+    await tf.setBackend("cpu");
+    const output = tf.tidy(() =>
+      tf.maxPool(
+        tf.tensor4d(x, shape as [number, number, number, number]),
+        filterSize,
+        strides,
+        pad as "same",
+      )
+    );
+    const inputs = {
+      input: { shape, data: x },
+      output: { shape: output.shape, data: output.dataSync() as Float32Array },
+      dy: { shape: output.shape, data: values(output.size, i + 22) },
+    };
+    output.dispose();
+    const attrs = { filterSize, strides, pad };
+    assertClose(
+      await run("wasm", "MaxPoolGrad", inputs, attrs),
+      await run("cpu", "MaxPoolGrad", inputs, attrs),
+      `pool ${shape} ${filterSize}/${strides} ${pad}`,
+    );
+  }
+});
+
+Deno.test("the fast cpu Conv2DBackpropFilter matches the shipped one", async () => {
+  for (const [i, c] of CONV_CASES.entries()) {
+    const { dyShape } = convShapes(c, false);
+    const inputs = {
+      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 5) },
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 55),
+      },
+    };
+    const attrs = {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      filterShape: c.filter,
+    };
+    const restore = registerCpuTrainingKernels();
+    let fast;
+    try {
+      fast = await run("cpu", "Conv2DBackpropFilter", inputs, attrs);
+    } finally {
+      restore();
+    }
+    assertClose(
+      fast,
+      await run("cpu", "Conv2DBackpropFilter", inputs, attrs),
+      label(c),
+    );
+  }
+});
+
+Deno.test("the kernels leak no tensors or wasm memory", async () => {
+  await tf.setBackend("wasm");
+  const x = tf.tensor(values(2 * 8 * 8 * 3, 1), [2, 8, 8, 3]) as tf.Tensor4D;
+  const filter = tf.tensor(values(3 * 3 * 3 * 4, 2), [
+    3,
+    3,
+    3,
+    4,
+  ]) as tf.Tensor4D;
+  const depthwise = tf.tensor(values(3 * 3 * 3 * 2, 3), [
+    3,
+    3,
+    3,
+    2,
+  ]) as tf.Tensor4D;
+  const step = () => {
+    const grads = tf.grads((a: tf.Tensor, f: tf.Tensor, d: tf.Tensor) =>
+      tf.add(
+        tf.sum(
+          tf.maxPool(
+            tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 2, "same"),
+            2,
+            2,
+            "same",
+          ),
+        ),
+        tf.sum(
+          tf.depthwiseConv2d(a as tf.Tensor4D, d as tf.Tensor4D, 1, "same"),
+        ),
+      )
+    )([x, filter, depthwise]);
+    tf.dispose(grads);
+  };
+  const dataIds = () =>
+    (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  step();
+  const before = { ...tf.memory(), dataIds: dataIds() };
+  for (let i = 0; i < 3; i++) step();
+  assert.equal(tf.memory().numTensors, before.numTensors);
+  assert.equal(tf.memory().numBytes, before.numBytes);
+  // Intermediate heap buffers (patches, rotated filters) are freed too.
+  assert.equal(dataIds(), before.dataIds);
+  tf.dispose([x, filter, depthwise]);
+});

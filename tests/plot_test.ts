@@ -1,0 +1,278 @@
+/**
+ * Tests of lib/plot: figure structure (parsed SVG: marks, titles, xmlns, no
+ * NaN coordinates), saving as .svg and .png, Jupyter display, and maximum
+ * stimuli that really raise the chosen unit's activation.
+ */
+import assert from "node:assert/strict";
+import { parseHTML } from "linkedom";
+import * as tf from "../lib/tf.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { confusionMatrix } from "../lib/eval/mod.ts";
+import {
+  confusionHeatmap,
+  type Figure,
+  filterGrid,
+  historyPoints,
+  imageGrid,
+  JUPYTER_DISPLAY,
+  maxStimulus,
+  modelComparison,
+  RIGHT_COLOR,
+  stimulusGrid,
+  trainingCurves,
+  WRONG_COLOR,
+} from "../lib/plot/mod.ts";
+
+await initBackend({ backend: "cpu" });
+
+/** Parses a figure's SVG and checks what every figure must satisfy. */
+function parse(fig: Figure): Element {
+  assert.ok(
+    fig.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'),
+    "standalone SVG needs xmlns on the root",
+  );
+  assert.ok(
+    !/NaN|undefined|Infinity/.test(fig.svg),
+    "SVG holds NaN/undefined/Infinity",
+  );
+  assert.ok(fig.width > 0 && fig.height > 0);
+  const { document } = parseHTML(`<html><body>${fig.svg}</body></html>`);
+  const root = document.querySelector("svg");
+  assert.ok(root, "no <svg> root");
+  // Every numeric coordinate attribute must parse as a finite number.
+  for (const el of root.querySelectorAll("*")) {
+    for (const name of ["x", "y", "width", "height", "cx", "cy", "r"]) {
+      const v = el.getAttribute(name);
+      if (v !== null && !v.endsWith("%") && !v.endsWith("em")) {
+        assert.ok(Number.isFinite(Number(v)), `<${el.tagName} ${name}="${v}">`);
+      }
+    }
+  }
+  return root as unknown as Element;
+}
+
+const texts = (root: Element) =>
+  [...root.querySelectorAll("text")].map((t) => t.textContent ?? "");
+
+const HISTORY = [
+  { epoch: 0, loss: 1.2, acc: 0.6, val_loss: 1.1, val_acc: 0.65, lr: 0.001 },
+  { epoch: 1, loss: 0.7, acc: 0.8, val_loss: 0.8, val_acc: 0.75, lr: 0.001 },
+  { epoch: 2, loss: 0.5, acc: 0.85, val_loss: null, val_acc: null, lr: 0.001 },
+];
+
+Deno.test("trainingCurves: two panels, train and validation lines, titles", () => {
+  const fig = trainingCurves(HISTORY, { title: "LeNet-5" });
+  const root = parse(fig);
+  const t = texts(root);
+  for (const s of ["LeNet-5", "Loss", "Accuracy", "train", "validation"]) {
+    assert.ok(t.includes(s), `missing text ${s}: ${t.join("|")}`);
+  }
+  assert.equal(root.querySelectorAll("svg").length, 2, "two nested panels");
+  assert.equal(root.querySelectorAll('g[aria-label="line"] path').length, 4);
+  // 3 train + 2 validation points (nulls skipped) per panel.
+  assert.equal(root.querySelectorAll('g[aria-label="dot"] circle').length, 10);
+  assert.deepEqual(
+    historyPoints(HISTORY).filter((p) => p.split === "validation").map((p) =>
+      p.epoch
+    ),
+    [1, 1, 2, 2],
+  );
+  // tfjs History form and a polars-like object work too.
+  parse(trainingCurves({ history: { loss: [1, 0.5], acc: [0.5, 0.7] } }));
+  parse(trainingCurves({ toRecords: () => HISTORY }));
+  assert.throws(() => trainingCurves([]), /no loss\/acc/);
+});
+
+Deno.test("confusionHeatmap: n*n cells annotated percent / count", () => {
+  const cm = confusionMatrix([0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 1, 0], {
+    classNames: ["zero", "one", "two"],
+  });
+  const root = parse(confusionHeatmap(cm));
+  assert.equal(root.querySelectorAll('g[aria-label="cell"] rect').length, 9);
+  const t = texts(root);
+  assert.ok(t.includes("66.7%2"), "cell (zero, zero): 66.7% over 2");
+  assert.ok(t.includes("100.0%1"), "cell (two, zero): 100% over 1");
+  assert.ok(t.some((s) => s.startsWith("Confusion matrix (accuracy 66.7%)")));
+  for (const s of ["Predicted", "Actual", "zero", "one", "two"]) {
+    assert.ok(t.some((x) => x.includes(s)), `missing ${s}`);
+  }
+  const raw = parse(
+    confusionHeatmap([[3, 1], [0, 4]], {
+      classNames: ["a", "b"],
+      title: "raw",
+    }),
+  );
+  assert.ok(texts(raw).includes("75.0%3"));
+});
+
+Deno.test("imageGrid: one <image> per sample, green right / red wrong titles, compact", () => {
+  const n = 100;
+  const images = new Uint8Array(n * 28 * 28).map((_, i) => (i * 7) % 256);
+  const trueLabels = Array.from({ length: n }, (_, i) => i % 10);
+  const predictedLabels = trueLabels.map((
+    l,
+    i,
+  ) => (i % 3 === 0 ? (l + 1) % 10 : l));
+  const fig = imageGrid({ images, height: 28, width: 28, channels: 1 }, {
+    trueLabels,
+    predictedLabels,
+    scores: new Array(n).fill(0.5),
+    limit: 100,
+    columns: 10,
+    title: "Predictions",
+  });
+  const root = parse(fig);
+  const imgs = root.querySelectorAll("image");
+  assert.equal(imgs.length, 100);
+  assert.ok(imgs[0].getAttribute("href")!.startsWith("data:image/png;base64,"));
+  assert.ok(fig.svg.length < 400_000, `SVG is ${fig.svg.length} bytes`);
+  const titles = [...root.querySelectorAll('g[aria-label="text"] text')];
+  assert.equal(titles.length, 100);
+  const fills = titles.map((t) => t.getAttribute("fill"));
+  assert.equal(fills.filter((f) => f === WRONG_COLOR).length, 34);
+  assert.equal(fills.filter((f) => f === RIGHT_COLOR).length, 66);
+  assert.ok(texts(root).includes("Predictions"));
+  assert.ok(
+    titles[0].textContent!.includes("pred: 1") &&
+      titles[0].textContent!.includes("true: 0"),
+  );
+  // Float tensors work too; bad indices are a clear error.
+  const t = tf.randomUniform([3, 8, 8, 3], -1, 1, "float32", 1);
+  assert.equal(parse(imageGrid(t)).querySelectorAll("image").length, 3);
+  assert.throws(
+    () => imageGrid(t, { indices: [5] }),
+    /index 5 is outside the batch of 3/,
+  );
+  t.dispose();
+});
+
+Deno.test("save: .svg text and .png bytes; Jupyter display bundle", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fig = modelComparison([
+      {
+        model: "small",
+        test_accuracy: 0.88,
+        train_seconds: 30,
+        params: 60_000,
+      },
+      { name: "large", accuracy: 0.91, trainSeconds: 120, params: 1_000_000 },
+    ]);
+    const t = texts(parse(fig));
+    assert.ok(
+      t.some((s) => s.startsWith("small")) &&
+        t.some((s) => s.startsWith("large")),
+    );
+    assert.equal(
+      parse(fig).querySelectorAll('g[aria-label="dot"] circle').length,
+      2,
+    );
+    await fig.save(`${dir}/cmp.svg`);
+    assert.equal(await Deno.readTextFile(`${dir}/cmp.svg`), fig.svg);
+    await fig.save(`${dir}/cmp.png`, { scale: 1 });
+    const png = await Deno.readFile(`${dir}/cmp.png`);
+    assert.deepEqual([...png.slice(0, 8)], [
+      0x89,
+      0x50,
+      0x4e,
+      0x47,
+      0x0d,
+      0x0a,
+      0x1a,
+      0x0a,
+    ]);
+    const view = new DataView(png.buffer, png.byteOffset);
+    assert.equal(
+      view.getUint32(16),
+      fig.width,
+      "PNG width = figure width at scale 1",
+    );
+    assert.equal(view.getUint32(20), fig.height);
+    assert.deepEqual(fig[JUPYTER_DISPLAY](), { "image/svg+xml": fig.svg });
+    assert.equal(JUPYTER_DISPLAY, Symbol.for("Jupyter.display"));
+    await assert.rejects(fig.save(`${dir}/cmp.jpg`), /use a \.svg or \.png/);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "cmp.png",
+      "cmp.svg",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function tinyConvNet(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [12, 12, 1],
+        filters: 4,
+        kernelSize: 3,
+        activation: "relu",
+        name: "conv1",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.dropout({ rate: 0.5 }),
+      tf.layers.flatten(),
+      tf.layers.dense({
+        units: 5,
+        name: "fc",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }),
+      }),
+    ],
+  });
+}
+
+Deno.test("filterGrid: one image per first-layer filter", () => {
+  const model = tinyConvNet();
+  const root = parse(filterGrid(model));
+  assert.equal(root.querySelectorAll("image").length, 4);
+  assert.ok(texts(root).includes("Filters of conv1"));
+  const rgb = tf.randomNormal([5, 5, 3, 6], 0, 1, "float32", 3);
+  assert.equal(
+    parse(filterGrid(rgb, { title: "RGB" })).querySelectorAll("image").length,
+    6,
+  );
+  rgb.dispose();
+  assert.throws(() => filterGrid(model, { layer: "fc" }), /no 4-D conv kernel/);
+  model.dispose();
+});
+
+Deno.test("maxStimulus: raises conv and dense activations, no leaks", () => {
+  const model = tinyConvNet();
+  const before = tf.memory().numTensors;
+  const conv = maxStimulus(model, { units: [0, 1, 2, 3], iterations: 10 });
+  const dense = maxStimulus(model, {
+    layer: "fc",
+    units: [0, 4],
+    iterations: 10,
+  });
+  assert.equal(tf.memory().numTensors, before, "maxStimulus leaked tensors");
+  for (const s of [...conv, ...dense]) {
+    assert.ok(
+      s.activation > s.startActivation + 0.1,
+      `${s.layer}#${s.unit}: ${s.startActivation} -> ${s.activation}`,
+    );
+    assert.equal(s.pixels.length, 144);
+    assert.ok(s.input.every(Number.isFinite));
+  }
+  assert.equal(conv[0].layer, "conv1");
+  // Deterministic: same seed, same image.
+  const again = maxStimulus(model, { units: [0], iterations: 10 });
+  assert.deepEqual(again[0].input, conv[0].input);
+  const l2 = maxStimulus(model, {
+    units: [0],
+    iterations: 10,
+    normalize: "l2",
+  });
+  assert.ok(l2[0].activation > l2[0].startActivation);
+  const root = parse(stimulusGrid(conv));
+  assert.equal(root.querySelectorAll("image").length, 4);
+  assert.ok(texts(root).includes("Maximum stimuli of conv1"));
+  assert.throws(
+    () => maxStimulus(model, { layer: "fc", units: [5] }),
+    /unit 5 is outside/,
+  );
+  assert.throws(() => maxStimulus(model, { layer: "nope" }), /no layer "nope"/);
+  model.dispose();
+});
