@@ -13,15 +13,25 @@ import {
   type SplitEvaluation,
   trainKannadaModel,
   trainSettingsFor,
-} from "./_shim_experiments.ts";
-import { historyFrame } from "../lib/train/mod.ts";
-import { buildLenet, buildMobileNet, countParams, traceLayerShapes } from "../lib/models/mod.ts";
+} from "../lib/experiments/mod.ts";
+import {
+  buildLenet,
+  buildMobileNet,
+  countParams,
+  traceLayerShapes,
+} from "../lib/models/mod.ts";
 import { confusionHeatmap, trainingCurves } from "../lib/plot/mod.ts";
 
 // ---- cell 1
 const scale = scaleFromEnv();
-const backend = await initBackend();
-console.log(`CNN_SCALE=${scale}: ${scale === "full" ? "the tutorial's settings" : "smoke test, tiny data, one epoch"}`);
+const backend = await initBackend({ verbose: false });
+console.log(
+  `CNN_SCALE=${scale}: ${
+    scale === "full"
+      ? "the tutorial's settings"
+      : "smoke test, tiny data, one epoch"
+  }`,
+);
 console.log(backend.report);
 
 // ---- cell 2
@@ -40,7 +50,9 @@ const trainedOn = data.substitute
   : "trained on the official training split";
 const splitTitle = (split: string) =>
   (split === "dig" ? "Dig-MNIST" : "Kannada-MNIST test") +
-  (data.substitute && split === "test" ? " (held-out part of the official test split)" : "");
+  (data.substitute && split === "test"
+    ? " (held-out part of the official test split)"
+    : "");
 console.log(data.description);
 
 // ---- cell 4
@@ -61,7 +73,9 @@ settingsTable;
 // ---- cell 5
 const lenet = await trainKannadaModel("lenet", data, { scale, progress: true });
 const lenetEval = evaluateKannadaModel(lenet, data);
-trainingCurves(lenet.history as any, { title: `LeNet on Kannada-MNIST (${trainedOn})` });
+trainingCurves(lenet.history.map((r) => ({ ...r })), {
+  title: `LeNet on Kannada-MNIST (${trainedOn})`,
+});
 
 // ---- cell 6
 const accuracyTable = (model: string, evals: SplitEvaluation[]) =>
@@ -75,15 +89,29 @@ const accuracyTable = (model: string, evals: SplitEvaluation[]) =>
 accuracyTable("lenet", lenetEval);
 
 // ---- cell 7
-const cnn = await trainKannadaModel("kannada-cnn", data, { scale, progress: true });
+const cnn = await trainKannadaModel("kannada-cnn", data, {
+  scale,
+  progress: true,
+});
 const cnnEval = evaluateKannadaModel(cnn, data);
 accuracyTable("kannada-cnn", cnnEval);
 
 // ---- cell 8
 const base = buildMobileNet({ head: false });
-console.log(`MobileNet body: ${base.layers.length} layers, ${countParams(base).total.toLocaleString("en-US")} weights`);
-const mobilenet = await trainKannadaModel("mobilenet", data, { scale, progress: true });
-console.log(`with the new head: ${mobilenet.params.toLocaleString("en-US")} weights (${mobilenet.plan.note})`);
+console.log(
+  `MobileNet body: ${base.layers.length} layers, ${
+    countParams(base).total.toLocaleString("en-US")
+  } weights`,
+);
+const mobilenet = await trainKannadaModel("mobilenet", data, {
+  scale,
+  progress: true,
+});
+console.log(
+  `with the new head: ${
+    mobilenet.params.toLocaleString("en-US")
+  } weights (${mobilenet.plan.note})`,
+);
 const mobilenetEval = evaluateKannadaModel(mobilenet, data);
 accuracyTable("mobilenet", mobilenetEval);
 
@@ -93,19 +121,32 @@ const candidates = [
   { name: "kannada-cnn", evals: cnnEval },
   { name: "mobilenet", evals: mobilenetEval },
 ];
-const best = candidates.reduce((a, b) => (b.evals[0].accuracy > a.evals[0].accuracy ? b : a));
+const best = candidates.reduce((
+  a,
+  b,
+) => (b.evals[0].accuracy > a.evals[0].accuracy ? b : a));
 const [bestTest, bestDig] = best.evals; // splits in order: test, dig
 const cmTest = bestTest.confusion;
 const cmDig = bestDig.confusion;
-confusionHeatmap(cmTest, { title: `${best.name}: ${splitTitle("test")}, ${trainedOn}` });
+confusionHeatmap(cmTest, {
+  title: `${best.name}: ${splitTitle("test")}, ${trainedOn}`,
+});
 
 // ---- cell 10
-confusionHeatmap(cmDig, { title: `${best.name}: ${splitTitle("dig")}, ${trainedOn}` });
+confusionHeatmap(cmDig, {
+  title: `${best.name}: ${splitTitle("dig")}, ${trainedOn}`,
+});
 
 // ---- cell 11
 pl.DataFrame([
-  ...kannadaConfusions(bestTest, 5).map((p) => ({ "test set": splitTitle("test"), ...p })),
-  ...kannadaConfusions(bestDig, 5).map((p) => ({ "test set": splitTitle("dig"), ...p })),
+  ...kannadaConfusions(bestTest, 5).map((p) => ({
+    "test set": splitTitle("test"),
+    ...p,
+  })),
+  ...kannadaConfusions(bestDig, 5).map((p) => ({
+    "test set": splitTitle("dig"),
+    ...p,
+  })),
 ].map((p) => ({
   "test set": p["test set"],
   "true digit": p.actualName,
@@ -115,7 +156,9 @@ pl.DataFrame([
 })));
 
 // ---- cell 12
-console.log(`scale: ${scale}; backend: ${backend.name}; data: ${data.description}`);
+console.log(
+  `scale: ${scale}; backend: ${backend.name}; data: ${data.description}`,
+);
 resultsTable([
   ...resultRows(KANNADA_ID, lenet, lenetEval, data),
   ...resultRows(KANNADA_ID, cnn, cnnEval, data),

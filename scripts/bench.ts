@@ -194,10 +194,18 @@ async function _torchAvailable(): Promise<string | undefined> {
 async function _measureTorch(
   model: BenchModel,
   samples: number,
+  threads?: number,
 ): Promise<Measurement> {
   const script = new URL("./bench_torch.py", import.meta.url).pathname;
   const out = await new Deno.Command("/usr/bin/python3", {
-    args: [script, "--model", model, "--samples", String(samples)],
+    args: [
+      script,
+      "--model",
+      model,
+      "--samples",
+      String(samples),
+      ...(threads === undefined ? [] : ["--threads", String(threads)]),
+    ],
     stderr: "inherit",
   }).output();
   if (!out.success) throw new Error(`bench_torch.py failed for ${model}`);
@@ -231,7 +239,13 @@ async function main(): Promise<void> {
   if (noTorch !== undefined) {
     console.error(`bench: pytorch skipped: ${noTorch}`);
   }
-  const engines = [...backends, ...(noTorch ? [] : ["pytorch"])];
+  // pytorch uses every core (its default); pytorch-1t one thread, like wasm
+  // here, which also shows how much PyTorch loses when other work shares
+  // the cores (its threads spin-wait on each other).
+  const engines = [
+    ...backends,
+    ...(noTorch ? [] : ["pytorch", "pytorch-1t"]),
+  ];
   const results = new Map<string, Measurement[]>();
   for (let round = 1; round <= args.rounds; round++) {
     for (const model of args.models) {
@@ -241,8 +255,12 @@ async function main(): Promise<void> {
           ? Math.min(base, args.cpuSamples ?? BENCH_MODELS[model].cpuSamples)
           : base;
         let m: Measurement;
-        if (engine === "pytorch") {
-          m = await _measureTorch(model, samples);
+        if (engine === "pytorch" || engine === "pytorch-1t") {
+          m = await _measureTorch(
+            model,
+            samples,
+            engine === "pytorch" ? undefined : 1,
+          );
         } else {
           await initBackend({ backend: engine as BackendName, verbose: false });
           m = await _measureTfjs(model, samples);

@@ -69,7 +69,15 @@ export interface RunNotebooksResult {
   warnings: string[];
 }
 
-/** The notebooks the runner executes when none are given. */
+/**
+ * The notebooks the runner executes when none are given:
+ * `notebooks/*.ipynb` of this repository, sorted, relative to the cwd.
+ *
+ * @example
+ * ```ts
+ * const paths = await defaultNotebooks(); // ["notebooks/000_kannada_mnist.ipynb", …]
+ * ```
+ */
 export async function defaultNotebooks(): Promise<string[]> {
   const dir = new URL("../notebooks/", import.meta.url);
   const paths: string[] = [];

@@ -81,7 +81,13 @@ async function runTests(files: string[]): Promise<void> {
 }
 
 if (!quick) {
-  await runStatic("deno fmt --check", ["fmt", "--check"]);
+  // Notebooks are left to check_notebooks.ts: Deno 2.9.6's `fmt --check`
+  // reports every .ipynb it has not itself written as unformatted.
+  await runStatic("deno fmt --check", [
+    "fmt",
+    "--check",
+    "--ignore=notebooks/",
+  ]);
   await runStatic("deno lint", ["lint"]);
   await runStatic("deno check lib scripts tests", [
     "check",

@@ -2,17 +2,17 @@
 // input each model takes, building it for a dataset, and one training run
 // with a tutorial's settings (optimizer, loss, callbacks, loop).
 import * as tf from "../tf.ts";
-import { buildModel, isModelName, MODEL_NAMES, MODELS } from "../models/registry.ts";
-import { classificationLoss } from "../models/losses.ts";
-import { fitModel } from "../train/fit.ts";
-import { trainLoop } from "../train/loop.ts";
+import { buildModel, isModelName, MODEL_NAMES, MODELS } from "../models/mod.ts";
+import { classificationLoss } from "../models/mod.ts";
+import { fitModel } from "../train/mod.ts";
+import { trainLoop } from "../train/mod.ts";
 import {
   earlyStopping,
   exponentialDecay,
   scheduleLearningRate,
   stopOnNaN,
-} from "../train/callbacks.ts";
-import type { EpochRecord, TrainCallback, TrainData } from "../train/types.ts";
+} from "../train/mod.ts";
+import type { EpochRecord, TrainCallback, TrainData } from "../train/mod.ts";
 import type { TrainSettings } from "./settings.ts";
 
 /** What input a model accepts. */
@@ -70,7 +70,12 @@ export function _modelInputSpec(name: string): _InputSpec {
     case "lenet5-32":
       return { ...base, side: 32, why: "seed 002 resizes to 32x32" };
     case "mobilenet":
-      return { ...base, minSide: 32, side: 32, why: "seed 000 resizes to 32x32 for MobileNet" };
+      return {
+        ...base,
+        minSide: 32,
+        side: 32,
+        why: "seed 000 resizes to 32x32 for MobileNet",
+      };
     default:
       return base;
   }
@@ -135,12 +140,17 @@ export async function _fit(
   const validates = validation !== null || settings.validationFraction > 0;
   if (settings.lrDecay !== null) {
     callbacks.push(
-      scheduleLearningRate(exponentialDecay(settings.learningRate, settings.lrDecay)),
+      scheduleLearningRate(
+        exponentialDecay(settings.learningRate, settings.lrDecay),
+      ),
     );
   }
   if (settings.earlyStoppingPatience !== null && validates) {
     callbacks.push(
-      earlyStopping({ monitor: "val_loss", patience: settings.earlyStoppingPatience }),
+      earlyStopping({
+        monitor: "val_loss",
+        patience: settings.earlyStoppingPatience,
+      }),
     );
   }
   callbacks.push(...extras.callbacks);
@@ -148,7 +158,9 @@ export async function _fit(
     epochs: settings.epochs,
     batchSize: settings.batchSize,
     validationData: validation ?? undefined,
-    validationSplit: validation ? undefined : settings.validationFraction || undefined,
+    validationSplit: validation
+      ? undefined
+      : settings.validationFraction || undefined,
     seed: settings.seed,
     callbacks,
     progress: extras.progress ? "auto" as const : "none" as const,
@@ -162,5 +174,8 @@ export async function _fit(
       model.compile({ optimizer, loss, metrics: ["accuracy"] });
       return fitModel(model, train, common);
     })();
-  return { history: result.records, stopReason: result.stopReason ?? undefined };
+  return {
+    history: result.records,
+    stopReason: result.stopReason ?? undefined,
+  };
 }

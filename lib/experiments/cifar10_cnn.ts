@@ -19,10 +19,10 @@
  */
 import { join } from "node:path";
 import type * as tf from "../tf.ts";
-import type { Figure } from "../plot/figure.ts";
-import { filterGrid, imageGrid } from "../plot/images.ts";
-import { maxStimulus, type Stimulus, stimulusGrid } from "../plot/stimulus.ts";
-import type { TrainCallback } from "../train/types.ts";
+import type { Figure } from "../plot/mod.ts";
+import { filterGrid, imageGrid } from "../plot/mod.ts";
+import { maxStimulus, type Stimulus, stimulusGrid } from "../plot/mod.ts";
+import type { TrainCallback } from "../train/mod.ts";
 import {
   type ExperimentData,
   loadExperimentData,
@@ -204,13 +204,16 @@ export async function runCifar10Cnn(
     title: "CIFAR-10: CNN with Adamax, lr decay and checkpoints (seed 004)",
     dataset: "cifar10",
     models: ["cifar-cnn"],
-    load: (scale, o) => loadCifarData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
+    load: (scale, o) =>
+      loadCifarData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
     train: (_name, data, o) =>
       trainCifarCnn(data, {
         scale: o.scale,
         overrides: o.overrides,
         progress: o.progress,
-        checkpointDir: o.outDir ? join(o.outDir, `${CIFAR_ID}-checkpoints`) : undefined,
+        checkpointDir: o.outDir
+          ? join(o.outDir, `${CIFAR_ID}-checkpoints`)
+          : undefined,
       }),
     after: async (outcome, data, sink, notes) => {
       const train = data.train;
@@ -244,9 +247,13 @@ export async function runCifar10Cnn(
       await sink.add(
         `${CIFAR_ID}-stimuli`,
         "maximum-stimulus images of conv2d_1",
-        stimulusGrid(stimuli, { title: "Maximum stimuli of conv2d_1's filters" }),
+        stimulusGrid(stimuli, {
+          title: "Maximum stimuli of conv2d_1's filters",
+        }),
       );
-      const lrs = outcome.trained.history.map((r) => r.lr?.toPrecision(3)).join(", ");
+      const lrs = outcome.trained.history.map((r) => r.lr?.toPrecision(3)).join(
+        ", ",
+      );
       notes.push(`learning rate per epoch: ${lrs}`);
     },
   }, options);

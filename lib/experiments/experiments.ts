@@ -12,10 +12,16 @@
  * @module
  */
 import { CIFAR_ID, runCifar10Cnn } from "./cifar10_cnn.ts";
-import { FASHION_ID, runFashionMnistVariants } from "./fashion_mnist_variants.ts";
+import {
+  FASHION_ID,
+  runFashionMnistVariants,
+} from "./fashion_mnist_variants.ts";
 import { KANNADA_ID, runKannadaMnist } from "./kannada_mnist.ts";
 import { MNIST_LENET5_ID, runMnistLeNet5 } from "./mnist_lenet5.ts";
-import { PYTORCH_STYLE_ID, runMnistLeNetPyTorchStyle } from "./mnist_lenet_pytorch_style.ts";
+import {
+  PYTORCH_STYLE_ID,
+  runMnistLeNetPyTorchStyle,
+} from "./mnist_lenet_pytorch_style.ts";
 import type { ExperimentResult } from "./results.ts";
 import type { RunExperimentOptions } from "./run.ts";
 
@@ -38,35 +44,37 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = [
   {
     id: KANNADA_ID,
     seed: "000",
-    notebook: "notebooks/01_kannada_mnist.ipynb",
+    notebook: "notebooks/000_kannada_mnist.ipynb",
     title: "Kannada-MNIST: LeNet, custom CNN and MobileNet",
     run: runKannadaMnist,
   },
   {
     id: MNIST_LENET5_ID,
     seed: "001",
-    notebook: "notebooks/02_mnist_lenet5.ipynb",
-    title: "MNIST: LeNet-5 class with a hand-written conv layer, SGD, early stopping",
+    notebook: "notebooks/001_mnist_lenet5.ipynb",
+    title:
+      "MNIST: LeNet-5 class with a hand-written conv layer, SGD, early stopping",
     run: runMnistLeNet5,
   },
   {
     id: PYTORCH_STYLE_ID,
     seed: "002",
-    notebook: "notebooks/03_mnist_lenet_pytorch_style.ipynb",
+    notebook: "notebooks/002_lenet_pytorch_style.ipynb",
     title: "MNIST: PyTorch-style LeNet on 32x32, Adam, save/load, image files",
     run: runMnistLeNetPyTorchStyle,
   },
   {
     id: FASHION_ID,
     seed: "003",
-    notebook: "notebooks/04_fashion_mnist_variants.ipynb",
-    title: "Fashion-MNIST: LeNet variants, hand-written loop, speed/accuracy/size",
+    notebook: "notebooks/003_fashion_mnist_variants.ipynb",
+    title:
+      "Fashion-MNIST: LeNet variants, hand-written loop, speed/accuracy/size",
     run: runFashionMnistVariants,
   },
   {
     id: CIFAR_ID,
     seed: "004",
-    notebook: "notebooks/05_cifar10_cnn.ipynb",
+    notebook: "notebooks/004_cifar10_cnn.ipynb",
     title: "CIFAR-10: CNN, Adamax with decay, checkpoints, stimuli",
     run: runCifar10Cnn,
   },
@@ -89,7 +97,9 @@ export async function runExperiment(
   const info = EXPERIMENTS.find((e) => e.id === id || e.seed === id);
   if (!info) {
     throw new Error(
-      `Unknown experiment "${id}". Known: ${EXPERIMENTS.map((e) => e.id).join(", ")} ` +
+      `Unknown experiment "${id}". Known: ${
+        EXPERIMENTS.map((e) => e.id).join(", ")
+      } ` +
         "(or their numbers 000..004).",
     );
   }

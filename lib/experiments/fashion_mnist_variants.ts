@@ -14,10 +14,10 @@
  *
  * @module
  */
-import { buildModel } from "../models/registry.ts";
-import type { Padding } from "../models/_common.ts";
-import { modelComparison } from "../plot/comparison.ts";
-import type { TrainCallback } from "../train/types.ts";
+import { buildModel } from "../models/mod.ts";
+import type { Padding } from "../models/mod.ts";
+import { modelComparison } from "../plot/mod.ts";
+import type { TrainCallback } from "../train/mod.ts";
 import {
   type ExperimentData,
   loadExperimentData,
@@ -25,7 +25,12 @@ import {
   trainModel,
 } from "./pipeline.ts";
 import type { ExperimentResult } from "./results.ts";
-import { dataLimits, type ModelOutcome, type RunExperimentOptions, runModels } from "./run.ts";
+import {
+  dataLimits,
+  type ModelOutcome,
+  type RunExperimentOptions,
+  runModels,
+} from "./run.ts";
 import { type Scale, scaleFromEnv } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 
@@ -61,7 +66,9 @@ export const FASHION_VARIANTS: readonly FashionVariant[] = [
  * ```
  */
 export function fashionVariants(scale: Scale): FashionVariant[] {
-  return FASHION_VARIANTS.filter((v) => scale === "full" || v.padding === "valid");
+  return FASHION_VARIANTS.filter((v) =>
+    scale === "full" || v.padding === "valid"
+  );
 }
 
 /** Options of {@linkcode loadFashionData}. */
@@ -176,10 +183,12 @@ export async function runFashionMnistVariants(
   const variants = fashionVariants(scale);
   return await runModels({
     id: FASHION_ID,
-    title: "Fashion-MNIST: LeNet variants with a hand-written training loop (seed 003)",
+    title:
+      "Fashion-MNIST: LeNet variants with a hand-written training loop (seed 003)",
     dataset: "fashion-mnist",
     models: variants.map((v) => v.label),
-    load: (s, o) => loadFashionData(s, { dataDir: o.dataDir, mirror: o.mirror }),
+    load: (s, o) =>
+      loadFashionData(s, { dataDir: o.dataDir, mirror: o.mirror }),
     train: (label, data, o) =>
       trainFashionVariant(variants.find((v) => v.label === label)!, data, {
         scale: o.scale,
@@ -192,7 +201,8 @@ export async function runFashionMnistVariants(
         `${FASHION_ID}-comparison`,
         "accuracy vs training time vs parameters",
         modelComparison(fashionComparison(outcomes), {
-          title: "Fashion-MNIST LeNet variants: accuracy vs training time (area = parameters)",
+          title:
+            "Fashion-MNIST LeNet variants: accuracy vs training time (area = parameters)",
         }),
       );
     },

@@ -16,8 +16,8 @@
  *
  * @module
  */
-import { type ConfusedPair, mostConfused } from "../eval/metrics.ts";
-import type { TrainCallback } from "../train/types.ts";
+import { type ConfusedPair, mostConfused } from "../eval/mod.ts";
+import type { TrainCallback } from "../train/mod.ts";
 import {
   evaluateOnSplits,
   type ExperimentData,
@@ -35,7 +35,11 @@ import type { TrainSettings } from "./settings.ts";
 export const KANNADA_ID = "000-kannada-mnist";
 
 /** The models of seed 000, in the tutorial's order. */
-export const KANNADA_MODELS: readonly string[] = ["lenet", "kannada-cnn", "mobilenet"];
+export const KANNADA_MODELS: readonly string[] = [
+  "lenet",
+  "kannada-cnn",
+  "mobilenet",
+];
 
 /** Options of {@linkcode loadKannadaData}. */
 export interface LoadKannadaDataOptions {
@@ -103,7 +107,9 @@ export async function trainKannadaModel(
 ): Promise<TrainedModel> {
   if (!KANNADA_MODELS.includes(name)) {
     throw new Error(
-      `"${name}" is not one of seed 000's models (${KANNADA_MODELS.join(", ")}).`,
+      `"${name}" is not one of seed 000's models (${
+        KANNADA_MODELS.join(", ")
+      }).`,
     );
   }
   return await trainModel(name, data, options);
@@ -176,8 +182,14 @@ export async function runKannadaMnist(
       const dig = outcome.evaluations.find((e) => e.split === "dig");
       if (dig) {
         const pairs = kannadaConfusions(dig)
-          .map((p) => `${p.actualName} -> ${p.predictedName} (${p.percent.toFixed(1)}%)`);
-        notes.push(`${outcome.trained.name}: most confused on Dig-MNIST: ${pairs.join(", ")}`);
+          .map((p) =>
+            `${p.actualName} -> ${p.predictedName} (${p.percent.toFixed(1)}%)`
+          );
+        notes.push(
+          `${outcome.trained.name}: most confused on Dig-MNIST: ${
+            pairs.join(", ")
+          }`,
+        );
       }
       return Promise.resolve();
     },

@@ -14,7 +14,7 @@
  * @module
  */
 import { buildLenet5 } from "../models/lenet5.ts";
-import type { TrainCallback } from "../train/types.ts";
+import type { TrainCallback } from "../train/mod.ts";
 import {
   type ExperimentData,
   loadExperimentData,
@@ -47,7 +47,7 @@ export interface LoadMnistDataOptions {
  * ```ts
  * import { loadMnistData } from "./mnist_lenet5.ts";
  * const data = await loadMnistData("smoke");
- * console.log(data.train.count, data.tests.test.count); // 512 500
+ * console.log(data.train.count, data.tests.test.count); // 4000 1000
  * ```
  */
 export async function loadMnistData(
@@ -113,7 +113,9 @@ export async function trainMnistLeNet5(
  * console.log(lenet5Summary());
  * ```
  */
-export function lenet5Summary(convLayer: "conv2d" | "simple" = "simple"): string {
+export function lenet5Summary(
+  convLayer: "conv2d" | "simple" = "simple",
+): string {
   const model = buildLenet5({ convLayer });
   const lines: string[] = [];
   model.summary(undefined, undefined, (line) => lines.push(line));
@@ -138,18 +140,23 @@ export async function runMnistLeNet5(
 ): Promise<ExperimentResult> {
   return await runModels({
     id: MNIST_LENET5_ID,
-    title: "MNIST: LeNet-5 as a model class with a hand-written conv layer (seed 001)",
+    title:
+      "MNIST: LeNet-5 as a model class with a hand-written conv layer (seed 001)",
     dataset: "mnist",
     models: ["lenet5"],
-    load: (scale, o) => loadMnistData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
+    load: (scale, o) =>
+      loadMnistData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
     train: (_name, data, o) =>
       trainMnistLeNet5(data, {
         scale: o.scale,
         overrides: o.overrides,
         progress: o.progress,
-        logPath: o.outDir ? `${o.outDir}/${MNIST_LENET5_ID}-epochs.csv` : undefined,
+        logPath: o.outDir
+          ? `${o.outDir}/${MNIST_LENET5_ID}-epochs.csv`
+          : undefined,
       }),
-    notes: ["convolutions are the hand-written SimpleConv2D layer, as in the tutorial's class"],
+    notes: [
+      "convolutions are the hand-written SimpleConv2D layer, as in the tutorial's class",
+    ],
   }, options);
 }
-

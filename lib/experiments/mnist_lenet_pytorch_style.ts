@@ -15,17 +15,21 @@
  */
 import { join } from "node:path";
 import type * as tf from "../tf.ts";
-import type { ImageSplit } from "../data/split.ts";
+import type { ImageSplit } from "../data/mod.ts";
 import {
   type ImagePrediction,
   predictImageFile,
   writeImageFile,
-} from "../eval/image_file.ts";
-import { loadModel, saveModel } from "../models/io.ts";
-import type { TrainCallback } from "../train/types.ts";
-import { imageGrid } from "../plot/images.ts";
+} from "../eval/mod.ts";
+import { loadModel, saveModel } from "../models/mod.ts";
+import type { TrainCallback } from "../train/mod.ts";
+import { imageGrid } from "../plot/mod.ts";
 import { loadMnistData } from "./mnist_lenet5.ts";
-import { type ExperimentData, type TrainedModel, trainModel } from "./pipeline.ts";
+import {
+  type ExperimentData,
+  type TrainedModel,
+  trainModel,
+} from "./pipeline.ts";
 import type { ExperimentResult } from "./results.ts";
 import type { RunExperimentOptions } from "./run.ts";
 import { runModels } from "./run.ts";
@@ -36,7 +40,10 @@ import { MODEL_RECIPES, type TrainSettings } from "./settings.ts";
 export const PYTORCH_STYLE_ID = "002-mnist-lenet-pytorch-style";
 
 /** The normalisation seed 002 applies after `ToTensor` (MNIST's mean and std). */
-export const MNIST_NORMALIZE: { mean: number; std: number } = { mean: 0.1307, std: 0.3081 };
+export const MNIST_NORMALIZE: { mean: number; std: number } = {
+  mean: 0.1307,
+  std: 0.3081,
+};
 
 /** Options of {@linkcode loadPyTorchStyleData}. */
 export interface LoadPyTorchStyleDataOptions {
@@ -145,7 +152,9 @@ export async function writeDigitSamples(
   const paths: string[] = [];
   for (let i = 0; i < count; i++) {
     const pixels = split.images.slice(i * size, (i + 1) * size);
-    if (options.paper ?? true) for (let j = 0; j < size; j++) pixels[j] = 255 - pixels[j];
+    if (options.paper ?? true) {
+      for (let j = 0; j < size; j++) pixels[j] = 255 - pixels[j];
+    }
     const path = join(dir, `digit-${i}-${split.labels[i]}.png`);
     await writeImageFile(path, {
       data: pixels,
@@ -226,20 +235,26 @@ export async function runMnistLeNetPyTorchStyle(
           const digitDir = options.outDir
             ? join(options.outDir, `${PYTORCH_STYLE_ID}-digits`)
             : join(scratch, "digits");
-          const files = await writeDigitSamples(data.tests.test, digitDir, { count: 8 });
+          const files = await writeDigitSamples(data.tests.test, digitDir, {
+            count: 8,
+          });
           const fromFiles = await predictDigitFiles(reloaded, files);
           const first = fromFiles[0];
           await sink.add(
             `${PYTORCH_STYLE_ID}-digit-files`,
             "digit image files and the reloaded model's predictions",
             imageGrid({
-              images: Uint8Array.from(fromFiles.flatMap((p) => Array.from(p.pixels))),
+              images: Uint8Array.from(
+                fromFiles.flatMap((p) => Array.from(p.pixels)),
+              ),
               count: fromFiles.length,
               height: first.height,
               width: first.width,
               channels: first.channels,
             }, {
-              trueLabels: files.map((f) => Number(/-(\d+)\.png$/.exec(f)?.[1] ?? -1)),
+              trueLabels: files.map((f) =>
+                Number(/-(\d+)\.png$/.exec(f)?.[1] ?? -1)
+              ),
               predictedLabels: fromFiles.map((p) => p.classIndex),
               scores: fromFiles.map((p) => p.probability),
               title: "Predictions from PNG files (reloaded model)",
@@ -249,7 +264,9 @@ export async function runMnistLeNetPyTorchStyle(
             String(p.classIndex) === /-(\d+)\.png$/.exec(files[i])?.[1]
           ).length;
           notes.push(
-            `saved to ${options.outDir ? modelDir : "a temporary folder"} and reloaded; ` +
+            `saved to ${
+              options.outDir ? modelDir : "a temporary folder"
+            } and reloaded; ` +
               `the reloaded model read ${right} of ${files.length} digit PNG files right`,
           );
         } finally {

@@ -17,22 +17,31 @@
  * @module
  */
 import * as tf from "../tf.ts";
-import { DataUnavailableError } from "../data/errors.ts";
-import type { ImageSplit } from "../data/split.ts";
-import { loadSplit } from "../data/load.ts";
-import { shuffledIndices, takeIndices } from "../data/split.ts";
-import type { DatasetName } from "../data/registry.ts";
-import { DATASET_NAMES, getDataset } from "../data/registry.ts";
-import { type ConfusionMatrix, confusionMatrix } from "../eval/metrics.ts";
-import { evaluateModel } from "../eval/predict.ts";
-import type { EpochRecord, TrainCallback } from "../train/types.ts";
+import { DataUnavailableError } from "../data/mod.ts";
+import type { ImageSplit } from "../data/mod.ts";
+import { loadSplit } from "../data/mod.ts";
+import { shuffledIndices, takeIndices } from "../data/mod.ts";
+import type { DatasetName } from "../data/mod.ts";
+import { DATASET_NAMES, getDataset } from "../data/mod.ts";
+import { type ConfusionMatrix, confusionMatrix } from "../eval/mod.ts";
+import { evaluateModel } from "../eval/mod.ts";
+import type { EpochRecord, TrainCallback } from "../train/mod.ts";
 import { publishedFor } from "./published.ts";
 import type { ResultRow } from "./results.ts";
 import type { Scale } from "./scale.ts";
-import { toTensors } from "../data/tensors.ts";
-import { MODEL_NAMES } from "../models/registry.ts";
-import { type Normalization, type TrainSettings, trainSettingsFor } from "./settings.ts";
-import { _buildNamedModel, _checkModelName, _fit, _modelInputSpec } from "./_training.ts";
+import { toTensors } from "../data/mod.ts";
+import { MODEL_NAMES } from "../models/mod.ts";
+import {
+  type Normalization,
+  type TrainSettings,
+  trainSettingsFor,
+} from "./settings.ts";
+import {
+  _buildNamedModel,
+  _checkModelName,
+  _fit,
+  _modelInputSpec,
+} from "./_training.ts";
 
 /** A dataset's splits as one experiment uses them. */
 export interface ExperimentData {
@@ -86,15 +95,26 @@ export interface LoadExperimentDataOptions {
  * ```
  */
 export function parseDatasetName(name: string): DatasetName {
-  if ((DATASET_NAMES as readonly string[]).includes(name)) return name as DatasetName;
+  if ((DATASET_NAMES as readonly string[]).includes(name)) {
+    return name as DatasetName;
+  }
   throw new Error(
     `Unknown dataset "${name}". Known datasets: ${DATASET_NAMES.join(", ")}.`,
   );
 }
 
-function _limit(split: ImageSplit, limit: number | null | undefined): ImageSplit {
-  if (limit === null || limit === undefined || limit >= split.count) return split;
-  return takeIndices(split, Array.from({ length: limit }, (_, i) => i), split.split);
+function _limit(
+  split: ImageSplit,
+  limit: number | null | undefined,
+): ImageSplit {
+  if (limit === null || limit === undefined || limit >= split.count) {
+    return split;
+  }
+  return takeIndices(
+    split,
+    Array.from({ length: limit }, (_, i) => i),
+    split.split,
+  );
 }
 
 /**
@@ -145,14 +165,24 @@ export async function loadExperimentData(
     const order = shuffledIndices(official.count, options.seed ?? 1);
     const cut = Math.round(fraction * official.count);
     const note = `training images unavailable (${e.file}); trained on ${cut} ` +
-      `images of the official test split, tested on the other ${official.count - cut}`;
+      `images of the official test split, tested on the other ${
+        official.count - cut
+      }`;
     train = {
-      ...takeIndices(official, order.subarray(0, cut), `test[${cut} for training]`),
+      ...takeIndices(
+        official,
+        order.subarray(0, cut),
+        `test[${cut} for training]`,
+      ),
       note,
     };
     train = _limit(train, options.trainLimit);
     tests.test = {
-      ...takeIndices(official, order.subarray(cut), `test[${official.count - cut} held out]`),
+      ...takeIndices(
+        official,
+        order.subarray(cut),
+        `test[${official.count - cut} held out]`,
+      ),
       note,
     };
     substitute = true;
@@ -166,7 +196,9 @@ export async function loadExperimentData(
     if (!tests[split]) tests[split] = await loadSplit(name, split, location);
     tests[split] = _limit(tests[split], options.testLimit);
   }
-  const sizes = Object.entries(tests).map(([k, v]) => `${k} ${v.count}`).join(", ");
+  const sizes = Object.entries(tests).map(([k, v]) => `${k} ${v.count}`).join(
+    ", ",
+  );
   const description = `${info.title}: train ${train.count}, ${sizes}` +
     (notes.length ? `. ${notes.join(". ")}` : "");
   return { dataset: name, train, tests, description, substitute };
@@ -211,7 +243,9 @@ export function planModelInput(
   if (spec.side !== null && (height !== spec.side || width !== spec.side)) {
     resize = spec.side;
     notes.push(
-      `images ${spec.resizeMethod === "pad" ? "padded" : "resized"} ${height}x${width} -> ` +
+      `images ${
+        spec.resizeMethod === "pad" ? "padded" : "resized"
+      } ${height}x${width} -> ` +
         `${spec.side}x${spec.side} (${spec.why})`,
     );
     height = width = spec.side;
@@ -235,7 +269,8 @@ export function planModelInput(
   const tutorial = spec.defaultShape;
   if (
     spec.flexible &&
-    (tutorial[0] !== height || tutorial[1] !== width || tutorial[2] !== channels)
+    (tutorial[0] !== height || tutorial[1] !== width ||
+      tutorial[2] !== channels)
   ) {
     notes.push(
       `model built for ${height}x${width}x${channels} input (tutorial: ` +
@@ -266,7 +301,7 @@ export interface ToModelTensorsOptions {
  *
  * @example
  * ```ts
- * import { loadSplit } from "../data/load.ts";
+ * import { loadSplit } from "../data/mod.ts";
  * import { planModelInput, toModelTensors } from "./pipeline.ts";
  * const test = await loadSplit("mnist", "test", { limit: 10 });
  * const { xs, ys } = toModelTensors(test, planModelInput("lenet5-32", test));
@@ -364,7 +399,12 @@ export async function trainModel(
   });
   const plan = planModelInput(name, data.train);
   const model = options.model ??
-    _buildNamedModel(name, plan.shape, data.train.classNames.length, settings.seed);
+    _buildNamedModel(
+      name,
+      plan.shape,
+      data.train.classNames.length,
+      settings.seed,
+    );
   const train = _limit(data.train, settings.trainLimit);
   // One-hot targets always: the loss for the model's output kind takes them
   // and tfjs then reports categorical accuracy (seed 004 uses them too).
@@ -446,7 +486,9 @@ export function evaluateOnSplits(
   data: ExperimentData,
   options: EvaluateOnSplitsOptions = {},
 ): SplitEvaluation[] {
-  const limit = options.limit === undefined ? trained.settings.testLimit : options.limit;
+  const limit = options.limit === undefined
+    ? trained.settings.testLimit
+    : options.limit;
   const output = trained.settings.output;
   return Object.entries(data.tests).map(([split, images]) => {
     const part = _limit(images, limit);
@@ -505,16 +547,16 @@ export function resultRows(
   return evaluations.map((e) => {
     const published = publishedFor(data.dataset, e.split);
     const split = data.tests[e.split];
+    const official = getDataset(data.dataset as DatasetName).splits[e.split]
+      ?.count;
     const notes = [
       split?.note ?? "",
+      !split?.note && official && e.count < official
+        ? `first ${e.count} of ${official} images`
+        : "",
       trained.plan.note,
       trained.stopReason ? `stopped early: ${trained.stopReason}` : "",
-      e.count < (split?.count ?? 0) ? `evaluated on the first ${e.count}` : "",
     ].filter((n) => n !== "");
-    if (split && data.tests[e.split].count < getDataset(data.dataset as DatasetName)
-        .splits[e.split]?.count && !split.note) {
-      notes.push(`subset: ${split.count} of ${getDataset(data.dataset as DatasetName).splits[e.split].count} images`);
-    }
     return {
       experiment,
       model: trained.name,

@@ -34,7 +34,8 @@ export const PUBLISHED: Readonly<Record<string, PublishedFigure>> = {
     about: "mnist test",
     accuracy: 0.9905,
     text: "0.95% test error (99.05%)",
-    source: "LeCun et al. 1998, Gradient-based learning applied to document recognition (LeNet-5)",
+    source:
+      "LeCun et al. 1998, Gradient-based learning applied to document recognition (LeNet-5)",
   },
   "kannada-test": {
     key: "kannada-test",
@@ -86,7 +87,9 @@ export function publishedFor(
     case "mnist":
       return split === "test" ? PUBLISHED["mnist-lenet5"] : undefined;
     case "kannada-mnist":
-      return split === "test" ? PUBLISHED["kannada-test"] : PUBLISHED["kannada-dig"];
+      return split === "test"
+        ? PUBLISHED["kannada-test"]
+        : PUBLISHED["kannada-dig"];
     case "cifar10":
       return split === "test" ? PUBLISHED["cifar10-keras-cnn"] : undefined;
     case "fashion-mnist":

@@ -131,7 +131,9 @@ export interface ResultsMarkdownOptions {
 }
 
 function _percent(value: number | null): string {
-  return value === null || !Number.isFinite(value) ? "" : `${(100 * value).toFixed(2)}%`;
+  return value === null || !Number.isFinite(value)
+    ? ""
+    : `${(100 * value).toFixed(2)}%`;
 }
 
 function _cell(text: string): string {
@@ -214,6 +216,8 @@ export function resultsCsv(rows: readonly ResultRow[]): string {
     return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   const lines = [RESULT_COLUMNS.join(",")];
-  for (const r of rows) lines.push(RESULT_COLUMNS.map((c) => quote(r[c])).join(","));
+  for (const r of rows) {
+    lines.push(RESULT_COLUMNS.map((c) => quote(r[c])).join(","));
+  }
   return lines.join("\n") + "\n";
 }

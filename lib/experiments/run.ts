@@ -16,13 +16,13 @@
  * @module
  */
 import { join } from "node:path";
-import type { Figure } from "../plot/figure.ts";
-import { confusionHeatmap } from "../plot/confusion.ts";
-import { trainingCurves } from "../plot/training.ts";
-import type { TrainCallback } from "../train/types.ts";
+import type { Figure } from "../plot/mod.ts";
+import { confusionHeatmap } from "../plot/mod.ts";
+import { trainingCurves } from "../plot/mod.ts";
+import type { TrainCallback } from "../train/mod.ts";
 import {
-  type EvaluateOnSplitsOptions,
   evaluateOnSplits,
+  type EvaluateOnSplitsOptions,
   type ExperimentData,
   loadExperimentData,
   resultRows,
@@ -83,7 +83,7 @@ export class FigureSink {
    * @example
    * ```ts
    * import { FigureSink } from "./run.ts";
-   * import { confusionHeatmap } from "../plot/confusion.ts";
+   * import { confusionHeatmap } from "../plot/mod.ts";
    * const sink = new FigureSink();
    * await sink.add("cm", "Confusion", confusionHeatmap([[1, 0], [0, 1]]));
    * ```
@@ -123,12 +123,18 @@ export interface ModelsExperiment {
   /** Models to train, in order. */
   models: string[];
   /** Loads the data; default `loadExperimentData(dataset, limits of the scale)`. */
-  load?: (scale: Scale, options: RunExperimentOptions) => Promise<ExperimentData>;
+  load?: (
+    scale: Scale,
+    options: RunExperimentOptions,
+  ) => Promise<ExperimentData>;
   /** Trains one model; default `trainModel(name, data, ...)`. */
   train?: (
     name: string,
     data: ExperimentData,
-    options: RunExperimentOptions & { scale: Scale; callbacks?: TrainCallback[] },
+    options: RunExperimentOptions & {
+      scale: Scale;
+      callbacks?: TrainCallback[];
+    },
   ) => Promise<TrainedModel>;
   /** Extra steps after a model is evaluated (more figures, notes). */
   after?: (
@@ -155,7 +161,7 @@ export interface ModelsExperiment {
  * @example
  * ```ts
  * import { dataLimits } from "./run.ts";
- * console.log(dataLimits(["lenet", "mobilenet"], "smoke")); // { trainLimit: 512, testLimit: 500 }
+ * console.log(dataLimits(["lenet", "mobilenet"], "smoke")); // { trainLimit: 4000, testLimit: 1000 }
  * ```
  */
 export function dataLimits(
@@ -192,14 +198,18 @@ export async function standardFigures(
   await sink.add(
     `${experiment}-${trained.name}-curves`,
     `${trained.name}: training curves`,
-    trainingCurves(trained.history.map((r) => ({ ...r })), { title: `${trained.name}: loss and accuracy per epoch` }),
+    trainingCurves(trained.history.map((r) => ({ ...r })), {
+      title: `${trained.name}: loss and accuracy per epoch`,
+    }),
   );
   for (const e of evaluations) {
     await sink.add(
       `${experiment}-${trained.name}-confusion-${e.split}`,
       `${trained.name}: confusion matrix on ${e.split}`,
       confusionHeatmap(e.confusion, {
-        title: `${trained.name} on ${e.split}: ${(100 * e.accuracy).toFixed(1)}% accuracy`,
+        title: `${trained.name} on ${e.split}: ${
+          (100 * e.accuracy).toFixed(1)
+        }% accuracy`,
       }),
     );
   }
@@ -265,7 +275,9 @@ export async function runModels(
     const rows = resultRows(experiment.id, trained, evaluations, data);
     for (const r of rows) {
       log(
-        `[${experiment.id}] ${name} ${r.split}: ${(100 * r.accuracy).toFixed(2)}% ` +
+        `[${experiment.id}] ${name} ${r.split}: ${
+          (100 * r.accuracy).toFixed(2)
+        }% ` +
           `(${r.train_seconds.toFixed(1)} s training, ${r.backend})`,
       );
     }
@@ -289,6 +301,3 @@ export async function runModels(
     seconds: (performance.now() - started) / 1000,
   };
 }
-
-
-

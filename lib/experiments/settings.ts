@@ -13,8 +13,13 @@
  *
  * @module
  */
-import type { Normalization } from "../data/tensors.ts";
-import { MODEL_NAMES, type ModelInfo, type ModelName, MODELS } from "../models/registry.ts";
+import type { Normalization } from "../data/mod.ts";
+import {
+  MODEL_NAMES,
+  type ModelInfo,
+  type ModelName,
+  MODELS,
+} from "../models/mod.ts";
 import type { Scale } from "./scale.ts";
 
 export type { Normalization };
@@ -98,7 +103,8 @@ const _DEVIATIONS: Readonly<Record<string, string[]>> = {
 };
 
 function _recipe(name: ModelName): ModelRecipe {
-  const info: Pick<ModelInfo, "seed" | "training" | "outputKind"> = MODELS[name];
+  const info: Pick<ModelInfo, "seed" | "training" | "outputKind"> =
+    MODELS[name];
   const t = info.training;
   return {
     seed: info.seed,
@@ -140,14 +146,15 @@ export const MODEL_RECIPES: Readonly<Record<string, ModelRecipe>> = Object
   .fromEntries(MODEL_NAMES.map((name) => [name, _recipe(name)]));
 
 /**
- * Smoke-scale overrides: one epoch on a few hundred images, so a model
- * trains in seconds on a 2-core CPU. Heavier models get fewer images.
+ * Smoke-scale overrides: one epoch on a few thousand images (4,000 unless
+ * listed here), so a model trains in seconds on a 2-core CPU with the wasm
+ * backend. Heavier models get fewer images.
  */
 const _SMOKE: Readonly<Record<string, Partial<TrainSettings>>> = {
-  "mobilenet": { trainLimit: 128, testLimit: 128, batchSize: 32 },
-  "cifar-cnn": { trainLimit: 256, testLimit: 200 },
-  "kannada-cnn": { trainLimit: 256, testLimit: 256 },
-  "fashion-lenet-large": { trainLimit: 300, testLimit: 300 },
+  "mobilenet": { trainLimit: 256, testLimit: 500, batchSize: 32 },
+  "kannada-cnn": { trainLimit: 2000 },
+  "fashion-lenet-large": { trainLimit: 2000 },
+  "cifar-cnn": { trainLimit: 2000 },
 };
 
 /**
@@ -171,14 +178,14 @@ export interface TrainSettingsForOptions {
 
 /**
  * The settings `model` is trained with at `scale`: its tutorial's recipe, at
- * smoke scale cut to one epoch on a few hundred images (patience, decay and
+ * smoke scale cut to one epoch on a few thousand images (patience, decay and
  * optimizer kept), then `options.overrides` on top.
  *
  * @example
  * ```ts
  * import { trainSettingsFor } from "./settings.ts";
  * const s = trainSettingsFor("lenet5", "smoke", { overrides: { epochs: 2 } });
- * console.log(s.epochs, s.trainLimit); // 2 512
+ * console.log(s.epochs, s.trainLimit); // 2 4000
  * ```
  */
 export function trainSettingsFor(
@@ -196,8 +203,8 @@ export function trainSettingsFor(
   const scaled: TrainSettings = scale === "full" ? { ...recipe.full } : {
     ...recipe.full,
     epochs: 1,
-    trainLimit: 512,
-    testLimit: 500,
+    trainLimit: 4000,
+    testLimit: 1000,
     ..._SMOKE[model],
   };
   const settings = { ...scaled, ...(options.overrides ?? {}) };
@@ -216,7 +223,9 @@ function _checkSettings(model: string, s: TrainSettings): void {
   if (s.trainLimit !== null) positiveInt(s.trainLimit, "trainLimit");
   if (s.testLimit !== null) positiveInt(s.testLimit, "testLimit");
   if (!(s.learningRate > 0)) {
-    throw new Error(`${model}: learningRate must be > 0, got ${s.learningRate}.`);
+    throw new Error(
+      `${model}: learningRate must be > 0, got ${s.learningRate}.`,
+    );
   }
   if (!(s.validationFraction >= 0 && s.validationFraction < 1)) {
     throw new Error(

@@ -162,7 +162,14 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** Orders strings by Unicode code point, as Python's `sorted` does. */
+/**
+ * Orders strings by Unicode code point, as Python's `sorted` does.
+ *
+ * @example
+ * ```ts
+ * ["b", "a"].sort(compareCodePoints); // ["a", "b"]
+ * ```
+ */
 export function compareCodePoints(a: string, b: string): number {
   const x = Array.from(a);
   const y = Array.from(b);

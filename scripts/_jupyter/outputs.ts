@@ -15,7 +15,16 @@ type RichOutput = Extract<
   { output_type: "display_data" | "execute_result" }
 >;
 
-/** Shared by all cells of one notebook so display updates cross cells. */
+/**
+ * Outputs by display id, shared by all cells of one notebook so display
+ * updates reach outputs of earlier cells.
+ *
+ * @example
+ * ```ts
+ * const registry = new DisplayRegistry();
+ * const cell = new CellOutputs(registry);
+ * ```
+ */
 export class DisplayRegistry {
   #byId = new Map<string, RichOutput[]>();
 
@@ -45,7 +54,16 @@ export class DisplayRegistry {
   }
 }
 
-/** The outputs of one cell, built from its IOPub messages. */
+/**
+ * The outputs of one cell, built from its IOPub messages.
+ *
+ * @example
+ * ```ts
+ * const cell = new CellOutputs(new DisplayRegistry());
+ * cell.apply(message); // for each IOPub message of the cell's request
+ * console.log(cell.outputs);
+ * ```
+ */
 export class CellOutputs {
   /** The nbformat outputs, in order. */
   readonly outputs: Output[] = [];

@@ -17,7 +17,14 @@ export interface HtmlReportOptions {
   links?: Map<string, string>;
 }
 
-/** Escapes text for HTML. */
+/**
+ * Escapes text for HTML.
+ *
+ * @example
+ * ```ts
+ * escapeHtml("a < b"); // "a &lt; b"
+ * ```
+ */
 export function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,

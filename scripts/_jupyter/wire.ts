@@ -10,7 +10,14 @@
 /** The delimiter frame between routing identities and the message. */
 const DELIMITER = "<IDS|MSG>";
 
-/** Protocol version the runner speaks. */
+/**
+ * Protocol version the runner speaks.
+ *
+ * @example
+ * ```ts
+ * makeMessage("kernel_info_request", {}, { session: "s" }).header.version; // PROTOCOL_VERSION
+ * ```
+ */
 export const PROTOCOL_VERSION = "5.3";
 
 /** A message header. */
@@ -44,7 +51,16 @@ export interface Message {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Signs and verifies messages with one connection key. */
+/**
+ * Signs and verifies messages with one connection key.
+ *
+ * @example
+ * ```ts
+ * const signer = new MessageSigner(info.key);
+ * await socket.send(await signer.encode(makeMessage("kernel_info_request", {}, { session })));
+ * const reply = await signer.decode(await socket.receive());
+ * ```
+ */
 export class MessageSigner {
   #key: Promise<CryptoKey> | null;
 

@@ -1,0 +1,268 @@
+/**
+ * `deno task train`: trains any model of the registry on any dataset with its
+ * tutorial's settings (optimizer, learning rate and decay, batch size,
+ * epochs, normalisation, validation, early stopping) unless overridden, and
+ * reports accuracy on every test split.
+ *
+ * Usage:
+ *   deno task train --list
+ *   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
+ *                   [--test-limit N] [--batch N] [--lr X] [--seed N]
+ *                   [--backend auto|tensorflow|webgpu|wasm|cpu]
+ *                   [--scale full|smoke] [--save DIR] [--json] [--quiet]
+ *
+ * `--dataset` defaults to the model's tutorial dataset; `--limit N` trains on
+ * the first N training images and evaluates on the first N of each test
+ * split (`--test-limit` sets that separately); `--scale smoke` starts from
+ * the smoke settings instead of the tutorial's. Images are fitted to the
+ * model (built for the dataset's shape where its builder allows, resized or
+ * channel-converted where the architecture needs it) and the output says so.
+ * With `--json` the last line of stdout is one JSON object: model, dataset,
+ * backend, epochs, train_seconds, params, test_accuracy (main test split,
+ * 0..1) and splits (accuracy per test split; Kannada: test and dig), plus
+ * settings and data notes.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  initBackend,
+} from "../lib/backend/mod.ts";
+import { DATASET_NAMES } from "../lib/data/mod.ts";
+import {
+  evaluateOnSplits,
+  loadExperimentData,
+  MODEL_RECIPES,
+  parseDatasetName,
+  parseScale,
+  planModelInput,
+  trainModel,
+  type TrainSettings,
+  trainSettingsFor,
+} from "../lib/experiments/mod.ts";
+import {
+  isModelName,
+  MODEL_NAMES,
+  MODELS,
+  saveModel,
+} from "../lib/models/mod.ts";
+
+const USAGE = `Usage:
+  deno task train --list
+  deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
+                  [--test-limit N] [--batch N] [--lr X] [--seed N]
+                  [--backend auto|${BACKEND_NAMES.join("|")}]
+                  [--scale full|smoke] [--save DIR] [--json] [--quiet]
+Models: ${MODEL_NAMES.join(", ")}
+Datasets: ${DATASET_NAMES.join(", ")}`;
+
+class UsageError extends Error {}
+
+function _int(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(
+      `${flag} must be a whole number >= 1, got "${value}".`,
+    );
+  }
+  return n;
+}
+
+function _listModels(): string {
+  const rows = MODEL_NAMES.map((name) => {
+    const info = MODELS[name];
+    return [
+      name,
+      info.paramCount.toLocaleString("en-US"),
+      info.seed,
+      info.training.dataset,
+      info.inputShape.join("x"),
+      info.description,
+    ];
+  });
+  const header = ["model", "params", "seed", "dataset", "input", "description"];
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) =>
+      i === 1
+        ? c.padStart(widths[i])
+        : i === cells.length - 1
+        ? c
+        : c.padEnd(widths[i])
+    ).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      list: { type: "boolean" },
+      model: { type: "string" },
+      dataset: { type: "string" },
+      epochs: { type: "string" },
+      limit: { type: "string" },
+      "test-limit": { type: "string" },
+      batch: { type: "string" },
+      lr: { type: "string" },
+      seed: { type: "string" },
+      backend: { type: "string" },
+      scale: { type: "string" },
+      save: { type: "string" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.list) {
+    console.log(_listModels());
+    return 0;
+  }
+  if (!values.model) throw new UsageError("--model is required (or --list).");
+  if (!isModelName(values.model)) {
+    throw new UsageError(
+      `Unknown model "${values.model}". Known models: ${
+        MODEL_NAMES.join(", ")
+      }.`,
+    );
+  }
+  const model = values.model;
+  const dataset = parseDatasetName(
+    values.dataset ?? MODEL_RECIPES[model].dataset,
+  );
+  const scale = parseScale(values.scale ?? "full", "--scale");
+  const backendFlag = values.backend ?? "auto";
+  if (
+    backendFlag !== "auto" &&
+    !(BACKEND_NAMES as readonly string[]).includes(backendFlag)
+  ) {
+    throw new UsageError(
+      `Unknown backend "${backendFlag}". Use auto or one of ${
+        BACKEND_NAMES.join(", ")
+      }.`,
+    );
+  }
+  const overrides: Partial<TrainSettings> = {};
+  const epochs = _int(values.epochs, "--epochs");
+  const limit = _int(values.limit, "--limit");
+  const testLimit = _int(values["test-limit"], "--test-limit") ?? limit;
+  const batch = _int(values.batch, "--batch");
+  const seed = _int(values.seed, "--seed");
+  if (epochs !== undefined) overrides.epochs = epochs;
+  if (limit !== undefined) overrides.trainLimit = limit;
+  if (testLimit !== undefined) overrides.testLimit = testLimit;
+  if (batch !== undefined) overrides.batchSize = batch;
+  if (seed !== undefined) overrides.seed = seed;
+  if (values.lr !== undefined) {
+    const lr = Number(values.lr);
+    if (!(lr > 0)) {
+      throw new UsageError(`--lr must be a number > 0, got "${values.lr}".`);
+    }
+    overrides.learningRate = lr;
+  }
+  const settings = trainSettingsFor(model, scale, { overrides });
+  const say = (line: string) => {
+    if (!values.quiet) console.error(line);
+  };
+
+  const backend = await initBackend({
+    backend: backendFlag as BackendName | "auto",
+    verbose: !values.quiet,
+  });
+  const data = await loadExperimentData(dataset, {
+    trainLimit: settings.trainLimit,
+    testLimit: settings.testLimit,
+    progress: !values.quiet,
+  });
+  const plan = planModelInput(model, data.train);
+  say(`data: ${data.description}`);
+  if (plan.note) say(`input: ${plan.note}`);
+  say(
+    `training ${model} on ${dataset}: ${settings.optimizer} lr ${settings.learningRate}` +
+      (settings.lrDecay !== null ? ` x${settings.lrDecay}/epoch` : "") +
+      `, batch ${settings.batchSize}, ${settings.epochs} epoch(s), ` +
+      `${settings.loop === "loop" ? "hand-written loop" : "model.fit"}` +
+      (settings.earlyStoppingPatience !== null
+        ? `, early stopping (patience ${settings.earlyStoppingPatience})`
+        : ""),
+  );
+  const trained = await trainModel(model, data, {
+    scale,
+    overrides,
+    progress: !values.quiet && !values.json,
+  });
+  const evaluations = evaluateOnSplits(trained, data);
+  const splits = Object.fromEntries(
+    evaluations.map((e) => [e.split, e.accuracy]),
+  );
+  for (const e of evaluations) {
+    say(
+      `${e.split}: accuracy ${
+        (100 * e.accuracy).toFixed(2)
+      }% on ${e.count} images`,
+    );
+  }
+  if (values.save) {
+    await saveModel(trained.model, values.save);
+    say(`saved to ${values.save}`);
+  }
+  const summary = {
+    model,
+    dataset,
+    backend: backend.name,
+    scale,
+    epochs: trained.epochs,
+    train_seconds: Number(trained.trainSeconds.toFixed(3)),
+    params: trained.params,
+    test_accuracy: evaluations[0]?.accuracy ?? null,
+    splits,
+    test_samples: Object.fromEntries(
+      evaluations.map((e) => [e.split, e.count]),
+    ),
+    train_samples: trained.trainSamples,
+    stop_reason: trained.stopReason ?? null,
+    settings: trained.settings,
+    input: plan.note,
+    data: data.description,
+    substitute: data.substitute,
+  };
+  trained.model.dispose();
+  if (values.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    console.log(
+      `${model} on ${dataset} (${backend.name}): test accuracy ` +
+        `${
+          (100 * (summary.test_accuracy ?? NaN)).toFixed(2)
+        }% after ${trained.epochs} ` +
+        `epoch(s), ${trained.trainSeconds.toFixed(1)} s, ${
+          trained.params.toLocaleString("en-US")
+        } params`,
+    );
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    const usage = e instanceof UsageError ||
+      (e instanceof TypeError && "code" in e &&
+        String((e as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"));
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    if (usage) console.error(USAGE);
+    Deno.exit(usage ? 2 : 1);
+  }
+}
