@@ -164,10 +164,10 @@ export async function loadExperimentData(
     const fraction = options.substituteTrainFraction ?? 0.7;
     const order = shuffledIndices(official.count, options.seed ?? 1);
     const cut = Math.round(fraction * official.count);
-    const note = `training images unavailable (${e.file}); trained on ${cut} ` +
-      `images of the official test split, tested on the other ${
-        official.count - cut
-      }`;
+    const rest = official.count - cut;
+    const note = `training images unavailable (${e.file}): trained on images ` +
+      `drawn from a seeded ${cut}-image share of the official test split, ` +
+      `tested on the other ${rest}`;
     train = {
       ...takeIndices(
         official,

@@ -152,7 +152,7 @@ export const MODEL_RECIPES: Readonly<Record<string, ModelRecipe>> = Object
  */
 const _SMOKE: Readonly<Record<string, Partial<TrainSettings>>> = {
   "mobilenet": { trainLimit: 256, testLimit: 500, batchSize: 32 },
-  "kannada-cnn": { trainLimit: 2000 },
+  "kannada-cnn": { trainLimit: 1000 },
   "fashion-lenet-large": { trainLimit: 2000 },
   "cifar-cnn": { trainLimit: 2000 },
 };
