@@ -51,6 +51,7 @@ async function runTests(files: string[]): Promise<void> {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
+  const failedBefore = tally.failed;
   let buffered = "";
   const decoder = new TextDecoder();
   const handle = (line: string) => {
@@ -73,10 +74,12 @@ async function runTests(files: string[]): Promise<void> {
   }
   if (buffered) handle(buffered);
   const status = await child.status;
-  if (!status.success && tally.failed === 0) {
-    // deno test failed before reporting any test (a type error, say).
+  if (!status.success && failedBefore === tally.failed) {
+    // deno test failed without a failing test: a type error, or a crash.
     tally.failed++;
-    tally.failures.push(`deno test exited with code ${status.code}`);
+    tally.failures.push(
+      `deno test ${files.join(" ")} exited with code ${status.code}`,
+    );
   }
 }
 
@@ -106,7 +109,22 @@ if (!quick) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
 }
-await runTests(args.length ? args : ["tests/"]);
+/** Test files under `dir` (`*_test.ts`), sorted, so each runs in its own process. */
+async function testFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && /_test\.ts$/.test(entry.name)) {
+      found.push(`${dir}/${entry.name}`);
+    }
+  }
+  return found.sort();
+}
+
+// One process per test file: a native addon (zeromq, polars) crashing or
+// leaking at exit then fails only its own file, and names it.
+for (const file of args.length ? args : await testFiles("tests")) {
+  await runTests([file]);
+}
 
 if (tally.failures.length) {
   console.log("\nFailures:");

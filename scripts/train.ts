@@ -71,6 +71,15 @@ function _int(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/** Runs `parse`, turning its error into a usage error (exit code 2). */
+function _usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
 function _listModels(): string {
   const rows = MODEL_NAMES.map((name) => {
     const info = MODELS[name];
@@ -138,10 +147,12 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   const model = values.model;
-  const dataset = parseDatasetName(
-    values.dataset ?? MODEL_RECIPES[model].dataset,
+  const dataset = _usage(() =>
+    parseDatasetName(
+      values.dataset ?? MODEL_RECIPES[model].dataset,
+    )
   );
-  const scale = parseScale(values.scale ?? "full", "--scale");
+  const scale = _usage(() => parseScale(values.scale ?? "full", "--scale"));
   const backendFlag = values.backend ?? "auto";
   if (
     backendFlag !== "auto" &&

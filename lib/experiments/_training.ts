@@ -168,14 +168,20 @@ export async function _fit(
     resume: extras.checkpointDir !== undefined,
     logPath: extras.logPath,
   };
-  const result = settings.loop === "loop"
-    ? await trainLoop(model, train, { ...common, optimizer, loss })
-    : await (() => {
-      model.compile({ optimizer, loss, metrics: ["accuracy"] });
-      return fitModel(model, train, common);
-    })();
-  return {
-    history: result.records,
-    stopReason: result.stopReason ?? undefined,
-  };
+  try {
+    const result = settings.loop === "loop"
+      ? await trainLoop(model, train, { ...common, optimizer, loss })
+      : await (() => {
+        model.compile({ optimizer, loss, metrics: ["accuracy"] });
+        return fitModel(model, train, common);
+      })();
+    return {
+      history: result.records,
+      stopReason: result.stopReason ?? undefined,
+    };
+  } finally {
+    // The optimizer's slots (Adam's moments...) are not freed with the
+    // model; the trained model is for evaluation, so free them now.
+    optimizer.dispose();
+  }
 }

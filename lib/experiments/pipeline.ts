@@ -335,7 +335,11 @@ export function toModelTensors(
 export interface TrainedModel {
   /** Model name of the registry. */
   name: string;
-  /** The trained model. */
+  /**
+   * The trained model (the caller disposes it). Its optimizer has been
+   * disposed after training, so evaluate, save or predict with it; to train
+   * further, compile it again or call {@linkcode trainModel} with `model`.
+   */
   model: tf.LayersModel;
   /** The settings it was trained with. */
   settings: TrainSettings;

@@ -1,0 +1,207 @@
+/**
+ * `deno task train` and `deno task reproduce` as a user runs them: the model
+ * list, argument errors, a tiny `--json` run on real MNIST (and Kannada's two
+ * test splits), and a one-experiment reproduce report. Runs needing data
+ * skip when the dataset mirror is absent.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { MODEL_NAMES, MODELS } from "../lib/models/mod.ts";
+
+const MIRROR = Deno.env.get("CNN_DATA_MIRROR");
+const HAS_MIRROR = MIRROR !== undefined && (() => {
+  try {
+    return Deno.statSync(join(MIRROR, "mnist")).isDirectory;
+  } catch {
+    return false;
+  }
+})();
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(script: string, args: string[]): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    env: { NO_COLOR: "1", CNN_DATA_OFFLINE: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return {
+    code: out.code,
+    stdout: decode(out.stdout),
+    stderr: decode(out.stderr),
+  };
+}
+
+const train = (...args: string[]) => run("scripts/train.ts", args);
+
+Deno.test("train --list prints every model with its parameter count", async () => {
+  const r = await train("--list");
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of MODEL_NAMES) {
+    const line = r.stdout.split("\n").find((l) => l.startsWith(`${name} `));
+    assert.ok(line, `no line for ${name}`);
+    assert.ok(
+      line.includes(MODELS[name].paramCount.toLocaleString("en-US")),
+      line,
+    );
+  }
+  assert.match(r.stdout, /lenet5 +61,706/);
+  assert.match(r.stdout, /cifar-cnn +1,084,234/);
+});
+
+Deno.test("train: argument errors exit 2 with a message saying what to do", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--model", "resnet"], /Unknown model "resnet"\. Known models: lenet, /],
+    [
+      ["--model", "lenet5", "--dataset", "svhn"],
+      /Unknown dataset "svhn"\. Known datasets: mnist/,
+    ],
+    [
+      ["--model", "lenet5", "--epochs", "0"],
+      /--epochs must be a whole number >= 1, got "0"/,
+    ],
+    [["--model", "lenet5", "--backend", "cuda"], /Unknown backend "cuda"/],
+    [
+      ["--model", "lenet5", "--scale", "huge"],
+      /--scale must be one of "smoke", "full"/,
+    ],
+    [["--model", "lenet5", "--lr", "0"], /--lr must be a number > 0/],
+    [["--epochs", "2"], /--model is required/],
+    [["--model", "lenet5", "--frobnicate"], /Unknown option '--frobnicate'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await train(...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(" "));
+    assert.match(r.stderr, /Usage:/);
+    assert.equal(r.stdout, "");
+  }
+});
+
+Deno.test({
+  name: "train --json: a tiny LeNet-5 run on MNIST ends with one JSON line",
+  ignore: !HAS_MIRROR,
+  async fn() {
+    const r = await train(
+      "--model",
+      "lenet5",
+      "--dataset",
+      "mnist",
+      "--limit",
+      "256",
+      "--epochs",
+      "1",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    const summary = JSON.parse(lines[lines.length - 1]);
+    assert.equal(summary.model, "lenet5");
+    assert.equal(summary.dataset, "mnist");
+    assert.equal(typeof summary.backend, "string");
+    assert.equal(summary.epochs, 1);
+    assert.equal(summary.params, 61_706);
+    assert.equal(summary.train_samples, 256);
+    assert.ok(summary.train_seconds > 0);
+    assert.ok(summary.test_accuracy >= 0 && summary.test_accuracy <= 1);
+    assert.deepEqual(Object.keys(summary.splits), ["test"]);
+    assert.equal(summary.splits.test, summary.test_accuracy);
+    assert.equal(summary.test_samples.test, 256);
+    assert.equal(summary.settings.optimizer, "sgd");
+  },
+});
+
+Deno.test({
+  name:
+    "train --json: Kannada reports test and dig, and says the training data is a substitute",
+  ignore: !HAS_MIRROR,
+  async fn() {
+    const r = await train(
+      "--model",
+      "lenet5-32",
+      "--dataset",
+      "kannada-mnist",
+      "--limit",
+      "128",
+      "--epochs",
+      "1",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    assert.deepEqual(Object.keys(summary.splits).sort(), ["dig", "test"]);
+    assert.equal(summary.substitute, true);
+    assert.match(summary.data, /SUBSTITUTE/);
+    assert.match(summary.input, /resized 28x28 -> 32x32/);
+    assert.match(r.stderr, /SUBSTITUTE/);
+  },
+});
+
+Deno.test({
+  name: "reproduce --only 001 --no-notebooks writes an honest report",
+  ignore: !HAS_MIRROR,
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "reproduce-" });
+    try {
+      const r = await run("scripts/reproduce.ts", [
+        "--only",
+        "001",
+        "--no-notebooks",
+        "--out",
+        out,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const md = await Deno.readTextFile(join(out, "results.md"));
+      assert.match(md, /# Reproduction report \(smoke scale\)/);
+      assert.match(md, /NOT reproductions of the published figures/);
+      assert.match(md, /- Backend: /);
+      assert.match(md, /- Machine: /);
+      assert.match(
+        md,
+        /\| 001-mnist-lenet5 \| lenet5 \| mnist \| test \| \d+\.\d\d% \| 0\.95% test error/,
+      );
+      assert.match(md, /Not run \(`--no-notebooks`\)/);
+      const json = JSON.parse(
+        await Deno.readTextFile(join(out, "results.json")),
+      );
+      assert.equal(json.scale, "smoke");
+      assert.equal(json.rows.length, 1);
+      assert.equal(json.experiments[0].ok, true);
+      const csv = await Deno.readTextFile(join(out, "results.csv"));
+      assert.equal(csv.trim().split("\n").length, 2);
+      const figures = [
+        ...Deno.readDirSync(join(out, "figures", "001-mnist-lenet5")),
+      ]
+        .map((e) => e.name);
+      assert.ok(
+        figures.some((f) => f.endsWith("-curves.svg")),
+        figures.join(", "),
+      );
+      assert.ok(
+        figures.some((f) => f.endsWith("-confusion-test.svg")),
+        figures.join(", "),
+      );
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test("reproduce: unknown --only and --scale values are errors", async () => {
+  const a = await run("scripts/reproduce.ts", [
+    "--only",
+    "009",
+    "--no-notebooks",
+  ]);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /--only: unknown experiment in "009"/);
+  const b = await run("scripts/reproduce.ts", ["--scale", "medium"]);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /--scale must be one of/);
+});
