@@ -14,7 +14,12 @@
  * CNN), `--cpu-samples N` (cap for the slow `cpu` backend, default 256
  * for LeNet-5 and 64 for the CIFAR CNN),
  * `--models a,b`, `--backends a,b` (default: the accelerated backend `auto`
- * finds, plus wasm and cpu), `--rounds N` (default 3), `--no-torch`.
+ * finds, plus wasm, wasm-x2 and cpu), `--rounds N` (default 3), `--no-torch`.
+ *
+ * `wasm-x2` is wasm trained data-parallel on two cores (the main thread and
+ * one Web Worker, `trainDataParallel` of `lib/train/`); its first epoch over
+ * the samples is the warm-up, the next two are measured (weight sync
+ * included, worker start-up excluded); its inference is the main thread's.
  *
  * @module
  */
@@ -25,6 +30,7 @@ import {
   initBackend,
 } from "../lib/backend/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
+import { trainDataParallel } from "../lib/train/mod.ts";
 
 /** Models the bench knows, with the tutorial's batch size. */
 const BENCH_MODELS = {
@@ -32,6 +38,10 @@ const BENCH_MODELS = {
   "cifar-cnn": { batchSize: 32, samples: 640, cpuSamples: 64 },
 } as const;
 type BenchModel = keyof typeof BENCH_MODELS;
+
+/** wasm on two cores: one replica on the main thread, one in a worker. */
+const _DATA_PARALLEL = "wasm-x2";
+type BenchBackend = BackendName | typeof _DATA_PARALLEL;
 
 interface Measurement {
   train: number;
@@ -43,7 +53,7 @@ interface BenchArgs {
   samples?: number;
   cpuSamples?: number;
   models: BenchModel[];
-  backends?: BackendName[];
+  backends?: BenchBackend[];
   rounds: number;
   torch: boolean;
 }
@@ -102,12 +112,16 @@ function _parseArgs(argv: string[]): BenchArgs {
         break;
       case "--backends":
         args.backends = value(i++).split(",").map((b) => {
-          if (!BACKEND_NAMES.includes(b as BackendName)) {
+          if (
+            b !== _DATA_PARALLEL && !BACKEND_NAMES.includes(b as BackendName)
+          ) {
             throw new Error(
-              `unknown backend "${b}": use ${BACKEND_NAMES.join(", ")}.`,
+              `unknown backend "${b}": use ${
+                [...BACKEND_NAMES, _DATA_PARALLEL].join(", ")
+              }.`,
             );
           }
-          return b as BackendName;
+          return b as BenchBackend;
         });
         break;
       default:
@@ -154,11 +168,22 @@ async function _measureTfjs(
   const [wx, wy] = [tf.slice(xs, 0, warm), tf.slice(ys, 0, warm)];
   await fit(wx, wy); // warm-up: kernel setup, XNNPACK operator creation
   tf.dispose([wx, wy]);
-  let start = performance.now();
+  const start = performance.now();
   await fit(xs, ys);
   await net.getWeights()[0].data(); // flush asynchronous backends
   const train = n / ((performance.now() - start) / 1000);
+  const infer = await _measureInference(net, xs, n);
+  tf.dispose([xs, ys]);
+  net.optimizer.dispose();
+  net.dispose();
+  return { train, infer };
+}
 
+async function _measureInference(
+  net: tf.LayersModel,
+  xs: tf.Tensor,
+  n: number,
+): Promise<number> {
   const predictBatch = (offset: number) => {
     const size = Math.min(_INFER_BATCH, n - offset);
     const classes = tf.tidy(() =>
@@ -167,13 +192,43 @@ async function _measureTfjs(
     return classes.data().then(() => classes.dispose());
   };
   await predictBatch(0);
-  start = performance.now();
+  const start = performance.now();
   for (let offset = 0; offset < n; offset += _INFER_BATCH) {
     await predictBatch(offset);
   }
-  const infer = n / ((performance.now() - start) / 1000);
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function _measureDataParallel(
+  model: BenchModel,
+  samples: number,
+): Promise<Measurement> {
+  const { batchSize } = BENCH_MODELS[model];
+  const net = buildModel(model);
+  const inputShape = net.inputs[0].shape.slice(1) as number[];
+  const steps = Math.max(1, Math.floor(samples / batchSize));
+  const n = steps * batchSize;
+  const xs = tf.randomUniform([n, ...inputShape]);
+  const ys = tf.tidy(() =>
+    tf.oneHot(tf.randomUniform([n], 0, 10, "int32") as tf.Tensor1D, 10)
+  );
+  const optimizer = tf.train.adam(1e-3);
+  const result = await trainDataParallel(net, { xs, ys }, {
+    optimizer,
+    loss: "categoricalCrossentropy",
+    epochs: 3, // the first is the warm-up
+    batchSize,
+    shuffle: false,
+    workers: 1,
+    progress: "none",
+  });
+  // A fresh worker's WebAssembly code still tiers up during the 2nd epoch.
+  const measured = result.records.slice(1);
+  const train = measured.length /
+    measured.reduce((sum, r) => sum + 1 / r.samples_per_s, 0);
+  const infer = await _measureInference(net, xs, n);
   tf.dispose([xs, ys]);
-  net.optimizer.dispose();
+  optimizer.dispose();
   net.dispose();
   return { train, infer };
 }
@@ -216,15 +271,16 @@ async function _measureTorch(
   };
 }
 
-async function _availableBackends(args: BenchArgs): Promise<BackendName[]> {
+async function _availableBackends(args: BenchArgs): Promise<BenchBackend[]> {
   if (args.backends !== undefined) {
     for (const name of args.backends) {
-      await initBackend({ backend: name, verbose: false });
+      const backend = name === _DATA_PARALLEL ? "wasm" : name;
+      await initBackend({ backend, verbose: false });
     }
     return args.backends;
   }
   const auto = await initBackend({ verbose: false });
-  const found: BackendName[] = ["wasm", "cpu"];
+  const found: BenchBackend[] = ["wasm", _DATA_PARALLEL, "cpu"];
   if (auto.name === "tensorflow" || auto.name === "webgpu") {
     found.unshift(auto.name);
   }
@@ -261,6 +317,9 @@ async function main(): Promise<void> {
             samples,
             engine === "pytorch" ? undefined : 1,
           );
+        } else if (engine === _DATA_PARALLEL) {
+          await initBackend({ backend: "wasm", verbose: false });
+          m = await _measureDataParallel(model, samples);
         } else {
           await initBackend({ backend: engine as BackendName, verbose: false });
           m = await _measureTfjs(model, samples);

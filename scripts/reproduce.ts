@@ -131,7 +131,9 @@ function _report(args: {
   const scaleText = scale === "smoke"
     ? "**smoke** — tiny subsets (a few hundred to a few thousand images) and one " +
       "epoch per model. These accuracies only show that every pipeline runs end " +
-      "to end; they are NOT reproductions of the published figures. Run " +
+      "to end; they are NOT reproductions of the published figures (models " +
+      "that learn slowly, such as the sigmoid LeNets and MobileNet, stay near " +
+      "chance, 10%, after one short epoch). Run " +
       "`deno task reproduce --scale full` for the tutorials' settings."
     : "**full** — the tutorials' own settings (epochs, batch sizes, optimizers) " +
       "on all the data available here.";

@@ -4,11 +4,14 @@
  * stimuli that really raise the chosen unit's activation.
  */
 import assert from "node:assert/strict";
+import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import * as tf from "../lib/tf.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { confusionMatrix } from "../lib/eval/mod.ts";
+import { type EpochRecord, historyFrame } from "../lib/train/mod.ts";
 import {
+  composeFigure,
   confusionHeatmap,
   type Figure,
   filterGrid,
@@ -17,6 +20,7 @@ import {
   JUPYTER_DISPLAY,
   maxStimulus,
   modelComparison,
+  plotDocument,
   RIGHT_COLOR,
   stimulusGrid,
   trainingCurves,
@@ -54,11 +58,51 @@ function parse(fig: Figure): Element {
 const texts = (root: Element) =>
   [...root.querySelectorAll("text")].map((t) => t.textContent ?? "");
 
+/** The figure title as a whole (it may be wrapped over several lines). */
+const figureTitle = (root: Element) =>
+  root.querySelector(":scope > text")?.getAttribute("aria-label") ?? "";
+
 const HISTORY = [
-  { epoch: 0, loss: 1.2, acc: 0.6, val_loss: 1.1, val_acc: 0.65, lr: 0.001 },
-  { epoch: 1, loss: 0.7, acc: 0.8, val_loss: 0.8, val_acc: 0.75, lr: 0.001 },
-  { epoch: 2, loss: 0.5, acc: 0.85, val_loss: null, val_acc: null, lr: 0.001 },
+  { epoch: 1, loss: 1.2, acc: 0.6, val_loss: 1.1, val_acc: 0.65, lr: 0.001 },
+  { epoch: 2, loss: 0.7, acc: 0.8, val_loss: 0.8, val_acc: 0.75, lr: 0.001 },
+  { epoch: 3, loss: 0.5, acc: 0.85, val_loss: null, val_acc: null, lr: 0.001 },
 ];
+
+/** Records exactly as lib/train returns them (1-based `epoch`). */
+function epochRecords(n: number): EpochRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    epoch: i + 1,
+    loss: 1 / (i + 1),
+    acc: 0.5 + 0.1 * i,
+    val_loss: 1.1 / (i + 1),
+    val_acc: 0.45 + 0.1 * i,
+    lr: 1e-3,
+    seconds: 1,
+    samples_per_s: 100,
+  }));
+}
+
+/** Distinct x-axis tick labels of a figure, in order. */
+function xTicks(root: Element): string[] {
+  return [
+    ...new Set(
+      [...root.querySelectorAll('g[aria-label="x-axis tick label"] text')]
+        .map((t) => t.textContent ?? ""),
+    ),
+  ];
+}
+
+/** Runs `fn` with console.warn captured; returns fn's value and the warnings. */
+function withWarnings<T>(fn: () => T): [T, unknown[][]] {
+  const warnings: unknown[][] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args);
+  try {
+    return [fn(), warnings];
+  } finally {
+    console.warn = original;
+  }
+}
 
 Deno.test("trainingCurves: two panels, train and validation lines, titles", () => {
   const fig = trainingCurves(HISTORY, { title: "LeNet-5" });
@@ -77,10 +121,91 @@ Deno.test("trainingCurves: two panels, train and validation lines, titles", () =
     ),
     [1, 1, 2, 2],
   );
-  // tfjs History form and a polars-like object work too.
-  parse(trainingCurves({ history: { loss: [1, 0.5], acc: [0.5, 0.7] } }));
+  // tfjs History form (0-based indices, shown 1-based) and a polars-like object.
+  const tfjs = parse(
+    trainingCurves({ history: { loss: [1, 0.5], acc: [0.5, 0.7] } }),
+  );
+  assert.deepEqual(xTicks(tfjs), ["1", "2"]);
   parse(trainingCurves({ toRecords: () => HISTORY }));
   assert.throws(() => trainingCurves([]), /no loss\/acc/);
+});
+
+Deno.test("trainingCurves: accepts lib/train records and DataFrames; x is the 1-based epoch", () => {
+  const records = epochRecords(3);
+  // EpochRecord[] type-checks as it is (no copying into index-signature rows).
+  const fromRecords = parse(trainingCurves(records));
+  assert.deepEqual(xTicks(fromRecords), ["1", "2", "3"]);
+  assert.deepEqual(
+    [...new Set(historyPoints(records).map((p) => p.epoch))],
+    [1, 2, 3],
+  );
+  // A real nodejs-polars DataFrame (a Proxy: `"toRecords" in df` is false).
+  const frame = historyFrame(records);
+  const fromFrame = parse(trainingCurves(frame, { title: "from polars" }));
+  assert.deepEqual(xTicks(fromFrame), ["1", "2", "3"]);
+  assert.equal(
+    fromFrame.querySelectorAll('g[aria-label="dot"] circle').length,
+    12,
+  );
+  assert.deepEqual(historyPoints(frame), historyPoints(records));
+  // epochOffset still shifts on request.
+  assert.deepEqual(
+    [
+      ...new Set(
+        historyPoints(records, { epochOffset: 10 }).map((p) => p.epoch),
+      ),
+    ],
+    [11, 12, 13],
+  );
+});
+
+Deno.test("trainingCurves: explicit series, no Plot warnings or warning glyphs", () => {
+  for (const n of [1, 2, 3]) {
+    const [fig, warnings] = withWarnings(() => trainingCurves(epochRecords(n)));
+    assert.deepEqual(warnings, [], `${n} epoch(s): console.warn was called`);
+    assert.ok(
+      !fig.svg.includes("\u26a0"),
+      `${n} epoch(s): SVG holds a warning glyph`,
+    );
+    parse(fig);
+  }
+});
+
+Deno.test("composeFigure: long titles wrap onto several lines within the width", () => {
+  const panel = () =>
+    Plot.plot({
+      document: plotDocument(),
+      width: 200,
+      height: 120,
+      marks: [Plot.frame()],
+    }) as unknown as Element;
+  const short = composeFigure([panel()], { title: "Short" });
+  const title =
+    "Training curves of LeNet-5 on MNIST with Adam, batch size 128, learning rate 0.001, ten epochs";
+  const long = composeFigure([panel()], { title });
+  const root = parse(long);
+  const tspans = [...root.querySelectorAll(":scope > text tspan")];
+  assert.ok(
+    tspans.length >= 3,
+    `expected >= 3 title lines, got ${tspans.length}`,
+  );
+  // Every word survives, in order, and no line is wider than the figure
+  // (DejaVu Sans Bold 16px is at most ~10px per Latin character).
+  const lines = tspans.map((t) => t.textContent ?? "");
+  assert.equal(lines.join(" "), title);
+  for (const line of lines) {
+    assert.ok(line.length * 10 <= long.width, `line too long: "${line}"`);
+  }
+  const ys = tspans.map((t) => Number(t.getAttribute("y")));
+  assert.deepEqual(ys, [...ys].sort((a, b) => a - b), "lines go downwards");
+  assert.equal(new Set(ys).size, ys.length, "lines do not overlap");
+  // The top margin grows with the number of lines, so the panel moves down.
+  assert.equal(long.height - short.height, (tspans.length - 1) * 20);
+  const panelY = Number(root.querySelector(":scope > svg")!.getAttribute("y"));
+  assert.ok(
+    panelY > ys[ys.length - 1],
+    "panel starts below the last title line",
+  );
 });
 
 Deno.test("confusionHeatmap: n*n cells annotated percent / count", () => {
@@ -92,7 +217,10 @@ Deno.test("confusionHeatmap: n*n cells annotated percent / count", () => {
   const t = texts(root);
   assert.ok(t.includes("66.7%2"), "cell (zero, zero): 66.7% over 2");
   assert.ok(t.includes("100.0%1"), "cell (two, zero): 100% over 1");
-  assert.ok(t.some((s) => s.startsWith("Confusion matrix (accuracy 66.7%)")));
+  assert.ok(
+    figureTitle(root).startsWith("Confusion matrix (accuracy 66.7%)"),
+    figureTitle(root),
+  );
   for (const s of ["Predicted", "Actual", "zero", "one", "two"]) {
     assert.ok(t.some((x) => x.includes(s)), `missing ${s}`);
   }

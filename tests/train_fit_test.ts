@@ -20,13 +20,17 @@ import {
 Deno.test("fitModel: history DataFrame has the documented columns, one row per epoch", async () => {
   const data = tinyData();
   const model = tinyModel(tf.train.adam(0.05));
+  const seen: [number, number][] = [];
   const result = await fitModel(model, data, {
     epochs: 3,
     batchSize: 16,
     validationSplit: 0.25,
     seed: 1,
     progress: "none",
+    callbacks: [{ onEpochEnd: (e, r) => void seen.push([e, r.epoch]) }],
   });
+  // Hooks get the 0-based index, records the 1-based number (as printed).
+  assert.deepEqual(seen, [[0, 1], [1, 2], [2, 3]]);
   assert.deepEqual(result.history.columns, [...HISTORY_COLUMNS]);
   assert.equal(result.history.height, 3);
   assert.deepEqual(result.columns.epoch, [1, 2, 3]);

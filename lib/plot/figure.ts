@@ -58,6 +58,8 @@ export interface Figure {
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+const _TITLE_FONT_SIZE = 16;
+const _TITLE_LINE_HEIGHT = 20;
 
 let _document: Document | undefined;
 
@@ -82,6 +84,54 @@ function _escape(text: string): string {
     .replace(/"/g, "&quot;");
 }
 
+/**
+ * Rough advance width of one character in em: wide for CJK and full-width
+ * forms, narrower for the rest (DejaVu Sans Bold averages about 0.62em on
+ * mixed Latin text). Figures are SVG, so no font metrics are at hand.
+ */
+function _charEm(ch: string): number {
+  const code = ch.codePointAt(0) ?? 0;
+  if (code >= 0x2e80 && code <= 0xffef) return 1;
+  if (ch === " ") return 0.32;
+  return 0.62;
+}
+
+function _textEm(text: string): number {
+  let em = 0;
+  for (const ch of text) em += _charEm(ch);
+  return em;
+}
+
+/**
+ * Greedy word wrap of `text` into lines at most `maxEm` em wide (estimated).
+ * Words wider than a line, such as CJK runs without spaces, are broken
+ * between characters.
+ */
+function _wrapText(text: string, maxEm: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  const pushWord = (word: string) => {
+    const candidate = line ? `${line} ${word}` : word;
+    if (_textEm(candidate) <= maxEm) {
+      line = candidate;
+      return;
+    }
+    if (line) lines.push(line);
+    line = "";
+    // The word alone may still be too wide: break it between characters.
+    for (const ch of word) {
+      if (line && _textEm(line + ch) > maxEm) {
+        lines.push(line);
+        line = "";
+      }
+      line += ch;
+    }
+  };
+  for (const word of text.trim().split(/\s+/)) if (word) pushWord(word);
+  if (line) lines.push(line);
+  return lines;
+}
+
 /** Reads a numeric attribute, failing loudly when Plot gave something odd. */
 function _size(el: Element, name: "width" | "height"): number {
   const v = Number(el.getAttribute(name));
@@ -95,7 +145,10 @@ function _size(el: Element, name: "width" | "height"): number {
 
 /** Options of {@linkcode composeFigure}. */
 export interface ComposeOptions {
-  /** Title drawn above the panels. Default: none. */
+  /**
+   * Title drawn above the panels, word-wrapped to the figure width (the top
+   * margin grows by one line per extra line). Default: none.
+   */
   title?: string;
   /** Panels per row. Default: all in one row. */
   columns?: number;
@@ -133,7 +186,6 @@ export function composeFigure(
     1,
     Math.min(options.columns ?? panels.length, panels.length),
   );
-  const titleHeight = options.title ? 30 : 0;
   const panelTitleHeight = options.panelTitles?.some((t) => t) ? 20 : 0;
   const svgs = panels.map((p) => {
     const svg = p.tagName.toLowerCase() === "svg" ? p : p.querySelector("svg");
@@ -159,6 +211,12 @@ export function composeFigure(
   const width = Math.ceil(
     colWidth.reduce((a, b) => a + b, 0) + gap * (columns + 1),
   );
+  const titleLines = options.title
+    ? _wrapText(options.title, (width - 2 * gap) / _TITLE_FONT_SIZE)
+    : [];
+  const titleHeight = titleLines.length > 0
+    ? 30 + _TITLE_LINE_HEIGHT * (titleLines.length - 1)
+    : 0;
   const height = Math.ceil(
     titleHeight + rowHeight.reduce((a, b) => a + b + panelTitleHeight, 0) +
       gap * (rows + 1),
@@ -172,12 +230,17 @@ export function composeFigure(
       _escape(options.background ?? "white")
     }"/>`,
   );
-  if (options.title) {
+  if (titleLines.length > 0) {
+    const lines = titleLines.map((line, i) =>
+      `<tspan x="${width / 2}" y="${22 + _TITLE_LINE_HEIGHT * i}">${
+        _escape(line)
+      }</tspan>`
+    );
     parts.push(
-      `<text x="${
-        width / 2
-      }" y="22" text-anchor="middle" font-size="16" font-weight="bold" fill="black">${
-        _escape(options.title)
+      `<text aria-label="${
+        _escape(options.title ?? "")
+      }" text-anchor="middle" font-size="${_TITLE_FONT_SIZE}" font-weight="bold" fill="black">${
+        lines.join("")
       }</text>`,
     );
   }

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { confusionHeatmap, trainingCurves } from "./mod.ts";
- * const fig = trainingCurves([{ epoch: 0, loss: 1, acc: 0.5 }]);
+ * const fig = trainingCurves([{ epoch: 1, loss: 1, acc: 0.5 }]);
  * await fig.save("/tmp/curves.png");
  * await confusionHeatmap([[3, 1], [0, 4]]).save("/tmp/cm.svg");
  * ```

@@ -7,8 +7,8 @@
  * ```ts
  * import { trainingCurves } from "./training.ts";
  * const fig = trainingCurves([
- *   { epoch: 0, loss: 1.2, acc: 0.6, val_loss: 1.0, val_acc: 0.7 },
- *   { epoch: 1, loss: 0.8, acc: 0.8, val_loss: 0.9, val_acc: 0.75 },
+ *   { epoch: 1, loss: 1.2, acc: 0.6, val_loss: 1.0, val_acc: 0.7 },
+ *   { epoch: 2, loss: 0.8, acc: 0.8, val_loss: 0.9, val_acc: 0.75 },
  * ]);
  * await fig.save("/tmp/curves.svg");
  * ```
@@ -18,13 +18,35 @@
 import * as Plot from "@observablehq/plot";
 import { composeFigure, type Figure, plotDocument } from "./figure.ts";
 
-/** A history row: `epoch` plus metric columns (`loss`, `acc`/`accuracy`, `val_*`). */
-export type HistoryRow = Record<string, number | null | undefined | string>;
+/**
+ * A history row: `epoch` (1-based, as printed and as the train module's
+ * `EpochRecord`s store it) plus metric columns (`loss`, `acc`/`accuracy`,
+ * `val_*`). Other fields are ignored. It has no index signature, so
+ * interfaces such as `EpochRecord` are accepted as they are.
+ */
+export interface HistoryRow {
+  /** 1-based epoch number. Default: the row's position + 1. */
+  readonly epoch?: number | null;
+  /** Training loss. */
+  readonly loss?: number | null;
+  /** Training accuracy (Keras 1 / tfjs name). */
+  readonly acc?: number | null;
+  /** Training accuracy (Keras 2 name). */
+  readonly accuracy?: number | null;
+  /** Validation loss. */
+  readonly val_loss?: number | null;
+  /** Validation accuracy (Keras 1 / tfjs name). */
+  readonly val_acc?: number | null;
+  /** Validation accuracy (Keras 2 name). */
+  readonly val_accuracy?: number | null;
+}
 
 /**
  * Anything holding a training history: rows (the train module's
- * `EpochRecord`s), a nodejs-polars DataFrame (anything with `toRecords()`),
- * or a tfjs `History` (`{ history: { loss: [...], val_loss: [...] } }`).
+ * `EpochRecord`s), a nodejs-polars DataFrame (anything with a `toRecords()`
+ * method, such as `historyFrame(records)` or `fitModel(...).history`), or a
+ * tfjs `History` (`{ history: { loss: [...], val_loss: [...] }, epoch?: [0, 1, ...] }`,
+ * whose `epoch` indices are 0-based).
  */
 export type HistoryLike =
   | readonly HistoryRow[]
@@ -41,7 +63,12 @@ type tf_Scalar = { dataSync(): ArrayLike<number> };
 export interface TrainingCurvesOptions {
   /** Figure title. Default: "Training curves". */
   title?: string;
-  /** Added to the `epoch` column for display (the project's epochs are 0-based). Default: 1. */
+  /**
+   * Added to every epoch number for display. Rows and DataFrames already hold
+   * 1-based epoch numbers (as printed, "Epoch 1/10" is 1); a tfjs `History`'s
+   * 0-based indices are turned into 1-based numbers before this is added.
+   * Default: 0.
+   */
   epochOffset?: number;
   /** Width of each panel in pixels. Default: 360. */
   panelWidth?: number;
@@ -68,16 +95,23 @@ const _KEYS: Record<string, [_Point["metric"], _Point["split"]]> = {
   val_accuracy: ["accuracy", "validation"],
 };
 
+/** The history as rows whose `epoch` is 1-based (or missing). */
 function _rows(history: HistoryLike): Record<string, unknown>[] {
   if (Array.isArray(history)) return history as Record<string, unknown>[];
-  if ("toRecords" in history && typeof history.toRecords === "function") {
-    return history.toRecords();
+  // A nodejs-polars DataFrame is a Proxy whose `in` operator only knows column
+  // names, so test for the method itself.
+  const toRecords = (history as { toRecords?: unknown }).toRecords;
+  if (typeof toRecords === "function") {
+    return toRecords.call(history) as Record<string, unknown>[];
   }
   if ("history" in history && typeof history.history === "object") {
     const h = history.history;
     const n = Math.max(0, ...Object.values(h).map((v) => v.length));
     return Array.from({ length: n }, (_, i) => {
-      const row: Record<string, unknown> = { epoch: history.epoch?.[i] ?? i };
+      // tfjs counts epochs from 0; the project's rows count from 1.
+      const row: Record<string, unknown> = {
+        epoch: (history.epoch?.[i] ?? i) + 1,
+      };
       for (const [k, v] of Object.entries(h)) {
         const x = v[i];
         row[k] = typeof x === "number" ? x : x?.dataSync()[0];
@@ -97,7 +131,7 @@ function _rows(history: HistoryLike): Record<string, unknown>[] {
  * @example
  * ```ts
  * import { historyPoints } from "./training.ts";
- * console.log(historyPoints([{ epoch: 0, loss: 1, val_loss: null }]));
+ * console.log(historyPoints([{ epoch: 1, loss: 1, val_loss: null }]));
  * // [{ epoch: 1, metric: "loss", split: "train", value: 1 }]
  * ```
  */
@@ -110,10 +144,10 @@ export function historyPoints(
   split: "train" | "validation";
   value: number;
 }[] {
-  const offset = options.epochOffset ?? 1;
+  const offset = options.epochOffset ?? 0;
   const points: _Point[] = [];
   _rows(history).forEach((row, i) => {
-    const e = typeof row.epoch === "number" ? row.epoch : i;
+    const e = typeof row.epoch === "number" ? row.epoch : i + 1;
     for (const [key, [metric, split]] of Object.entries(_KEYS)) {
       const v = row[key];
       if (typeof v === "number" && Number.isFinite(v)) {
@@ -176,6 +210,9 @@ export function trainingCurves(
           x: "epoch",
           y: "value",
           stroke: "split",
+          // Explicit series: with few epochs Plot would otherwise warn that
+          // the implicit z has "high cardinality" and draw a warning glyph.
+          z: "split",
           strokeWidth: 2,
         }),
         Plot.dot(data, { x: "epoch", y: "value", fill: "split", r: 2.5 }),

@@ -128,6 +128,11 @@ export class Replica {
     this.#total = this.#sizes.reduce((a, b) => a + b, 0);
   }
 
+  /** The optimizer this replica applies gradients with. */
+  get optimizer(): tf.Optimizer {
+    return this.#optimizer;
+  }
+
   /** Number of trainable parameters (length of the flat gradients). */
   get parameters(): number {
     return this.#total;
@@ -160,7 +165,13 @@ export class Replica {
     const kept = correct as tf.Tensor | null;
     const loss = value.dataSync()[0];
     const correctCount = kept ? kept.dataSync()[0] : null;
-    tf.dispose([xb, yb, value, ...Object.values(grads), ...(kept ? [kept] : [])]);
+    tf.dispose([
+      xb,
+      yb,
+      value,
+      ...Object.values(grads),
+      ...(kept ? [kept] : []),
+    ]);
     return { flat, loss, correct: correctCount };
   }
 

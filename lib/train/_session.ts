@@ -62,7 +62,10 @@ export interface CommonTrainOptions {
 
 /** What {@linkcode fitModel} and {@linkcode trainLoop} return. */
 export interface TrainResult {
-  /** One row per finished epoch (resumed ones included). */
+  /**
+   * One row per finished epoch (resumed ones included); the `epoch` column is
+   * 1-based, as printed.
+   */
   history: pl.DataFrame;
   /** The same rows as plain objects. */
   records: EpochRecord[];

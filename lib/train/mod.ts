@@ -36,3 +36,4 @@ export * from "./progress.ts";
 export type { CommonTrainOptions, TrainResult } from "./_session.ts";
 export * from "./fit.ts";
 export * from "./loop.ts";
+export * from "./data_parallel.ts";

@@ -68,13 +68,16 @@ export interface TrainState {
   optimizer: tf.Optimizer;
   /** Total number of epochs requested (the last epoch index is `epochs - 1`). */
   epochs: number;
-  /** First epoch of this run: 0, or the epoch after a resumed checkpoint. */
+  /**
+   * 0-based index of the first epoch of this run: 0, or the number of epochs
+   * a resumed checkpoint had finished.
+   */
   initialEpoch: number;
   /** Batch size. */
   batchSize: number;
   /** Number of training samples per epoch. */
   samples: number;
-  /** Records of all finished epochs (resumed ones included). */
+  /** Records of all finished epochs (resumed ones included), 1-based `epoch`. */
   history: EpochRecord[];
   /** Set to true (with a reason) to stop after the current batch. */
   stopTraining: boolean;
@@ -101,7 +104,7 @@ export interface BatchLogs {
 export interface TrainCallback {
   /** Before the first epoch (after a resume has restored `state.history`). */
   onTrainBegin?(state: TrainState): void | Promise<void>;
-  /** Before each epoch. */
+  /** Before each epoch; `epoch` is the 0-based index. */
   onEpochBegin?(epoch: number, state: TrainState): void | Promise<void>;
   /** After each batch (keep it cheap: it runs once per step). */
   onBatchEnd?(
@@ -109,7 +112,10 @@ export interface TrainCallback {
     logs: BatchLogs,
     state: TrainState,
   ): void | Promise<void>;
-  /** After each epoch, once its record is in `state.history`. */
+  /**
+   * After each epoch, once its record is in `state.history`; `epoch` is the
+   * 0-based index, so `record.epoch === epoch + 1`.
+   */
   onEpochEnd?(
     epoch: number,
     record: EpochRecord,
