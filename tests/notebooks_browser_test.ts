@@ -8,90 +8,15 @@
 
 import assert from "node:assert/strict";
 import { runNotebooks } from "../scripts/notebooks.ts";
-import {
-  readNotebook,
-  serializeNotebook,
-  writeKernelspec,
-} from "../scripts/_jupyter/mod.ts";
+import { readNotebook, serializeNotebook } from "../scripts/_jupyter/mod.ts";
 import { goodNotebook, writeNotebooks } from "./notebooks_fixtures.ts";
-
-const PYTHON = "/usr/bin/python3";
-const CHROMIUM = "/usr/bin/chromium";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function hasNotebookServer(): boolean {
-  if (!exists(PYTHON) || !exists(CHROMIUM)) return false;
-  try {
-    return new Deno.Command(PYTHON, {
-      args: ["-c", "import notebook.notebookapp"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function waitForServer(url: string, server: Deno.ChildProcess) {
-  let exited = false;
-  server.status.then(() => exited = true);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && !exited) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the notebook server did not start (${url})`);
-}
-
-async function chromium(dir: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(CHROMIUM, {
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${dir}/chromium-${crypto.randomUUID()}`,
-      "--virtual-time-budget=15000",
-      "--window-size=1100,900",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr).slice(-2000));
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** The SVG elements inside the page's output areas. */
-function outputSvgs(dom: string): string[] {
-  const areas = dom.split('class="output_subarea').slice(1);
-  return areas.flatMap((area) => area.match(/<svg[\s\S]*?<\/svg>/g) ?? []);
-}
+import {
+  chromium,
+  hasNotebookServer,
+  type NotebookServer,
+  outputSvgs,
+  startNotebookServer,
+} from "./notebooks_browser_fixtures.ts";
 
 Deno.test({
   name:
@@ -99,7 +24,7 @@ Deno.test({
   ignore: !hasNotebookServer(),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "nb-browser-" });
-    let server: Deno.ChildProcess | undefined;
+    let server: NotebookServer | undefined;
     try {
       const { good } = await writeNotebooks(dir, { good: goodNotebook() });
       const data = `${dir}/jupyter-data`;
@@ -117,34 +42,8 @@ Deno.test({
         `${served}/unsigned.ipynb`,
         serializeNotebook(copy),
       );
-      // The project's kernelspec, so the page finds the `deno` kernel.
-      await writeKernelspec(`${dir}/jupyter-path`);
-
-      const port = freePort();
-      server = new Deno.Command(PYTHON, {
-        args: [
-          "-m",
-          "notebook",
-          "--no-browser",
-          "--allow-root",
-          "--ip=127.0.0.1",
-          `--port=${port}`,
-          "--port-retries=0",
-          "--NotebookApp.token=",
-          "--NotebookApp.password=",
-          `--notebook-dir=${served}`,
-        ],
-        env: {
-          JUPYTER_DATA_DIR: data,
-          JUPYTER_PATH: `${dir}/jupyter-path`,
-          JUPYTER_CONFIG_DIR: `${dir}/jupyter-config`,
-          JUPYTER_RUNTIME_DIR: `${dir}/jupyter-runtime`,
-        },
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      const base = `http://127.0.0.1:${port}`;
-      await waitForServer(`${base}/api`, server);
+      server = await startNotebookServer(served, data, dir);
+      const base = server.base;
       const specs = await (await fetch(`${base}/api/kernelspecs`)).json();
       assert.ok("deno" in specs.kernelspecs, "project kernelspec not found");
 
@@ -169,11 +68,7 @@ Deno.test({
         ]);
       }
     } finally {
-      if (server) {
-        // SIGTERM lets the server shut down the kernel the page started.
-        server.kill("SIGTERM");
-        await server.status;
-      }
+      await server?.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

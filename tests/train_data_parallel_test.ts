@@ -74,6 +74,22 @@ Deno.test("trainDataParallel: 2 and 3 replicas match trainLoop (SGD + lr schedul
   }
 });
 
+Deno.test("trainDataParallel: seeded runs repeat exactly", async () => {
+  const data = tinyData(48, 2);
+  const run = async () => {
+    const model = tinyModel();
+    await trainDataParallel(model, data, {
+      optimizer: tf.train.adam(0.05),
+      epochs: 2,
+      batchSize: 10,
+      seed: 9,
+      progress: "none",
+    });
+    return weightValues(model);
+  };
+  assert.deepEqual(await run(), await run());
+});
+
 Deno.test("trainDataParallel: a failing worker rejects the call and is stopped", async () => {
   // A layer class registered only on the main thread: the worker cannot
   // rebuild the model and must report why.

@@ -282,12 +282,17 @@ function _checkInSync(
  * Trains like {@linkcode trainLoop} (seeded shuffling, per-batch updates,
  * running-mean loss and accuracy, validation, the same callbacks, progress,
  * checkpoints and history) with each batch split across `1 + workers`
- * replicas on separate cores. With SGD the result equals a single-replica
- * run up to float rounding. Notes: the workers are started (about a second
- * each) before the first epoch and terminated at the end, also on error;
- * batch-norm moving statistics come from the main replica's share only;
- * validation runs on the main thread; the training set is held once more
- * in shared memory.
+ * equal replicas on separate cores. The result equals a single-replica run
+ * up to float rounding (the tests check SGD and Adam), and seeded runs
+ * repeat exactly. It is faster than {@linkcode trainLoop} only when the
+ * cores are otherwise idle: every step waits for the slowest replica, so
+ * another busy process makes it slower than one core.
+ *
+ * Notes: the workers start (about a second each) before the first epoch
+ * and are terminated at the end, also on error; every epoch begins by
+ * copying the main replica's weights to the workers; batch-norm moving
+ * statistics come from the main replica's share only; validation runs on
+ * the main thread; the training set is held once more, in shared memory.
  *
  * @example
  * ```ts
