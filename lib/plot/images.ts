@@ -176,7 +176,13 @@ function _tileGrid(
   const pad = 6;
   const cols = Math.min(columns, tiles.length);
   const rows = Math.ceil(tiles.length / cols);
-  const cellW = cellSize + pad * 2;
+  // Wide enough for the longest title line too (about 0.6 em per character
+  // at 11 px), so neighbouring titles such as "true: automobile" never overlap.
+  const longest = Math.max(
+    0,
+    ...tiles.flatMap((t) => (t.title ?? "").split("\n").map((l) => l.length)),
+  );
+  const cellW = Math.max(cellSize, Math.ceil(longest * 6.6)) + pad * 2;
   const cellH = cellSize + titleHeight + pad * 2;
   const width = Math.max(cols * cellW, 120);
   const height = rows * cellH;

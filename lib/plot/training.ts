@@ -194,6 +194,8 @@ export function trainingCurves(
       width: options.panelWidth ?? 360,
       height: options.panelHeight ?? 260,
       marginRight: 72,
+      // Room for five-digit tick labels such as "2.3105".
+      marginLeft: 56,
       grid: true,
       x: {
         label: "epoch",
