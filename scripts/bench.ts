@@ -139,23 +139,33 @@ function _median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function _measureTfjs(
-  model: BenchModel,
+/** Random inputs and one-hot targets: whole batches, at least one. */
+function _syntheticData(
+  net: tf.LayersModel,
   samples: number,
-): Promise<Measurement> {
-  const { batchSize } = BENCH_MODELS[model];
-  const net = buildModel(model);
+  batchSize: number,
+): { n: number; xs: tf.Tensor; ys: tf.Tensor } {
   const inputShape = net.inputs[0].shape.slice(1) as number[];
-  net.compile({
-    optimizer: tf.train.adam(1e-3),
-    loss: "categoricalCrossentropy",
-  });
   const steps = Math.max(1, Math.floor(samples / batchSize));
   const n = steps * batchSize;
   const xs = tf.randomUniform([n, ...inputShape]);
   const ys = tf.tidy(() =>
     tf.oneHot(tf.randomUniform([n], 0, 10, "int32") as tf.Tensor1D, 10)
   );
+  return { n, xs, ys };
+}
+
+async function _measureTfjs(
+  model: BenchModel,
+  samples: number,
+): Promise<Measurement> {
+  const { batchSize } = BENCH_MODELS[model];
+  const net = buildModel(model);
+  net.compile({
+    optimizer: tf.train.adam(1e-3),
+    loss: "categoricalCrossentropy",
+  });
+  const { n, xs, ys } = _syntheticData(net, samples, batchSize);
   const fit = (x: tf.Tensor, y: tf.Tensor) =>
     net.fit(x, y, {
       batchSize,
@@ -205,13 +215,7 @@ async function _measureDataParallel(
 ): Promise<Measurement> {
   const { batchSize } = BENCH_MODELS[model];
   const net = buildModel(model);
-  const inputShape = net.inputs[0].shape.slice(1) as number[];
-  const steps = Math.max(1, Math.floor(samples / batchSize));
-  const n = steps * batchSize;
-  const xs = tf.randomUniform([n, ...inputShape]);
-  const ys = tf.tidy(() =>
-    tf.oneHot(tf.randomUniform([n], 0, 10, "int32") as tf.Tensor1D, 10)
-  );
+  const { n, xs, ys } = _syntheticData(net, samples, batchSize);
   const optimizer = tf.train.adam(1e-3);
   const result = await trainDataParallel(net, { xs, ys }, {
     optimizer,

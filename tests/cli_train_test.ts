@@ -7,15 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MODEL_NAMES, MODELS } from "../lib/models/mod.ts";
+import { mirrorHas } from "./data_fixtures.ts";
 
-const MIRROR = Deno.env.get("CNN_DATA_MIRROR");
-const HAS_MIRROR = MIRROR !== undefined && (() => {
-  try {
-    return Deno.statSync(join(MIRROR, "mnist")).isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const HAS_MIRROR = mirrorHas("mnist");
 
 interface Run {
   code: number;

@@ -1,7 +1,8 @@
 /**
  * Builders of small dataset files for the data tests: gzip, IDX, NPY, zip
  * (stored and deflated entries), tar and CIFAR-10 records, plus a synthetic
- * `ImageSplit`. Everything is generated here; no fixture files are checked in.
+ * `ImageSplit`, and whether the real-data mirror holds a dataset. Everything
+ * is generated here; no fixture files are checked in.
  *
  * @example
  * ```ts
@@ -11,8 +12,23 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { ImageSplit } from "../lib/data/mod.ts";
+
+/**
+ * Whether the dataset mirror (`CNN_DATA_MIRROR`) holds `dataset`'s folder;
+ * tests that need the real data skip when it does not.
+ */
+export function mirrorHas(dataset: string): boolean {
+  const mirror = Deno.env.get("CNN_DATA_MIRROR");
+  if (mirror === undefined) return false;
+  try {
+    return Deno.statSync(join(mirror, dataset)).isDirectory;
+  } catch {
+    return false;
+  }
+}
 
 /** Concatenates byte arrays. */
 export function concat(...parts: Uint8Array[]): Uint8Array {

@@ -32,15 +32,9 @@ import {
   trainModel,
   trainSettingsFor,
 } from "../lib/experiments/mod.ts";
+import { mirrorHas } from "./data_fixtures.ts";
 
-const MIRROR = Deno.env.get("CNN_DATA_MIRROR");
-const HAS_MIRROR = MIRROR !== undefined && (() => {
-  try {
-    return Deno.statSync(join(MIRROR, "mnist")).isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const HAS_MIRROR = mirrorHas("mnist");
 
 async function withScaleEnv<T>(
   value: string | undefined,

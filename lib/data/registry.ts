@@ -140,6 +140,35 @@ const fashion = (name: string, size: number, sha256: string) =>
 const kannada = (name: string, size: number, sha256: string) =>
   _file("kannada-mnist", KANNADA_URLS, name, size, { sha256 });
 
+/** The official 60,000 / 10,000 IDX splits of an MNIST-format dataset. */
+function _idxSplits(files: {
+  trainImages: DataFile;
+  trainLabels: DataFile;
+  testImages: DataFile;
+  testLabels: DataFile;
+}): Record<string, SplitInfo> {
+  return {
+    train: {
+      count: 60000,
+      description: "official training set",
+      sources: [{
+        format: "idx",
+        images: files.trainImages,
+        labels: files.trainLabels,
+      }],
+    },
+    test: {
+      count: 10000,
+      description: "official test set",
+      sources: [{
+        format: "idx",
+        images: files.testImages,
+        labels: files.testLabels,
+      }],
+    },
+  };
+}
+
 const MNIST_FILES = {
   trainImages: mnist(
     "train-images-idx3-ubyte.gz",
@@ -280,26 +309,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
     homepage: "http://yann.lecun.com/exdb/mnist/",
     classNames: DIGITS,
     imageShape: [28, 28, 1],
-    splits: {
-      train: {
-        count: 60000,
-        description: "official training set",
-        sources: [{
-          format: "idx",
-          images: MNIST_FILES.trainImages,
-          labels: MNIST_FILES.trainLabels,
-        }],
-      },
-      test: {
-        count: 10000,
-        description: "official test set",
-        sources: [{
-          format: "idx",
-          images: MNIST_FILES.testImages,
-          labels: MNIST_FILES.testLabels,
-        }],
-      },
-    },
+    splits: _idxSplits(MNIST_FILES),
     files: Object.values(MNIST_FILES),
   },
   "fashion-mnist": {
@@ -319,26 +329,7 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
       "Ankle boot",
     ],
     imageShape: [28, 28, 1],
-    splits: {
-      train: {
-        count: 60000,
-        description: "official training set",
-        sources: [{
-          format: "idx",
-          images: FASHION_FILES.trainImages,
-          labels: FASHION_FILES.trainLabels,
-        }],
-      },
-      test: {
-        count: 10000,
-        description: "official test set",
-        sources: [{
-          format: "idx",
-          images: FASHION_FILES.testImages,
-          labels: FASHION_FILES.testLabels,
-        }],
-      },
-    },
+    splits: _idxSplits(FASHION_FILES),
     files: Object.values(FASHION_FILES),
   },
   "kannada-mnist": {

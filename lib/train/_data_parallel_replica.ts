@@ -2,8 +2,8 @@
 // of the training set in shared memory. The main thread and every worker
 // run the same code, so a gradient step means the same thing everywhere.
 import * as tf from "../tf.ts";
-import type { LossName } from "./loop.ts";
 import { getLearningRate, setLearningRate } from "./optimizer.ts";
+import { correctTensor, type LossSpec, lossTensor } from "./_loss.ts";
 
 /** A tensor's values in a SharedArrayBuffer, readable by every replica. */
 export interface SharedTensor {
@@ -13,16 +13,6 @@ export interface SharedTensor {
   shape: number[];
   /** Element type. */
   dtype: "float32" | "int32";
-}
-
-/** How the loss is computed, as plain data a worker can receive. */
-export interface LossSpec {
-  /** The loss on the model's output. */
-  name: Exclude<LossName, never>;
-  /** Labels `[N]` (true) or one-hot `[N, C]` (false). */
-  sparse: boolean;
-  /** Number of classes (the model's last output dimension). */
-  classes: number;
 }
 
 /** Gradients of one replica's share of a batch, flattened. */
@@ -69,36 +59,6 @@ function _gather(shared: SharedTensor, indices: Int32Array): tf.Tensor {
     out.set(source.subarray(start, start + row), i * row);
   }
   return tf.tensor(out, [indices.length, ...shared.shape.slice(1)]);
-}
-
-/** Per-sample (or mean) loss, as trainLoop defines it. */
-export function lossTensor(
-  spec: LossSpec,
-  yTrue: tf.Tensor,
-  yPred: tf.Tensor,
-): tf.Scalar {
-  if (spec.name === "meanSquaredError") {
-    return tf.losses.meanSquaredError(yTrue, yPred) as tf.Scalar;
-  }
-  // tfjs-layers' categoricalCrossentropy, as trainLoop uses it.
-  const target = spec.sparse
-    ? tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), "int32"), spec.classes)
-    : yTrue;
-  return tf.mean(tf.metrics.categoricalCrossentropy(target, yPred));
-}
-
-/** Number of correct argmax predictions, or null when accuracy is undefined. */
-export function correctTensor(
-  spec: LossSpec,
-  yTrue: tf.Tensor,
-  yPred: tf.Tensor,
-): tf.Tensor | null {
-  if (!(spec.classes > 1)) return null;
-  const predicted = tf.argMax(yPred, -1);
-  const truth = spec.sparse
-    ? tf.cast(tf.reshape(yTrue, [-1]), "int32")
-    : tf.argMax(yTrue, -1);
-  return tf.sum(tf.cast(tf.equal(predicted, truth), "float32"));
 }
 
 /** A model replica that computes share gradients and applies averages. */

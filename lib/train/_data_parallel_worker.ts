@@ -6,11 +6,8 @@ import { type BackendName, initBackend } from "../backend/mod.ts";
 // Registers the project's custom layers so their models deserialise here.
 import "../models/mod.ts";
 import { type OptimizerStateEntry, setOptimizerState } from "./optimizer.ts";
-import {
-  type LossSpec,
-  Replica,
-  type SharedTensor,
-} from "./_data_parallel_replica.ts";
+import type { LossSpec } from "./_loss.ts";
+import { Replica, type SharedTensor } from "./_data_parallel_replica.ts";
 
 /** Messages from the main thread, in the order they must be handled. */
 export type ToWorker =

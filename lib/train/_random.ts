@@ -1,17 +1,7 @@
 // Seeded randomness for batch order: a permutation that depends only on
 // (seed, epoch), so a resumed run shuffles exactly like an uninterrupted one.
 
-/** mulberry32: small, fast, good enough for shuffling. */
-function _mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { shuffledIndices } from "../data/split.ts";
 
 /** Mixes seed and epoch into one 32-bit seed (splitmix-style). */
 function _mix(seed: number, epoch: number): number {
@@ -29,16 +19,21 @@ export function epochPermutation(
   seed: number,
   epoch: number,
 ): Int32Array {
-  const random = _mulberry32(_mix(seed, epoch));
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
+  // Same mulberry32 Fisher-Yates as the data layer; values are < 2^31, so
+  // viewing the buffer as int32 (what tf.tensor1d wants) is exact.
+  return new Int32Array(shuffledIndices(n, _mix(seed, epoch)).buffer);
+}
+
+/** This epoch's sample order: seeded shuffled, or 0..n-1 unshuffled. */
+export function epochOrder(
+  n: number,
+  shuffle: boolean,
+  seed: number,
+  epoch: number,
+): Int32Array {
+  return shuffle
+    ? epochPermutation(n, seed, epoch)
+    : Int32Array.from({ length: n }, (_, i) => i);
 }
 
 /** A fresh random 32-bit seed for runs that did not ask for one. */

@@ -102,6 +102,22 @@ export interface PreparedData {
   owned: tf.Tensor[];
 }
 
+/** The optimizer to train with: the given one, else the compiled model's. */
+export function trainingOptimizer(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer | undefined,
+  what: string,
+): tf.Optimizer {
+  const chosen = optimizer ??
+    (model as { optimizer?: tf.Optimizer }).optimizer;
+  if (!chosen) {
+    throw new Error(
+      `${what}: no optimizer; pass options.optimizer (e.g. tf.train.adam()) or compile the model`,
+    );
+  }
+  return chosen;
+}
+
 export function checkData(data: TrainData, what: string): void {
   if (
     !data || !(data.xs instanceof tf.Tensor) || !(data.ys instanceof tf.Tensor)

@@ -30,20 +30,24 @@
 import * as tf from "../tf.ts";
 import type { BackendName } from "../backend/mod.ts";
 import type { TrainData } from "./types.ts";
-import type { LossName } from "./loop.ts";
-import { RunningMean } from "./running_mean.ts";
 import { getLearningRate, getOptimizerState } from "./optimizer.ts";
-import { epochPermutation, randomSeed } from "./_random.ts";
+import { epochOrder, randomSeed } from "./_random.ts";
 import {
   type CommonTrainOptions,
   prepareData,
   runSession,
+  trainingOptimizer,
   type TrainResult,
 } from "./_session.ts";
 import {
   correctTensor,
-  type LossSpec,
+  EpochMetrics,
+  evaluateBatches,
+  type LossName,
   lossTensor,
+  resolveLossSpec,
+} from "./_loss.ts";
+import {
   Replica,
   type ShareGradients,
   shareTensor,
@@ -84,54 +88,6 @@ export interface TrainDataParallelOptions extends CommonTrainOptions {
 }
 
 const _WHAT = "trainDataParallel";
-
-function _lossSpec(
-  model: tf.LayersModel,
-  ys: tf.Tensor,
-  loss: TrainDataParallelOptions["loss"],
-): LossSpec {
-  const outShape = (model.outputs[0]?.shape ?? []) as (number | null)[];
-  const classes = outShape[outShape.length - 1] ?? 0;
-  const sparse = ys.rank === 1 ||
-    (ys.rank === 2 && ys.shape[1] === 1 && classes > 1);
-  const name = loss ?? "auto";
-  if (name === "meanSquaredError") return { name, sparse, classes };
-  if (
-    name !== "auto" && name !== "sparseCategoricalCrossentropy" &&
-    name !== "categoricalCrossentropy"
-  ) {
-    throw new Error(
-      `${_WHAT}: unknown loss '${
-        String(name)
-      }'; use "auto", sparseCategoricalCrossentropy, categoricalCrossentropy or meanSquaredError (functions cannot be sent to workers; use trainLoop for those)`,
-    );
-  }
-  const wantSparse = name === "auto"
-    ? sparse
-    : name === "sparseCategoricalCrossentropy";
-  if (wantSparse && !sparse) {
-    throw new Error(
-      `${_WHAT}: sparseCategoricalCrossentropy needs integer labels [N], got ys of shape [${ys.shape}]`,
-    );
-  }
-  if (!wantSparse && ys.rank !== 2) {
-    throw new Error(
-      `${_WHAT}: categoricalCrossentropy needs one-hot targets [N, C], got ys of shape [${ys.shape}]`,
-    );
-  }
-  if (!(classes > 1)) {
-    throw new Error(
-      `${_WHAT}: cross-entropy needs a model output [N, C] with C > 1, got [${outShape}]`,
-    );
-  }
-  return {
-    name: wantSparse
-      ? "sparseCategoricalCrossentropy"
-      : "categoricalCrossentropy",
-    sparse: wantSparse,
-    classes,
-  };
-}
 
 /** One worker and its replies, answered in the order they were asked. */
 class _WorkerLink {
@@ -218,42 +174,6 @@ function _average(
   return Float32Array.from(sum);
 }
 
-async function _evaluate(
-  model: tf.LayersModel,
-  spec: LossSpec,
-  data: TrainData,
-  batchSize: number,
-): Promise<{ loss: number; acc: number | null }> {
-  const n = data.xs.shape[0];
-  const loss = new RunningMean();
-  let correct = 0;
-  let hasAcc = false;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const { l, c } = tf.tidy(() => {
-      const cut = (t: tf.Tensor) =>
-        tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [
-          size,
-          ...t.shape.slice(1),
-        ]);
-      const yb = cut(data.ys);
-      const pred = model.apply(cut(data.xs), { training: false }) as tf.Tensor;
-      return {
-        l: lossTensor(spec, yb, pred),
-        c: correctTensor(spec, yb, pred) ?? undefined,
-      };
-    });
-    const [lv, cv] = await Promise.all([l.data(), c?.data()]);
-    tf.dispose([l, ...(c ? [c] : [])]);
-    loss.update(lv[0], size);
-    if (cv) {
-      correct += cv[0];
-      hasAcc = true;
-    }
-  }
-  return { loss: loss.result(), acc: hasAcc ? correct / n : null };
-}
-
 function _checkInSync(
   model: tf.LayersModel,
   reply: FromWorker,
@@ -311,13 +231,7 @@ export async function trainDataParallel(
   data: TrainData,
   options: TrainDataParallelOptions = {},
 ): Promise<TrainResult> {
-  const optimizer = options.optimizer ??
-    (model as { optimizer?: tf.Optimizer }).optimizer;
-  if (!optimizer) {
-    throw new Error(
-      `${_WHAT}: no optimizer; pass options.optimizer (e.g. tf.train.adam()) or compile the model`,
-    );
-  }
+  const optimizer = trainingOptimizer(model, options.optimizer, _WHAT);
   const { workers = 1, batchSize = 32, shuffle = true } = options;
   if (!Number.isInteger(workers) || workers < 0) {
     throw new Error(
@@ -327,7 +241,13 @@ export async function trainDataParallel(
   const prepared = prepareData(data, options, _WHAT);
   const links: _WorkerLink[] = [];
   try {
-    const spec = _lossSpec(model, prepared.train.ys, options.loss);
+    const spec = resolveLossSpec(
+      model,
+      prepared.train.ys,
+      options.loss,
+      _WHAT,
+      `"auto", sparseCategoricalCrossentropy, categoricalCrossentropy or meanSquaredError (functions cannot be sent to workers; use trainLoop for those)`,
+    );
     const validationBatchSize = options.validationBatchSize ??
       Math.max(batchSize, 256);
     const seed = options.seed ?? randomSeed();
@@ -351,8 +271,7 @@ export async function trainDataParallel(
     for (let w = 0; w < workers; w++) links.push(new _WorkerLink());
     await Promise.all(links.map((link) => link.request(init)));
 
-    const trainLoss = new RunningMean();
-    const trainAcc = new RunningMean();
+    const metrics = new EpochMetrics();
     let optimizerSynced = false;
     return await runSession(
       model,
@@ -361,8 +280,7 @@ export async function trainDataParallel(
       { ...options, seed },
       _WHAT,
       async (epoch, onBatch) => {
-        trainLoss.reset();
-        trainAcc.reset();
+        metrics.reset();
         const trainStart = performance.now();
         // Start every epoch from the main replica's weights (this also
         // brings the workers batch-norm statistics and resumed weights).
@@ -376,9 +294,7 @@ export async function trainDataParallel(
         for (const link of links) {
           link.post({ type: "sync", weights, optimizerState });
         }
-        const order = shuffle
-          ? epochPermutation(n, seed, epoch)
-          : Int32Array.from({ length: n }, (_, i) => i);
+        const order = epochOrder(n, shuffle, seed, epoch);
         let batch = 0;
         for (let start = 0; start < n; start += batchSize, batch++) {
           const size = Math.min(batchSize, n - start);
@@ -420,8 +336,7 @@ export async function trainDataParallel(
           main.apply(average, null);
           loss /= size;
           const batchAcc = correct === null ? null : correct / size;
-          trainLoss.update(loss, size);
-          if (batchAcc !== null) trainAcc.update(batchAcc, size);
+          metrics.update(loss, batchAcc, size);
           if (await onBatch(batch, { size, loss, acc: batchAcc })) break;
         }
         if (options.verifySync) {
@@ -432,20 +347,17 @@ export async function trainDataParallel(
         }
         const trainSeconds = (performance.now() - trainStart) / 1000;
         const val = prepared.validation
-          ? await _evaluate(
+          ? await evaluateBatches(
             model,
-            spec,
+            {
+              loss: (yTrue, yPred) => lossTensor(spec, yTrue, yPred),
+              correct: (yTrue, yPred) => correctTensor(spec, yTrue, yPred),
+            },
             prepared.validation,
             validationBatchSize,
           )
           : null;
-        return {
-          loss: trainLoss.result(),
-          acc: trainAcc.count > 0 ? trainAcc.result() : null,
-          val_loss: val ? val.loss : null,
-          val_acc: val ? val.acc : null,
-          trainSeconds,
-        };
+        return metrics.outcome(val, trainSeconds);
       },
     );
   } finally {

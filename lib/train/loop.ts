@@ -30,23 +30,29 @@
  */
 import * as tf from "../tf.ts";
 import type { TrainData } from "./types.ts";
-import { RunningMean } from "./running_mean.ts";
-import { epochPermutation, randomSeed } from "./_random.ts";
+import { epochOrder, randomSeed } from "./_random.ts";
 import {
   type CommonTrainOptions,
   prepareData,
   runSession,
+  trainingOptimizer,
   type TrainResult,
 } from "./_session.ts";
+import {
+  type BatchMeasure,
+  correctTensor,
+  EpochMetrics,
+  evaluateBatches,
+  labelLayout,
+  type LossName,
+  lossTensor,
+  resolveLossSpec,
+} from "./_loss.ts";
+
+export type { LossName };
 
 /** A loss: targets and predictions in, per-sample losses or their mean out. */
 export type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
-
-/** Built-in losses of {@linkcode trainLoop}. */
-export type LossName =
-  | "sparseCategoricalCrossentropy"
-  | "categoricalCrossentropy"
-  | "meanSquaredError";
 
 /** Options of {@linkcode trainLoop}. */
 export interface TrainLoopOptions extends CommonTrainOptions {
@@ -74,124 +80,38 @@ interface _Task {
   classes: number;
 }
 
-function _crossentropy(sparse: boolean, classes: number): LossFunction {
-  // tfjs-layers' categoricalCrossentropy: normalises, clips, -sum(y log p).
-  return (yTrue, yPred) => {
-    const target = sparse
-      ? tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), "int32"), classes)
-      : yTrue;
-    return tf.metrics.categoricalCrossentropy(target, yPred);
-  };
-}
-
 function _task(
   model: tf.LayersModel,
   ys: tf.Tensor,
   loss: TrainLoopOptions["loss"],
 ): _Task {
-  const outShape = (model.outputs[0]?.shape ?? []) as (number | null)[];
-  const classes = outShape[outShape.length - 1] ?? 0;
-  const sparse = ys.rank === 1 ||
-    (ys.rank === 2 && ys.shape[1] === 1 && classes > 1);
-  if (typeof loss === "function") return { sparse, loss, classes };
-  const name = loss ?? "auto";
-  if (name === "meanSquaredError") {
-    return {
-      sparse,
-      loss: (a, b) => tf.losses.meanSquaredError(a, b),
-      classes,
-    };
+  if (typeof loss === "function") {
+    const { sparse, classes } = labelLayout(model, ys);
+    return { sparse, loss, classes };
   }
-  if (
-    name === "auto" || name === "sparseCategoricalCrossentropy" ||
-    name === "categoricalCrossentropy"
-  ) {
-    const wantSparse = name === "auto"
-      ? sparse
-      : name === "sparseCategoricalCrossentropy";
-    if (wantSparse && !sparse) {
-      throw new Error(
-        `trainLoop: sparseCategoricalCrossentropy needs integer labels [N], got ys of shape [${ys.shape}]`,
-      );
-    }
-    if (!wantSparse && ys.rank !== 2) {
-      throw new Error(
-        `trainLoop: categoricalCrossentropy needs one-hot targets [N, C], got ys of shape [${ys.shape}]`,
-      );
-    }
-    if (!(classes > 1)) {
-      throw new Error(
-        `trainLoop: cross-entropy needs a model output [N, C] with C > 1, got [${outShape}]`,
-      );
-    }
-    return {
-      sparse: wantSparse,
-      loss: _crossentropy(wantSparse, classes),
-      classes,
-    };
-  }
-  throw new Error(
-    `trainLoop: unknown loss '${
-      String(name)
-    }'; use "auto", sparseCategoricalCrossentropy, categoricalCrossentropy, meanSquaredError or a function`,
+  const spec = resolveLossSpec(
+    model,
+    ys,
+    loss,
+    "trainLoop",
+    `"auto", sparseCategoricalCrossentropy, categoricalCrossentropy, meanSquaredError or a function`,
   );
+  return {
+    sparse: spec.sparse,
+    loss: (yTrue, yPred) => lossTensor(spec, yTrue, yPred),
+    classes: spec.classes,
+  };
 }
 
-/** Number of correct argmax predictions, or null when accuracy is undefined. */
-function _correct(
-  task: _Task,
-  yTrue: tf.Tensor,
-  yPred: tf.Tensor,
-): tf.Tensor | null {
-  if (!(task.classes > 1)) return null;
-  const predicted = tf.argMax(yPred, -1);
-  const truth = task.sparse
-    ? tf.cast(tf.reshape(yTrue, [-1]), "int32")
-    : tf.argMax(yTrue, -1);
-  return tf.sum(tf.cast(tf.equal(predicted, truth), "float32"));
-}
-
-function _meanLoss(task: _Task, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
-  const l = task.loss(yTrue, yPred);
-  return (l.rank === 0 ? l : tf.mean(l)) as tf.Scalar;
-}
-
-async function _evaluate(
-  model: tf.LayersModel,
-  task: _Task,
-  data: TrainData,
-  batchSize: number,
-): Promise<{ loss: number; acc: number | null }> {
-  const n = data.xs.shape[0];
-  const loss = new RunningMean();
-  let correct = 0;
-  let hasAcc = false;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    let c: tf.Tensor | null = null;
-    const l = tf.tidy(() => {
-      const cut = (t: tf.Tensor) =>
-        tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [
-          size,
-          ...t.shape.slice(1),
-        ]);
-      const xb = cut(data.xs);
-      const yb = cut(data.ys);
-      const pred = model.apply(xb, { training: false }) as tf.Tensor;
-      const counted = _correct(task, yb, pred);
-      c = counted ? tf.keep(counted) : null;
-      return _meanLoss(task, yb, pred);
-    });
-    const kept = c as tf.Tensor | null;
-    const [lv, cv] = await Promise.all([l.data(), kept?.data()]);
-    tf.dispose([l, ...(kept ? [kept] : [])]);
-    loss.update(lv[0], size);
-    if (cv) {
-      correct += cv[0];
-      hasAcc = true;
-    }
-  }
-  return { loss: loss.result(), acc: hasAcc ? correct / n : null };
+/** The task's mean loss and correct count, per batch. */
+function _measure(task: _Task): BatchMeasure {
+  return {
+    loss: (yTrue, yPred) => {
+      const l = task.loss(yTrue, yPred);
+      return (l.rank === 0 ? l : tf.mean(l)) as tf.Scalar;
+    },
+    correct: (yTrue, yPred) => correctTensor(task, yTrue, yPred),
+  };
 }
 
 /**
@@ -220,23 +140,16 @@ export async function trainLoop(
   options: TrainLoopOptions = {},
 ): Promise<TrainResult> {
   const what = "trainLoop";
-  const optimizer = options.optimizer ??
-    (model as { optimizer?: tf.Optimizer }).optimizer;
-  if (!optimizer) {
-    throw new Error(
-      `${what}: no optimizer; pass options.optimizer (e.g. tf.train.adam()) or compile the model`,
-    );
-  }
+  const optimizer = trainingOptimizer(model, options.optimizer, what);
   const prepared = prepareData(data, options, what);
-  const task = _task(model, prepared.train.ys, options.loss);
+  const measure = _measure(_task(model, prepared.train.ys, options.loss));
   const { batchSize = 32, shuffle = true, resetMetrics = "epoch" } = options;
   const validationBatchSize = options.validationBatchSize ??
     Math.max(batchSize, 256);
   const seed = options.seed ?? randomSeed();
   const { xs, ys } = prepared.train;
   const n = xs.shape[0];
-  const trainLoss = new RunningMean();
-  const trainAcc = new RunningMean();
+  const metrics = new EpochMetrics();
   const sessionOptions = { ...options, seed };
 
   try {
@@ -247,17 +160,12 @@ export async function trainLoop(
       sessionOptions,
       what,
       async (epoch, onBatch) => {
-        if (resetMetrics === "epoch") {
-          trainLoss.reset();
-          trainAcc.reset();
-        }
+        if (resetMetrics === "epoch") metrics.reset();
         // Variables may be replaced (setWeights keeps them, but be safe per epoch).
         const variables = model.trainableWeights.map((w) =>
           w.read() as tf.Variable
         );
-        const order = shuffle
-          ? epochPermutation(n, seed, epoch)
-          : Int32Array.from({ length: n }, (_, i) => i);
+        const order = epochOrder(n, shuffle, seed, epoch);
         const trainStart = performance.now();
         let batch = 0;
         for (let start = 0; start < n; start += batchSize, batch++) {
@@ -269,10 +177,10 @@ export async function trainLoop(
           const loss = optimizer.minimize(
             () => {
               const pred = model.apply(xb, { training: true }) as tf.Tensor;
-              const c = _correct(task, yb, pred);
+              const c = measure.correct(yb, pred);
               // Kept so it outlives the gradient scope; disposed below.
               correct = c ? tf.keep(c) : null;
-              return _meanLoss(task, yb, pred);
+              return measure.loss(yb, pred);
             },
             true,
             variables,
@@ -281,26 +189,19 @@ export async function trainLoop(
           const [lv, cv] = await Promise.all([loss.data(), kept?.data()]);
           tf.dispose([idx, xb, yb, loss, ...(kept ? [kept] : [])]);
           const batchAcc = cv ? cv[0] / size : null;
-          trainLoss.update(lv[0], size);
-          if (batchAcc !== null) trainAcc.update(batchAcc, size);
+          metrics.update(lv[0], batchAcc, size);
           if (await onBatch(batch, { size, loss: lv[0], acc: batchAcc })) break;
         }
         const trainSeconds = (performance.now() - trainStart) / 1000;
         const val = prepared.validation
-          ? await _evaluate(
+          ? await evaluateBatches(
             model,
-            task,
+            measure,
             prepared.validation,
             validationBatchSize,
           )
           : null;
-        return {
-          loss: trainLoss.result(),
-          acc: trainAcc.count > 0 ? trainAcc.result() : null,
-          val_loss: val ? val.loss : null,
-          val_acc: val ? val.acc : null,
-          trainSeconds,
-        };
+        return metrics.outcome(val, trainSeconds);
       },
     );
   } finally {

@@ -224,73 +224,75 @@ class _EpochTracker {
   }
 }
 
-/** Terminal: one line redrawn in place with `\r`. */
-class _BarProgress implements ProgressReporter {
-  readonly #t = new _EpochTracker();
-  #last = 0;
-  constructor(
-    readonly write: (text: string) => void,
-    readonly refresh: number,
-  ) {}
+/** Text reporters: resumed epochs first, live status lines, then why it stopped. */
+abstract class _TextProgress implements ProgressReporter {
+  protected readonly tracker = new _EpochTracker();
+  constructor(readonly write: (text: string) => void) {}
   start(info: ProgressStart): void {
-    this.#t.epochs = info.epochs;
-    this.#t.samples = info.samples;
+    this.tracker.epochs = info.epochs;
+    this.tracker.samples = info.samples;
     for (const r of info.history) {
       this.write(formatEpoch(r, info.epochs) + " (resumed)\n");
     }
   }
-  epochBegin(epoch: number): void {
-    this.#t.begin(epoch);
-    this.#last = 0;
-  }
-  batch(size: number, loss: number, acc: number | null): void {
-    this.#t.add(size, loss, acc);
-    const now = performance.now();
-    if (now - this.#last < this.refresh * 1000) return;
-    this.#last = now;
-    this.write(`\r${this.#t.status(true)}\x1b[K`);
-  }
-  epochEnd(record: EpochRecord): void {
-    this.write(`\r${formatEpoch(record, this.#t.epochs)}\x1b[K\n`);
-  }
+  abstract epochBegin(epoch: number): void;
+  abstract batch(size: number, loss: number, acc: number | null): void;
+  abstract epochEnd(record: EpochRecord): void;
   end(_history: readonly EpochRecord[], stopReason?: string): void {
     if (stopReason) this.write(`Stopped: ${stopReason}\n`);
   }
 }
 
-/** Not a terminal: a plain line every `interval` seconds and per epoch. */
-class _LineProgress implements ProgressReporter {
-  readonly #t = new _EpochTracker();
+/** Terminal: one line redrawn in place with `\r`. */
+class _BarProgress extends _TextProgress {
   #last = 0;
   constructor(
-    readonly write: (text: string) => void,
-    readonly interval: number,
-  ) {}
-  start(info: ProgressStart): void {
-    this.#t.epochs = info.epochs;
-    this.#t.samples = info.samples;
-    for (const r of info.history) {
-      this.write(formatEpoch(r, info.epochs) + " (resumed)\n");
-    }
+    write: (text: string) => void,
+    readonly refresh: number,
+  ) {
+    super(write);
   }
   epochBegin(epoch: number): void {
-    this.#t.begin(epoch);
+    this.tracker.begin(epoch);
+    this.#last = 0;
+  }
+  batch(size: number, loss: number, acc: number | null): void {
+    this.tracker.add(size, loss, acc);
+    const now = performance.now();
+    if (now - this.#last < this.refresh * 1000) return;
+    this.#last = now;
+    this.write(`\r${this.tracker.status(true)}\x1b[K`);
+  }
+  epochEnd(record: EpochRecord): void {
+    this.write(`\r${formatEpoch(record, this.tracker.epochs)}\x1b[K\n`);
+  }
+}
+
+/** Not a terminal: a plain line every `interval` seconds and per epoch. */
+class _LineProgress extends _TextProgress {
+  #last = 0;
+  constructor(
+    write: (text: string) => void,
+    readonly interval: number,
+  ) {
+    super(write);
+  }
+  epochBegin(epoch: number): void {
+    this.tracker.begin(epoch);
     this.#last = performance.now();
   }
   batch(size: number, loss: number, acc: number | null): void {
-    this.#t.add(size, loss, acc);
+    this.tracker.add(size, loss, acc);
     const now = performance.now();
     if (
-      now - this.#last < this.interval * 1000 || this.#t.seen >= this.#t.samples
+      now - this.#last < this.interval * 1000 ||
+      this.tracker.seen >= this.tracker.samples
     ) return;
     this.#last = now;
-    this.write(this.#t.status(false) + "\n");
+    this.write(this.tracker.status(false) + "\n");
   }
   epochEnd(record: EpochRecord): void {
-    this.write(formatEpoch(record, this.#t.epochs) + "\n");
-  }
-  end(_history: readonly EpochRecord[], stopReason?: string): void {
-    if (stopReason) this.write(`Stopped: ${stopReason}\n`);
+    this.write(formatEpoch(record, this.tracker.epochs) + "\n");
   }
 }
 

@@ -10,6 +10,7 @@
  * @module
  */
 import * as tf from "../../tf.ts";
+import { seededRandom } from "../../data/split.ts";
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -415,14 +416,10 @@ export function rbfPrototypeCodes(
   dim: number,
   seed = 1998,
 ): Float32Array {
-  let a = seed >>> 0;
+  const random = seededRandom(seed);
   const out = new Float32Array(units * dim);
   for (let i = 0; i < out.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const r = random();
     out[i] = r < 0.5 ? -1 : 1;
   }
   return out;
