@@ -11,6 +11,10 @@ import {
   registerCpuTrainingKernels,
   registerWasmTrainingKernels,
 } from "../lib/backend/mod.ts";
+import {
+  conv2dFilterGrad,
+  shiftedPatchGrid,
+} from "../lib/backend/_conv_loops.ts";
 
 type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
 
@@ -132,6 +136,110 @@ Deno.test("wasm Conv2DBackpropFilter matches the cpu kernel", async () => {
       label(c),
     );
   }
+});
+
+/** Geometries where few grid columns are wasted: the shifted-row path. */
+const SHIFTED_CASES: ConvCase[] = [
+  { x: [2, 12, 16, 1], filter: [3, 3, 1, 4], strides: 1, pad: "same" },
+  { x: [2, 12, 12, 3], filter: [3, 3, 3, 2], strides: 1, pad: "valid" },
+  {
+    x: [1, 20, 20, 2],
+    filter: [3, 3, 2, 3],
+    strides: 1,
+    pad: "same",
+    dilations: 2,
+  },
+  {
+    x: [2, 18, 17, 2],
+    filter: [2, 3, 2, 3],
+    strides: 1,
+    pad: [[0, 0], [1, 0], [0, 2], [0, 0]],
+    dilations: [2, 1],
+  },
+  { x: [3, 28, 28, 1], filter: [5, 5, 1, 6], strides: 1, pad: "same" },
+];
+
+Deno.test("wasm Conv2DBackpropFilter's shifted-row path matches the cpu kernel", async () => {
+  for (const [i, c] of SHIFTED_CASES.entries()) {
+    const { dyShape, info } = convShapes(c, false);
+    const grid = shiftedPatchGrid(info);
+    assert.ok(
+      grid.columns <= 1.25 * info.batchSize * info.outHeight * info.outWidth,
+      `${label(c)} should take the shifted-row path`,
+    );
+    const inputs = {
+      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 70) },
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 90),
+      },
+    };
+    const attrs = {
+      strides: c.strides,
+      pad: c.pad,
+      dilations: c.dilations ?? 1,
+      dataFormat: "NHWC",
+      filterShape: c.filter,
+    };
+    // tfjs's cpu kernel ignores dilations (tfjs-core refuses gradients of
+    // dilated convolutions); the project's float64 loop is the reference.
+    const expected = c.dilations === undefined
+      ? await run("cpu", "Conv2DBackpropFilter", inputs, attrs)
+      : {
+        shape: [...c.filter],
+        data: conv2dFilterGrad(inputs.x.data, inputs.dy.data, info),
+      };
+    assertClose(
+      await run("wasm", "Conv2DBackpropFilter", inputs, attrs),
+      expected,
+      label(c),
+    );
+  }
+  // Scratch buffers are freed on this path too.
+  await tf.setBackend("wasm");
+  const dataIds = () =>
+    (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const x = tf.tensor(values(2 * 12 * 12 * 3, 5), [2, 12, 12, 3]);
+  const dy = tf.tensor(values(2 * 10 * 10 * 2, 6), [2, 10, 10, 2]);
+  const before = dataIds();
+  const grad = tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+    strides: 1,
+    pad: "valid",
+    dataFormat: "NHWC",
+    filterShape: [3, 3, 3, 2],
+  } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  grad.dispose();
+  assert.equal(dataIds(), before);
+  tf.dispose([x, dy]);
+});
+
+Deno.test("wasm GatherV2 matches the cpu kernel", async () => {
+  const cases: [number[], "float32" | "int32", number[], number[], number][] = [
+    [[6, 3, 2], "float32", [4], [5, 0, 0, 3], 0],
+    [[5, 4], "int32", [2, 3], [4, 1, 2, 0, 0, 3], 0],
+    [[7], "float32", [3], [6, 1, 2], 0],
+    [[3, 5], "float32", [2], [4, 1], 1], // not the first axis: shipped kernel
+  ];
+  for (const [i, [shape, dtype, iShape, picks, axis]] of cases.entries()) {
+    const results = [];
+    for (const backend of ["wasm", "cpu"]) {
+      await tf.setBackend(backend);
+      const data = values(tf.util.sizeFromShape(shape), i + 30);
+      const x = dtype === "int32"
+        ? tf.tensor(Int32Array.from(data, (v) => Math.round(v * 1000)), shape)
+        : tf.tensor(data, shape);
+      const indices = tf.tensor(picks, iShape, "int32");
+      const out = tf.gather(x, indices, axis);
+      results.push({ shape: out.shape, data: Array.from(await out.data()) });
+      tf.dispose([x, indices, out]);
+    }
+    assert.deepEqual(results[0], results[1], `case ${i}`);
+  }
+  await tf.setBackend("wasm");
+  const x = tf.zeros([3, 2]);
+  const bad = tf.tensor([3], [1], "int32");
+  assert.throws(() => tf.gather(x, bad), /index value 3 is not in \[0, 2\]/);
+  tf.dispose([x, bad]);
 });
 
 Deno.test("wasm Conv2DBackpropInput matches the cpu kernel", async () => {

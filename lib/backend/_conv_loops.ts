@@ -389,3 +389,127 @@ function _maxPoolGrad2x2(
     }
   }
 }
+
+/**
+ * The layout of {@linkcode writeShiftedPatches}: the zero-padded input as
+ * `[inChannels, batch, gridHeight, gridWidth]` (plus `slack` zeros at the
+ * end), and the columns of the patch matrix: per batch, the first
+ * `usedRows` rows of the grid, every grid column included.
+ */
+export interface ShiftedPatchGrid {
+  gridHeight: number;
+  gridWidth: number;
+  /** Grid rows that hold an output position (`(outHeight - 1) * sh + 1`). */
+  usedRows: number;
+  /** Columns of the patch matrix: `batch * usedRows * gridWidth`. */
+  columns: number;
+  /** Elements of the padded input, slack included. */
+  paddedSize: number;
+}
+
+/** The geometry of {@linkcode writeShiftedPatches} for a convolution. */
+export function shiftedPatchGrid(g: ConvGeometry): ShiftedPatchGrid {
+  const gridHeight = (g.outHeight - 1) * g.strideHeight +
+    (g.filterHeight - 1) * g.dilationHeight + 1;
+  const gridWidth = (g.outWidth - 1) * g.strideWidth +
+    (g.filterWidth - 1) * g.dilationWidth + 1;
+  const usedRows = (g.outHeight - 1) * g.strideHeight + 1;
+  const slack = (g.filterWidth - 1) * g.dilationWidth;
+  return {
+    gridHeight,
+    gridWidth,
+    usedRows,
+    columns: g.batchSize * usedRows * gridWidth,
+    paddedSize: g.inChannels * g.batchSize * gridHeight * gridWidth + slack,
+  };
+}
+
+/**
+ * Writes the patch matrix of a convolution's filter gradient without a
+ * per-element loop, for the matrix product `patches · dyGrid` (see
+ * {@linkcode spreadOutputGradient}). All arrays live in one `heap` and are
+ * given by their element offsets: `xt` is the input, channel-major
+ * (`[c, b, h, w]`); `padded` (`grid.paddedSize` elements) is scratch space.
+ *
+ * Row `(kh, kw, ch)` of the patches is the padded channel `ch` read from
+ * the offset of tap `(kh, kw)` in the grid: one contiguous copy per batch
+ * (per row if the grid has unused rows), done by `copyWithin`. Columns
+ * that are no output position read some neighbouring input value, and
+ * their `dyGrid` row is zero, so they add nothing (for finite inputs).
+ */
+export function writeShiftedPatches(
+  heap: Float32Array,
+  xt: number,
+  padded: number,
+  patches: number,
+  grid: ShiftedPatchGrid,
+  g: ConvGeometry,
+): void {
+  const { gridHeight: gh, gridWidth: gw, usedRows } = grid;
+  const { inHeight: h, inWidth: w, batchSize: batch } = g;
+  const top = g.padInfo.top;
+  const left = g.padInfo.left;
+  heap.fill(0, padded, padded + grid.paddedSize);
+  const rowLength = Math.min(w, gw - left);
+  const lastRow = Math.min(h, gh - top);
+  let src = xt;
+  for (let plane = 0; plane < g.inChannels * batch; plane++) {
+    const dst = padded + plane * gh * gw + top * gw + left;
+    for (let r = 0; r < lastRow; r++) {
+      heap.copyWithin(dst + r * gw, src + r * w, src + r * w + rowLength);
+    }
+    src += h * w;
+  }
+  const block = gh * gw;
+  const used = usedRows * gw;
+  let o = patches;
+  for (let kh = 0; kh < g.filterHeight; kh++) {
+    for (let kw = 0; kw < g.filterWidth; kw++) {
+      const shift = kh * g.dilationHeight * gw + kw * g.dilationWidth;
+      for (let ch = 0; ch < g.inChannels; ch++) {
+        const base = padded + ch * batch * block + shift;
+        if (used === block) {
+          heap.copyWithin(o, base, base + batch * block);
+          o += batch * block;
+          continue;
+        }
+        for (let b = 0; b < batch; b++, o += used) {
+          heap.copyWithin(o, base + b * block, base + b * block + used);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Writes `dy` (`[b, oh, ow, co]`, at offset `dy` of `heap`) as the
+ * `[grid.columns, co]` right operand of {@linkcode writeShiftedPatches}'
+ * product: each output position at its grid column, zeros elsewhere.
+ */
+export function spreadOutputGradient(
+  heap: Float32Array,
+  dy: number,
+  out: number,
+  grid: ShiftedPatchGrid,
+  g: ConvGeometry,
+): void {
+  const co = g.outChannels;
+  heap.fill(0, out, out + grid.columns * co);
+  const rowStep = g.strideHeight * grid.gridWidth * co;
+  const batchStep = grid.usedRows * grid.gridWidth * co;
+  const span = g.outWidth * co;
+  let src = dy;
+  for (let b = 0; b < g.batchSize; b++) {
+    let dst = out + b * batchStep;
+    for (let i = 0; i < g.outHeight; i++, dst += rowStep, src += span) {
+      if (g.strideWidth === 1) {
+        heap.copyWithin(dst, src, src + span);
+        continue;
+      }
+      for (let j = 0; j < g.outWidth; j++) {
+        const from = src + j * co;
+        heap.copyWithin(dst + j * g.strideWidth * co, from, from + co);
+      }
+    }
+  }
+}

@@ -25,6 +25,9 @@ import {
   im2colTransposed,
   maxPoolGrad,
   rotateFilter,
+  shiftedPatchGrid,
+  spreadOutputGradient,
+  writeShiftedPatches,
 } from "./_conv_loops.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
@@ -84,22 +87,18 @@ function _kernel(name: string): tf.KernelFunc {
   return kernel.kernelFunc;
 }
 
-function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as ConvAttrs & {
-    filterShape: [number, number, number, number];
-  };
-  _checkNhwc("Conv2DBackpropFilter", attrs);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-  );
+/**
+ * The filter gradient as patches(x)ᵀ · dy with the patches written element
+ * by element: for geometries where the shifted-row grid of
+ * {@linkcode writeShiftedPatches} would waste too many columns.
+ */
+function _im2colFilterGrad(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  filterShape: readonly number[],
+): tf.TensorInfo {
   const rows = info.filterHeight * info.filterWidth * info.inChannels;
   const cols = info.batchSize * info.outHeight * info.outWidth;
   // patchesᵀ goes straight into a heap tensor, laid out so that the product
@@ -121,6 +120,68 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
     attrs: { transposeA: false, transposeB: false },
   }) as tf.TensorInfo;
   backend.disposeData(patches.dataId);
+  product.shape = [...filterShape];
+  return product;
+}
+
+/**
+ * The filter gradient as one matrix product, patches · dyGrid, in XNNPACK.
+ * The patches are copied a whole image row (or more) at a time from a
+ * padded channel-major copy of the input ({@linkcode writeShiftedPatches}),
+ * at the cost of some zero columns; when those would be too many, the
+ * element-wise im2col is used instead.
+ */
+function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & {
+    filterShape: [number, number, number, number];
+  };
+  _checkNhwc("Conv2DBackpropFilter", attrs);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+  );
+  const grid = shiftedPatchGrid(info);
+  const columns = info.batchSize * info.outHeight * info.outWidth;
+  if (grid.columns > 1.25 * columns) {
+    return _im2colFilterGrad(backend, x, dy, info, attrs.filterShape);
+  }
+  _heapF32(backend, x); // dtype checks
+  _heapF32(backend, dy);
+  const { inChannels: ci, outChannels: co } = info;
+  // Channel-major input, so that each patch row is made of whole image rows.
+  const xt = ci === 1 ? x : _kernel("Transpose")({
+    inputs: { x },
+    backend: backend as unknown as tf.KernelBackend,
+    attrs: { perm: [3, 0, 1, 2] },
+  }) as tf.TensorInfo;
+  const rows = info.filterHeight * info.filterWidth * ci;
+  const padded = backend.makeOutput([grid.paddedSize], "float32");
+  const patches = backend.makeOutput([1, rows, grid.columns], "float32");
+  const dyGrid = backend.makeOutput([1, grid.columns, co], "float32");
+  // The heap may have grown: take its view after every allocation.
+  const heap = new Float32Array(
+    backend.typedArrayFromHeap(patches).buffer as ArrayBuffer,
+  );
+  const at = (t: tf.TensorInfo) =>
+    backend.typedArrayFromHeap(t).byteOffset / Float32Array.BYTES_PER_ELEMENT;
+  writeShiftedPatches(heap, at(xt), at(padded), at(patches), grid, info);
+  spreadOutputGradient(heap, at(dy), at(dyGrid), grid, info);
+  if (xt !== x) backend.disposeData(xt.dataId);
+  backend.disposeData(padded.dataId);
+  const product = _kernel("BatchMatMul")({
+    inputs: { a: patches, b: dyGrid },
+    backend: backend as unknown as tf.KernelBackend,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  backend.disposeData(patches.dataId);
+  backend.disposeData(dyGrid.dataId);
   product.shape = [...attrs.filterShape];
   return product;
 }
@@ -312,6 +373,56 @@ function _maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   return dx;
 }
 
+/**
+ * GatherV2 along the first axis (how `model.fit` slices its batches) as one
+ * heap copy per index: the shipped kernel walks every element through
+ * generic strides, ~50 times slower for a batch of images.
+ */
+function _gatherV2(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, indices } = args.inputs as {
+    x: tf.TensorInfo;
+    indices: tf.TensorInfo;
+  };
+  const { axis, batchDims } = args.attrs as unknown as {
+    axis: number;
+    batchDims?: number;
+  };
+  const first = tf.util.parseAxisParam(axis, x.shape)[0] === 0;
+  if (
+    !first || (batchDims ?? 0) !== 0 || indices.dtype !== "int32" ||
+    (x.dtype !== "float32" && x.dtype !== "int32")
+  ) {
+    return _originalKernel("GatherV2")(args as never) as tf.TensorInfo;
+  }
+  const rows = backend.typedArrayFromHeap(indices) as Int32Array;
+  const count = x.shape[0];
+  for (const row of rows) {
+    if (!(row >= 0 && row < count)) {
+      throw new Error(
+        `GatherV2: the index value ${row} is not in [0, ${count - 1}]`,
+      );
+    }
+  }
+  const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
+  const out = backend.makeOutput(
+    [...indices.shape, ...x.shape.slice(1)],
+    x.dtype,
+  );
+  // Views after the allocation: the heap may have grown. Int32 copies move
+  // float32 bits unchanged.
+  const from = backend.typedArrayFromHeap(x);
+  const heap = new Int32Array(from.buffer as ArrayBuffer);
+  const src = from.byteOffset / 4;
+  let dst = backend.typedArrayFromHeap(out).byteOffset / 4;
+  const picks = backend.typedArrayFromHeap(indices) as Int32Array;
+  for (let i = 0; i < picks.length; i++, dst += rowSize) {
+    const start = src + picks[i] * rowSize;
+    heap.copyWithin(dst, start, start + rowSize);
+  }
+  return out;
+}
+
 const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropFilter: _conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
@@ -322,6 +433,7 @@ const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropInput: _conv2dBackpropInput,
   BatchMatMul: _batchMatMul,
   MaxPoolGrad: _maxPoolGrad,
+  GatherV2: _gatherV2,
 };
 
 /** The shipped wasm kernels that {@linkcode _REPLACED} wraps. */
@@ -335,9 +447,9 @@ function _originalKernel(name: string): tf.KernelFunc {
 
 /**
  * Registers for `wasm` the training kernels it lacks (see
- * {@linkcode WASM_TRAINING_KERNELS}) and replaces two slow ones
- * (Conv2DBackpropInput, and BatchMatMul with transposed operands) by faster
- * compositions of its own kernels. Idempotent; needs tfjs-backend-wasm to be
+ * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones
+ * (Conv2DBackpropInput, BatchMatMul with transposed operands, MaxPoolGrad,
+ * and GatherV2 along the first axis) by faster versions. Idempotent; needs tfjs-backend-wasm to be
  * imported first.
  *
  * @example
