@@ -114,9 +114,38 @@ async function _tryTensorflow(): Promise<_Attempt> {
   };
 }
 
+/** Device nodes through which a Linux machine exposes a hardware GPU. */
+const _GPU_DEVICE_NODES = [
+  "/dev/dri",
+  "/dev/nvidiactl",
+  "/dev/nvidia0",
+  "/dev/dxg",
+  "/dev/kfd",
+];
+
+function _hasGpuDeviceNode(): boolean {
+  return _GPU_DEVICE_NODES.some((path) => {
+    try {
+      Deno.statSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 async function _tryWebgpu(byName: boolean): Promise<_Attempt> {
   const gpu = (navigator as { gpu?: GPU }).gpu;
   if (gpu === undefined) return { ok: false, reason: "no navigator.gpu" };
+  // Without a GPU device node only a software adapter can answer; probing it
+  // loads the Vulkan driver (300 ms, and noise on stderr) for nothing.
+  if (!byName && Deno.build.os === "linux" && !_hasGpuDeviceNode()) {
+    return {
+      ok: false,
+      reason: "no GPU device (/dev/dri, /dev/nvidia*); " +
+        "CNN_BACKEND=webgpu tries a software adapter",
+    };
+  }
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter();
