@@ -211,7 +211,8 @@ async function main(argv: string[]): Promise<number> {
   const trained = await trainModel(model, data, {
     scale,
     overrides,
-    progress: !values.quiet && !values.json,
+    // Progress goes to stderr, so it never mixes with --json's stdout line.
+    progress: !values.quiet,
   });
   const evaluations = evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
