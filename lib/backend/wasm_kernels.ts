@@ -45,6 +45,26 @@ type ConvAttrs = {
   dataFormat?: "NHWC" | "NCHW";
 };
 
+type Shape4 = [number, number, number, number];
+
+/** The convolution geometry of a kernel call, as tfjs computes it. */
+function _convInfo(
+  inputShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inputShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+  );
+}
+
 type KernelArgs = {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
@@ -138,15 +158,7 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
     filterShape: [number, number, number, number];
   };
   _checkNhwc("Conv2DBackpropFilter", attrs);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-  );
+  const info = _convInfo(x.shape, attrs.filterShape, attrs, false);
   const grid = shiftedPatchGrid(info);
   const columns = info.batchSize * info.outHeight * info.outWidth;
   if (grid.columns > 1.25 * columns) {
@@ -201,15 +213,7 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
     inputShape: [number, number, number, number];
   };
   _checkNhwc("Conv2DBackpropInput", attrs);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-  );
+  const info = _convInfo(attrs.inputShape, filter.shape, attrs, false);
   const spanH = (info.filterHeight - 1) * info.dilationHeight;
   const spanW = (info.filterWidth - 1) * info.dilationWidth;
   const dilatedH = (info.outHeight - 1) * info.strideHeight + 1;
@@ -305,15 +309,7 @@ function _depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const attrs = args.attrs as unknown as ConvAttrs & {
     filterShape: [number, number, number, number];
   };
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
+  const info = _convInfo(x.shape, attrs.filterShape, attrs, true);
   const grad = depthwiseFilterGrad(
     _heapF32(backend, x),
     _heapF32(backend, dy),
@@ -331,15 +327,7 @@ function _depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
   const attrs = args.attrs as unknown as ConvAttrs & {
     inputShape: [number, number, number, number];
   };
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
+  const info = _convInfo(attrs.inputShape, filter.shape, attrs, true);
   const grad = depthwiseInputGrad(
     _heapF32(backend, dy),
     _heapF32(backend, filter),
