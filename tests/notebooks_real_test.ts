@@ -11,22 +11,19 @@ import assert from "node:assert/strict";
 import { defaultNotebooks, runNotebooks } from "../scripts/notebooks.ts";
 import { type Notebook, readNotebook } from "../scripts/_jupyter/mod.ts";
 import { resolveMirror } from "../lib/data/mod.ts";
+import { mirrorHas } from "./data_fixtures.ts";
 import {
   chromium,
+  exists,
   hasNotebookServer,
   outputSvgs,
   startNotebookServer,
 } from "./notebooks_browser_fixtures.ts";
 
 const mirror = resolveMirror();
-const hasMirror = mirror !== undefined &&
-  (() => {
-    try {
-      return Deno.statSync(`${mirror}/mnist`).isDirectory;
-    } catch {
-      return false;
-    }
-  })();
+// Every folder the five notebooks read from.
+const hasMirror = ["mnist", "fashion-mnist", "kannada-mnist", "cifar10-subset"]
+  .every(mirrorHas);
 
 /** Every output's text and SVG/HTML, joined, per code cell. */
 function cellTexts(notebook: Notebook): string[] {
@@ -78,7 +75,7 @@ Deno.test({
         await readNotebook(`${served}/000_kannada_mnist.ipynb`),
       ).join("\n");
       if (
-        !(await exists(`${mirror}/kannada-mnist/X_kannada_MNIST_train.npz`))
+        !exists(`${mirror}/kannada-mnist/X_kannada_MNIST_train.npz`)
       ) {
         assert.match(
           kannada,
@@ -110,12 +107,3 @@ Deno.test({
     }
   },
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
