@@ -221,3 +221,67 @@ export function resultsCsv(rows: readonly ResultRow[]): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/** What a notebook writes as data for `deno task reproduce`. */
+export interface NotebookResults {
+  /** Experiment id, e.g. "001-mnist-lenet5". */
+  experiment: string;
+  /** Scale the notebook ran at. */
+  scale: Scale;
+  /** The backend the notebook actually used. */
+  backend: string;
+  /** The random seed the notebook ran with. */
+  seed: number;
+  /** One row per model and test split. */
+  rows: ResultRow[];
+  /** What the reader must know: substitutes, deviations from the tutorial. */
+  notes: string[];
+  /** ISO time the results were written. */
+  written_at: string;
+}
+
+/** Options of {@linkcode saveNotebookResults}. */
+export interface SaveNotebookResultsOptions {
+  /**
+   * Folder to write `<experiment>.results.json` into. Default: the
+   * `CNN_RESULTS_DIR` environment variable; when neither is set nothing is
+   * written (a reader running the notebook by hand wants no stray files).
+   */
+  dir?: string;
+}
+
+/**
+ * Writes a notebook's results as data (`<dir>/<experiment>.results.json`,
+ * atomically), so `deno task reproduce` builds its report from what the
+ * executed notebooks produced instead of training every model again. Returns
+ * the path written, or null when no folder was given.
+ *
+ * @example
+ * ```ts
+ * import { saveNotebookResults } from "./results.ts";
+ * await saveNotebookResults({
+ *   experiment: "001-mnist-lenet5", scale: "smoke", backend: "wasm", seed: 0,
+ *   rows: [], notes: [], written_at: new Date().toISOString(),
+ * }, { dir: await Deno.makeTempDir() });
+ * ```
+ */
+export async function saveNotebookResults(
+  results: NotebookResults,
+  options: SaveNotebookResultsOptions = {},
+): Promise<string | null> {
+  let dir = options.dir;
+  if (dir === undefined) {
+    try {
+      dir = Deno.env.get("CNN_RESULTS_DIR") || undefined;
+    } catch {
+      dir = undefined; // no --allow-env: nothing to write
+    }
+  }
+  if (!dir) return null;
+  await Deno.mkdir(dir, { recursive: true });
+  const path = `${dir}/${results.experiment}.results.json`;
+  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(results, null, 2) + "\n");
+  await Deno.rename(tmp, path);
+  return path;
+}
