@@ -1,0 +1,99 @@
+/**
+ * One seed for a whole run, as Python's `random.seed` plus
+ * `tf.random.set_seed` give in the tutorials. TensorFlow.js draws every
+ * unseeded random number (layer initialisers, dropout masks,
+ * `tf.randomNormal`...) from `Math.random`, so replacing `Math.random` with a
+ * seeded generator makes model building and training repeat exactly on the
+ * same backend, as long as the same operations run in the same order.
+ *
+ * @example
+ * ```ts
+ * import { seedFromEnv, setGlobalSeed } from "./seed.ts";
+ * setGlobalSeed(seedFromEnv()); // CNN_SEED, or 42
+ * ```
+ *
+ * @module
+ */
+import { seededRandom } from "../data/split.ts";
+
+/** The seed used when none is given. */
+export const DEFAULT_SEED = 42;
+
+let currentSeed: number | null = null;
+
+/**
+ * Makes every later unseeded random draw (including TensorFlow.js's
+ * initialisers and dropout) come from a generator seeded with `seed`, an
+ * integer in [0, 2^32). Calling it again restarts the sequence.
+ *
+ * @example
+ * ```ts
+ * import { setGlobalSeed } from "./seed.ts";
+ * setGlobalSeed(7);
+ * const a = Math.random();
+ * setGlobalSeed(7);
+ * console.log(Math.random() === a); // true
+ * ```
+ */
+export function setGlobalSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    throw new RangeError(
+      `seed must be an integer in [0, 2^32), got ${seed}; pass e.g. 42`,
+    );
+  }
+  Math.random = seededRandom(seed);
+  currentSeed = seed;
+}
+
+/**
+ * The seed last given to {@linkcode setGlobalSeed}, or null when randomness is
+ * unseeded.
+ *
+ * @example
+ * ```ts
+ * import { globalSeed } from "./seed.ts";
+ * console.log(globalSeed()); // null until setGlobalSeed is called
+ * ```
+ */
+export function globalSeed(): number | null {
+  return currentSeed;
+}
+
+/** Options of {@linkcode seedFromEnv}. */
+export interface SeedFromEnvOptions {
+  /** Environment variable to read. Default: "CNN_SEED". */
+  variable?: string;
+  /** Seed when the variable is unset or empty. Default: {@linkcode DEFAULT_SEED}. */
+  fallback?: number;
+}
+
+/**
+ * The seed named by the `CNN_SEED` environment variable, or 42. Throws on a
+ * value that is not a whole number in [0, 2^32).
+ *
+ * @example
+ * ```ts
+ * import { seedFromEnv } from "./seed.ts";
+ * console.log(seedFromEnv({ fallback: 0 }));
+ * ```
+ */
+export function seedFromEnv(options: SeedFromEnvOptions = {}): number {
+  const variable = options.variable ?? "CNN_SEED";
+  let value: string | undefined;
+  try {
+    value = Deno.env.get(variable);
+  } catch {
+    value = undefined; // without --allow-env: the fallback
+  }
+  if (value === undefined || value.trim() === "") {
+    return options.fallback ?? DEFAULT_SEED;
+  }
+  const seed = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || seed >= 2 ** 32) {
+    throw new RangeError(
+      `env var ${variable} must be a whole number in [0, 2^32), got ` +
+        `${JSON.stringify(value)}`,
+    );
+  }
+  return seed;
+}
