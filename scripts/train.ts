@@ -214,7 +214,7 @@ async function main(argv: string[]): Promise<number> {
     // Progress goes to stderr, so it never mixes with --json's stdout line.
     progress: !values.quiet,
   });
-  const evaluations = evaluateOnSplits(trained, data);
+  const evaluations = await evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
     evaluations.map((e) => [e.split, e.accuracy]),
   );

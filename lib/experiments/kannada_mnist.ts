@@ -124,14 +124,14 @@ export async function trainKannadaModel(
  * import { evaluateKannadaModel, loadKannadaData, trainKannadaModel } from "./kannada_mnist.ts";
  * const data = await loadKannadaData("smoke");
  * const trained = await trainKannadaModel("lenet", data);
- * for (const e of evaluateKannadaModel(trained, data)) console.log(e.split, e.accuracy);
+ * for (const e of await evaluateKannadaModel(trained, data)) console.log(e.split, e.accuracy);
  * ```
  */
-export function evaluateKannadaModel(
+export async function evaluateKannadaModel(
   trained: TrainedModel,
   data: ExperimentData,
-): SplitEvaluation[] {
-  return evaluateOnSplits(trained, data);
+): Promise<SplitEvaluation[]> {
+  return await evaluateOnSplits(trained, data);
 }
 
 /**
