@@ -177,8 +177,10 @@ async function main(argv: string[]): Promise<number> {
   if (seed !== undefined) overrides.seed = seed;
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
-    if (!(lr > 0)) {
-      throw new UsageError(`--lr must be a number > 0, got "${values.lr}".`);
+    if (!(Number.isFinite(lr) && lr > 0)) {
+      throw new UsageError(
+        `--lr must be a number > 0 (and finite), got "${values.lr}".`,
+      );
     }
     overrides.learningRate = lr;
   }

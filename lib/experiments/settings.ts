@@ -222,10 +222,23 @@ function _checkSettings(model: string, s: TrainSettings): void {
   positiveInt(s.batchSize, "batchSize");
   if (s.trainLimit !== null) positiveInt(s.trainLimit, "trainLimit");
   if (s.testLimit !== null) positiveInt(s.testLimit, "testLimit");
-  if (!(s.learningRate > 0)) {
+  if (!(Number.isFinite(s.learningRate) && s.learningRate > 0)) {
     throw new Error(
-      `${model}: learningRate must be > 0, got ${s.learningRate}.`,
+      `${model}: learningRate must be a finite number > 0, got ${s.learningRate}.`,
     );
+  }
+  if (
+    s.lrDecay !== null && !(Number.isFinite(s.lrDecay) && s.lrDecay > 0)
+  ) {
+    throw new Error(
+      `${model}: lrDecay must be a finite number > 0 or null, got ${s.lrDecay}.`,
+    );
+  }
+  if (s.earlyStoppingPatience !== null) {
+    positiveInt(s.earlyStoppingPatience, "earlyStoppingPatience");
+  }
+  if (!Number.isSafeInteger(s.seed)) {
+    throw new Error(`${model}: seed must be an integer, got ${s.seed}.`);
   }
   if (!(s.validationFraction >= 0 && s.validationFraction < 1)) {
     throw new Error(
