@@ -86,13 +86,20 @@ function _listModels(): string {
     return [
       name,
       info.paramCount.toLocaleString("en-US"),
-      info.seed,
+      info.tutorial,
       info.training.dataset,
       info.inputShape.join("x"),
       info.description,
     ];
   });
-  const header = ["model", "params", "seed", "dataset", "input", "description"];
+  const header = [
+    "model",
+    "params",
+    "tutorial",
+    "dataset",
+    "input",
+    "description",
+  ];
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((r) => r[i].length))
   );

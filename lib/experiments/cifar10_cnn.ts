@@ -201,7 +201,7 @@ export async function runCifar10Cnn(
 ): Promise<ExperimentResult> {
   return await runModels({
     id: CIFAR_ID,
-    title: "CIFAR-10: CNN with Adamax, lr decay and checkpoints (seed 004)",
+    title: "CIFAR-10: CNN with Adamax, lr decay and checkpoints (tutorial 004)",
     dataset: "cifar10",
     models: ["cifar-cnn"],
     load: (scale, o) =>

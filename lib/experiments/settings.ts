@@ -71,8 +71,11 @@ export interface TrainSettings {
 
 /** A model's training recipe. */
 export interface ModelRecipe {
-  /** Tutorial the recipe comes from ("000".."004"), or "paper" for lenet5-1998. */
-  seed: string;
+  /**
+   * Tutorial the recipe comes from ("000".."004"), or "paper" for
+   * lenet5-1998; the random seed is `full.seed`.
+   */
+  tutorial: string;
   /** Dataset the tutorial trains the model on. */
   dataset: string;
   /** Full-scale settings (the tutorial's). */
@@ -103,11 +106,11 @@ const _DEVIATIONS: Readonly<Record<string, string[]>> = {
 };
 
 function _recipe(name: ModelName): ModelRecipe {
-  const info: Pick<ModelInfo, "seed" | "training" | "outputKind"> =
+  const info: Pick<ModelInfo, "tutorial" | "training" | "outputKind"> =
     MODELS[name];
   const t = info.training;
   return {
-    seed: info.seed,
+    tutorial: info.tutorial,
     dataset: t.dataset,
     full: {
       epochs: t.epochs,
