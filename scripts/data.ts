@@ -4,22 +4,28 @@
  * Usage:
  *   deno task data <names...|all> [--mirror DIR] [--dir DIR] [--offline] [--allow-missing]
  *   deno task data --list [--dir DIR]
+ *   deno task data --verify [names...] [--dir DIR]
  *
  * Names: mnist, fashion-mnist, kannada-mnist, cifar10 (or "all"). Each file is
  * taken from the cache if it verifies, else copied from the mirror (`--mirror`
  * or env CNN_DATA_MIRROR), else downloaded, and always checked against the
  * registry's size and checksum. When the official CIFAR-10 archive cannot be
  * had, a `cifar10-subset` folder of loose batches in the mirror is reported as
- * a substitute.
+ * a substitute. `--list` shows the cache (trusting the `.verified` stamps of
+ * unchanged files); `--verify` re-hashes every cached file regardless of
+ * stamps.
  *
- * Exit status: 0 when every requested file verified; 1 when any is missing or
- * corrupt (with `--allow-missing`, files that are merely unavailable do not
- * count, corrupt ones still do); 2 on bad usage.
+ * Exit status: 0 when every requested file verified; 1 when any is missing,
+ * corrupt or cannot be written to the cache (with `--allow-missing`, files
+ * that are merely unavailable do not count; corrupt and unwritable ones
+ * always do); 2 on bad usage. Errors are printed as messages, never as
+ * stack traces.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import {
+  CacheWriteError,
   checkCachedFile,
   ChecksumMismatchError,
   DATASET_NAMES,
@@ -37,6 +43,7 @@ import { join } from "node:path";
 const USAGE = `Usage:
   deno task data <names...|all> [--mirror DIR] [--dir DIR] [--offline] [--allow-missing]
   deno task data --list [--dir DIR]
+  deno task data --verify [names...] [--dir DIR]
 Datasets: ${DATASET_NAMES.join(", ")}`;
 
 interface Row {
@@ -70,15 +77,35 @@ function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
-async function list(dataDir: string | undefined): Promise<number> {
-  const options = { dataDir };
-  console.log(`cache: ${resolveDataDir(options)}\n`);
+async function list(
+  dataDir: string | undefined,
+  names: readonly DatasetName[] = DATASET_NAMES,
+  rehash = false,
+): Promise<number> {
+  const options = { dataDir, rehash };
+  console.log(`cache: ${resolveDataDir(options)}`);
+  if (rehash) console.log("re-hashing every cached file (stamps ignored)");
+  console.log("");
   const rows: Row[] = [];
   let bad = 0;
-  for (const name of DATASET_NAMES) {
+  let verified = 0;
+  for (const name of names) {
     for (const file of DATASETS[name].files) {
-      const status = await checkCachedFile(file, options);
+      let status;
+      try {
+        status = await checkCachedFile(file, options);
+      } catch (e) {
+        bad++;
+        rows.push({
+          dataset: name,
+          file: file.name,
+          size: String(file.size),
+          status: `ERROR: ${firstLine(e)}`,
+        });
+        continue;
+      }
       if (status.state === "corrupt") bad++;
+      if (status.state === "verified") verified++;
       rows.push({
         dataset: name,
         file: file.name,
@@ -91,7 +118,7 @@ async function list(dataDir: string | undefined): Promise<number> {
       });
     }
     const subset = join(resolveDataDir(options), "cifar10-subset");
-    if (name === "cifar10" && await exists(subset)) {
+    if (name === "cifar10" && !rehash && await exists(subset)) {
       rows.push({
         dataset: name,
         file: "cifar10-subset/",
@@ -101,6 +128,9 @@ async function list(dataDir: string | undefined): Promise<number> {
     }
   }
   printTable(rows);
+  if (rehash) {
+    console.log(`\n${verified} verified, ${bad} corrupt or unreadable.`);
+  }
   return bad ? 1 : 0;
 }
 
@@ -151,7 +181,13 @@ async function fetchAll(
           rows.push({ ...row, status: "MISSING: not available here" });
         } else if (e instanceof ChecksumMismatchError) {
           corrupt++;
-          rows.push({ ...row, status: "CORRUPT: checksum mismatch" });
+          rows.push({
+            ...row,
+            status: "CORRUPT: truncated, damaged or a different file",
+          });
+        } else if (e instanceof CacheWriteError) {
+          corrupt++;
+          rows.push({ ...row, status: `WRITE ERROR: ${firstLine(e)}` });
         } else {
           corrupt++;
           rows.push({ ...row, status: `ERROR: ${firstLine(e)}` });
@@ -195,7 +231,7 @@ async function fetchAll(
     for (const d of details) console.log(`\n${d}`);
   }
   console.log(
-    `\n${verified} verified, ${missing} missing, ${corrupt} corrupt or unreadable.`,
+    `\n${verified} verified, ${missing} missing, ${corrupt} corrupt, unreadable or unwritable.`,
   );
   if (corrupt) return 1;
   if (missing && !allowMissing) {
@@ -217,6 +253,7 @@ async function main(): Promise<number> {
         mirror: { type: "string" },
         dir: { type: "string" },
         list: { type: "boolean" },
+        verify: { type: "boolean" },
         offline: { type: "boolean" },
         "allow-missing": { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -232,7 +269,10 @@ async function main(): Promise<number> {
     return 0;
   }
   if (values.list) return await list(values.dir);
-  const names = positionals.includes("all") ? [...DATASET_NAMES] : positionals;
+  const names = positionals.includes("all") ||
+      (values.verify && positionals.length === 0)
+    ? [...DATASET_NAMES]
+    : positionals;
   const unknown = names.filter((n) =>
     !DATASET_NAMES.includes(n as DatasetName)
   );
@@ -243,6 +283,9 @@ async function main(): Promise<number> {
       }${USAGE}`,
     );
     return 2;
+  }
+  if (values.verify) {
+    return await list(values.dir, names as DatasetName[], true);
   }
   return await fetchAll(
     names as DatasetName[],
@@ -255,4 +298,13 @@ async function main(): Promise<number> {
   );
 }
 
-Deno.exit(await main());
+// A message, never a stack trace: whatever fails here is the machine's state
+// (permissions, a damaged cache), which the message names.
+let status: number;
+try {
+  status = await main();
+} catch (e) {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  status = 1;
+}
+Deno.exit(status);

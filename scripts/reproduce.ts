@@ -224,12 +224,14 @@ async function main(argv: string[]): Promise<number> {
   const scale = parseScale(values.scale ?? "smoke", "--scale");
   const only = values.only?.split(",").map((s) => s.trim()).filter((s) => s);
   const selected = only
-    ? EXPERIMENTS.filter((e) => only.some((o) => o === e.id || o === e.seed))
+    ? EXPERIMENTS.filter((e) =>
+      only.some((o) => o === e.id || o === e.tutorial)
+    )
     : [...EXPERIMENTS];
   if (only && selected.length !== only.length) {
     throw new Error(
       `--only: unknown experiment in "${values.only}". Known: ` +
-        `${EXPERIMENTS.map((e) => `${e.seed} (${e.id})`).join(", ")}.`,
+        `${EXPERIMENTS.map((e) => `${e.tutorial} (${e.id})`).join(", ")}.`,
     );
   }
   const backendFlag = values.backend ?? "auto";

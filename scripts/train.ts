@@ -86,13 +86,20 @@ function _listModels(): string {
     return [
       name,
       info.paramCount.toLocaleString("en-US"),
-      info.seed,
+      info.tutorial,
       info.training.dataset,
       info.inputShape.join("x"),
       info.description,
     ];
   });
-  const header = ["model", "params", "seed", "dataset", "input", "description"];
+  const header = [
+    "model",
+    "params",
+    "tutorial",
+    "dataset",
+    "input",
+    "description",
+  ];
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((r) => r[i].length))
   );
@@ -177,8 +184,10 @@ async function main(argv: string[]): Promise<number> {
   if (seed !== undefined) overrides.seed = seed;
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
-    if (!(lr > 0)) {
-      throw new UsageError(`--lr must be a number > 0, got "${values.lr}".`);
+    if (!(Number.isFinite(lr) && lr > 0)) {
+      throw new UsageError(
+        `--lr must be a number > 0 (and finite), got "${values.lr}".`,
+      );
     }
     overrides.learningRate = lr;
   }
@@ -214,7 +223,7 @@ async function main(argv: string[]): Promise<number> {
     // Progress goes to stderr, so it never mixes with --json's stdout line.
     progress: !values.quiet,
   });
-  const evaluations = evaluateOnSplits(trained, data);
+  const evaluations = await evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
     evaluations.map((e) => [e.split, e.accuracy]),
   );

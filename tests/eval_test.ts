@@ -144,14 +144,14 @@ function constantModel(
   return model;
 }
 
-Deno.test("evaluateModel: exact loss and accuracy, one-hot labels, no leaks", () => {
+Deno.test("evaluateModel: exact loss and accuracy, one-hot labels, no leaks", async () => {
   const model = constantModel([Math.log(3), 0]); // p = [0.75, 0.25]
   const xs = tf.randomNormal([10, 2, 2, 1], 0, 1, "float32", 1);
   const labels = [0, 1, 0, 0, 0, 1, 0, 0, 1, 0]; // 7 of class 0
   const ys = tf.tensor1d(labels, "int32");
   const oneHot = tf.oneHot(ys, 2);
   const before = tf.memory().numTensors;
-  const r = evaluateModel(model, { xs, ys }, { batchSize: 3 });
+  const r = await evaluateModel(model, { xs, ys }, { batchSize: 3 });
   assert.equal(tf.memory().numTensors, before, "evaluateModel leaked tensors");
   const expected = (7 * -Math.log(0.75) + 3 * -Math.log(0.25)) / 10;
   close(r.loss, expected);
@@ -159,15 +159,15 @@ Deno.test("evaluateModel: exact loss and accuracy, one-hot labels, no leaks", ()
   assert.equal(r.count, 10);
   assert.deepEqual([...r.predictions], new Array(10).fill(0));
   close(r.scores[0], 0.75);
-  const r2 = evaluateModel(model, { xs, ys: oneHot });
+  const r2 = await evaluateModel(model, { xs, ys: oneHot });
   close(r2.loss, expected);
-  const r3 = evaluateModel(model, { xs, ys: labels });
+  const r3 = await evaluateModel(model, { xs, ys: labels });
   close(r3.accuracy, 0.7);
   assert.equal(tf.memory().numTensors, before, "evaluateModel leaked tensors");
   tf.dispose([xs, ys, oneHot]);
 });
 
-Deno.test("predictProbabilities: batching, log-probabilities and logits", () => {
+Deno.test("predictProbabilities: batching, log-probabilities and logits", async () => {
   const xs = tf.randomNormal([7, 2, 2, 1], 0, 1, "float32", 2);
   const model = tf.sequential({
     layers: [
@@ -189,8 +189,8 @@ Deno.test("predictProbabilities: batching, log-probabilities and logits", () => 
     ],
   });
   const before = tf.memory().numTensors;
-  const a = predictProbabilities(model, xs, { batchSize: 2 });
-  const b = predictProbabilities(model, xs, { batchSize: 256 });
+  const a = await predictProbabilities(model, xs, { batchSize: 2 });
+  const b = await predictProbabilities(model, xs, { batchSize: 256 });
   assert.equal(a.output, "scores");
   assert.equal(a.count, 7);
   assert.equal(a.numClasses, 3);
@@ -198,10 +198,12 @@ Deno.test("predictProbabilities: batching, log-probabilities and logits", () => 
   for (let i = 0; i < 7; i++) {
     close(a.values[i * 3] + a.values[i * 3 + 1] + a.values[i * 3 + 2], 1);
   }
-  const c = predictProbabilities(logModel, xs);
+  const c = await predictProbabilities(logModel, xs);
   assert.equal(c.output, "log-probabilities");
   for (let i = 0; i < a.values.length; i++) close(a.values[i], c.values[i]);
-  const { classes, scores } = predictClasses(model, xs, { batchSize: 3 });
+  const { classes, scores } = await predictClasses(model, xs, {
+    batchSize: 3,
+  });
   for (let i = 0; i < 7; i++) {
     const row = Array.from(a.values.slice(i * 3, i * 3 + 3));
     assert.equal(classes[i], row.indexOf(Math.max(...row)));
@@ -211,14 +213,14 @@ Deno.test("predictProbabilities: batching, log-probabilities and logits", () => 
   xs.dispose();
 });
 
-Deno.test("evaluateModel: clear error on a wrong input shape", () => {
+Deno.test("evaluateModel: clear error on a wrong input shape", async () => {
   const model = constantModel([0, 0]);
   const xs = tf.zeros([2, 3, 3, 1]);
-  assert.throws(
+  await assert.rejects(
     () => evaluateModel(model, { xs, ys: [0, 1] }),
     /expects input of shape \[batch, 2, 2, 1\] but got \[2, 3, 3, 1\]/,
   );
-  assert.throws(
+  await assert.rejects(
     () => evaluateModel(model, { xs: tf.zeros([2, 2, 2, 1]), ys: [0] }),
     /2 inputs but 1 labels/,
   );
@@ -398,8 +400,8 @@ Deno.test("saveModel/loadModel (re-exported): predictions survive a round trip",
     await saveModel(model, `${dir}/m`);
     const loaded = await loadModel(`${dir}/m`);
     const xs = tf.randomUniform([3, 28, 28, 1], 0, 1, "float32", 4);
-    const a = predictProbabilities(model, xs).values;
-    const b = predictProbabilities(loaded, xs).values;
+    const a = (await predictProbabilities(model, xs)).values;
+    const b = (await predictProbabilities(loaded, xs)).values;
     for (let i = 0; i < a.length; i++) close(a[i], b[i]);
     xs.dispose();
   } finally {
@@ -442,7 +444,7 @@ Deno.test({
     const image = await readImageFile(
       new URL("../notebooks/images/mnist-test-0-digit-7.png", import.meta.url),
     );
-    const pre = preprocessImage(image, { size: 28 });
+    const pre = await preprocessImage(image, { size: 28 });
     pre.tensor.dispose();
     assert.equal(pre.inverted, true);
     let diff = 0;

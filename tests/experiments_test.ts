@@ -302,7 +302,7 @@ Deno.test("trainModel + evaluateOnSplits learn generated data without leaking te
   assert.equal(trained.trainSamples, 300);
   // validateOnTest (seed 001) gives a validation loss every epoch.
   assert.ok(trained.history.every((r) => r.val_loss !== null));
-  const evals = evaluateOnSplits(trained, data);
+  const evals = await evaluateOnSplits(trained, data);
   assert.deepEqual(evals.map((e) => [e.split, e.count]), [["test", 100], [
     "dig",
     50,

@@ -233,7 +233,7 @@ Deno.test("confusionHeatmap: n*n cells annotated percent / count", () => {
   assert.ok(texts(raw).includes("75.0%3"));
 });
 
-Deno.test("imageGrid: one <image> per sample, green right / red wrong titles, compact", () => {
+Deno.test("imageGrid: one <image> per sample, green right / red wrong titles, compact", async () => {
   const n = 100;
   const images = new Uint8Array(n * 28 * 28).map((_, i) => (i * 7) % 256);
   const trueLabels = Array.from({ length: n }, (_, i) => i % 10);
@@ -266,8 +266,11 @@ Deno.test("imageGrid: one <image> per sample, green right / red wrong titles, co
   );
   // Float tensors work too; bad indices are a clear error.
   const t = tf.randomUniform([3, 8, 8, 3], -1, 1, "float32", 1);
-  assert.equal(parse(imageGrid(t)).querySelectorAll("image").length, 3);
-  assert.throws(
+  assert.equal(
+    parse(await imageGrid(t)).querySelectorAll("image").length,
+    3,
+  );
+  await assert.rejects(
     () => imageGrid(t, { indices: [5] }),
     /index 5 is outside the batch of 3/,
   );
@@ -351,26 +354,33 @@ function tinyConvNet(): tf.Sequential {
   });
 }
 
-Deno.test("filterGrid: one image per first-layer filter", () => {
+Deno.test("filterGrid: one image per first-layer filter", async () => {
   const model = tinyConvNet();
-  const root = parse(filterGrid(model));
+  const root = parse(await filterGrid(model));
   assert.equal(root.querySelectorAll("image").length, 4);
   assert.ok(texts(root).includes("Filters of conv1"));
   const rgb = tf.randomNormal([5, 5, 3, 6], 0, 1, "float32", 3);
   assert.equal(
-    parse(filterGrid(rgb, { title: "RGB" })).querySelectorAll("image").length,
+    parse(await filterGrid(rgb, { title: "RGB" })).querySelectorAll("image")
+      .length,
     6,
   );
   rgb.dispose();
-  assert.throws(() => filterGrid(model, { layer: "fc" }), /no 4-D conv kernel/);
+  await assert.rejects(
+    () => filterGrid(model, { layer: "fc" }),
+    /no 4-D conv kernel/,
+  );
   model.dispose();
 });
 
-Deno.test("maxStimulus: raises conv and dense activations, no leaks", () => {
+Deno.test("maxStimulus: raises conv and dense activations, no leaks", async () => {
   const model = tinyConvNet();
   const before = tf.memory().numTensors;
-  const conv = maxStimulus(model, { units: [0, 1, 2, 3], iterations: 10 });
-  const dense = maxStimulus(model, {
+  const conv = await maxStimulus(model, {
+    units: [0, 1, 2, 3],
+    iterations: 10,
+  });
+  const dense = await maxStimulus(model, {
     layer: "fc",
     units: [0, 4],
     iterations: 10,
@@ -386,9 +396,9 @@ Deno.test("maxStimulus: raises conv and dense activations, no leaks", () => {
   }
   assert.equal(conv[0].layer, "conv1");
   // Deterministic: same seed, same image.
-  const again = maxStimulus(model, { units: [0], iterations: 10 });
+  const again = await maxStimulus(model, { units: [0], iterations: 10 });
   assert.deepEqual(again[0].input, conv[0].input);
-  const l2 = maxStimulus(model, {
+  const l2 = await maxStimulus(model, {
     units: [0],
     iterations: 10,
     normalize: "l2",
@@ -397,10 +407,13 @@ Deno.test("maxStimulus: raises conv and dense activations, no leaks", () => {
   const root = parse(stimulusGrid(conv));
   assert.equal(root.querySelectorAll("image").length, 4);
   assert.ok(texts(root).includes("Maximum stimuli of conv1"));
-  assert.throws(
+  await assert.rejects(
     () => maxStimulus(model, { layer: "fc", units: [5] }),
     /unit 5 is outside/,
   );
-  assert.throws(() => maxStimulus(model, { layer: "nope" }), /no layer "nope"/);
+  await assert.rejects(
+    () => maxStimulus(model, { layer: "nope" }),
+    /no layer "nope"/,
+  );
   model.dispose();
 });

@@ -33,15 +33,50 @@
 export class DataUnavailableError extends Error {
   /** Name of the file that is missing. */
   readonly file: string;
-  /** One line per source tried and why it failed. */
-  readonly attempts: readonly string[];
+  /**
+   * One line per attempt and why it failed. Not enumerable: the message
+   * already lists the sources, and printing the error (`console.log`, a
+   * notebook's error output) would list them a second time.
+   */
+  declare readonly attempts: readonly string[];
 
   /** Makes the error; `message` should say what to do. */
   constructor(file: string, message: string, attempts: readonly string[]) {
     super(message);
     this.name = "DataUnavailableError";
     this.file = file;
-    this.attempts = attempts;
+    Object.defineProperty(this, "attempts", {
+      value: attempts,
+      enumerable: false,
+    });
+  }
+}
+
+/**
+ * A verified file could not be written into the cache (a read-only or full
+ * disk, missing permissions): a problem of this machine, not of the data.
+ *
+ * @example
+ * ```ts
+ * import { CacheWriteError } from "./errors.ts";
+ * const e = new CacheWriteError("/data/mnist/x.gz", new Error("Permission denied"));
+ * console.log(e.message);
+ * ```
+ */
+export class CacheWriteError extends Error {
+  /** The path that could not be written. */
+  readonly path: string;
+
+  /** Makes the error from the path and the underlying failure. */
+  constructor(path: string, cause: unknown) {
+    super(
+      `cannot write ${path} (${
+        cause instanceof Error ? cause.message : String(cause)
+      }): make the cache folder writable, or set CNN_DATA_DIR (--dir) to a ` +
+        "writable folder",
+    );
+    this.name = "CacheWriteError";
+    this.path = path;
   }
 }
 

@@ -28,7 +28,11 @@ import {
   type DownloadProgress,
   type ProgressCallback,
 } from "./_progress.ts";
-import { ChecksumMismatchError, DataUnavailableError } from "./errors.ts";
+import {
+  CacheWriteError,
+  ChecksumMismatchError,
+  DataUnavailableError,
+} from "./errors.ts";
 import type { DataFile } from "./registry.ts";
 
 export type { DownloadProgress, ProgressCallback };
@@ -170,10 +174,22 @@ export interface CachedFileStatus {
   actual?: string;
 }
 
+/** Options of {@linkcode checkCachedFile}. */
+export interface CheckCachedFileOptions extends DataLocationOptions {
+  /**
+   * Hash the file even when its `.verified` stamp vouches for it (what
+   * `deno task data --verify` does). Default: false.
+   */
+  rehash?: boolean;
+}
+
 /**
  * Checks a cached file against the registry. A small `<file>.verified` stamp
  * records size, mtime and digest so an unchanged file is not re-hashed; a file
- * whose size or mtime changed is always hashed again.
+ * whose size or mtime changed is always hashed again. A file that exists but
+ * cannot be read is "corrupt", never "missing". When the stamp cannot be
+ * written (a read-only cache) a warning is printed and the file still counts
+ * as verified.
  *
  * @example
  * ```ts
@@ -185,10 +201,24 @@ export interface CachedFileStatus {
  */
 export async function checkCachedFile(
   file: DataFile,
-  options: DataLocationOptions = {},
+  options: CheckCachedFileOptions = {},
 ): Promise<CachedFileStatus> {
   const path = cachePath(file, options);
-  const info = await _stat(path);
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = await _stat(path);
+  } catch (e) {
+    // A file where a folder of the path belongs: this file cannot be there.
+    if (e instanceof Deno.errors.NotADirectory) {
+      return { state: "missing", path };
+    }
+    return {
+      state: "corrupt",
+      path,
+      problem: `unreadable: ${_message(e)}`,
+      actual: "unreadable",
+    };
+  }
   if (!info) return { state: "missing", path };
   const hasher = _hasherFor(file);
   if (info.size !== file.size) {
@@ -200,20 +230,34 @@ export async function checkCachedFile(
     };
   }
   const mtimeMs = info.mtime?.getTime() ?? 0;
-  try {
-    const stamp: _Stamp = JSON.parse(
-      await Deno.readTextFile(`${path}.verified`),
-    );
-    if (
-      stamp.size === info.size && stamp.mtimeMs === mtimeMs &&
-      stamp.digest === hasher.expected
-    ) {
-      return { state: "verified", path };
+  if (!options.rehash) {
+    try {
+      const stamp: _Stamp = JSON.parse(
+        await Deno.readTextFile(`${path}.verified`),
+      );
+      if (
+        stamp.size === info.size && stamp.mtimeMs === mtimeMs &&
+        stamp.digest === hasher.expected
+      ) {
+        return { state: "verified", path };
+      }
+    } catch {
+      // No stamp or an unreadable one: hash the file.
     }
-  } catch {
-    // No stamp or an unreadable one: hash the file.
   }
-  const { digest, size } = await _hashFile(path, hasher);
+  let digest: string;
+  let size: number;
+  try {
+    ({ digest, size } = await _hashFile(path, hasher));
+  } catch (e) {
+    // It is there but cannot be read (permissions, a folder): not "missing".
+    return {
+      state: "corrupt",
+      path,
+      problem: `unreadable: ${_message(e)}`,
+      actual: "unreadable",
+    };
+  }
   if (digest !== hasher.expected || size !== file.size) {
     await _remove(`${path}.verified`);
     return {
@@ -227,14 +271,51 @@ export async function checkCachedFile(
   return { state: "verified", path };
 }
 
+// The stamp only saves re-hashing next time: failing to write it (a
+// read-only cache) is worth a warning, not an error.
 async function _writeStamp(path: string, digest: string): Promise<void> {
-  const info = await Deno.stat(path);
-  const stamp: _Stamp = {
-    size: info.size,
-    mtimeMs: info.mtime?.getTime() ?? 0,
-    digest,
-  };
-  await Deno.writeTextFile(`${path}.verified`, JSON.stringify(stamp) + "\n");
+  try {
+    const info = await Deno.stat(path);
+    const stamp: _Stamp = {
+      size: info.size,
+      mtimeMs: info.mtime?.getTime() ?? 0,
+      digest,
+    };
+    await Deno.writeTextFile(
+      `${path}.verified`,
+      JSON.stringify(stamp) + "\n",
+    );
+  } catch (e) {
+    console.warn(
+      `warning: could not write ${path}.verified (${
+        _message(e)
+      }); the file is verified but will be hashed again next time`,
+    );
+  }
+}
+
+/** Download leftovers older than this are orphans of a killed run. */
+const _ORPHAN_AGE_MS = 10 * 60 * 1000;
+
+// A live transfer writes at least every idle timeout (60 s by default), so
+// a temporary file untouched for 10 minutes belongs to a run that died.
+async function _removeOrphanedDownloads(dest: string): Promise<void> {
+  const folder = dirname(dest);
+  const prefix = `${dest.slice(folder.length + 1)}.`;
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      if (
+        !entry.isFile || !entry.name.startsWith(prefix) ||
+        !/\.[0-9a-f]{8}\.tmp$/.test(entry.name)
+      ) continue;
+      const path = join(folder, entry.name);
+      const info = await Deno.stat(path);
+      const age = Date.now() - (info.mtime?.getTime() ?? 0);
+      if (age > _ORPHAN_AGE_MS) await Deno.remove(path);
+    }
+  } catch {
+    // No folder yet, or a read-only cache: nothing to clean.
+  }
 }
 
 /** A failed attempt; `transient` ones are retried. */
@@ -256,11 +337,13 @@ async function _saveVerified(
   onBytes: (received: number) => void,
 ): Promise<void> {
   const hasher = _hasherFor(file);
-  const out = await Deno.open(tmp, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
+  let out: Deno.FsFile;
+  try {
+    out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  } catch (e) {
+    await stream.cancel().catch(() => {});
+    throw new CacheWriteError(tmp, e);
+  }
   let received = 0;
   try {
     for await (const chunk of stream) {
@@ -273,13 +356,17 @@ async function _saveVerified(
         );
       }
       hasher.update(chunk);
-      for (let done = 0; done < chunk.length;) {
-        done += await out.write(chunk.subarray(done));
+      try {
+        for (let done = 0; done < chunk.length;) {
+          done += await out.write(chunk.subarray(done));
+        }
+      } catch (e) {
+        throw new CacheWriteError(tmp, e);
       }
       onBytes(received);
     }
   } catch (e) {
-    if (e instanceof _AttemptError) throw e;
+    if (e instanceof _AttemptError || e instanceof CacheWriteError) throw e;
     throw new _AttemptError(
       `transfer interrupted after ${received} of ${file.size} bytes (${
         _message(e)
@@ -293,6 +380,7 @@ async function _saveVerified(
     throw new _AttemptError(
       `transfer ended after ${received} of ${file.size} bytes (truncated)`,
       true,
+      `${received} bytes (truncated)`,
     );
   }
   const digest = hasher.digest();
@@ -390,22 +478,42 @@ async function _fetchFile(
 ): Promise<FetchResult> {
   const attempts: string[] = [];
   let mismatch: { from: string; actual: string } | undefined;
+  await _removeOrphanedDownloads(dest);
   const cached = await checkCachedFile(file, options);
   if (cached.state === "verified") {
     return { path: dest, source: "cache", from: dest };
   }
   if (cached.state === "corrupt") {
     // Never leave a bad file where a good one is expected; keep it for inspection.
-    await Deno.rename(dest, `${dest}.corrupt`);
+    try {
+      await Deno.rename(dest, `${dest}.corrupt`);
+    } catch (e) {
+      throw new ChecksumMismatchError(
+        dest,
+        _expected(file),
+        cached.actual ?? "",
+        `(${cached.problem}). It could not be moved aside (${
+          _message(e)
+        }): delete or replace it by hand.`,
+      );
+    }
     attempts.push(
       `cache ${dest}: ${cached.problem} (moved to ${dest}.corrupt)`,
     );
     mismatch = { from: dest, actual: cached.actual ?? "" };
   }
-  await Deno.mkdir(dirname(dest), { recursive: true });
+  try {
+    await Deno.mkdir(dirname(dest), { recursive: true });
+  } catch (e) {
+    throw new CacheWriteError(dirname(dest), e);
+  }
   const tmp = `${dest}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const commit = async () => {
-    await Deno.rename(tmp, dest);
+    try {
+      await Deno.rename(tmp, dest);
+    } catch (e) {
+      throw new CacheWriteError(dest, e);
+    }
     await _writeStamp(dest, _hasherFor(file).expected);
   };
   try {
@@ -424,7 +532,9 @@ async function _fetchFile(
           await commit();
           return { path: dest, source: "mirror", from: path };
         } catch (e) {
+          if (e instanceof CacheWriteError) throw e;
           attempts.push(`mirror ${path}: ${_message(e)}`);
+          // A short or wrong mirror copy is a bad file, not a missing one.
           if (e instanceof _AttemptError && e.actual) {
             mismatch = { from: path, actual: e.actual };
           }
@@ -454,9 +564,11 @@ async function _fetchFile(
             await commit();
             return { path: dest, source: "network", from: url };
           } catch (e) {
+            if (e instanceof CacheWriteError) throw e;
             const transient = e instanceof _AttemptError ? e.transient : true;
             attempts.push(`${url} (attempt ${attempt}): ${_message(e)}`);
-            if (e instanceof _AttemptError && e.actual) {
+            // A cut transfer is the network's fault, not a wrong file.
+            if (e instanceof _AttemptError && e.actual && !e.transient) {
               mismatch = { from: url, actual: e.actual };
             }
             await _remove(tmp);
@@ -473,6 +585,32 @@ async function _fetchFile(
   throw _failure(file, dest, attempts, mismatch, resolveMirror(options));
 }
 
+/** One line per source: retries of a URL are folded into its line. */
+function _sources(attempts: readonly string[]): string[] {
+  const lines: string[] = [];
+  const byUrl = new Map<string, { index: number; problems: string[] }>();
+  for (const a of attempts) {
+    const m = /^(\S+) \(attempt \d+\): (.*)$/s.exec(a);
+    if (!m) {
+      lines.push(a);
+      continue;
+    }
+    const [, url, problem] = m;
+    const seen = byUrl.get(url);
+    if (seen) seen.problems.push(problem);
+    else {
+      byUrl.set(url, { index: lines.length, problems: [problem] });
+      lines.push("");
+    }
+  }
+  for (const [url, { index, problems }] of byUrl) {
+    const distinct = [...new Set(problems)].join("; ");
+    lines[index] = `${url}: ${distinct}` +
+      (problems.length > 1 ? ` (${problems.length} attempts)` : "");
+  }
+  return lines;
+}
+
 function _failure(
   file: DataFile,
   dest: string,
@@ -480,7 +618,7 @@ function _failure(
   mismatch: { from: string; actual: string } | undefined,
   mirror: string | undefined,
 ): Error {
-  const tried = attempts.map((a) => `  - ${a}`).join("\n");
+  const tried = _sources(attempts).map((a) => `  - ${a}`).join("\n");
   const byHand = `Download ${file.urls[0]} by hand and place it at ${dest} ` +
     `(${
       _expected(file)

@@ -60,6 +60,61 @@ function _formatOf(bytes: Uint8Array): "png" | "jpeg" | undefined {
 }
 
 /**
+ * Largest image {@linkcode decodeImage} accepts, in pixels (25 megapixels,
+ * e.g. 5000x5000): decoding takes 4 bytes per pixel and more, and a model
+ * input is a few dozen pixels wide.
+ */
+export const MAX_IMAGE_PIXELS = 25_000_000;
+
+/**
+ * Width and height from a PNG or JPEG header, without decoding the pixels;
+ * undefined when the header cannot be read (the decoder then reports it).
+ *
+ * @example
+ * ```ts
+ * import { encodeImage, imageSize } from "./image_file.ts";
+ * const png = encodeImage({ data: new Uint8Array(6), height: 2, width: 3, channels: 1 }, "png");
+ * console.log(imageSize(png)); // { width: 3, height: 2 }
+ * ```
+ */
+export function imageSize(
+  bytes: Uint8Array,
+): { width: number; height: number } | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const format = _formatOf(bytes);
+  if (format === "png") {
+    // The IHDR chunk comes first: width and height at bytes 16..23.
+    if (bytes.length < 24) return undefined;
+    return { width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (format === "jpeg") {
+    // Walk the segments up to a start-of-frame marker (SOF0..SOF15 but the
+    // DHT, JPG and DAC markers C4, C8, CC), which holds height then width.
+    let at = 2;
+    while (at + 9 <= bytes.length) {
+      if (bytes[at] !== 0xff) return undefined;
+      const marker = bytes[at + 1];
+      if (marker === 0xff) {
+        at++;
+        continue;
+      }
+      const length = view.getUint16(at + 2);
+      if (
+        marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 &&
+        marker !== 0xc8 && marker !== 0xcc
+      ) {
+        return {
+          height: view.getUint16(at + 5),
+          width: view.getUint16(at + 7),
+        };
+      }
+      at += 2 + length;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Decodes PNG or JPEG bytes to RGBA. `name` only appears in error messages.
  *
  * @example
@@ -81,6 +136,17 @@ export function decodeImage(bytes: Uint8Array, name = "image"): DecodedImage {
         (bytes.length === 0 ? " (the file is empty)" : ""),
     );
   }
+  // Refuse before decoding: a huge image would take gigabytes of memory.
+  const size = imageSize(bytes);
+  if (size && size.height * size.width > MAX_IMAGE_PIXELS) {
+    throw new Error(
+      `${name} is ${size.width}x${size.height} pixels (${
+        (size.width * size.height / 1e6).toFixed(1)
+      } megapixels); images above ${
+        MAX_IMAGE_PIXELS / 1e6
+      } megapixels (e.g. 5000x5000) are refused: shrink it first`,
+    );
+  }
   try {
     if (format === "png") {
       const png = PNG.sync.read(
@@ -98,7 +164,11 @@ export function decodeImage(bytes: Uint8Array, name = "image"): DecodedImage {
         format,
       };
     }
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    const img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+    });
     return {
       data: img.data,
       height: img.height,
@@ -254,6 +324,11 @@ export interface PreprocessedImage {
   channels: 1 | 3;
   /** Whether the image was inverted. */
   inverted: boolean;
+  /**
+   * Whether every pixel had the same value after compositing over the
+   * background (e.g. a fully transparent drawing): nothing to recognise.
+   */
+  blank: boolean;
 }
 
 /**
@@ -287,14 +362,17 @@ export function normalizePixels(
         if (values.some((n) => !Number.isFinite(n))) {
           throw new Error(`normalize.${name} must be finite numbers`);
         }
-        return tf.tensor1d(values);
+        return values;
       };
       const mean = perChannel(preset.mean, "mean");
       const std = perChannel(preset.std, "std");
-      if (std.dataSync().some((v) => !(v > 0))) {
+      if (std.some((v) => !(v > 0))) {
         throw new Error("normalize.std must be > 0");
       }
-      return tf.div(tf.sub(tf.div(f, 255), mean), std);
+      return tf.div(
+        tf.sub(tf.div(f, 255), tf.tensor1d(mean)),
+        tf.tensor1d(std),
+      );
     }
     throw new Error(
       `unknown normalize preset ${
@@ -313,15 +391,15 @@ export function normalizePixels(
  * ```ts
  * import { preprocessImage } from "./image_file.ts";
  * const img = { data: new Uint8Array(56 * 56).fill(255), height: 56, width: 56, channels: 1 as const, format: "png" as const };
- * const p = preprocessImage(img, { size: 28 });
+ * const p = await preprocessImage(img, { size: 28 });
  * console.log(p.tensor.shape); // [1, 28, 28, 1]
  * p.tensor.dispose();
  * ```
  */
-export function preprocessImage(
+export async function preprocessImage(
   image: DecodedImage,
   options: PreprocessImageOptions = {},
-): PreprocessedImage {
+): Promise<PreprocessedImage> {
   const [outH, outW] = typeof options.size === "number"
     ? [options.size, options.size]
     : options.size ?? [28, 28];
@@ -353,6 +431,13 @@ export function preprocessImage(
       flat[i * 3 + 2] = b * a + background * (1 - a);
     }
   }
+  let lowest = Infinity;
+  let highest = -Infinity;
+  for (const v of flat) {
+    if (v < lowest) lowest = v;
+    if (v > highest) highest = v;
+  }
+  const blank = !(highest - lowest >= 1);
   let inverted = false;
   if (options.invert === true) inverted = true;
   else if (options.invert === undefined || options.invert === "auto") {
@@ -383,15 +468,28 @@ export function preprocessImage(
     t = tf.clipByValue(t, 0, 255);
     return inverted ? tf.sub(255, t) : t;
   });
-  const pixels = Uint8Array.from(
-    resized.dataSync() as Float32Array,
-    (v) => Math.round(v),
-  );
-  const tensor = tf.tidy(() =>
-    normalizePixels(resized, options.normalize ?? "unit")
-  ) as tf.Tensor4D;
-  if (tensor !== resized) resized.dispose();
-  return { tensor, pixels, height: outH, width: outW, channels, inverted };
+  let tensor: tf.Tensor4D;
+  let pixels: Uint8Array;
+  try {
+    pixels = Uint8Array.from(
+      await resized.data() as Float32Array,
+      (v) => Math.round(v),
+    );
+    tensor = tf.tidy(() =>
+      normalizePixels(resized, options.normalize ?? "unit")
+    ) as tf.Tensor4D;
+  } finally {
+    resized.dispose();
+  }
+  return {
+    tensor,
+    pixels,
+    height: outH,
+    width: outW,
+    channels,
+    inverted,
+    blank,
+  };
 }
 
 /** Options of {@linkcode predictImageFile}. */
@@ -422,6 +520,8 @@ export interface ImagePrediction {
   channels: 1 | 3;
   /** Whether the image was inverted to white-on-black. */
   inverted: boolean;
+  /** Whether the image was one flat colour after compositing (a warning was printed). */
+  blank: boolean;
 }
 
 /**
@@ -457,13 +557,21 @@ export async function predictImageFile(
     );
   }
   const image = await readImageFile(path);
-  const pre = preprocessImage(image, {
+  const pre = await preprocessImage(image, {
     ...options,
     size: options.size ?? [shape[1] ?? 28, shape[2] ?? 28],
     channels: options.channels ?? (modelChannels as 1 | 3 | null) ?? 1,
   });
+  if (pre.blank) {
+    console.warn(
+      `warning: ${path} is blank after compositing on background ${
+        options.background ?? 255
+      } (every pixel has the same value): the prediction means nothing; ` +
+        `is the drawing transparent, or drawn in the background colour?`,
+    );
+  }
   try {
-    const probs = predictProbabilities(model, pre.tensor, {
+    const probs = await predictProbabilities(model, pre.tensor, {
       output: options.output,
     });
     const { classes, scores } = argmaxRows(probs);
@@ -478,6 +586,7 @@ export async function predictImageFile(
       width: pre.width,
       channels: pre.channels,
       inverted: pre.inverted,
+      blank: pre.blank,
     };
   } finally {
     pre.tensor.dispose();

@@ -13,8 +13,12 @@
  * });
  * const xs = tf.randomNormal([8, 3]);
  * const ys = tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], "int32");
- * console.log(evaluateModel(model, { xs, ys }));
+ * console.log(await evaluateModel(model, { xs, ys }));
  * ```
+ *
+ * Every function that reads tensors is async and reads with `await t.data()`:
+ * WebGPU (the backend of a machine with a GPU) cannot read synchronously in
+ * Deno.
  *
  * @module
  */
@@ -122,15 +126,15 @@ function _detectOutput(
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
  * });
- * const p = predictProbabilities(model, tf.zeros([4, 2]));
+ * const p = await predictProbabilities(model, tf.zeros([4, 2]));
  * console.log(p.values.length); // 12
  * ```
  */
-export function predictProbabilities(
+export async function predictProbabilities(
   model: tf.LayersModel,
   xs: tf.Tensor,
   options: PredictOptions = {},
-): Probabilities {
+): Promise<Probabilities> {
   const batchSize = options.batchSize ?? 256;
   _checkBatchSize(batchSize);
   _checkInput(model, xs);
@@ -155,12 +159,12 @@ export function predictProbabilities(
         numClasses = raw.shape[1]!;
         values = new Float32Array(count * numClasses);
         if (kind === "auto") {
-          kind = _detectOutput(raw.dataSync() as Float32Array, numClasses);
+          kind = _detectOutput(await raw.data() as Float32Array, numClasses);
         }
       }
       const probs = toProbabilities(kind as OutputKind, raw);
       try {
-        values.set(probs.dataSync() as Float32Array, start * numClasses);
+        values.set(await probs.data() as Float32Array, start * numClasses);
       } finally {
         probs.dispose();
       }
@@ -186,16 +190,16 @@ export function predictProbabilities(
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
  * });
- * const { classes, scores } = predictClasses(model, tf.zeros([4, 2]));
+ * const { classes, scores } = await predictClasses(model, tf.zeros([4, 2]));
  * console.log(classes, scores);
  * ```
  */
-export function predictClasses(
+export async function predictClasses(
   model: tf.LayersModel,
   xs: tf.Tensor,
   options: PredictOptions = {},
-): ClassPredictions {
-  return argmaxRows(predictProbabilities(model, xs, options));
+): Promise<ClassPredictions> {
+  return argmaxRows(await predictProbabilities(model, xs, options));
 }
 
 /**
@@ -270,16 +274,18 @@ export interface Evaluation {
  * ```ts
  * import * as tf from "../tf.ts";
  * import { labelsToIndices } from "./predict.ts";
- * console.log(labelsToIndices(tf.oneHot(tf.tensor1d([2, 0], "int32"), 3)));
+ * console.log(await labelsToIndices(tf.oneHot(tf.tensor1d([2, 0], "int32"), 3)));
  * ```
  */
-export function labelsToIndices(ys: tf.Tensor | ArrayLike<number>): Int32Array {
+export async function labelsToIndices(
+  ys: tf.Tensor | ArrayLike<number>,
+): Promise<Int32Array> {
   if (!(ys instanceof tf.Tensor)) return Int32Array.from(ys);
-  if (ys.rank === 1) return Int32Array.from(ys.dataSync());
+  if (ys.rank === 1) return Int32Array.from(await ys.data());
   if (ys.rank === 2) {
     const idx = tf.tidy(() => tf.argMax(ys, 1));
     try {
-      return Int32Array.from(idx.dataSync());
+      return Int32Array.from(await idx.data());
     } finally {
       idx.dispose();
     }
@@ -302,16 +308,16 @@ export function labelsToIndices(ys: tf.Tensor | ArrayLike<number>): Int32Array {
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 2, inputShape: [1], activation: "softmax" })],
  * });
- * const r = evaluateModel(model, { xs: tf.zeros([2, 1]), ys: [0, 1] });
+ * const r = await evaluateModel(model, { xs: tf.zeros([2, 1]), ys: [0, 1] });
  * console.log(r.loss, r.accuracy);
  * ```
  */
-export function evaluateModel(
+export async function evaluateModel(
   model: tf.LayersModel,
   data: LabelledTensors,
   options: EvaluateOptions = {},
-): Evaluation {
-  const labels = labelsToIndices(data.ys);
+): Promise<Evaluation> {
+  const labels = await labelsToIndices(data.ys);
   const count = data.xs.shape[0];
   if (labels.length !== count) {
     throw new Error(
@@ -321,7 +327,7 @@ export function evaluateModel(
   if (count === 0) {
     throw new Error("evaluateModel: the split is empty (0 samples)");
   }
-  const probs = predictProbabilities(model, data.xs, options);
+  const probs = await predictProbabilities(model, data.xs, options);
   const { classes, scores } = argmaxRows(probs);
   let lossSum = 0;
   let correct = 0;

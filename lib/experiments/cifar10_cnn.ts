@@ -123,14 +123,14 @@ export interface CifarStimuliOptions {
  * @example
  * ```ts
  * import { cifarStimuli } from "./cifar10_cnn.ts";
- * // const stimuli = cifarStimuli(trained.model, { layer: "conv2d_2", units: [0, 1, 2] });
+ * // const stimuli = await cifarStimuli(trained.model, { layer: "conv2d_2", units: [0, 1, 2] });
  * ```
  */
-export function cifarStimuli(
+export async function cifarStimuli(
   model: tf.LayersModel,
   options: CifarStimuliOptions = {},
-): Stimulus[] {
-  return maxStimulus(model, {
+): Promise<Stimulus[]> {
+  return await maxStimulus(model, {
     layer: options.layer ?? "conv2d_1",
     units: options.units ?? Array.from({ length: 16 }, (_, i) => i),
     iterations: options.iterations ?? 20,
@@ -201,7 +201,7 @@ export async function runCifar10Cnn(
 ): Promise<ExperimentResult> {
   return await runModels({
     id: CIFAR_ID,
-    title: "CIFAR-10: CNN with Adamax, lr decay and checkpoints (seed 004)",
+    title: "CIFAR-10: CNN with Adamax, lr decay and checkpoints (tutorial 004)",
     dataset: "cifar10",
     models: ["cifar-cnn"],
     load: (scale, o) =>
@@ -238,10 +238,10 @@ export async function runCifar10Cnn(
       await sink.add(
         `${CIFAR_ID}-filters`,
         "first-layer filters",
-        filterGrid(outcome.trained.model, { title: "conv2d_1 filters" }),
+        await filterGrid(outcome.trained.model, { title: "conv2d_1 filters" }),
       );
       const smoke = outcome.trained.settings.trainLimit !== null;
-      const stimuli = cifarStimuli(outcome.trained.model, {
+      const stimuli = await cifarStimuli(outcome.trained.model, {
         units: Array.from({ length: smoke ? 8 : 16 }, (_, i) => i),
       });
       await sink.add(

@@ -29,8 +29,8 @@ import type { RunExperimentOptions } from "./run.ts";
 export interface ExperimentInfo {
   /** Id, e.g. "000-kannada-mnist" (the tutorial's number first). */
   id: string;
-  /** Tutorial file number in `../shared/seeds/`. */
-  seed: string;
+  /** Tutorial file number in `../shared/seeds/` (not a random seed). */
+  tutorial: string;
   /** Notebook that shows it step by step. */
   notebook: string;
   /** What it is. */
@@ -43,14 +43,14 @@ export interface ExperimentInfo {
 export const EXPERIMENTS: readonly ExperimentInfo[] = [
   {
     id: KANNADA_ID,
-    seed: "000",
+    tutorial: "000",
     notebook: "notebooks/000_kannada_mnist.ipynb",
     title: "Kannada-MNIST: LeNet, custom CNN and MobileNet",
     run: runKannadaMnist,
   },
   {
     id: MNIST_LENET5_ID,
-    seed: "001",
+    tutorial: "001",
     notebook: "notebooks/001_mnist_lenet5.ipynb",
     title:
       "MNIST: LeNet-5 class with a hand-written conv layer, SGD, early stopping",
@@ -58,14 +58,14 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = [
   },
   {
     id: PYTORCH_STYLE_ID,
-    seed: "002",
+    tutorial: "002",
     notebook: "notebooks/002_lenet_pytorch_style.ipynb",
     title: "MNIST: PyTorch-style LeNet on 32x32, Adam, save/load, image files",
     run: runMnistLeNetPyTorchStyle,
   },
   {
     id: FASHION_ID,
-    seed: "003",
+    tutorial: "003",
     notebook: "notebooks/003_fashion_mnist_variants.ipynb",
     title:
       "Fashion-MNIST: LeNet variants, hand-written loop, speed/accuracy/size",
@@ -73,7 +73,7 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = [
   },
   {
     id: CIFAR_ID,
-    seed: "004",
+    tutorial: "004",
     notebook: "notebooks/004_cifar10_cnn.ipynb",
     title: "CIFAR-10: CNN, Adamax with decay, checkpoints, stimuli",
     run: runCifar10Cnn,
@@ -94,7 +94,7 @@ export async function runExperiment(
   id: string,
   options: RunExperimentOptions = {},
 ): Promise<ExperimentResult> {
-  const info = EXPERIMENTS.find((e) => e.id === id || e.seed === id);
+  const info = EXPERIMENTS.find((e) => e.id === id || e.tutorial === id);
   if (!info) {
     throw new Error(
       `Unknown experiment "${id}". Known: ${

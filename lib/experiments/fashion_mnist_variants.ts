@@ -184,7 +184,7 @@ export async function runFashionMnistVariants(
   return await runModels({
     id: FASHION_ID,
     title:
-      "Fashion-MNIST: LeNet variants with a hand-written training loop (seed 003)",
+      "Fashion-MNIST: LeNet variants with a hand-written training loop (tutorial 003)",
     dataset: "fashion-mnist",
     models: variants.map((v) => v.label),
     load: (s, o) =>

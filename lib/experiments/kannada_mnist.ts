@@ -107,7 +107,7 @@ export async function trainKannadaModel(
 ): Promise<TrainedModel> {
   if (!KANNADA_MODELS.includes(name)) {
     throw new Error(
-      `"${name}" is not one of seed 000's models (${
+      `"${name}" is not one of tutorial 000's models (${
         KANNADA_MODELS.join(", ")
       }).`,
     );
@@ -124,14 +124,14 @@ export async function trainKannadaModel(
  * import { evaluateKannadaModel, loadKannadaData, trainKannadaModel } from "./kannada_mnist.ts";
  * const data = await loadKannadaData("smoke");
  * const trained = await trainKannadaModel("lenet", data);
- * for (const e of evaluateKannadaModel(trained, data)) console.log(e.split, e.accuracy);
+ * for (const e of await evaluateKannadaModel(trained, data)) console.log(e.split, e.accuracy);
  * ```
  */
-export function evaluateKannadaModel(
+export async function evaluateKannadaModel(
   trained: TrainedModel,
   data: ExperimentData,
-): SplitEvaluation[] {
-  return evaluateOnSplits(trained, data);
+): Promise<SplitEvaluation[]> {
+  return await evaluateOnSplits(trained, data);
 }
 
 /**
@@ -169,7 +169,7 @@ export async function runKannadaMnist(
 ): Promise<ExperimentResult> {
   return await runModels({
     id: KANNADA_ID,
-    title: "Kannada-MNIST: LeNet, custom CNN and MobileNet (seed 000)",
+    title: "Kannada-MNIST: LeNet, custom CNN and MobileNet (tutorial 000)",
     dataset: "kannada-mnist",
     models: [...KANNADA_MODELS],
     load: (scale, o) =>

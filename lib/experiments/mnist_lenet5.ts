@@ -141,7 +141,7 @@ export async function runMnistLeNet5(
   return await runModels({
     id: MNIST_LENET5_ID,
     title:
-      "MNIST: LeNet-5 as a model class with a hand-written conv layer (seed 001)",
+      "MNIST: LeNet-5 as a model class with a hand-written conv layer (tutorial 001)",
     dataset: "mnist",
     models: ["lenet5"],
     load: (scale, o) =>

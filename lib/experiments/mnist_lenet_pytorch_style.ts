@@ -214,7 +214,7 @@ export async function runMnistLeNetPyTorchStyle(
   try {
     return await runModels({
       id: PYTORCH_STYLE_ID,
-      title: "MNIST: PyTorch-style LeNet on 32x32 input (seed 002)",
+      title: "MNIST: PyTorch-style LeNet on 32x32 input (tutorial 002)",
       dataset: "mnist",
       models: ["lenet5-32"],
       load: (scale, o) =>

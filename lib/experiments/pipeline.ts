@@ -482,29 +482,30 @@ export interface EvaluateOnSplitsOptions {
  * import { evaluateOnSplits, loadExperimentData, trainModel } from "./pipeline.ts";
  * const data = await loadExperimentData("kannada-mnist", { trainLimit: 256, testLimit: 256 });
  * const trained = await trainModel("lenet", data);
- * for (const e of evaluateOnSplits(trained, data)) console.log(e.split, e.accuracy);
+ * for (const e of await evaluateOnSplits(trained, data)) console.log(e.split, e.accuracy);
  * ```
  */
-export function evaluateOnSplits(
+export async function evaluateOnSplits(
   trained: TrainedModel,
   data: ExperimentData,
   options: EvaluateOnSplitsOptions = {},
-): SplitEvaluation[] {
+): Promise<SplitEvaluation[]> {
   const limit = options.limit === undefined
     ? trained.settings.testLimit
     : options.limit;
   const output = trained.settings.output;
-  return Object.entries(data.tests).map(([split, images]) => {
+  const evaluations: SplitEvaluation[] = [];
+  for (const [split, images] of Object.entries(data.tests)) {
     const part = _limit(images, limit);
     const { xs, ys } = toModelTensors(part, trained.plan, {
       normalize: trained.settings.normalize,
     });
     try {
-      const r = evaluateModel(trained.model, { xs, ys }, {
+      const r = await evaluateModel(trained.model, { xs, ys }, {
         batchSize: options.batchSize ?? 256,
         output,
       });
-      return {
+      evaluations.push({
         split,
         accuracy: r.accuracy,
         loss: r.loss,
@@ -515,11 +516,12 @@ export function evaluateOnSplits(
         confusion: confusionMatrix(r.labels, r.predictions, {
           classNames: part.classNames,
         }),
-      };
+      });
     } finally {
       tf.dispose([xs, ys]);
     }
-  });
+  }
+  return evaluations;
 }
 
 /** Options of {@linkcode resultRows}. */
@@ -537,7 +539,7 @@ export interface ResultRowsOptions {
  * import { evaluateOnSplits, loadExperimentData, resultRows, trainModel } from "./pipeline.ts";
  * const data = await loadExperimentData("mnist", { trainLimit: 256, testLimit: 100 });
  * const trained = await trainModel("lenet5", data);
- * console.log(resultRows("001-mnist-lenet5", trained, evaluateOnSplits(trained, data), data));
+ * console.log(resultRows("001-mnist-lenet5", trained, await evaluateOnSplits(trained, data), data));
  * ```
  */
 export function resultRows(

@@ -271,7 +271,7 @@ export async function runModels(
         progress: options.progress,
       });
     const evalOptions: EvaluateOnSplitsOptions = {};
-    const evaluations = evaluateOnSplits(trained, data, evalOptions);
+    const evaluations = await evaluateOnSplits(trained, data, evalOptions);
     const rows = resultRows(experiment.id, trained, evaluations, data);
     for (const r of rows) {
       log(

@@ -71,8 +71,11 @@ export interface TrainSettings {
 
 /** A model's training recipe. */
 export interface ModelRecipe {
-  /** Tutorial the recipe comes from ("000".."004"), or "paper" for lenet5-1998. */
-  seed: string;
+  /**
+   * Tutorial the recipe comes from ("000".."004"), or "paper" for
+   * lenet5-1998; the random seed is `full.seed`.
+   */
+  tutorial: string;
   /** Dataset the tutorial trains the model on. */
   dataset: string;
   /** Full-scale settings (the tutorial's). */
@@ -103,11 +106,11 @@ const _DEVIATIONS: Readonly<Record<string, string[]>> = {
 };
 
 function _recipe(name: ModelName): ModelRecipe {
-  const info: Pick<ModelInfo, "seed" | "training" | "outputKind"> =
+  const info: Pick<ModelInfo, "tutorial" | "training" | "outputKind"> =
     MODELS[name];
   const t = info.training;
   return {
-    seed: info.seed,
+    tutorial: info.tutorial,
     dataset: t.dataset,
     full: {
       epochs: t.epochs,
@@ -222,10 +225,23 @@ function _checkSettings(model: string, s: TrainSettings): void {
   positiveInt(s.batchSize, "batchSize");
   if (s.trainLimit !== null) positiveInt(s.trainLimit, "trainLimit");
   if (s.testLimit !== null) positiveInt(s.testLimit, "testLimit");
-  if (!(s.learningRate > 0)) {
+  if (!(Number.isFinite(s.learningRate) && s.learningRate > 0)) {
     throw new Error(
-      `${model}: learningRate must be > 0, got ${s.learningRate}.`,
+      `${model}: learningRate must be a finite number > 0, got ${s.learningRate}.`,
     );
+  }
+  if (
+    s.lrDecay !== null && !(Number.isFinite(s.lrDecay) && s.lrDecay > 0)
+  ) {
+    throw new Error(
+      `${model}: lrDecay must be a finite number > 0 or null, got ${s.lrDecay}.`,
+    );
+  }
+  if (s.earlyStoppingPatience !== null) {
+    positiveInt(s.earlyStoppingPatience, "earlyStoppingPatience");
+  }
+  if (!Number.isSafeInteger(s.seed)) {
+    throw new Error(`${model}: seed must be an integer, got ${s.seed}.`);
   }
   if (!(s.validationFraction >= 0 && s.validationFraction < 1)) {
     throw new Error(

@@ -76,8 +76,11 @@ export interface ModelInfo<N extends ModelName = ModelName> {
   name: N;
   /** One line saying what the model is. */
   description: string;
-  /** Tutorial it comes from ("000".."004"), or "paper" for LeNet-5 1998. */
-  seed: "000" | "001" | "002" | "003" | "004" | "paper";
+  /**
+   * Tutorial it comes from ("000".."004", the file number in
+   * `../shared/seeds/`), or "paper" for LeNet-5 1998. Not a random seed.
+   */
+  tutorial: "000" | "001" | "002" | "003" | "004" | "paper";
   /** Default input `[height, width, channels]`. */
   inputShape: ImageShape;
   /** Total parameters with default options (Keras' "Total params"). */
@@ -108,8 +111,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "lenet": {
     name: "lenet",
     description:
-      "seed 000's sequential LeNet: sigmoid, max-pool, 6/16 filters, dense 120/84/10",
-    seed: "000",
+      "tutorial 000's sequential LeNet: sigmoid, max-pool, 6/16 filters, dense 120/84/10",
+    tutorial: "000",
     inputShape: [28, 28, 1],
     paramCount: 44_426,
     trainableParams: 44_426,
@@ -120,8 +123,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "kannada-cnn": {
     name: "kannada-cnn",
     description:
-      "seed 000's custom CNN: conv 32-32-64-64 'same' with dropout, dense 256",
-    seed: "000",
+      "tutorial 000's custom CNN: conv 32-32-64-64 'same' with dropout, dense 256",
+    tutorial: "000",
     inputShape: [28, 28, 1],
     paramCount: 887_530,
     trainableParams: 887_530,
@@ -132,8 +135,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "mobilenet": {
     name: "mobilenet",
     description:
-      "seed 000's Keras MobileNet v1 (32x32x1, no top, no weights) + global average pooling, dense 1024, softmax",
-    seed: "000",
+      "tutorial 000's Keras MobileNet v1 (32x32x1, no top, no weights) + global average pooling, dense 1024, softmax",
+    tutorial: "000",
     inputShape: [32, 32, 1],
     paramCount: 4_288_138,
     trainableParams: 4_266_250,
@@ -152,8 +155,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "lenet5": {
     name: "lenet5",
     description:
-      "seed 001's Keras LeNet-5: ReLU, 'same' first conv, max-pool, dense 120/84/10 softmax",
-    seed: "001",
+      "tutorial 001's Keras LeNet-5: ReLU, 'same' first conv, max-pool, dense 120/84/10 softmax",
+    tutorial: "001",
     inputShape: [28, 28, 1],
     paramCount: 61_706,
     trainableParams: 61_706,
@@ -172,8 +175,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "lenet5-32": {
     name: "lenet5-32",
     description:
-      "seed 002's PyTorch LeNet on 32x32 input: valid convs, max-pool, fc 120/84/10, log-softmax",
-    seed: "002",
+      "tutorial 002's PyTorch LeNet on 32x32 input: valid convs, max-pool, fc 120/84/10, log-softmax",
+    tutorial: "002",
     inputShape: [32, 32, 1],
     paramCount: 61_706,
     trainableParams: 61_706,
@@ -192,8 +195,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "fashion-lenet-large": {
     name: "fashion-lenet-large",
     description:
-      "seed 003's LeNet for Fashion-MNIST: conv 32/64, dense 512, sigmoid ('valid'; padding option)",
-    seed: "003",
+      "tutorial 003's LeNet for Fashion-MNIST: conv 32/64, dense 512, sigmoid ('valid'; padding option)",
+    tutorial: "003",
     inputShape: [28, 28, 1],
     paramCount: 582_026,
     trainableParams: 582_026,
@@ -211,8 +214,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "fashion-lenet-small": {
     name: "fashion-lenet-small",
     description:
-      "seed 003's smaller LeNet: conv 6/16, dense 128, sigmoid ('valid'; padding option)",
-    seed: "003",
+      "tutorial 003's smaller LeNet: conv 6/16, dense 128, sigmoid ('valid'; padding option)",
+    tutorial: "003",
     inputShape: [28, 28, 1],
     paramCount: 36_758,
     trainableParams: 36_758,
@@ -230,8 +233,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
   "cifar-cnn": {
     name: "cifar-cnn",
     description:
-      "seed 004's CIFAR-10 CNN: conv 16-32-32-64 'same', LeakyReLU 0.1, dropout, dense 256",
-    seed: "004",
+      "tutorial 004's CIFAR-10 CNN: conv 16-32-32-64 'same', LeakyReLU 0.1, dropout, dense 256",
+    tutorial: "004",
     inputShape: [32, 32, 3],
     paramCount: 1_084_234,
     trainableParams: 1_084_234,
@@ -251,7 +254,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     name: "lenet5-1998",
     description:
       "LeNet-5 as in LeCun et al. 1998: scaled tanh, trainable subsampling, C3 table, C5 conv, F6 84, Euclidean RBF",
-    seed: "paper",
+    tutorial: "paper",
     inputShape: [32, 32, 1],
     paramCount: 60_840,
     trainableParams: 60_000,

@@ -70,7 +70,19 @@ export interface ImageGridOptions {
   title?: string;
 }
 
-function _batchFromTensor(t: tf.Tensor): ImageBatch {
+/**
+ * Reads an image tensor (`[N, H, W, C]`, `[H, W, C]` or `[H, W]`) into an
+ * {@linkcode ImageBatch}; asynchronously, as WebGPU requires.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { tensorImages } from "./images.ts";
+ * const batch = await tensorImages(tf.zeros([2, 4, 4, 1]));
+ * console.log(batch.count); // 2
+ * ```
+ */
+export async function tensorImages(t: tf.Tensor): Promise<ImageBatch> {
   const shape = t.rank === 3
     ? [1, ...t.shape]
     : t.rank === 2
@@ -84,7 +96,7 @@ function _batchFromTensor(t: tf.Tensor): ImageBatch {
     );
   }
   return {
-    images: t.dataSync() as Float32Array,
+    images: await t.data() as Float32Array,
     count: shape[0],
     height: shape[1],
     width: shape[2],
@@ -229,7 +241,8 @@ function _tileGrid(
 /**
  * A grid of images titled with their true label, prediction and score; the
  * title is green when the prediction is right and red when wrong (seed 004's
- * "pred / score / true" grid).
+ * "pred / score / true" grid). Given a tensor it returns a promise, because
+ * it reads the tensor asynchronously (WebGPU cannot read synchronously).
  *
  * @example
  * ```ts
@@ -242,10 +255,24 @@ function _tileGrid(
  * ```
  */
 export function imageGrid(
+  images: ImageBatch,
+  options?: ImageGridOptions,
+): Figure;
+export function imageGrid(
+  images: tf.Tensor,
+  options?: ImageGridOptions,
+): Promise<Figure>;
+export function imageGrid(
   images: ImageBatch | tf.Tensor,
   options: ImageGridOptions = {},
-): Figure {
-  const batch = images instanceof tf.Tensor ? _batchFromTensor(images) : images;
+): Figure | Promise<Figure> {
+  if (images instanceof tf.Tensor) {
+    return tensorImages(images).then((batch) => _imageGrid(batch, options));
+  }
+  return _imageGrid(images, options);
+}
+
+function _imageGrid(batch: ImageBatch, options: ImageGridOptions): Figure {
   const { height, width, channels } = batch;
   const size = height * width * channels;
   if (!(size > 0)) {
@@ -375,7 +402,8 @@ export function convKernel(
 
 /**
  * Draws the filters of a convolution (the first one by default) as small
- * images: light = positive weight, dark = negative.
+ * images: light = positive weight, dark = negative. Async: it reads the
+ * weights with `await kernel.data()` (WebGPU cannot read synchronously).
  *
  * @example
  * ```ts
@@ -384,14 +412,14 @@ export function convKernel(
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 5 })],
  * });
- * const fig = filterGrid(model);
+ * const fig = await filterGrid(model);
  * await fig.save("/tmp/filters.svg");
  * ```
  */
-export function filterGrid(
+export async function filterGrid(
   weights: tf.LayersModel | tf.Tensor,
   options: FilterGridOptions = {},
-): Figure {
+): Promise<Figure> {
   const { kernel, layerName } = weights instanceof tf.Tensor
     ? { kernel: weights, layerName: undefined }
     : convKernel(weights, options.layer);
@@ -409,7 +437,7 @@ export function filterGrid(
       `inputChannel ${channel} is outside the kernel's ${inC} input channels`,
     );
   }
-  const w = kernel.dataSync() as Float32Array;
+  const w = await kernel.data() as Float32Array;
   const shown = inC === 3 ? 3 : 1;
   const size = kh * kw * shown;
   const images = new Float32Array(outC * size);

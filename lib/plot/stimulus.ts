@@ -11,7 +11,7 @@
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3 })],
  * });
- * const results = maxStimulus(model, { units: [0, 1], iterations: 5 });
+ * const results = await maxStimulus(model, { units: [0, 1], iterations: 5 });
  * await stimulusGrid(results).save("/tmp/stimuli.svg");
  * ```
  *
@@ -128,14 +128,14 @@ function _toPixels(x: Float32Array): Uint8Array {
  *     tf.layers.dense({ units: 3, name: "fc" }),
  *   ],
  * });
- * const [s] = maxStimulus(model, { layer: "fc", units: [2] });
+ * const [s] = await maxStimulus(model, { layer: "fc", units: [2] });
  * console.log(s.activation > s.startActivation); // true
  * ```
  */
-export function maxStimulus(
+export async function maxStimulus(
   model: tf.LayersModel,
   options: MaxStimulusOptions = {},
-): Stimulus[] {
+): Promise<Stimulus[]> {
   const layer = _findLayer(model, options.layer);
   const inputShape = model.inputs[0].shape;
   if (inputShape.length !== 4 || inputShape.slice(1).some((d) => d === null)) {
@@ -175,7 +175,8 @@ export function maxStimulus(
     inputs: model.inputs,
     outputs: layer.output as tf.SymbolicTensor,
   });
-  return units.map((unit, k) => {
+  const stimuli: Stimulus[] = [];
+  for (const [k, unit] of units.entries()) {
     const activationOf = (x: tf.Tensor) => {
       const out = sub.apply(x, { training: false }) as tf.Tensor;
       const last = out.rank - 1;
@@ -200,7 +201,16 @@ export function maxStimulus(
         noise,
       )
     );
-    const startActivation = tf.tidy(() => activationOf(image).dataSync()[0]);
+    // Reads are asynchronous: WebGPU cannot read synchronously.
+    const readActivation = async (x: tf.Tensor) => {
+      const a = tf.tidy(() => activationOf(x));
+      try {
+        return (await a.data())[0];
+      } finally {
+        a.dispose();
+      }
+    };
+    const startActivation = await readActivation(image);
     for (let i = 0; i < iterations; i++) {
       const next = tf.tidy(() => {
         const g = gradOf(image);
@@ -212,10 +222,10 @@ export function maxStimulus(
       image.dispose();
       image = next;
     }
-    const activation = tf.tidy(() => activationOf(image).dataSync()[0]);
-    const input = image.dataSync() as Float32Array;
+    const activation = await readActivation(image);
+    const input = await image.data() as Float32Array;
     image.dispose();
-    return {
+    stimuli.push({
       layer: layer.name,
       unit,
       startActivation,
@@ -225,8 +235,9 @@ export function maxStimulus(
       height,
       width,
       channels,
-    };
-  });
+    });
+  }
+  return stimuli;
 }
 
 /** Options of {@linkcode stimulusGrid}. */
@@ -250,7 +261,7 @@ export interface StimulusGridOptions {
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 })],
  * });
- * const fig = stimulusGrid(maxStimulus(model, { iterations: 3 }));
+ * const fig = stimulusGrid(await maxStimulus(model, { iterations: 3 }));
  * console.log(fig.width > 0);
  * ```
  */

@@ -56,8 +56,11 @@ export type HistoryLike =
     epoch?: readonly number[];
   };
 
-/** A tfjs scalar as stored in a `History` (has `dataSync`). */
-type tf_Scalar = { dataSync(): ArrayLike<number> };
+/**
+ * A tfjs scalar as a `History` may hold before `await history.syncData()`
+ * (`model.fit` calls it; it is not read here, see {@linkcode trainingCurves}).
+ */
+type tf_Scalar = { data(): Promise<ArrayLike<number>> };
 
 /** Options of {@linkcode trainingCurves}. */
 export interface TrainingCurvesOptions {
@@ -114,7 +117,14 @@ function _rows(history: HistoryLike): Record<string, unknown>[] {
       };
       for (const [k, v] of Object.entries(h)) {
         const x = v[i];
-        row[k] = typeof x === "number" ? x : x?.dataSync()[0];
+        if (x !== undefined && typeof x !== "number") {
+          // Reading it here would be synchronous, which WebGPU cannot do.
+          throw new Error(
+            `trainingCurves: history.${k}[${i}] is still a tensor; ` +
+              "call `await history.syncData()` first (model.fit does)",
+          );
+        }
+        row[k] = x;
       }
       return row;
     });

@@ -103,8 +103,11 @@ export class Replica {
     return this.#model.trainableWeights.map((w) => w.read() as tf.Variable);
   }
 
-  /** Mean-loss gradients over the samples `indices` (synchronous). */
-  gradients(indices: Int32Array): ShareGradients {
+  /**
+   * Mean-loss gradients over the samples `indices`, read asynchronously (as
+   * WebGPU requires).
+   */
+  async gradients(indices: Int32Array): Promise<ShareGradients> {
     const flat = new Float32Array(this.#total);
     const xb = _gather(this.#xs, indices);
     const yb = _gather(this.#ys, indices);
@@ -117,21 +120,26 @@ export class Replica {
       correct = c ? tf.keep(c) : null;
       return lossTensor(this.#loss, yb, pred);
     }, variables);
-    let offset = 0;
-    for (const v of variables) {
-      flat.set(grads[v.name].dataSync() as Float32Array, offset);
-      offset += v.size;
-    }
     const kept = correct as tf.Tensor | null;
-    const loss = value.dataSync()[0];
-    const correctCount = kept ? kept.dataSync()[0] : null;
-    tf.dispose([
-      xb,
-      yb,
-      value,
-      ...Object.values(grads),
-      ...(kept ? [kept] : []),
-    ]);
+    let loss: number;
+    let correctCount: number | null;
+    try {
+      let offset = 0;
+      for (const v of variables) {
+        flat.set(await grads[v.name].data() as Float32Array, offset);
+        offset += v.size;
+      }
+      loss = (await value.data())[0];
+      correctCount = kept ? (await kept.data())[0] : null;
+    } finally {
+      tf.dispose([
+        xb,
+        yb,
+        value,
+        ...Object.values(grads),
+        ...(kept ? [kept] : []),
+      ]);
+    }
     return { flat, loss, correct: correctCount };
   }
 

@@ -103,13 +103,15 @@ async function _handle(message: ToWorker): Promise<void> {
         scope.postMessage({ type: "grads", flat: null, loss: 0, correct: 0 });
         return;
       }
-      const g = replica!.gradients(message.indices);
+      const g = await replica!.gradients(message.indices);
       scope.postMessage({ type: "grads", ...g }, [g.flat.buffer]);
       return;
     }
     case "weights": {
-      const weights = model!.weights.map((w) =>
-        (w.read().dataSync() as Float32Array).slice()
+      const weights = await Promise.all(
+        model!.weights.map(async (w) =>
+          (await w.read().data() as Float32Array).slice()
+        ),
       );
       scope.postMessage({ type: "weights", weights });
       return;

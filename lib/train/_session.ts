@@ -12,7 +12,12 @@ import type {
 } from "./types.ts";
 import { getLearningRate } from "./optimizer.ts";
 import { epochLog } from "./callbacks.ts";
-import { checkpoint, latestCheckpoint, loadCheckpoint } from "./checkpoint.ts";
+import {
+  checkpoint,
+  latestCheckpoint,
+  loadCheckpoint,
+  removeOrphanedCheckpoints,
+} from "./checkpoint.ts";
 import { type HistoryColumn, historyColumns, historyFrame } from "./history.ts";
 import {
   createProgress,
@@ -229,6 +234,11 @@ export async function runSession(
     stopTraining: false,
     seed: options.seed,
   };
+  if (checkpointDir) {
+    for (const path of await removeOrphanedCheckpoints(checkpointDir)) {
+      console.warn(`removed ${path}, left half-written by an interrupted run`);
+    }
+  }
   if (resume && checkpointDir) {
     const last = await latestCheckpoint(checkpointDir);
     if (last) {

@@ -55,10 +55,18 @@ export async function writeTensorFile(
 export async function readTensorFile(
   base: string,
 ): Promise<{ entries: TensorEntry[]; extra: Record<string, unknown> }> {
-  const manifest = JSON.parse(await Deno.readTextFile(`${base}.json`));
-  if (manifest.format !== _FORMAT) {
+  let manifest;
+  try {
+    manifest = JSON.parse(await Deno.readTextFile(`${base}.json`));
+  } catch (error) {
+    const why = error instanceof SyntaxError
+      ? `damaged: truncated or not JSON (${error.message})`
+      : `unreadable (${(error as Error).message})`;
+    throw new Error(`${base}.json is ${why}`);
+  }
+  if (manifest?.format !== _FORMAT || !Array.isArray(manifest.tensors)) {
     throw new Error(
-      `${base}.json is not a ${_FORMAT} manifest (format: ${manifest.format})`,
+      `${base}.json is not a ${_FORMAT} manifest (format: ${manifest?.format})`,
     );
   }
   const bytes = await Deno.readFile(`${base}.bin`);

@@ -5,8 +5,13 @@
  *
  * A checkpoint is a folder `epoch-0003` (3 epochs finished) holding
  * `weights.json`/`weights.bin` (all model weights, in `model.weights` order),
- * `optimizer.json`/`optimizer.bin` (the optimizer's accumulated state) and
- * `state.json` (last finished epoch, learning rate, the history so far).
+ * `optimizer.json`/`optimizer.bin` (the optimizer's accumulated state),
+ * `state.json` (last finished epoch, learning rate, the history so far) and
+ * `manifest.json` (size and SHA-256 of every other file). A resume refuses a
+ * checkpoint whose files changed since they were written, or whose weights
+ * are not finite or beyond {@linkcode MAX_CHECKPOINT_WEIGHT}, naming the file.
+ * Folders a killed run left half-written (`.tmp-epoch-*`) are removed by the
+ * next run that uses the folder.
  *
  * @example
  * ```ts
@@ -22,6 +27,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import * as tf from "../tf.ts";
 import type { EpochRecord, TrainCallback, TrainState } from "./types.ts";
 import {
@@ -84,6 +90,153 @@ export interface LoadCheckpointOptions {
 }
 
 const _PREFIX = "epoch-";
+const _MANIFEST = "manifest.json";
+const _MANIFEST_FORMAT = "cnn-checkpoint/1";
+
+/**
+ * Largest absolute weight a checkpoint may hold and still be resumed from.
+ * Trained weights stay far below it (batch-norm variances of raw 0..255
+ * pixels reach about 6.5e4); a value beyond it means training diverged.
+ */
+export const MAX_CHECKPOINT_WEIGHT = 1e6;
+
+/** What `manifest.json` of a checkpoint holds. */
+interface _Manifest {
+  format: string;
+  files: Record<string, { size: number; sha256: string }>;
+}
+
+async function _sha256(
+  path: string,
+): Promise<{ sha256: string; size: number }> {
+  const bytes = await Deno.readFile(path);
+  return {
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    size: bytes.length,
+  };
+}
+
+async function _writeManifest(folder: string): Promise<void> {
+  const manifest: _Manifest = { format: _MANIFEST_FORMAT, files: {} };
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(folder)) {
+    if (entry.isFile && entry.name !== _MANIFEST) names.push(entry.name);
+  }
+  for (const name of names.sort()) {
+    manifest.files[name] = await _sha256(`${folder}/${name}`);
+  }
+  await Deno.writeTextFile(
+    `${folder}/${_MANIFEST}`,
+    JSON.stringify(manifest, null, 1),
+  );
+}
+
+/** Refuses a checkpoint whose files are not what its manifest recorded. */
+async function _verifyManifest(path: string): Promise<void> {
+  let manifest: _Manifest;
+  try {
+    manifest = JSON.parse(await Deno.readTextFile(`${path}/${_MANIFEST}`));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      // Written before checkpoints had manifests: the weights are still
+      // checked for finite values.
+      console.warn(
+        `warning: ${path} has no ${_MANIFEST} (written by an older version); ` +
+          "its files cannot be checked for changes",
+      );
+      return;
+    }
+    throw new Error(
+      `loadCheckpoint: ${path}/${_MANIFEST} is damaged (${
+        (error as Error).message
+      }); delete ${path} to resume from the checkpoint before it`,
+    );
+  }
+  if (manifest?.format !== _MANIFEST_FORMAT || !manifest.files) {
+    throw new Error(
+      `loadCheckpoint: ${path}/${_MANIFEST} is not a ${_MANIFEST_FORMAT} manifest`,
+    );
+  }
+  for (const [name, want] of Object.entries(manifest.files)) {
+    const file = `${path}/${name}`;
+    let got;
+    try {
+      got = await _sha256(file);
+    } catch (error) {
+      throw new Error(
+        `loadCheckpoint: ${file} is missing or unreadable (${
+          (error as Error).message
+        }); delete ${path} to resume from the checkpoint before it`,
+      );
+    }
+    if (got.size !== want.size || got.sha256 !== want.sha256) {
+      throw new Error(
+        `loadCheckpoint: ${file} changed since it was written ` +
+          `(${got.size} bytes, sha256 ${
+            got.sha256.slice(0, 12)
+          }..., the manifest ` +
+          `says ${want.size} bytes, ${
+            want.sha256.slice(0, 12)
+          }...); delete ${path} ` +
+          "to resume from the checkpoint before it",
+      );
+    }
+  }
+}
+
+/** Refuses weights or optimizer state that are not finite or are absurd. */
+function _checkValues(
+  file: string,
+  entries: readonly TensorEntry[],
+  bound: number,
+): void {
+  for (const e of entries) {
+    for (let i = 0; i < e.values.length; i++) {
+      const v = e.values[i];
+      if (!Number.isFinite(v) || Math.abs(v) > bound) {
+        throw new Error(
+          `loadCheckpoint: ${file} holds ${v} in '${e.name}'[${i}] ` +
+            (Number.isFinite(v) ? `(beyond +-${bound})` : "(not finite)") +
+            ": training had diverged when it was written; resume from an " +
+            "earlier checkpoint or restart with a lower learning rate",
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Removes what a killed run left in a checkpoint folder: half-written
+ * `.tmp-epoch-*` folders and `epoch-*.old-*` folders of an interrupted
+ * replace. Returns the removed paths. Training calls it before it starts.
+ *
+ * @example
+ * ```ts
+ * import { removeOrphanedCheckpoints } from "./checkpoint.ts";
+ * console.log(await removeOrphanedCheckpoints(await Deno.makeTempDir())); // []
+ * ```
+ */
+export async function removeOrphanedCheckpoints(
+  dir: string,
+): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (
+        entry.isDirectory &&
+        (/^\.tmp-epoch-/.test(entry.name) ||
+          /^epoch-\d+\.old-/.test(entry.name))
+      ) {
+        await Deno.remove(`${dir}/${entry.name}`, { recursive: true });
+        removed.push(`${dir}/${entry.name}`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return removed;
+    throw error;
+  }
+  return removed;
+}
 
 function _folderName(epoch: number): string {
   return `${_PREFIX}${String(epoch).padStart(4, "0")}`;
@@ -154,6 +307,7 @@ export async function saveCheckpoint(
       `${tmp}/state.json`,
       JSON.stringify(state, null, 1),
     );
+    await _writeManifest(tmp);
     await _replaceDir(tmp, final);
   } catch (error) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -243,6 +397,7 @@ export async function loadCheckpoint(
   model: tf.LayersModel,
   options: LoadCheckpointOptions = {},
 ): Promise<CheckpointState> {
+  await _verifyManifest(path);
   let state: CheckpointState;
   try {
     state = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
@@ -254,6 +409,7 @@ export async function loadCheckpoint(
     );
   }
   const { entries } = await readTensorFile(`${path}/weights`);
+  _checkValues(`${path}/weights.bin`, entries, MAX_CHECKPOINT_WEIGHT);
   const weights = model.weights;
   if (entries.length !== weights.length) {
     throw new Error(
@@ -287,6 +443,8 @@ export async function loadCheckpoint(
         );
       }
       const saved = await readTensorFile(`${path}/optimizer`);
+      // Moments may legitimately be large; they must be finite.
+      _checkValues(`${path}/optimizer.bin`, saved.entries, Infinity);
       await setOptimizerState(optimizer, saved.entries);
     }
     if (state.learningRate !== null) {

@@ -174,17 +174,17 @@ function _average(
   return Float32Array.from(sum);
 }
 
-function _checkInSync(
+async function _checkInSync(
   model: tf.LayersModel,
   reply: FromWorker,
   worker: number,
-): void {
+): Promise<void> {
   if (reply.type !== "weights") {
     throw new Error(`${_WHAT}: worker ${worker} answered ${reply.type}`);
   }
   for (const w of model.trainableWeights) {
     const i = model.weights.indexOf(w);
-    const mine = w.read().dataSync();
+    const mine = await w.read().data();
     const theirs = reply.weights[i];
     for (let k = 0; k < mine.length; k++) {
       if (mine[k] !== theirs[k]) {
@@ -284,8 +284,10 @@ export async function trainDataParallel(
         const trainStart = performance.now();
         // Start every epoch from the main replica's weights (this also
         // brings the workers batch-norm statistics and resumed weights).
-        const weights = model.weights.map((w) =>
-          (w.read().dataSync() as Float32Array).slice()
+        const weights = await Promise.all(
+          model.weights.map(async (w) =>
+            (await w.read().data() as Float32Array).slice()
+          ),
         );
         const optimizerState = !optimizerSynced && optimizer.iterations > 0
           ? await getOptimizerState(optimizer)
@@ -305,7 +307,7 @@ export async function trainDataParallel(
           const replies = links.map((link, w) =>
             link.request({ type: "gradients", indices: shares[w + 1] })
           );
-          const own = main.gradients(shares[0]);
+          const own = await main.gradients(shares[0]);
           const theirs = await Promise.all(replies);
           const parts: { size: number; grads: ShareGradients | null }[] = [
             { size: shares[0].length, grads: own },
@@ -343,7 +345,9 @@ export async function trainDataParallel(
           const replies = await Promise.all(
             links.map((link) => link.request({ type: "weights" })),
           );
-          replies.forEach((reply, w) => _checkInSync(model, reply, w));
+          for (const [w, reply] of replies.entries()) {
+            await _checkInSync(model, reply, w);
+          }
         }
         const trainSeconds = (performance.now() - trainStart) / 1000;
         const val = prepared.validation

@@ -45,15 +45,16 @@ export interface FitModelOptions extends CommonTrainOptions {
   yieldEvery?: "auto" | "batch" | "epoch" | "never" | number;
 }
 
-function _firstNumber(
+async function _firstNumber(
   logs: Record<string, unknown>,
   keys: string[],
-): number | null {
+): Promise<number | null> {
   for (const key of keys) {
     const value = logs[key];
     if (Array.isArray(value) && typeof value[0] === "number") return value[0];
     if (typeof value === "number") return value;
-    if (value instanceof tf.Tensor) return value.dataSync()[0];
+    // Asynchronous: WebGPU cannot read synchronously.
+    if (value instanceof tf.Tensor) return (await value.data())[0];
   }
   return null;
 }
@@ -165,10 +166,10 @@ export async function fitModel(
           });
           const logs = h.history as Record<string, unknown>;
           const outcome: EpochOutcome = {
-            loss: _firstNumber(logs, ["loss"]) ?? NaN,
-            acc: _firstNumber(logs, ["acc", "accuracy"]),
-            val_loss: _firstNumber(logs, ["val_loss"]),
-            val_acc: _firstNumber(logs, ["val_acc", "val_accuracy"]),
+            loss: await _firstNumber(logs, ["loss"]) ?? NaN,
+            acc: await _firstNumber(logs, ["acc", "accuracy"]),
+            val_loss: await _firstNumber(logs, ["val_loss"]),
+            val_acc: await _firstNumber(logs, ["val_acc", "val_accuracy"]),
             trainSeconds: (trainEnd - trainStart) / 1000,
           };
           return outcome;

@@ -22,6 +22,35 @@
  */
 import * as tf from "../tf.ts";
 
+/**
+ * The tfjs-core version whose private optimizer fields this module reads and
+ * writes (`learningRate`, `iterations_`, the accumulator arrays, `accBeta1`...).
+ */
+export const TFJS_PINNED_VERSION = "4.22.0";
+
+/**
+ * Throws unless `installed` is {@linkcode TFJS_PINNED_VERSION}: with another
+ * tfjs the private fields may have moved, and restoring a checkpoint would
+ * silently resume from the wrong state.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { checkTfjsVersion } from "./optimizer.ts";
+ * checkTfjsVersion(tf.version_core); // passes with the pinned tfjs
+ * ```
+ */
+export function checkTfjsVersion(installed: string = tf.version_core): void {
+  if (installed !== TFJS_PINNED_VERSION) {
+    throw new Error(
+      `lib/train/optimizer.ts reads private fields of tfjs-core ${TFJS_PINNED_VERSION}, ` +
+        `but tfjs-core ${installed} is installed; pin "@tensorflow/tfjs-core" to ` +
+        `npm:@tensorflow/tfjs-core@${TFJS_PINNED_VERSION} in deno.json, or check the ` +
+        `optimizer fields of ${installed} and update TFJS_PINNED_VERSION`,
+    );
+  }
+}
+
 /** One tensor of optimizer state as plain data (no tensor to dispose). */
 export interface OptimizerStateEntry {
   /** Name (tfjs's own, or `field:<name>` for private scalars). */
@@ -60,6 +89,7 @@ type _Fields = Record<string, unknown>;
  * ```
  */
 export function getLearningRate(optimizer: tf.Optimizer): number | null {
+  checkTfjsVersion();
   const lr = (optimizer as unknown as _Fields).learningRate;
   return typeof lr === "number" ? lr : null;
 }
@@ -79,6 +109,7 @@ export function setLearningRate(
   optimizer: tf.Optimizer,
   learningRate: number,
 ): void {
+  checkTfjsVersion();
   if (!Number.isFinite(learningRate) || learningRate < 0) {
     throw new Error(
       `setLearningRate: the learning rate must be a finite number >= 0, got ${learningRate}`,
@@ -150,12 +181,14 @@ async function _toEntry(
 export async function getOptimizerState(
   optimizer: tf.Optimizer,
 ): Promise<OptimizerStateEntry[]> {
+  checkTfjsVersion();
   const fields = optimizer as unknown as _Fields;
   const entries: OptimizerStateEntry[] = [];
   let named: _NamedTensor[];
   try {
     named = await optimizer.getWeights();
-  } catch {
+  } catch (error) {
+    if (!/not implemented/i.test(String(error))) throw error;
     // Adamax in tfjs 4.22: no getWeights(); read its arrays in tfjs's order.
     const iter = tf.scalar(
       (fields.iterations_ as number | undefined) ?? 0,
@@ -199,6 +232,7 @@ export async function setOptimizerState(
   optimizer: tf.Optimizer,
   state: readonly OptimizerStateEntry[],
 ): Promise<void> {
+  checkTfjsVersion();
   const fields = optimizer as unknown as _Fields;
   const weights = state.filter((s) => !s.name.startsWith("field:"));
   const scalars = state.filter((s) => s.name.startsWith("field:"));
@@ -218,7 +252,7 @@ export async function setOptimizerState(
       if (!/not implemented/i.test(String(error))) throw error;
       native = false;
     }
-    if (!native) _setAccumulatedByHand(optimizer, named);
+    if (!native) _setAccumulatedByHand(optimizer, named, weights);
   } finally {
     tf.dispose(named.map((n) => n.tensor));
   }
@@ -241,6 +275,7 @@ export async function setOptimizerState(
 function _setAccumulatedByHand(
   optimizer: tf.Optimizer,
   named: _NamedTensor[],
+  entries: readonly OptimizerStateEntry[],
 ): void {
   const fields = optimizer as unknown as _Fields;
   if (
@@ -254,7 +289,8 @@ function _setAccumulatedByHand(
   if (named.length === 0 || named[0].name !== "iter") {
     throw new Error("setOptimizerState: state must start with 'iter'");
   }
-  fields.iterations_ = named[0].tensor.dataSync()[0];
+  // From the plain values: reading the tensor back would be synchronous.
+  fields.iterations_ = entries[0].values[0];
   const rest = named.slice(1);
   if (rest.length % 2 !== 0) {
     throw new Error(
