@@ -15,6 +15,34 @@ import {
   conv2dFilterGrad,
   shiftedPatchGrid,
 } from "../lib/backend/_conv_loops.ts";
+import {
+  loadSimdKernels,
+  simdKernelsFor,
+} from "../lib/backend/simd_kernels.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+assert.ok(await loadSimdKernels(), "kernels.wasm did not load");
+
+/**
+ * The wasm kernels that have a SIMD version run `check` twice: with the
+ * project's SIMD kernels and with the JavaScript loops
+ * (`CNN_SIMD_KERNELS=off`).
+ */
+async function bothPaths(check: (path: string) => Promise<void>) {
+  for (const path of ["simd", "js"]) {
+    if (path === "js") Deno.env.set("CNN_SIMD_KERNELS", "off");
+    try {
+      await tf.setBackend("wasm");
+      assert.equal(
+        simdKernelsFor(tf.backend() as BackendWasm) !== undefined,
+        path === "simd",
+      );
+      await check(path);
+    } finally {
+      Deno.env.delete("CNN_SIMD_KERNELS");
+    }
+  }
+}
 
 type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
 
@@ -114,28 +142,44 @@ function label(c: ConvCase): string {
 
 registerWasmTrainingKernels();
 
+/**
+ * Shapes for the SIMD filter gradient's blocking: 1 to 4 input channels
+ * per block plus remainders, 8- and 4-wide output-channel blocks plus
+ * scalar tails, and output rows split into several cache-sized chunks.
+ */
+const SIMD_FILTER_CASES: ConvCase[] = [
+  { x: [2, 9, 9, 5], filter: [3, 3, 5, 13], strides: 1, pad: "same" },
+  { x: [1, 10, 11, 7], filter: [2, 3, 7, 16], strides: [1, 2], pad: "valid" },
+  { x: [1, 40, 20, 4], filter: [3, 3, 4, 8], strides: 1, pad: "same" },
+  { x: [2, 12, 12, 6], filter: [1, 1, 6, 9], strides: 1, pad: "valid" },
+  { x: [1, 11, 13, 2], filter: [4, 4, 2, 7], strides: 3, pad: 2 },
+  { x: [1, 3, 300, 1], filter: [3, 3, 1, 6], strides: 1, pad: "same" },
+];
+
 Deno.test("wasm Conv2DBackpropFilter matches the cpu kernel", async () => {
-  for (const [i, c] of CONV_CASES.entries()) {
-    const { dyShape } = convShapes(c, false);
-    const inputs = {
-      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 1) },
-      dy: {
-        shape: dyShape,
-        data: values(tf.util.sizeFromShape(dyShape), i + 50),
-      },
-    };
-    const attrs = {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: "NHWC",
-      filterShape: c.filter,
-    };
-    assertClose(
-      await run("wasm", "Conv2DBackpropFilter", inputs, attrs),
-      await run("cpu", "Conv2DBackpropFilter", inputs, attrs),
-      label(c),
-    );
-  }
+  await bothPaths(async (path) => {
+    for (const [i, c] of [...CONV_CASES, ...SIMD_FILTER_CASES].entries()) {
+      const { dyShape } = convShapes(c, false);
+      const inputs = {
+        x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 1) },
+        dy: {
+          shape: dyShape,
+          data: values(tf.util.sizeFromShape(dyShape), i + 50),
+        },
+      };
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        filterShape: c.filter,
+      };
+      assertClose(
+        await run("wasm", "Conv2DBackpropFilter", inputs, attrs),
+        await run("cpu", "Conv2DBackpropFilter", inputs, attrs),
+        `${path}: ${label(c)}`,
+      );
+    }
+  });
 });
 
 /** Geometries where few grid columns are wasted: the shifted-row path. */
@@ -270,6 +314,7 @@ Deno.test("wasm Conv2DBackpropInput matches the cpu kernel", async () => {
 });
 
 const DEPTHWISE_CASES: ConvCase[] = [
+  { x: [2, 6, 7, 6], filter: [3, 3, 6, 1], strides: 2, pad: "same" },
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 1], strides: 1, pad: "same" },
   { x: [2, 8, 7, 2], filter: [3, 3, 2, 2], strides: 2, pad: "same" },
   { x: [1, 9, 9, 3], filter: [3, 2, 3, 1], strides: [2, 1], pad: "valid" },
@@ -337,50 +382,52 @@ function spread(
 }
 
 Deno.test("wasm depthwise backprop kernels match the cpu kernels", async () => {
-  for (const [i, c] of DEPTHWISE_CASES.entries()) {
-    const { dyShape } = convShapes(c, true);
-    const dy = {
-      shape: dyShape,
-      data: values(tf.util.sizeFromShape(dyShape), i + 3),
-    };
-    const common = {
-      strides: c.strides,
-      pad: c.pad,
-      dilations: c.dilations ?? 1,
-    };
-    const reference = { strides: c.strides, pad: c.pad, dilations: 1 };
-    const filterInputs = {
-      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 30) },
-      dy,
-    };
-    const expectedFilter = await run(
-      "cpu",
-      "DepthwiseConv2dNativeBackpropFilter",
-      filterInputs,
-      { ...reference, filterShape: spreadShape(c) },
-    );
-    assertClose(
-      await run("wasm", "DepthwiseConv2dNativeBackpropFilter", filterInputs, {
-        ...common,
-        filterShape: c.filter,
-      }),
-      { shape: c.filter, data: spread(expectedFilter.data, c, false) },
-      `filter grad ${label(c)}`,
-    );
-    const filter = values(tf.util.sizeFromShape(c.filter), i + 90);
-    const inputAttrs = { inputShape: c.x };
-    assertClose(
-      await run("wasm", "DepthwiseConv2dNativeBackpropInput", {
+  await bothPaths(async (path) => {
+    for (const [i, c] of DEPTHWISE_CASES.entries()) {
+      const { dyShape } = convShapes(c, true);
+      const dy = {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 3),
+      };
+      const common = {
+        strides: c.strides,
+        pad: c.pad,
+        dilations: c.dilations ?? 1,
+      };
+      const reference = { strides: c.strides, pad: c.pad, dilations: 1 };
+      const filterInputs = {
+        x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 30) },
         dy,
-        filter: { shape: c.filter, data: filter },
-      }, { ...common, ...inputAttrs }),
-      await run("cpu", "DepthwiseConv2dNativeBackpropInput", {
-        dy,
-        filter: { shape: spreadShape(c), data: spread(filter, c, true) },
-      }, { ...reference, ...inputAttrs }),
-      `input grad ${label(c)}`,
-    );
-  }
+      };
+      const expectedFilter = await run(
+        "cpu",
+        "DepthwiseConv2dNativeBackpropFilter",
+        filterInputs,
+        { ...reference, filterShape: spreadShape(c) },
+      );
+      assertClose(
+        await run("wasm", "DepthwiseConv2dNativeBackpropFilter", filterInputs, {
+          ...common,
+          filterShape: c.filter,
+        }),
+        { shape: c.filter, data: spread(expectedFilter.data, c, false) },
+        `${path}: filter grad ${label(c)}`,
+      );
+      const filter = values(tf.util.sizeFromShape(c.filter), i + 90);
+      const inputAttrs = { inputShape: c.x };
+      assertClose(
+        await run("wasm", "DepthwiseConv2dNativeBackpropInput", {
+          dy,
+          filter: { shape: c.filter, data: filter },
+        }, { ...common, ...inputAttrs }),
+        await run("cpu", "DepthwiseConv2dNativeBackpropInput", {
+          dy,
+          filter: { shape: spreadShape(c), data: spread(filter, c, true) },
+        }, { ...reference, ...inputAttrs }),
+        `${path}: input grad ${label(c)}`,
+      );
+    }
+  });
 });
 
 Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () => {
@@ -406,37 +453,44 @@ Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () =>
 });
 
 Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
-  const cases: [number[], number, number, Pad][] = [
-    [[2, 8, 8, 3], 2, 2, "valid"], // the 2x2 fast path
-    [[2, 7, 9, 2], 2, 2, "valid"], // fast path, odd sizes
-    [[2, 7, 7, 3], 3, 2, "same"],
-    [[1, 6, 6, 2], 3, 1, "valid"], // overlapping windows
-    [[1, 5, 6, 1], 2, 2, "same"],
-  ];
-  for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
-    const x = values(tf.util.sizeFromShape(shape), i + 21);
-    await tf.setBackend("cpu");
-    const output = tf.tidy(() =>
-      tf.maxPool(
-        tf.tensor4d(x, shape as [number, number, number, number]),
-        filterSize,
-        strides,
-        pad as "same",
-      )
-    );
-    const inputs = {
-      input: { shape, data: x },
-      output: { shape: output.shape, data: output.dataSync() as Float32Array },
-      dy: { shape: output.shape, data: values(output.size, i + 22) },
-    };
-    output.dispose();
-    const attrs = { filterSize, strides, pad };
-    assertClose(
-      await run("wasm", "MaxPoolGrad", inputs, attrs),
-      await run("cpu", "MaxPoolGrad", inputs, attrs),
-      `pool ${shape} ${filterSize}/${strides} ${pad}`,
-    );
-  }
+  await bothPaths(async (path) => {
+    const cases: [number[], number, number, Pad][] = [
+      [[2, 6, 6, 9], 3, 2, "same"], // 4-wide channel vectors plus a tail
+      [[1, 5, 5, 4], 2, 1, "same"],
+      [[2, 8, 8, 3], 2, 2, "valid"], // the 2x2 fast path
+      [[2, 7, 9, 2], 2, 2, "valid"], // fast path, odd sizes
+      [[2, 7, 7, 3], 3, 2, "same"],
+      [[1, 6, 6, 2], 3, 1, "valid"], // overlapping windows
+      [[1, 5, 6, 1], 2, 2, "same"],
+    ];
+    for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
+      const x = values(tf.util.sizeFromShape(shape), i + 21);
+      await tf.setBackend("cpu");
+      const output = tf.tidy(() =>
+        tf.maxPool(
+          tf.tensor4d(x, shape as [number, number, number, number]),
+          filterSize,
+          strides,
+          pad as "same",
+        )
+      );
+      const inputs = {
+        input: { shape, data: x },
+        output: {
+          shape: output.shape,
+          data: output.dataSync() as Float32Array,
+        },
+        dy: { shape: output.shape, data: values(output.size, i + 22) },
+      };
+      output.dispose();
+      const attrs = { filterSize, strides, pad };
+      assertClose(
+        await run("wasm", "MaxPoolGrad", inputs, attrs),
+        await run("cpu", "MaxPoolGrad", inputs, attrs),
+        `${path}: pool ${shape} ${filterSize}/${strides} ${pad}`,
+      );
+    }
+  });
 });
 
 Deno.test("the fast cpu Conv2DBackpropFilter matches the shipped one", async () => {

@@ -29,6 +29,7 @@ import {
   spreadOutputGradient,
   writeShiftedPatches,
 } from "./_conv_loops.ts";
+import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -99,6 +100,63 @@ function _outputFrom(
   return out;
 }
 
+/** A tensor's byte address in the wasm heap, for the SIMD kernels. */
+function _address(backend: BackendWasm, info: tf.TensorInfo): number {
+  return _heapF32(backend, info).byteOffset;
+}
+
+/**
+ * The geometry arguments the SIMD kernels take after their pointers: n, h,
+ * w, channels, outHeight, outWidth, [outChannels,] filter, strides,
+ * dilations, top and left padding.
+ */
+function _geometryArgs(
+  info: tf.backend_util.Conv2DInfo,
+  withOutChannels: boolean,
+): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    ...(withOutChannels ? [info.outChannels] : []),
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/**
+ * Runs SIMD kernel `name` as out = f(a, b) in the heap: allocates the
+ * output tensor, then passes the three addresses and the geometry.
+ */
+function _simdCall(
+  backend: BackendWasm,
+  kernels: SimdKernels,
+  name: keyof SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  outShape: number[],
+  geometry: number[],
+): tf.TensorInfo {
+  const out = backend.makeOutput(outShape, "float32");
+  // Addresses after the allocation: they stay valid when the heap grows.
+  kernels[name](
+    _address(backend, a),
+    _address(backend, b),
+    _address(backend, out),
+    ...geometry,
+  );
+  return out;
+}
+
 function _kernel(name: string): tf.KernelFunc {
   const kernel = _originals.get(name) ?? tf.getKernel(name, "wasm");
   if (kernel === undefined) {
@@ -159,6 +217,18 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   };
   _checkNhwc("Conv2DBackpropFilter", attrs);
   const info = _convInfo(x.shape, attrs.filterShape, attrs, false);
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined) {
+    return _simdCall(
+      backend,
+      simd,
+      "conv2d_filter_grad",
+      x,
+      dy,
+      [...attrs.filterShape],
+      _geometryArgs(info, true),
+    );
+  }
   const grid = shiftedPatchGrid(info);
   const columns = info.batchSize * info.outHeight * info.outWidth;
   if (grid.columns > 1.25 * columns) {
@@ -310,6 +380,18 @@ function _depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
     filterShape: [number, number, number, number];
   };
   const info = _convInfo(x.shape, attrs.filterShape, attrs, true);
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && info.outChannels === info.inChannels) {
+    return _simdCall(
+      backend,
+      simd,
+      "depthwise_filter_grad",
+      x,
+      dy,
+      [...attrs.filterShape],
+      _geometryArgs(info, false),
+    );
+  }
   const grad = depthwiseFilterGrad(
     _heapF32(backend, x),
     _heapF32(backend, dy),
@@ -328,6 +410,18 @@ function _depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
     inputShape: [number, number, number, number];
   };
   const info = _convInfo(attrs.inputShape, filter.shape, attrs, true);
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && info.outChannels === info.inChannels) {
+    return _simdCall(
+      backend,
+      simd,
+      "depthwise_input_grad",
+      filter,
+      dy,
+      [...attrs.inputShape],
+      _geometryArgs(info, false),
+    );
+  }
   const grad = depthwiseInputGrad(
     _heapF32(backend, dy),
     _heapF32(backend, filter),
@@ -354,6 +448,18 @@ function _maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined) {
+    return _simdCall(
+      backend,
+      simd,
+      "max_pool_grad",
+      input,
+      dy,
+      [...input.shape],
+      _geometryArgs(info, false),
+    );
+  }
   const dx = backend.makeOutput([...input.shape], "float32");
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
   out.fill(0);
