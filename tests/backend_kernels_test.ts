@@ -119,6 +119,10 @@ const CONV_CASES: ConvCase[] = [
     strides: [1, 2],
     pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
   },
+  // 1x1 (pointwise) convolutions: a product per pixel in the SIMD kernels.
+  { x: [2, 5, 6, 7], filter: [1, 1, 7, 5], strides: 1, pad: "same" },
+  { x: [3, 4, 4, 9], filter: [1, 1, 9, 14], strides: 1, pad: "valid" },
+  { x: [1, 5, 5, 3], filter: [1, 1, 3, 2], strides: 2, pad: "valid" },
 ];
 
 function convShapes(c: ConvCase, depthwise: boolean) {
@@ -152,7 +156,7 @@ const SIMD_FILTER_CASES: ConvCase[] = [
   { x: [1, 10, 11, 7], filter: [2, 3, 7, 16], strides: [1, 2], pad: "valid" },
   { x: [1, 40, 20, 4], filter: [3, 3, 4, 8], strides: 1, pad: "same" },
   { x: [2, 12, 12, 6], filter: [1, 1, 6, 9], strides: 1, pad: "valid" },
-  { x: [1, 11, 13, 2], filter: [4, 4, 2, 7], strides: 3, pad: 2 },
+  { x: [4, 11, 13, 2], filter: [4, 4, 2, 7], strides: 3, pad: 2 },
   { x: [1, 3, 300, 1], filter: [3, 3, 1, 6], strides: 1, pad: "same" },
 ];
 
@@ -287,30 +291,32 @@ Deno.test("wasm GatherV2 matches the cpu kernel", async () => {
 });
 
 Deno.test("wasm Conv2DBackpropInput matches the cpu kernel", async () => {
-  for (const [i, c] of CONV_CASES.entries()) {
-    const { dyShape } = convShapes(c, false);
-    const inputs = {
-      dy: {
-        shape: dyShape,
-        data: values(tf.util.sizeFromShape(dyShape), i + 7),
-      },
-      filter: {
-        shape: c.filter,
-        data: values(tf.util.sizeFromShape(c.filter), i + 70),
-      },
-    };
-    const attrs = {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: "NHWC",
-      inputShape: c.x,
-    };
-    assertClose(
-      await run("wasm", "Conv2DBackpropInput", inputs, attrs),
-      await run("cpu", "Conv2DBackpropInput", inputs, attrs),
-      label(c),
-    );
-  }
+  await bothPaths(async (path) => {
+    for (const [i, c] of CONV_CASES.entries()) {
+      const { dyShape } = convShapes(c, false);
+      const inputs = {
+        dy: {
+          shape: dyShape,
+          data: values(tf.util.sizeFromShape(dyShape), i + 7),
+        },
+        filter: {
+          shape: c.filter,
+          data: values(tf.util.sizeFromShape(c.filter), i + 70),
+        },
+      };
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        inputShape: c.x,
+      };
+      assertClose(
+        await run("wasm", "Conv2DBackpropInput", inputs, attrs),
+        await run("cpu", "Conv2DBackpropInput", inputs, attrs),
+        `${path}: ${label(c)}`,
+      );
+    }
+  });
 });
 
 const DEPTHWISE_CASES: ConvCase[] = [
@@ -431,25 +437,40 @@ Deno.test("wasm depthwise backprop kernels match the cpu kernels", async () => {
 });
 
 Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () => {
-  const cases: [number[], number[], boolean, boolean][] = [
-    [[1, 5, 3], [1, 3, 4], false, false],
-    [[2, 3, 5], [2, 3, 4], true, false],
-    [[1, 5, 3], [1, 4, 3], false, true],
-    [[3, 3, 5], [1, 4, 3], true, true],
-    [[7, 6], [7, 2], true, false],
-  ];
-  for (const [i, [aShape, bShape, transposeA, transposeB]] of cases.entries()) {
-    const inputs = {
-      a: { shape: aShape, data: values(tf.util.sizeFromShape(aShape), i + 11) },
-      b: { shape: bShape, data: values(tf.util.sizeFromShape(bShape), i + 12) },
-    };
-    const attrs = { transposeA, transposeB };
-    assertClose(
-      await run("wasm", "BatchMatMul", inputs, attrs),
-      await run("cpu", "BatchMatMul", inputs, attrs),
-      `a ${aShape} b ${bShape} tA ${transposeA} tB ${transposeB}`,
-    );
-  }
+  await bothPaths(async (path) => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      // SIMD products: row, column and length tails; Aᵀ·B long enough.
+      [[1, 7, 13], [1, 9, 13], false, true],
+      [[1, 8, 16], [1, 3, 16], false, true],
+      [[1, 70, 9], [1, 70, 13], true, false],
+      [[1, 64, 5], [1, 64, 8], true, false],
+      [[1, 5, 3], [1, 3, 4], false, false],
+      [[2, 3, 5], [2, 3, 4], true, false],
+      [[1, 5, 3], [1, 4, 3], false, true],
+      [[3, 3, 5], [1, 4, 3], true, true],
+      [[7, 6], [7, 2], true, false],
+    ];
+    for (
+      const [i, [aShape, bShape, transposeA, transposeB]] of cases.entries()
+    ) {
+      const inputs = {
+        a: {
+          shape: aShape,
+          data: values(tf.util.sizeFromShape(aShape), i + 11),
+        },
+        b: {
+          shape: bShape,
+          data: values(tf.util.sizeFromShape(bShape), i + 12),
+        },
+      };
+      const attrs = { transposeA, transposeB };
+      assertClose(
+        await run("wasm", "BatchMatMul", inputs, attrs),
+        await run("cpu", "BatchMatMul", inputs, attrs),
+        `${path}: a ${aShape} b ${bShape} tA ${transposeA} tB ${transposeB}`,
+      );
+    }
+  });
 });
 
 Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {

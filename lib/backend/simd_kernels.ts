@@ -34,6 +34,8 @@ export interface SimdKernels {
   depthwise_filter_grad(...args: number[]): void;
   /** Depthwise input gradient (multiplier 1): filter, dy, dx, then the same geometry. */
   depthwise_input_grad(...args: number[]): void;
+  /** C = A · Bᵀ: a, b, c, then rows of A, rows of B, shared length k. */
+  matmul_nt(...args: number[]): void;
 }
 
 /** Where the committed module lies, next to this file. */

@@ -252,3 +252,57 @@ void depthwise_input_grad(const f32 *filter, const f32 *dy, f32 *dx, int n,
   depthwise_pass(filter, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl,
                  pt, pl, 1);
 }
+
+// The sum of a vector's four lanes.
+INLINE f32 hsum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+// C[m..m+MB)[n..n+NB) of C = A · Bᵀ, A [M, K] and B [N, K] row-major: every
+// entry is a dot product along contiguous k, MB x NB of them in registers.
+INLINE void nt_block(const f32 *a, const f32 *b, f32 *c, int n_cols, int k,
+                     int m, int n, int MB, int NB) {
+  v128_t acc[4][2];
+  for (int i = 0; i < MB; i++)
+    for (int j = 0; j < NB; j++) acc[i][j] = wasm_f32x4_splat(0.f);
+  const f32 *ap = a + m * k, *bp = b + n * k;
+  int kk = 0;
+  for (; kk + 4 <= k; kk += 4) {
+    v128_t b0 = wasm_v128_load(bp + kk);
+    v128_t b1 = NB > 1 ? wasm_v128_load(bp + k + kk) : b0;
+    for (int i = 0; i < MB; i++) {
+      v128_t ai = wasm_v128_load(ap + i * k + kk);
+      acc[i][0] = wasm_f32x4_add(acc[i][0], wasm_f32x4_mul(ai, b0));
+      if (NB > 1) acc[i][1] = wasm_f32x4_add(acc[i][1], wasm_f32x4_mul(ai, b1));
+    }
+  }
+  for (int i = 0; i < MB; i++)
+    for (int j = 0; j < NB; j++) {
+      f32 s = hsum(acc[i][j]);
+      for (int t = kk; t < k; t++) s += ap[i * k + t] * bp[j * k + t];
+      c[(m + i) * n_cols + n + j] = s;
+    }
+}
+
+#define NT_BLOCKS(NB)                                            \
+  switch (imin(4, m_rows - m)) {                                 \
+    case 4: nt_block(a, b, c, n_cols, k, m, n, 4, NB); break;    \
+    case 3: nt_block(a, b, c, n_cols, k, m, n, 3, NB); break;    \
+    case 2: nt_block(a, b, c, n_cols, k, m, n, 2, NB); break;    \
+    default: nt_block(a, b, c, n_cols, k, m, n, 1, NB);          \
+  }
+
+// C = A · Bᵀ for A [m_rows, k] and B [n_cols, k]: a dense layer's input
+// gradient (dy · Wᵀ) and a 1x1 convolution's (dy · Wᵀ per pixel) without
+// transposing W first. Columns outermost, so a small A stays in cache while
+// a large B streams through once.
+EXPORT("matmul_nt")
+void matmul_nt(const f32 *a, const f32 *b, f32 *c, int m_rows, int n_cols,
+               int k) {
+  int n = 0;
+  for (; n + 2 <= n_cols; n += 2)
+    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(2)
+  for (; n < n_cols; n++)
+    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(1)
+}
