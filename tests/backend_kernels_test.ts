@@ -514,6 +514,30 @@ Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
   });
 });
 
+Deno.test("wasm Tile matches the cpu kernel", async () => {
+  const cases: [number[], number[], "float32" | "int32"][] = [
+    [[1, 1, 1, 5], [2, 3, 4, 1], "float32"], // the batch-norm gradient's
+    [[1, 3], [7, 1], "int32"],
+    [[1, 1], [3, 5], "float32"],
+    [[2, 3], [2, 2], "float32"], // repeats inside: the shipped kernel
+    [[3], [1], "float32"],
+  ];
+  for (const [i, [shape, reps, dtype]] of cases.entries()) {
+    const results = [];
+    for (const backend of ["wasm", "cpu"]) {
+      await tf.setBackend(backend);
+      const data = values(tf.util.sizeFromShape(shape), i + 40).map((v) =>
+        dtype === "int32" ? Math.round(v * 100) : v
+      );
+      const x = tf.tensor(data, shape, dtype);
+      const y = tf.tile(x, reps);
+      results.push({ shape: y.shape, data: await y.data() });
+      tf.dispose([x, y]);
+    }
+    assert.deepEqual(results[0], results[1], `tile ${shape} by ${reps}`);
+  }
+});
+
 Deno.test("the fast cpu Conv2DBackpropFilter matches the shipped one", async () => {
   for (const [i, c] of CONV_CASES.entries()) {
     const { dyShape } = convShapes(c, false);

@@ -598,6 +598,39 @@ function _gatherV2(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/**
+ * Tile that only repeats the whole tensor (every repeated axis comes before
+ * the first axis longer than 1), as the batch-norm gradient's broadcasts of
+ * per-channel values do: block copies, doubling, instead of the shipped
+ * kernel's per-element index arithmetic (~50 ms per MobileNet step).
+ */
+function _tile(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { reps } = args.attrs as unknown as { reps: number[] };
+  let first = x.shape.findIndex((d) => d !== 1);
+  if (first < 0) first = x.shape.length;
+  if (
+    (x.dtype !== "float32" && x.dtype !== "int32") ||
+    reps.length !== x.shape.length || reps.slice(first).some((r) => r !== 1)
+  ) {
+    return _originalKernel("Tile")(args as never) as tf.TensorInfo;
+  }
+  const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
+  // Views after the allocation: the heap may have grown.
+  const from = backend.typedArrayFromHeap(x);
+  const heap = new Int32Array(from.buffer as ArrayBuffer);
+  const start = backend.typedArrayFromHeap(out).byteOffset / 4;
+  const size = from.length;
+  const total = size * reps.reduce((a, b) => a * b, 1);
+  if (total === 0) return out;
+  heap.copyWithin(start, from.byteOffset / 4, from.byteOffset / 4 + size);
+  for (let done = size; done < total; done *= 2) {
+    heap.copyWithin(start + done, start, start + Math.min(done, total - done));
+  }
+  return out;
+}
+
 const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropFilter: _conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
@@ -609,6 +642,7 @@ const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   BatchMatMul: _batchMatMul,
   MaxPoolGrad: _maxPoolGrad,
   GatherV2: _gatherV2,
+  Tile: _tile,
 };
 
 /** The shipped wasm kernels that {@linkcode _REPLACED} wraps. */
@@ -624,7 +658,8 @@ function _originalKernel(name: string): tf.KernelFunc {
  * Registers for `wasm` the training kernels it lacks (see
  * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones
  * (Conv2DBackpropInput, BatchMatMul with transposed operands, MaxPoolGrad,
- * and GatherV2 along the first axis) by faster versions. Idempotent; needs tfjs-backend-wasm to be
+ * GatherV2 along the first axis, and Tile of whole tensors) by faster
+ * versions. Idempotent; needs tfjs-backend-wasm to be
  * imported first.
  *
  * @example
