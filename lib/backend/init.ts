@@ -18,6 +18,7 @@ import * as tf from "../tf.ts";
 import { registerCpuTrainingKernels } from "./cpu_kernels.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { loadSimdKernels } from "./simd_kernels.ts";
+import { installFusedOptimizers } from "./fused_optimizers.ts";
 
 /** Names of the backends the project knows, fastest first. */
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -178,6 +179,7 @@ async function _tryWasm(): Promise<_Attempt> {
   try {
     await import("@tensorflow/tfjs-backend-wasm");
     registerWasmTrainingKernels();
+    installFusedOptimizers();
   } catch (error) {
     return { ok: false, reason: _firstLine(error) };
   }

@@ -36,6 +36,10 @@ export interface SimdKernels {
   depthwise_input_grad(...args: number[]): void;
   /** C = A · Bᵀ: a, b, c, then rows of A, rows of B, shared length k. */
   matmul_nt(...args: number[]): void;
+  /** One Adam step: value, grad, m, v, then their three outputs, size, scalars. */
+  adam_update(...args: number[]): void;
+  /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
+  adamax_update(...args: number[]): void;
 }
 
 /** Where the committed module lies, next to this file. */
