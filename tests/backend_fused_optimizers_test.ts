@@ -123,3 +123,69 @@ for (
     });
   });
 }
+
+Deno.test("a convnet's training curve on wasm (SIMD kernels, fused Adam) matches cpu", async () => {
+  const build = () => {
+    const model = tf.sequential();
+    model.add(tf.layers.conv2d({
+      inputShape: [9, 9, 2],
+      filters: 6,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+    }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tf.layers.depthwiseConv2d({
+      kernelSize: 3,
+      padding: "same",
+      depthwiseInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+    }));
+    model.add(tf.layers.conv2d({
+      filters: 5,
+      kernelSize: 1,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+    }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({
+      units: 3,
+      activation: "softmax",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+    }));
+    model.compile({
+      optimizer: tf.train.adam(0.01),
+      loss: "categoricalCrossentropy",
+    });
+    return model;
+  };
+  const curves: number[][] = [];
+  for (const backend of ["wasm", "cpu"]) {
+    await tf.setBackend(backend);
+    const model = build();
+    const x = tf.tensor4d(
+      Array.from({ length: 70 * 81 * 2 }, (_, i) => Math.sin(i * 0.37)),
+      [70, 9, 9, 2],
+    );
+    const y = tf.oneHot(
+      tf.tensor1d(Array.from({ length: 70 }, (_, i) => i % 3), "int32"),
+      3,
+    );
+    const losses: number[] = [];
+    for (let step = 0; step < 8; step++) {
+      losses.push(await model.trainOnBatch(x, y) as number);
+    }
+    curves.push(losses);
+    tf.dispose([x, y]);
+    model.optimizer.dispose();
+    model.dispose();
+  }
+  await tf.setBackend("wasm");
+  const [wasm, cpu] = curves;
+  assert.ok(cpu[7] < cpu[0], "the reference did not learn");
+  wasm.forEach((loss, i) =>
+    assert.ok(
+      Math.abs(loss - cpu[i]) <= 1e-4 * Math.max(1, cpu[i]),
+      `step ${i}: wasm ${loss}, cpu ${cpu[i]}`,
+    )
+  );
+});
