@@ -538,6 +538,20 @@ Deno.test("wasm Tile matches the cpu kernel", async () => {
   }
 });
 
+Deno.test("wasm Identity shares the buffer and keeps it alive", async () => {
+  await tf.setBackend("wasm");
+  const dataIds = () =>
+    (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const before = dataIds();
+  const x = tf.tensor([1, 2, 3]);
+  const y = tf.engine().runKernel("Identity", { x }) as tf.Tensor;
+  assert.equal(dataIds(), before + 1, "Identity copied the buffer");
+  x.dispose();
+  assert.deepEqual(Array.from(await y.data()), [1, 2, 3]);
+  y.dispose();
+  assert.equal(dataIds(), before);
+});
+
 Deno.test("the fast cpu Conv2DBackpropFilter matches the shipped one", async () => {
   for (const [i, c] of CONV_CASES.entries()) {
     const { dyShape } = convShapes(c, false);

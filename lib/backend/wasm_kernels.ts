@@ -631,6 +631,22 @@ function _tile(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/**
+ * Identity as a new reference to the same heap buffer, as Reshape (and the
+ * cpu backend's Identity) do, instead of a copy: tfjs tensors are never
+ * written in place, and the gradient tape and tfjs-layers call Identity
+ * hundreds of times per step (MobileNet: ~880).
+ */
+function _identity(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === "string") {
+    return _originalKernel("Identity")(args as never) as tf.TensorInfo;
+  }
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
 const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropFilter: _conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
@@ -643,6 +659,7 @@ const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   MaxPoolGrad: _maxPoolGrad,
   GatherV2: _gatherV2,
   Tile: _tile,
+  Identity: _identity,
 };
 
 /** The shipped wasm kernels that {@linkcode _REPLACED} wraps. */
@@ -658,8 +675,8 @@ function _originalKernel(name: string): tf.KernelFunc {
  * Registers for `wasm` the training kernels it lacks (see
  * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones
  * (Conv2DBackpropInput, BatchMatMul with transposed operands, MaxPoolGrad,
- * GatherV2 along the first axis, and Tile of whole tensors) by faster
- * versions. Idempotent; needs tfjs-backend-wasm to be
+ * GatherV2 along the first axis, Tile of whole tensors, and Identity
+ * without a copy) by faster versions. Idempotent; needs tfjs-backend-wasm to be
  * imported first.
  *
  * @example
