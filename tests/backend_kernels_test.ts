@@ -552,6 +552,29 @@ Deno.test("wasm Identity shares the buffer and keeps it alive", async () => {
   assert.equal(dataIds(), before);
 });
 
+Deno.test("wasm LeakyRelu gradient matches the cpu one", async () => {
+  const x = values(2 * 3 * 5 * 7, 61);
+  x[0] = 0; // the boundary: alpha side, as tfjs's greater(x, 0) decides
+  const weights = values(x.length, 62);
+  const grad = async (backend: string) => {
+    await tf.setBackend(backend);
+    const [t, w] = [
+      tf.tensor(x, [2, 3, 5, 7]),
+      tf.tensor(weights, [2, 3, 5, 7]),
+    ];
+    const g = tf.grad((a: tf.Tensor) =>
+      tf.sum(tf.mul(tf.leakyRelu(a, 0.3), w))
+    )(t);
+    const result = { shape: g.shape, data: (await g.data()) as Float32Array };
+    tf.dispose([t, w, g]);
+    return result;
+  };
+  const expected = await grad("cpu");
+  await bothPaths(async (path) => {
+    assertClose(await grad("wasm"), expected, `${path}: leakyRelu grad`);
+  });
+});
+
 Deno.test("the fast cpu Conv2DBackpropFilter matches the shipped one", async () => {
   for (const [i, c] of CONV_CASES.entries()) {
     const { dyShape } = convShapes(c, false);

@@ -647,6 +647,48 @@ function _identity(args: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
+/** The wasm kernel behind the LeakyRelu gradient, see {@linkcode _leakyReluGrad}. */
+const _LEAKY_RELU_GRAD = "ProjectLeakyReluGrad";
+
+function _leakyReluGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { alpha } = args.attrs as unknown as { alpha: number };
+  const out = backend.makeOutput([...x.shape], "float32");
+  simdKernelsFor(backend)!.leaky_relu_grad(
+    _address(backend, x),
+    _address(backend, dy),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape),
+    alpha,
+  );
+  return out;
+}
+
+/**
+ * LeakyRelu's gradient in one SIMD pass on wasm; tfjs's formula (greater,
+ * multiply, where) everywhere else. Gradients are registered per kernel
+ * name for all backends, so this one decides by the active backend.
+ */
+const _leakyReluGrad: tf.GradConfig = {
+  kernelName: "LeakyRelu",
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const { alpha } = attrs as unknown as { alpha: number };
+    const g = dy as tf.Tensor;
+    const fused = tf.getBackend() === "wasm" && x.dtype === "float32" &&
+      g.dtype === "float32" &&
+      simdKernelsFor(tf.backend() as BackendWasm) !== undefined;
+    return {
+      x: () =>
+        fused
+          ? tf.engine().runKernel(_LEAKY_RELU_GRAD, { x, dy: g }, { alpha })
+          : tf.where(tf.greater(x, 0), g, tf.mul(g, alpha)),
+    };
+  },
+};
+
 const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropFilter: _conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
@@ -687,6 +729,14 @@ function _originalKernel(name: string): tf.KernelFunc {
  * ```
  */
 export function registerWasmTrainingKernels(): void {
+  if (tf.getKernel(_LEAKY_RELU_GRAD, "wasm") === undefined) {
+    tf.registerKernel({
+      kernelName: _LEAKY_RELU_GRAD,
+      backendName: "wasm",
+      kernelFunc: _leakyReluGradKernel as unknown as tf.KernelFunc,
+    });
+    tf.registerGradient(_leakyReluGrad);
+  }
   for (const [kernelName, kernelFunc] of Object.entries(_ADDED)) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) continue;
     tf.registerKernel({

@@ -386,3 +386,19 @@ void adamax_update(const f32 *value, const f32 *grad, const f32 *m,
     value_out[i] = rate * (m1 / (u1 + eps)) + value[i];
   }
 }
+
+// The gradient of LeakyRelu: dy where x > 0, else alpha dy (tfjs computes
+// it as where(greater(x, 0), dy, mul(dy, alpha)): three kernels, two
+// temporaries).
+EXPORT("leaky_relu_grad")
+void leaky_relu_grad(const f32 *x, const f32 *dy, f32 *dx, int n, f32 alpha) {
+  v128_t va = wasm_f32x4_splat(alpha), zero4 = wasm_f32x4_splat(0.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t d = wasm_v128_load(dy + i);
+    v128_t pos = wasm_f32x4_gt(wasm_v128_load(x + i), zero4);
+    wasm_v128_store(dx + i,
+                    wasm_v128_bitselect(d, wasm_f32x4_mul(d, va), pos));
+  }
+  for (; i < n; i++) dx[i] = x[i] > 0.f ? dy[i] : dy[i] * alpha;
+}
