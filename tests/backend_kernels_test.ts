@@ -575,6 +575,31 @@ Deno.test("wasm LeakyRelu gradient matches the cpu one", async () => {
   });
 });
 
+Deno.test("wasm Sum matches the cpu kernel", async () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[4, 3, 5, 13], [0, 1, 2], false], // a bias gradient: SIMD column sums
+    [[6, 16], 0, true],
+    [[2, 3, 4], [1, 0], true],
+    [[0, 5], [0], false], // no rows: zeros
+    [[4, 3, 5], [0, 2], false], // not the leading axes: the shipped kernel
+    [[4, 3], 1, false],
+  ];
+  for (const [i, [shape, axis, keepDims]] of cases.entries()) {
+    const x = values(tf.util.sizeFromShape(shape), i + 80);
+    const expected = await run("cpu", "Sum", { x: { shape, data: x } }, {
+      axis,
+      keepDims,
+    });
+    await bothPaths(async (path) => {
+      assertClose(
+        await run("wasm", "Sum", { x: { shape, data: x } }, { axis, keepDims }),
+        expected,
+        `${path}: sum ${shape} over ${axis} keepDims ${keepDims}`,
+      );
+    });
+  }
+});
+
 Deno.test("the fast cpu Conv2DBackpropFilter matches the shipped one", async () => {
   for (const [i, c] of CONV_CASES.entries()) {
     const { dyShape } = convShapes(c, false);

@@ -38,6 +38,8 @@ export interface SimdKernels {
   matmul_nt(...args: number[]): void;
   /** One Adam step: value, grad, m, v, then their three outputs, size, scalars. */
   adam_update(...args: number[]): void;
+  /** Column sums: x, out, rows, cols. */
+  sum_rows(...args: number[]): void;
   /** LeakyRelu's gradient: x, dy, dx, size, alpha. */
   leaky_relu_grad(...args: number[]): void;
   /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */

@@ -647,6 +647,40 @@ function _identity(args: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
+/**
+ * Sum over every axis but the last (a bias gradient) as SIMD column sums;
+ * the shipped kernel transposes the whole tensor first to bring the summed
+ * axes last. Other reductions go to the shipped kernel.
+ */
+function _sum(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as {
+    axis: number | number[];
+    keepDims: boolean;
+  };
+  const simd = simdKernelsFor(backend);
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = rank >= 2 && axes.length === rank - 1 &&
+    axes.every((a, i) => a === i);
+  if (simd === undefined || !leading || x.dtype !== "float32") {
+    return _originalKernel("Sum")(args as never) as tf.TensorInfo;
+  }
+  const cols = x.shape[rank - 1];
+  const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [
+    cols,
+  ];
+  const out = backend.makeOutput(shape, "float32");
+  simd.sum_rows(
+    _address(backend, x),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape) / Math.max(cols, 1),
+    cols,
+  );
+  return out;
+}
+
 /** The wasm kernel behind the LeakyRelu gradient, see {@linkcode _leakyReluGrad}. */
 const _LEAKY_RELU_GRAD = "ProjectLeakyReluGrad";
 
@@ -702,6 +736,7 @@ const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   GatherV2: _gatherV2,
   Tile: _tile,
   Identity: _identity,
+  Sum: _sum,
 };
 
 /** The shipped wasm kernels that {@linkcode _REPLACED} wraps. */
@@ -717,8 +752,8 @@ function _originalKernel(name: string): tf.KernelFunc {
  * Registers for `wasm` the training kernels it lacks (see
  * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones
  * (Conv2DBackpropInput, BatchMatMul with transposed operands, MaxPoolGrad,
- * GatherV2 along the first axis, Tile of whole tensors, and Identity
- * without a copy) by faster versions. Idempotent; needs tfjs-backend-wasm to be
+ * GatherV2 along the first axis, Tile of whole tensors, Identity without
+ * a copy, and Sum over all leading axes) by faster versions. Idempotent; needs tfjs-backend-wasm to be
  * imported first.
  *
  * @example

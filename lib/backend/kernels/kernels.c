@@ -402,3 +402,33 @@ void leaky_relu_grad(const f32 *x, const f32 *dy, f32 *dx, int n, f32 alpha) {
   }
   for (; i < n; i++) dx[i] = x[i] > 0.f ? dy[i] : dy[i] * alpha;
 }
+
+// Column sums of a [rows, cols] matrix: a bias gradient (dy summed over
+// batch and pixels). Eight columns at a time, so the sums stay in registers
+// while the rows stream by.
+EXPORT("sum_rows")
+void sum_rows(const f32 *x, f32 *out, int rows, int cols) {
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0;
+    const f32 *p = x + c;
+    for (int r = 0; r < rows; r++, p += cols) {
+      a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+      a1 = wasm_f32x4_add(a1, wasm_v128_load(p + 4));
+    }
+    wasm_v128_store(out + c, a0);
+    wasm_v128_store(out + c + 4, a1);
+  }
+  for (; c + 4 <= cols; c += 4) {
+    v128_t a0 = wasm_f32x4_splat(0.f);
+    const f32 *p = x + c;
+    for (int r = 0; r < rows; r++, p += cols)
+      a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+    wasm_v128_store(out + c, a0);
+  }
+  for (; c < cols; c++) {
+    f32 s = 0.f;
+    for (int r = 0; r < rows; r++) s += x[r * cols + c];
+    out[c] = s;
+  }
+}
