@@ -43,10 +43,12 @@ typedef struct {
 
 // dW[tap][c..c+NB)[o..o+4*NV) += sum over the pixels of rows [r0, r1) of
 // image b of x[pixel + tap][c..] * dy[pixel][o..]: NB x NV accumulators stay
-// in registers for the whole pixel range.
+// in registers for the whole pixel range. With skip > 0 (NV 1 only) the
+// first `skip` lanes belong to the previous block and are not stored: the
+// last co % 4 channels are done as an overlapping vector, not in scalars.
 INLINE void filter_block(const Geometry *g, const f32 *x, const f32 *dy,
                          f32 *dw, int b, int r0, int r1, int kh, int kw,
-                         int c, int o, int NB, int NV) {
+                         int c, int o, int NB, int NV, int skip) {
   int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;
   int ra = imax(r0, first_valid(rowOff, g->sh));
   int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));
@@ -74,9 +76,16 @@ INLINE void filter_block(const Geometry *g, const f32 *x, const f32 *dy,
       }
     }
   }
-  for (int i = 0; i < NB; i++)
-    for (int v = 0; v < NV; v++)
-      wasm_v128_store(out + i * g->co + 4 * v, acc[i][v]);
+  for (int i = 0; i < NB; i++) {
+    f32 *row = out + i * g->co;
+    if (skip == 0) {
+      for (int v = 0; v < NV; v++) wasm_v128_store(row + 4 * v, acc[i][v]);
+      continue;
+    }
+    if (skip <= 1) row[1] = wasm_f32x4_extract_lane(acc[i][0], 1);
+    if (skip <= 2) row[2] = wasm_f32x4_extract_lane(acc[i][0], 2);
+    row[3] = wasm_f32x4_extract_lane(acc[i][0], 3);
+  }
 }
 
 // The same for one output channel o (the tail of co % 4), in scalars.
@@ -100,12 +109,12 @@ static void filter_scalar(const Geometry *g, const f32 *x, const f32 *dy,
   dw[((kh * g->fw + kw) * g->ci + c) * g->co + o] += acc;
 }
 
-#define FILTER_BLOCKS(NV)                                                  \
-  switch (nb) {                                                            \
-    case 4: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 4, NV); break; \
-    case 3: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 3, NV); break; \
-    case 2: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 2, NV); break; \
-    default: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 1, NV);   \
+#define FILTER_BLOCKS(NV, SKIP)                                              \
+  switch (nb) {                                                              \
+    case 4: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 4, NV, SKIP); break; \
+    case 3: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 3, NV, SKIP); break; \
+    case 2: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 2, NV, SKIP); break; \
+    default: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 1, NV, SKIP);   \
   }
 
 static void filter_grad_rows(const Geometry *g, const f32 *x, const f32 *dy,
@@ -115,8 +124,14 @@ static void filter_grad_rows(const Geometry *g, const f32 *x, const f32 *dy,
       for (int c = 0; c < g->ci; c += 4) {
         int nb = imin(4, g->ci - c);
         int o = 0;
-        for (; o + 8 <= g->co; o += 8) FILTER_BLOCKS(2)
-        for (; o + 4 <= g->co; o += 4) FILTER_BLOCKS(1)
+        for (; o + 8 <= g->co; o += 8) FILTER_BLOCKS(2, 0)
+        for (; o + 4 <= g->co; o += 4) FILTER_BLOCKS(1, 0)
+        if (o < g->co && g->co >= 4) {
+          int skip = 4 - (g->co - o);
+          o = g->co - 4;
+          FILTER_BLOCKS(1, skip)
+          o = g->co;
+        }
         for (; o < g->co; o++)
           for (int i = 0; i < nb; i++)
             filter_scalar(g, x, dy, dw, b, r0, r1, kh, kw, c + i, o);
