@@ -5,16 +5,25 @@
  * hits every engine alike; warm-up batches excluded; medians reported).
  *
  * ```sh
- * deno task bench                       # LeNet-5 and the CIFAR-10 CNN
+ * deno task bench                       # LeNet-5, CIFAR-10 CNN, MobileNet
  * deno task bench --json --models lenet5 --backends wasm --rounds 5
+ * deno task bench --profile              # time per kernel of one step
  * ```
  *
  * Options: `--json` (one JSON object per line), `--samples N` (training
- * samples per measurement, default 1920 for LeNet-5 and 640 for the CIFAR
- * CNN), `--cpu-samples N` (cap for the slow `cpu` backend, default 256
- * for LeNet-5 and 64 for the CIFAR CNN),
+ * samples per measurement, default 1920 for LeNet-5, 640 for the CIFAR
+ * CNN and 96 for MobileNet), `--cpu-samples N` (cap for the slow `cpu`
+ * backend, default 256, 64 and 8),
  * `--models a,b`, `--backends a,b` (default: the accelerated backend `auto`
- * finds, plus wasm, wasm-x2 and cpu), `--rounds N` (default 3), `--no-torch`.
+ * finds, plus wasm, wasm-x2 and cpu), `--rounds N` (default 3), `--no-torch`,
+ * `--profile` (instead of the comparison: time per kernel of one training
+ * step per model on the first backend of `--backends`, default `auto`'s).
+ *
+ * Each model trains with its tutorial's optimizer and batch size (LeNet-5:
+ * Adam, 64; CIFAR CNN: Adamax, 32; MobileNet at 32x32: Adam, 8), in PyTorch
+ * too. PyTorch runs with all cores (`pytorch`) and with one
+ * (`pytorch-1t`); `ratio_to_pytorch` divides by the faster of the two, and
+ * every JSON line names the threads used on each side.
  *
  * `wasm-x2` is wasm trained data-parallel on two cores (the main thread and
  * one Web Worker, `trainDataParallel` of `lib/train/`); its first epoch over
@@ -34,10 +43,37 @@ import { trainDataParallel } from "../lib/train/mod.ts";
 
 /** Models the bench knows, with the tutorial's batch size. */
 const BENCH_MODELS = {
-  "lenet5": { batchSize: 64, samples: 1920, cpuSamples: 256 },
-  "cifar-cnn": { batchSize: 32, samples: 640, cpuSamples: 64 },
+  "lenet5": {
+    batchSize: 64,
+    samples: 1920,
+    cpuSamples: 256,
+    optimizer: "adam",
+    learningRate: 1e-3,
+  },
+  "cifar-cnn": {
+    batchSize: 32,
+    samples: 640,
+    cpuSamples: 64,
+    optimizer: "adamax",
+    learningRate: 5e-3,
+  },
+  "mobilenet": {
+    batchSize: 8,
+    samples: 96,
+    cpuSamples: 8,
+    optimizer: "adam",
+    learningRate: 1e-3,
+  },
 } as const;
 type BenchModel = keyof typeof BENCH_MODELS;
+
+/** The optimizer the tutorial trains `model` with. */
+function _optimizer(model: BenchModel): tf.Optimizer {
+  const { optimizer, learningRate } = BENCH_MODELS[model];
+  return optimizer === "adamax"
+    ? tf.train.adamax(learningRate)
+    : tf.train.adam(learningRate);
+}
 
 /** wasm on two cores: one replica on the main thread, one in a worker. */
 const _DATA_PARALLEL = "wasm-x2";
@@ -56,6 +92,7 @@ interface BenchArgs {
   backends?: BenchBackend[];
   rounds: number;
   torch: boolean;
+  profile: boolean;
 }
 
 const _INFER_BATCH = 256;
@@ -63,9 +100,10 @@ const _INFER_BATCH = 256;
 function _parseArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = {
     json: false,
-    models: ["lenet5", "cifar-cnn"],
+    models: ["lenet5", "cifar-cnn", "mobilenet"],
     rounds: 3,
     torch: true,
+    profile: false,
   };
   const value = (i: number): string => {
     const v = argv[i + 1];
@@ -85,6 +123,9 @@ function _parseArgs(argv: string[]): BenchArgs {
     switch (argv[i]) {
       case "--json":
         args.json = true;
+        break;
+      case "--profile":
+        args.profile = true;
         break;
       case "--no-torch":
         args.torch = false;
@@ -162,7 +203,7 @@ async function _measureTfjs(
   const { batchSize } = BENCH_MODELS[model];
   const net = buildModel(model);
   net.compile({
-    optimizer: tf.train.adam(1e-3),
+    optimizer: _optimizer(model),
     loss: "categoricalCrossentropy",
   });
   const { n, xs, ys } = _syntheticData(net, samples, batchSize);
@@ -216,7 +257,7 @@ async function _measureDataParallel(
   const { batchSize } = BENCH_MODELS[model];
   const net = buildModel(model);
   const { n, xs, ys } = _syntheticData(net, samples, batchSize);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = _optimizer(model);
   const result = await trainDataParallel(net, { xs, ys }, {
     optimizer,
     loss: "categoricalCrossentropy",
@@ -292,8 +333,110 @@ async function _availableBackends(args: BenchArgs): Promise<BenchBackend[]> {
   return found;
 }
 
+/** Kernel time of one step, per kernel name. */
+interface KernelTotal {
+  name: string;
+  calls: number;
+  ms: number;
+}
+
+/** Time and calls per kernel name, while {@linkcode _kernelTimes} records. */
+const _kernelTotals = new Map<string, { calls: number; ms: number }>();
+let _recording = false;
+let _kernelDepth = 0;
+
+/**
+ * Wraps every kernel registered for `backend` so that it adds its wall
+ * time to {@linkcode _kernelTotals} while recording. Kernels on wasm and
+ * cpu run synchronously, so wall time is their cost. Only outermost calls
+ * count: kernels that call other kernels (the project's wasm gradients call
+ * XNNPACK's) are timed once, as themselves. Unlike `tf.profile`, nothing is
+ * read back after each kernel.
+ */
+function _timeKernels(backend: string): void {
+  for (const config of tf.getKernelsForBackend(backend)) {
+    const inner = config.kernelFunc;
+    config.kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
+      if (!_recording || _kernelDepth > 0) return inner(args);
+      _kernelDepth++;
+      const start = performance.now();
+      try {
+        return inner(args);
+      } finally {
+        _kernelDepth--;
+        const total = _kernelTotals.get(config.kernelName) ??
+          { calls: 0, ms: 0 };
+        total.calls++;
+        total.ms += performance.now() - start;
+        _kernelTotals.set(config.kernelName, total);
+      }
+    }) as tf.KernelFunc;
+  }
+}
+
+/**
+ * Times one training step (forward, backward, optimizer) kernel by kernel
+ * after two warm-up steps (the median step of three is shown), and prints
+ * the kernels that took the most time; the rest of the step is JavaScript
+ * (tfjs-layers, the gradient tape).
+ */
+async function _profileStep(model: BenchModel, backend: string) {
+  const { batchSize } = BENCH_MODELS[model];
+  const net = buildModel(model);
+  net.compile({
+    optimizer: _optimizer(model),
+    loss: "categoricalCrossentropy",
+  });
+  const { xs, ys } = _syntheticData(net, batchSize, batchSize);
+  for (let i = 0; i < 2; i++) await net.trainOnBatch(xs, ys);
+  const steps: { ms: number; kernels: Map<string, KernelTotal> }[] = [];
+  for (let i = 0; i < 3; i++) {
+    _kernelTotals.clear();
+    _recording = true;
+    const start = performance.now();
+    await net.trainOnBatch(xs, ys);
+    const ms = performance.now() - start;
+    _recording = false;
+    const kernels = new Map<string, KernelTotal>();
+    for (const [name, t] of _kernelTotals) kernels.set(name, { name, ...t });
+    steps.push({ ms, kernels });
+  }
+  steps.sort((a, b) => a.ms - b.ms);
+  const { ms: stepMs, kernels } = steps[1];
+  const sorted = [...kernels.values()].sort((a, b) => b.ms - a.ms);
+  const kernelMs = sorted.reduce((sum, t) => sum + t.ms, 0);
+  const calls = sorted.reduce((sum, t) => sum + t.calls, 0);
+  console.log(
+    `\nprofile: ${model} on ${backend}, one training step (batch ` +
+      `${batchSize}, ${BENCH_MODELS[model].optimizer}; median of 3): ` +
+      `${stepMs.toFixed(1)} ms, of which kernels ${kernelMs.toFixed(1)} ms ` +
+      `in ${calls} calls, JavaScript around them ` +
+      `${(stepMs - kernelMs).toFixed(1)} ms`,
+  );
+  console.log("kernel                              calls        ms      %");
+  for (const t of sorted.slice(0, 15)) {
+    console.log(
+      `${t.name.padEnd(34)} ${String(t.calls).padStart(6)} ` +
+        `${t.ms.toFixed(2).padStart(9)} ${
+          (100 * t.ms / stepMs).toFixed(1).padStart(6)
+        }`,
+    );
+  }
+  tf.dispose([xs, ys]);
+  net.optimizer.dispose();
+  net.dispose();
+}
+
 async function main(): Promise<void> {
   const args = _parseArgs(Deno.args);
+  if (args.profile) {
+    const backend = args.backends?.find((b) => b !== _DATA_PARALLEL) ??
+      (await initBackend({ verbose: false })).name;
+    await initBackend({ backend: backend as BackendName, verbose: false });
+    _timeKernels(backend);
+    for (const model of args.models) await _profileStep(model, backend);
+    return;
+  }
   const backends = await _availableBackends(args);
   const noTorch = args.torch ? await _torchAvailable() : "--no-torch";
   if (noTorch !== undefined) {
@@ -338,43 +481,93 @@ async function main(): Promise<void> {
     }
   }
   for (const model of args.models) {
-    const torch = results.get(`${model}/pytorch`);
-    const torchTrain = torch ? _median(torch.map((m) => m.train)) : undefined;
-    const rows = engines.map((engine) => {
-      const runs = results.get(`${model}/${engine}`)!;
-      const train = _median(runs.map((m) => m.train));
-      const infer = _median(runs.map((m) => m.infer));
-      return {
-        model,
-        backend: engine,
-        batch_size: BENCH_MODELS[model].batchSize,
-        rounds: runs.length,
-        train_samples_per_s: Math.round(train),
-        infer_samples_per_s: Math.round(infer),
-        ratio_to_pytorch: torchTrain === undefined
-          ? null
-          : Number((train / torchTrain).toFixed(3)),
-      };
-    });
+    const rows = _resultRows(model, engines, results);
     if (args.json) {
       for (const row of rows) console.log(JSON.stringify(row));
       continue;
     }
+    const { batchSize, optimizer } = BENCH_MODELS[model];
     console.log(
-      `\n${model} (batch ${BENCH_MODELS[model].batchSize}, Adam; median of ` +
-        `${args.rounds} rounds; inference batch ${_INFER_BATCH})`,
+      `\n${model} (batch ${batchSize}, ${optimizer}; median of ` +
+        `${args.rounds} rounds; inference batch ${_INFER_BATCH}; ratios ` +
+        `against PyTorch's faster thread setting)`,
     );
-    console.log("engine      train/s   infer/s   train vs PyTorch");
+    console.log(
+      "engine      threads   train/s   infer/s   train vs PyTorch   infer vs PyTorch",
+    );
+    const ratio = (r: number | null) => r === null ? "-" : `${r.toFixed(2)}x`;
     for (const r of rows) {
-      const ratio = r.ratio_to_pytorch === null
-        ? "-"
-        : `${r.ratio_to_pytorch.toFixed(2)}x`;
       console.log(
-        `${r.backend.padEnd(10)} ${String(r.train_samples_per_s).padStart(8)}` +
-          ` ${String(r.infer_samples_per_s).padStart(9)}   ${ratio}`,
+        `${r.backend.padEnd(11)} ${String(r.threads).padStart(7)}` +
+          ` ${String(r.train_samples_per_s).padStart(9)}` +
+          ` ${String(r.infer_samples_per_s).padStart(9)}` +
+          `   ${ratio(r.ratio_to_pytorch).padStart(16)}` +
+          `   ${ratio(r.infer_ratio_to_pytorch).padStart(16)}`,
       );
     }
   }
+}
+
+/** Threads (cores) each engine computes on. */
+function _threads(engine: string): number {
+  if (engine === "pytorch") return navigator.hardwareConcurrency;
+  if (engine === _DATA_PARALLEL) return 2;
+  return 1;
+}
+
+/**
+ * One result row per engine: medians over rounds, and ratios against
+ * PyTorch's faster thread setting (all cores or one), chosen separately
+ * for training and inference.
+ */
+function _resultRows(
+  model: BenchModel,
+  engines: string[],
+  results: Map<string, Measurement[]>,
+) {
+  const medians = (engine: string) => {
+    const runs = results.get(`${model}/${engine}`);
+    return runs === undefined ? undefined : {
+      rounds: runs.length,
+      train: _median(runs.map((m) => m.train)),
+      infer: _median(runs.map((m) => m.infer)),
+    };
+  };
+  const best = (key: "train" | "infer") => {
+    let top: { value: number; threads: number } | undefined;
+    for (const engine of ["pytorch", "pytorch-1t"]) {
+      const m = medians(engine);
+      if (m !== undefined && (top === undefined || m[key] > top.value)) {
+        top = { value: m[key], threads: _threads(engine) };
+      }
+    }
+    return top;
+  };
+  const torchTrain = best("train");
+  const torchInfer = best("infer");
+  return engines.map((engine) => {
+    const m = medians(engine)!;
+    return {
+      model,
+      backend: engine,
+      threads: _threads(engine),
+      batch_size: BENCH_MODELS[model].batchSize,
+      optimizer: BENCH_MODELS[model].optimizer,
+      rounds: m.rounds,
+      train_samples_per_s: Math.round(m.train),
+      infer_samples_per_s: Math.round(m.infer),
+      pytorch_train_samples_per_s: torchTrain && Math.round(torchTrain.value),
+      pytorch_train_threads: torchTrain?.threads ?? null,
+      ratio_to_pytorch: torchTrain === undefined
+        ? null
+        : Number((m.train / torchTrain.value).toFixed(3)),
+      pytorch_infer_samples_per_s: torchInfer && Math.round(torchInfer.value),
+      pytorch_infer_threads: torchInfer?.threads ?? null,
+      infer_ratio_to_pytorch: torchInfer === undefined
+        ? null
+        : Number((m.infer / torchInfer.value).toFixed(3)),
+    };
+  });
 }
 
 if (import.meta.main) await main();

@@ -1,5 +1,5 @@
 """PyTorch reference for `deno task bench`: trains and runs the same models
-(LeNet-5 of seed 001, the CIFAR-10 CNN of seed 004) on random data and prints
+(LeNet-5 of seed 001, the CIFAR-10 CNN of seed 004, MobileNet of seed 000) on random data and prints
 one JSON line: {"model", "engine", "threads", "train_samples_per_s",
 "infer_samples_per_s", "params"}. Warm-up batches are excluded from timing.
 
@@ -41,9 +41,41 @@ def cifar_cnn() -> nn.Module:
     )
 
 
+def mobilenet() -> nn.Module:
+    """Keras' MobileNet v1 (alpha 1, 1 input channel) as seed 000 builds it,
+    with its head: global average pooling, dense 1024 ReLU, dense 10."""
+    def bn(c: int) -> nn.Module:
+        return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+
+    def same_or_keras_pad(stride: int) -> nn.Module:
+        # Keras pads stride-2 layers by (0, 1) on each spatial axis.
+        return nn.ZeroPad2d((0, 1, 0, 1)) if stride == 2 else nn.Identity()
+
+    layers = [same_or_keras_pad(2), nn.Conv2d(1, 32, 3, 2, bias=False),
+              bn(32), nn.ReLU6()]
+    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+              (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2),
+              (1024, 1)]
+    c = 32
+    for filters, stride in blocks:
+        layers += [same_or_keras_pad(stride),
+                   nn.Conv2d(c, c, 3, stride, padding=1 if stride == 1 else 0,
+                             groups=c, bias=False),
+                   bn(c), nn.ReLU6(),
+                   nn.Conv2d(c, filters, 1, bias=False), bn(filters),
+                   nn.ReLU6()]
+        c = filters
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 1024),
+               nn.ReLU(), nn.Linear(1024, 10)]
+    return nn.Sequential(*layers)
+
+
+# model: (builder, input shape, batch size, optimizer, learning rate), as the
+# tutorials train them.
 MODELS = {
-    "lenet5": (lenet5, (1, 28, 28), 64),
-    "cifar-cnn": (cifar_cnn, (3, 32, 32), 32),
+    "lenet5": (lenet5, (1, 28, 28), 64, torch.optim.Adam, 1e-3),
+    "cifar-cnn": (cifar_cnn, (3, 32, 32), 32, torch.optim.Adamax, 5e-3),
+    "mobilenet": (mobilenet, (1, 32, 32), 8, torch.optim.Adam, 1e-3),
 }
 
 
@@ -56,11 +88,11 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    build, shape, batch = MODELS[args.model]
+    build, shape, batch, optimizer_class, lr = MODELS[args.model]
     device = torch.device(args.device)
     model = build().to(device)
     params = sum(p.numel() for p in model.parameters())
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = optimizer_class(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()  # softmax + cross-entropy, as Keras does
     steps = max(1, args.samples // batch)
     xs = torch.rand((steps * batch, *shape), device=device)

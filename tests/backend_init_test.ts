@@ -109,6 +109,36 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "the SIMD kernels load when the library is used from another directory",
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const script = `${dir}/use.ts`;
+    const mod = new URL("../lib/backend/mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { initBackend } from "${mod}";\n` +
+        `const c = await initBackend({ backend: "wasm", verbose: false });\n` +
+        `console.log(c.report);\n`,
+    );
+    const config = new URL("../deno.json", import.meta.url).pathname;
+    try {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--cached-only", "--config", config, script],
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+      }).output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      assert.match(
+        new TextDecoder().decode(out.stdout),
+        /the project's SIMD training kernels/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 /** A small net with every layer type the tutorials train. */
 function everyLayerNet(): tf.Sequential {
   return tf.sequential({

@@ -15,6 +15,34 @@ import {
   conv2dFilterGrad,
   shiftedPatchGrid,
 } from "../lib/backend/_conv_loops.ts";
+import {
+  loadSimdKernels,
+  simdKernelsFor,
+} from "../lib/backend/simd_kernels.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+assert.ok(await loadSimdKernels(), "kernels.wasm did not load");
+
+/**
+ * The wasm kernels that have a SIMD version run `check` twice: with the
+ * project's SIMD kernels and with the JavaScript loops
+ * (`CNN_SIMD_KERNELS=off`).
+ */
+async function bothPaths(check: (path: string) => Promise<void>) {
+  for (const path of ["simd", "js"]) {
+    if (path === "js") Deno.env.set("CNN_SIMD_KERNELS", "off");
+    try {
+      await tf.setBackend("wasm");
+      assert.equal(
+        simdKernelsFor(tf.backend() as BackendWasm) !== undefined,
+        path === "simd",
+      );
+      await check(path);
+    } finally {
+      Deno.env.delete("CNN_SIMD_KERNELS");
+    }
+  }
+}
 
 type Pad = "same" | "valid" | number | tf.backend_util.ExplicitPadding;
 
@@ -91,6 +119,10 @@ const CONV_CASES: ConvCase[] = [
     strides: [1, 2],
     pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
   },
+  // 1x1 (pointwise) convolutions: a product per pixel in the SIMD kernels.
+  { x: [2, 5, 6, 7], filter: [1, 1, 7, 5], strides: 1, pad: "same" },
+  { x: [3, 4, 4, 9], filter: [1, 1, 9, 14], strides: 1, pad: "valid" },
+  { x: [1, 5, 5, 3], filter: [1, 1, 3, 2], strides: 2, pad: "valid" },
 ];
 
 function convShapes(c: ConvCase, depthwise: boolean) {
@@ -114,28 +146,44 @@ function label(c: ConvCase): string {
 
 registerWasmTrainingKernels();
 
+/**
+ * Shapes for the SIMD filter gradient's blocking: 1 to 4 input channels
+ * per block plus remainders, 8- and 4-wide output-channel blocks plus
+ * scalar tails, and output rows split into several cache-sized chunks.
+ */
+const SIMD_FILTER_CASES: ConvCase[] = [
+  { x: [2, 9, 9, 5], filter: [3, 3, 5, 13], strides: 1, pad: "same" },
+  { x: [1, 10, 11, 7], filter: [2, 3, 7, 16], strides: [1, 2], pad: "valid" },
+  { x: [1, 40, 20, 4], filter: [3, 3, 4, 8], strides: 1, pad: "same" },
+  { x: [2, 12, 12, 6], filter: [1, 1, 6, 9], strides: 1, pad: "valid" },
+  { x: [4, 11, 13, 2], filter: [4, 4, 2, 7], strides: 3, pad: 2 },
+  { x: [1, 3, 300, 1], filter: [3, 3, 1, 6], strides: 1, pad: "same" },
+];
+
 Deno.test("wasm Conv2DBackpropFilter matches the cpu kernel", async () => {
-  for (const [i, c] of CONV_CASES.entries()) {
-    const { dyShape } = convShapes(c, false);
-    const inputs = {
-      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 1) },
-      dy: {
-        shape: dyShape,
-        data: values(tf.util.sizeFromShape(dyShape), i + 50),
-      },
-    };
-    const attrs = {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: "NHWC",
-      filterShape: c.filter,
-    };
-    assertClose(
-      await run("wasm", "Conv2DBackpropFilter", inputs, attrs),
-      await run("cpu", "Conv2DBackpropFilter", inputs, attrs),
-      label(c),
-    );
-  }
+  await bothPaths(async (path) => {
+    for (const [i, c] of [...CONV_CASES, ...SIMD_FILTER_CASES].entries()) {
+      const { dyShape } = convShapes(c, false);
+      const inputs = {
+        x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 1) },
+        dy: {
+          shape: dyShape,
+          data: values(tf.util.sizeFromShape(dyShape), i + 50),
+        },
+      };
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        filterShape: c.filter,
+      };
+      assertClose(
+        await run("wasm", "Conv2DBackpropFilter", inputs, attrs),
+        await run("cpu", "Conv2DBackpropFilter", inputs, attrs),
+        `${path}: ${label(c)}`,
+      );
+    }
+  });
 });
 
 /** Geometries where few grid columns are wasted: the shifted-row path. */
@@ -243,33 +291,36 @@ Deno.test("wasm GatherV2 matches the cpu kernel", async () => {
 });
 
 Deno.test("wasm Conv2DBackpropInput matches the cpu kernel", async () => {
-  for (const [i, c] of CONV_CASES.entries()) {
-    const { dyShape } = convShapes(c, false);
-    const inputs = {
-      dy: {
-        shape: dyShape,
-        data: values(tf.util.sizeFromShape(dyShape), i + 7),
-      },
-      filter: {
-        shape: c.filter,
-        data: values(tf.util.sizeFromShape(c.filter), i + 70),
-      },
-    };
-    const attrs = {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: "NHWC",
-      inputShape: c.x,
-    };
-    assertClose(
-      await run("wasm", "Conv2DBackpropInput", inputs, attrs),
-      await run("cpu", "Conv2DBackpropInput", inputs, attrs),
-      label(c),
-    );
-  }
+  await bothPaths(async (path) => {
+    for (const [i, c] of CONV_CASES.entries()) {
+      const { dyShape } = convShapes(c, false);
+      const inputs = {
+        dy: {
+          shape: dyShape,
+          data: values(tf.util.sizeFromShape(dyShape), i + 7),
+        },
+        filter: {
+          shape: c.filter,
+          data: values(tf.util.sizeFromShape(c.filter), i + 70),
+        },
+      };
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        inputShape: c.x,
+      };
+      assertClose(
+        await run("wasm", "Conv2DBackpropInput", inputs, attrs),
+        await run("cpu", "Conv2DBackpropInput", inputs, attrs),
+        `${path}: ${label(c)}`,
+      );
+    }
+  });
 });
 
 const DEPTHWISE_CASES: ConvCase[] = [
+  { x: [2, 6, 7, 6], filter: [3, 3, 6, 1], strides: 2, pad: "same" },
   { x: [2, 7, 7, 3], filter: [3, 3, 3, 1], strides: 1, pad: "same" },
   { x: [2, 8, 7, 2], filter: [3, 3, 2, 2], strides: 2, pad: "same" },
   { x: [1, 9, 9, 3], filter: [3, 2, 3, 1], strides: [2, 1], pad: "valid" },
@@ -337,105 +388,215 @@ function spread(
 }
 
 Deno.test("wasm depthwise backprop kernels match the cpu kernels", async () => {
-  for (const [i, c] of DEPTHWISE_CASES.entries()) {
-    const { dyShape } = convShapes(c, true);
-    const dy = {
-      shape: dyShape,
-      data: values(tf.util.sizeFromShape(dyShape), i + 3),
-    };
-    const common = {
-      strides: c.strides,
-      pad: c.pad,
-      dilations: c.dilations ?? 1,
-    };
-    const reference = { strides: c.strides, pad: c.pad, dilations: 1 };
-    const filterInputs = {
-      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 30) },
-      dy,
-    };
-    const expectedFilter = await run(
-      "cpu",
-      "DepthwiseConv2dNativeBackpropFilter",
-      filterInputs,
-      { ...reference, filterShape: spreadShape(c) },
-    );
-    assertClose(
-      await run("wasm", "DepthwiseConv2dNativeBackpropFilter", filterInputs, {
-        ...common,
-        filterShape: c.filter,
-      }),
-      { shape: c.filter, data: spread(expectedFilter.data, c, false) },
-      `filter grad ${label(c)}`,
-    );
-    const filter = values(tf.util.sizeFromShape(c.filter), i + 90);
-    const inputAttrs = { inputShape: c.x };
-    assertClose(
-      await run("wasm", "DepthwiseConv2dNativeBackpropInput", {
+  await bothPaths(async (path) => {
+    for (const [i, c] of DEPTHWISE_CASES.entries()) {
+      const { dyShape } = convShapes(c, true);
+      const dy = {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 3),
+      };
+      const common = {
+        strides: c.strides,
+        pad: c.pad,
+        dilations: c.dilations ?? 1,
+      };
+      const reference = { strides: c.strides, pad: c.pad, dilations: 1 };
+      const filterInputs = {
+        x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 30) },
         dy,
-        filter: { shape: c.filter, data: filter },
-      }, { ...common, ...inputAttrs }),
-      await run("cpu", "DepthwiseConv2dNativeBackpropInput", {
-        dy,
-        filter: { shape: spreadShape(c), data: spread(filter, c, true) },
-      }, { ...reference, ...inputAttrs }),
-      `input grad ${label(c)}`,
-    );
-  }
+      };
+      const expectedFilter = await run(
+        "cpu",
+        "DepthwiseConv2dNativeBackpropFilter",
+        filterInputs,
+        { ...reference, filterShape: spreadShape(c) },
+      );
+      assertClose(
+        await run("wasm", "DepthwiseConv2dNativeBackpropFilter", filterInputs, {
+          ...common,
+          filterShape: c.filter,
+        }),
+        { shape: c.filter, data: spread(expectedFilter.data, c, false) },
+        `${path}: filter grad ${label(c)}`,
+      );
+      const filter = values(tf.util.sizeFromShape(c.filter), i + 90);
+      const inputAttrs = { inputShape: c.x };
+      assertClose(
+        await run("wasm", "DepthwiseConv2dNativeBackpropInput", {
+          dy,
+          filter: { shape: c.filter, data: filter },
+        }, { ...common, ...inputAttrs }),
+        await run("cpu", "DepthwiseConv2dNativeBackpropInput", {
+          dy,
+          filter: { shape: spreadShape(c), data: spread(filter, c, true) },
+        }, { ...reference, ...inputAttrs }),
+        `${path}: input grad ${label(c)}`,
+      );
+    }
+  });
 });
 
 Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () => {
-  const cases: [number[], number[], boolean, boolean][] = [
-    [[1, 5, 3], [1, 3, 4], false, false],
-    [[2, 3, 5], [2, 3, 4], true, false],
-    [[1, 5, 3], [1, 4, 3], false, true],
-    [[3, 3, 5], [1, 4, 3], true, true],
-    [[7, 6], [7, 2], true, false],
-  ];
-  for (const [i, [aShape, bShape, transposeA, transposeB]] of cases.entries()) {
-    const inputs = {
-      a: { shape: aShape, data: values(tf.util.sizeFromShape(aShape), i + 11) },
-      b: { shape: bShape, data: values(tf.util.sizeFromShape(bShape), i + 12) },
-    };
-    const attrs = { transposeA, transposeB };
-    assertClose(
-      await run("wasm", "BatchMatMul", inputs, attrs),
-      await run("cpu", "BatchMatMul", inputs, attrs),
-      `a ${aShape} b ${bShape} tA ${transposeA} tB ${transposeB}`,
-    );
-  }
+  await bothPaths(async (path) => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      // SIMD products: row, column and length tails; Aᵀ·B long enough.
+      [[1, 7, 13], [1, 9, 13], false, true],
+      [[1, 8, 16], [1, 3, 16], false, true],
+      [[1, 70, 9], [1, 70, 13], true, false],
+      [[1, 64, 5], [1, 64, 8], true, false],
+      [[1, 5, 3], [1, 3, 4], false, false],
+      [[2, 3, 5], [2, 3, 4], true, false],
+      [[1, 5, 3], [1, 4, 3], false, true],
+      [[3, 3, 5], [1, 4, 3], true, true],
+      [[7, 6], [7, 2], true, false],
+    ];
+    for (
+      const [i, [aShape, bShape, transposeA, transposeB]] of cases.entries()
+    ) {
+      const inputs = {
+        a: {
+          shape: aShape,
+          data: values(tf.util.sizeFromShape(aShape), i + 11),
+        },
+        b: {
+          shape: bShape,
+          data: values(tf.util.sizeFromShape(bShape), i + 12),
+        },
+      };
+      const attrs = { transposeA, transposeB };
+      assertClose(
+        await run("wasm", "BatchMatMul", inputs, attrs),
+        await run("cpu", "BatchMatMul", inputs, attrs),
+        `${path}: a ${aShape} b ${bShape} tA ${transposeA} tB ${transposeB}`,
+      );
+    }
+  });
 });
 
 Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
-  const cases: [number[], number, number, Pad][] = [
-    [[2, 8, 8, 3], 2, 2, "valid"], // the 2x2 fast path
-    [[2, 7, 9, 2], 2, 2, "valid"], // fast path, odd sizes
-    [[2, 7, 7, 3], 3, 2, "same"],
-    [[1, 6, 6, 2], 3, 1, "valid"], // overlapping windows
-    [[1, 5, 6, 1], 2, 2, "same"],
+  await bothPaths(async (path) => {
+    const cases: [number[], number, number, Pad][] = [
+      [[2, 6, 6, 9], 3, 2, "same"], // 4-wide channel vectors plus a tail
+      [[1, 5, 5, 4], 2, 1, "same"],
+      [[2, 8, 8, 3], 2, 2, "valid"], // the 2x2 fast path
+      [[2, 7, 9, 2], 2, 2, "valid"], // fast path, odd sizes
+      [[2, 7, 7, 3], 3, 2, "same"],
+      [[1, 6, 6, 2], 3, 1, "valid"], // overlapping windows
+      [[1, 5, 6, 1], 2, 2, "same"],
+    ];
+    for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
+      const x = values(tf.util.sizeFromShape(shape), i + 21);
+      await tf.setBackend("cpu");
+      const output = tf.tidy(() =>
+        tf.maxPool(
+          tf.tensor4d(x, shape as [number, number, number, number]),
+          filterSize,
+          strides,
+          pad as "same",
+        )
+      );
+      const inputs = {
+        input: { shape, data: x },
+        output: {
+          shape: output.shape,
+          data: output.dataSync() as Float32Array,
+        },
+        dy: { shape: output.shape, data: values(output.size, i + 22) },
+      };
+      output.dispose();
+      const attrs = { filterSize, strides, pad };
+      assertClose(
+        await run("wasm", "MaxPoolGrad", inputs, attrs),
+        await run("cpu", "MaxPoolGrad", inputs, attrs),
+        `${path}: pool ${shape} ${filterSize}/${strides} ${pad}`,
+      );
+    }
+  });
+});
+
+Deno.test("wasm Tile matches the cpu kernel", async () => {
+  const cases: [number[], number[], "float32" | "int32"][] = [
+    [[1, 1, 1, 5], [2, 3, 4, 1], "float32"], // the batch-norm gradient's
+    [[1, 3], [7, 1], "int32"],
+    [[1, 1], [3, 5], "float32"],
+    [[2, 3], [2, 2], "float32"], // repeats inside: the shipped kernel
+    [[3], [1], "float32"],
   ];
-  for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
-    const x = values(tf.util.sizeFromShape(shape), i + 21);
-    await tf.setBackend("cpu");
-    const output = tf.tidy(() =>
-      tf.maxPool(
-        tf.tensor4d(x, shape as [number, number, number, number]),
-        filterSize,
-        strides,
-        pad as "same",
-      )
-    );
-    const inputs = {
-      input: { shape, data: x },
-      output: { shape: output.shape, data: output.dataSync() as Float32Array },
-      dy: { shape: output.shape, data: values(output.size, i + 22) },
-    };
-    output.dispose();
-    const attrs = { filterSize, strides, pad };
-    assertClose(
-      await run("wasm", "MaxPoolGrad", inputs, attrs),
-      await run("cpu", "MaxPoolGrad", inputs, attrs),
-      `pool ${shape} ${filterSize}/${strides} ${pad}`,
-    );
+  for (const [i, [shape, reps, dtype]] of cases.entries()) {
+    const results = [];
+    for (const backend of ["wasm", "cpu"]) {
+      await tf.setBackend(backend);
+      const data = values(tf.util.sizeFromShape(shape), i + 40).map((v) =>
+        dtype === "int32" ? Math.round(v * 100) : v
+      );
+      const x = tf.tensor(data, shape, dtype);
+      const y = tf.tile(x, reps);
+      results.push({ shape: y.shape, data: await y.data() });
+      tf.dispose([x, y]);
+    }
+    assert.deepEqual(results[0], results[1], `tile ${shape} by ${reps}`);
+  }
+});
+
+Deno.test("wasm Identity shares the buffer and keeps it alive", async () => {
+  await tf.setBackend("wasm");
+  const dataIds = () =>
+    (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const before = dataIds();
+  const x = tf.tensor([1, 2, 3]);
+  const y = tf.engine().runKernel("Identity", { x }) as tf.Tensor;
+  assert.equal(dataIds(), before + 1, "Identity copied the buffer");
+  x.dispose();
+  assert.deepEqual(Array.from(await y.data()), [1, 2, 3]);
+  y.dispose();
+  assert.equal(dataIds(), before);
+});
+
+Deno.test("wasm LeakyRelu gradient matches the cpu one", async () => {
+  const x = values(2 * 3 * 5 * 7, 61);
+  x[0] = 0; // the boundary: alpha side, as tfjs's greater(x, 0) decides
+  const weights = values(x.length, 62);
+  const grad = async (backend: string) => {
+    await tf.setBackend(backend);
+    const [t, w] = [
+      tf.tensor(x, [2, 3, 5, 7]),
+      tf.tensor(weights, [2, 3, 5, 7]),
+    ];
+    const g = tf.grad((a: tf.Tensor) =>
+      tf.sum(tf.mul(tf.leakyRelu(a, 0.3), w))
+    )(t);
+    const result = { shape: g.shape, data: (await g.data()) as Float32Array };
+    tf.dispose([t, w, g]);
+    return result;
+  };
+  const expected = await grad("cpu");
+  await bothPaths(async (path) => {
+    assertClose(await grad("wasm"), expected, `${path}: leakyRelu grad`);
+  });
+});
+
+Deno.test("wasm Sum matches the cpu kernel", async () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[4, 3, 5, 13], [0, 1, 2], false], // a bias gradient: SIMD column sums
+    [[6, 16], 0, true],
+    [[2, 3, 4], [1, 0], true],
+    [[0, 5], [0], false], // no rows: zeros
+    [[4, 3, 5], [0, 2], false], // not the leading axes: the shipped kernel
+    [[4, 3], 1, false],
+  ];
+  for (const [i, [shape, axis, keepDims]] of cases.entries()) {
+    const x = values(tf.util.sizeFromShape(shape), i + 80);
+    const expected = await run("cpu", "Sum", { x: { shape, data: x } }, {
+      axis,
+      keepDims,
+    });
+    await bothPaths(async (path) => {
+      assertClose(
+        await run("wasm", "Sum", { x: { shape, data: x } }, { axis, keepDims }),
+        expected,
+        `${path}: sum ${shape} over ${axis} keepDims ${keepDims}`,
+      );
+    });
   }
 });
 

@@ -17,6 +17,8 @@
 import * as tf from "../tf.ts";
 import { registerCpuTrainingKernels } from "./cpu_kernels.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import { loadSimdKernels } from "./simd_kernels.ts";
+import { installFusedOptimizers } from "./fused_optimizers.ts";
 
 /** Names of the backends the project knows, fastest first. */
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -177,6 +179,7 @@ async function _tryWasm(): Promise<_Attempt> {
   try {
     await import("@tensorflow/tfjs-backend-wasm");
     registerWasmTrainingKernels();
+    installFusedOptimizers();
   } catch (error) {
     return { ok: false, reason: _firstLine(error) };
   }
@@ -184,10 +187,12 @@ async function _tryWasm(): Promise<_Attempt> {
     return { ok: false, reason: "the WebAssembly module did not load" };
   }
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
+  const own = simd && await loadSimdKernels();
   return {
     ok: true,
-    detail: `XNNPACK${simd ? " SIMD" : ""}, 1 thread (tfjs disables wasm ` +
-      "threads under Deno)",
+    detail: `XNNPACK${simd ? " SIMD" : ""}` +
+      `${own ? " + the project's SIMD training kernels" : ""}, 1 thread ` +
+      "(tfjs disables wasm threads under Deno)",
   };
 }
 

@@ -25,3 +25,10 @@ export {
   WASM_TRAINING_KERNELS,
 } from "./wasm_kernels.ts";
 export { registerCpuTrainingKernels } from "./cpu_kernels.ts";
+export { installFusedOptimizers } from "./fused_optimizers.ts";
+export {
+  loadSimdKernels,
+  SIMD_KERNELS_URL,
+  type SimdKernels,
+  simdKernelsFor,
+} from "./simd_kernels.ts";

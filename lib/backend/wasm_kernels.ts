@@ -29,6 +29,7 @@ import {
   spreadOutputGradient,
   writeShiftedPatches,
 } from "./_conv_loops.ts";
+import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -99,6 +100,63 @@ function _outputFrom(
   return out;
 }
 
+/** A tensor's byte address in the wasm heap, for the SIMD kernels. */
+function _address(backend: BackendWasm, info: tf.TensorInfo): number {
+  return _heapF32(backend, info).byteOffset;
+}
+
+/**
+ * The geometry arguments the SIMD kernels take after their pointers: n, h,
+ * w, channels, outHeight, outWidth, [outChannels,] filter, strides,
+ * dilations, top and left padding.
+ */
+function _geometryArgs(
+  info: tf.backend_util.Conv2DInfo,
+  withOutChannels: boolean,
+): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    ...(withOutChannels ? [info.outChannels] : []),
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/**
+ * Runs SIMD kernel `name` as out = f(a, b) in the heap: allocates the
+ * output tensor, then passes the three addresses and the geometry.
+ */
+function _simdCall(
+  backend: BackendWasm,
+  kernels: SimdKernels,
+  name: keyof SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  outShape: number[],
+  geometry: number[],
+): tf.TensorInfo {
+  const out = backend.makeOutput(outShape, "float32");
+  // Addresses after the allocation: they stay valid when the heap grows.
+  kernels[name](
+    _address(backend, a),
+    _address(backend, b),
+    _address(backend, out),
+    ...geometry,
+  );
+  return out;
+}
+
 function _kernel(name: string): tf.KernelFunc {
   const kernel = _originals.get(name) ?? tf.getKernel(name, "wasm");
   if (kernel === undefined) {
@@ -159,8 +217,20 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   };
   _checkNhwc("Conv2DBackpropFilter", attrs);
   const info = _convInfo(x.shape, attrs.filterShape, attrs, false);
-  const grid = shiftedPatchGrid(info);
   const columns = info.batchSize * info.outHeight * info.outWidth;
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && columns >= _MIN_SIMD_PIXELS) {
+    return _simdCall(
+      backend,
+      simd,
+      "conv2d_filter_grad",
+      x,
+      dy,
+      [...attrs.filterShape],
+      _geometryArgs(info, true),
+    );
+  }
+  const grid = shiftedPatchGrid(info);
   if (grid.columns > 1.25 * columns) {
     return _im2colFilterGrad(backend, x, dy, info, attrs.filterShape);
   }
@@ -222,6 +292,27 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
   const left = spanW - info.padInfo.left;
   const bottom = info.inHeight - dilatedH + spanH - top;
   const right = info.inWidth - dilatedW + spanW - left;
+  const simd = simdKernelsFor(backend);
+  if (
+    simd !== undefined && info.filterHeight === 1 && info.filterWidth === 1 &&
+    info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    info.outHeight === info.inHeight && info.outWidth === info.inWidth
+  ) {
+    // A 1x1 convolution is a product per pixel: dx = dy · Wᵀ, with W read
+    // as [inChannels, outChannels] (no rotated copy, no XNNPACK operator
+    // built around a new filter, which costs 60 ms at 1024x1024).
+    const pixels = info.batchSize * info.inHeight * info.inWidth;
+    return _simdCall(
+      backend,
+      simd,
+      "matmul_nt",
+      dy,
+      filter,
+      [...attrs.inputShape],
+      [pixels, info.inChannels, info.outChannels],
+    );
+  }
   if (Math.min(top, left, bottom, right) < 0) {
     // Padding wider than the filter: rare; the shipped kernel handles it.
     return _originalKernel("Conv2DBackpropInput")(
@@ -267,6 +358,61 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
+ * Below this many output pixels (the length of each dot product), the
+ * SIMD filter gradient loses to XNNPACK's product: each of its register
+ * blocks then does too little work (measured: 8 pixels of a 1024x1024 1x1
+ * convolution, 7.5 ms against 1.1 ms; 128 pixels of 128x256, 0.27 against
+ * 0.54 ms).
+ */
+const _MIN_SIMD_PIXELS = 64;
+
+/**
+ * One matrix product with one transposed operand (batch 1, float32) in the
+ * SIMD kernels, or `undefined` for other cases: Aᵀ·B is the filter
+ * gradient of a 1x1 convolution over a column of `k` pixels; A·Bᵀ is
+ * `matmul_nt`.
+ */
+function _simdMatMul(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+): tf.TensorInfo | undefined {
+  if (
+    a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== 1 ||
+    b.shape[0] !== 1 || a.dtype !== "float32" || b.dtype !== "float32"
+  ) {
+    return undefined;
+  }
+  if (transposeA) {
+    const [, k, m] = a.shape;
+    const n = b.shape[2];
+    if (k < _MIN_SIMD_PIXELS) return undefined;
+    return _simdCall(backend, simd, "conv2d_filter_grad", a, b, [1, m, n], [
+      1,
+      k,
+      1,
+      m,
+      k,
+      1,
+      n,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      0,
+      0,
+    ]);
+  }
+  const [, m, k] = a.shape;
+  const n = b.shape[1];
+  return _simdCall(backend, simd, "matmul_nt", a, b, [1, m, n], [m, n, k]);
+}
+
+/**
  * BatchMatMul with the transposes done first: tfjs-backend-wasm's product
  * with a transposed operand is several times slower than a transpose plus
  * an untransposed product (dense layers' gradients use both).
@@ -281,6 +427,11 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
   const original = _originalKernel("BatchMatMul");
   if (!transposeA && !transposeB) {
     return original(args as never) as tf.TensorInfo;
+  }
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && transposeA !== transposeB) {
+    const product = _simdMatMul(backend, simd, a, b, transposeA);
+    if (product !== undefined) return product;
   }
   const transpose = (t: tf.TensorInfo): tf.TensorInfo => {
     const perm = t.shape.map((_, i) => i);
@@ -310,6 +461,18 @@ function _depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
     filterShape: [number, number, number, number];
   };
   const info = _convInfo(x.shape, attrs.filterShape, attrs, true);
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && info.outChannels === info.inChannels) {
+    return _simdCall(
+      backend,
+      simd,
+      "depthwise_filter_grad",
+      x,
+      dy,
+      [...attrs.filterShape],
+      _geometryArgs(info, false),
+    );
+  }
   const grad = depthwiseFilterGrad(
     _heapF32(backend, x),
     _heapF32(backend, dy),
@@ -328,6 +491,18 @@ function _depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
     inputShape: [number, number, number, number];
   };
   const info = _convInfo(attrs.inputShape, filter.shape, attrs, true);
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined && info.outChannels === info.inChannels) {
+    return _simdCall(
+      backend,
+      simd,
+      "depthwise_input_grad",
+      filter,
+      dy,
+      [...attrs.inputShape],
+      _geometryArgs(info, false),
+    );
+  }
   const grad = depthwiseInputGrad(
     _heapF32(backend, dy),
     _heapF32(backend, filter),
@@ -354,6 +529,18 @@ function _maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
+  const simd = simdKernelsFor(backend);
+  if (simd !== undefined) {
+    return _simdCall(
+      backend,
+      simd,
+      "max_pool_grad",
+      input,
+      dy,
+      [...input.shape],
+      _geometryArgs(info, false),
+    );
+  }
   const dx = backend.makeOutput([...input.shape], "float32");
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
   out.fill(0);
@@ -411,6 +598,131 @@ function _gatherV2(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/**
+ * Tile that only repeats the whole tensor (every repeated axis comes before
+ * the first axis longer than 1), as the batch-norm gradient's broadcasts of
+ * per-channel values do: block copies, doubling, instead of the shipped
+ * kernel's per-element index arithmetic (~50 ms per MobileNet step).
+ */
+function _tile(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { reps } = args.attrs as unknown as { reps: number[] };
+  let first = x.shape.findIndex((d) => d !== 1);
+  if (first < 0) first = x.shape.length;
+  if (
+    (x.dtype !== "float32" && x.dtype !== "int32") ||
+    reps.length !== x.shape.length || reps.slice(first).some((r) => r !== 1)
+  ) {
+    return _originalKernel("Tile")(args as never) as tf.TensorInfo;
+  }
+  const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
+  // Views after the allocation: the heap may have grown.
+  const from = backend.typedArrayFromHeap(x);
+  const heap = new Int32Array(from.buffer as ArrayBuffer);
+  const start = backend.typedArrayFromHeap(out).byteOffset / 4;
+  const size = from.length;
+  const total = size * reps.reduce((a, b) => a * b, 1);
+  if (total === 0) return out;
+  heap.copyWithin(start, from.byteOffset / 4, from.byteOffset / 4 + size);
+  for (let done = size; done < total; done *= 2) {
+    heap.copyWithin(start + done, start, start + Math.min(done, total - done));
+  }
+  return out;
+}
+
+/**
+ * Identity as a new reference to the same heap buffer, as Reshape (and the
+ * cpu backend's Identity) do, instead of a copy: tfjs tensors are never
+ * written in place, and the gradient tape and tfjs-layers call Identity
+ * hundreds of times per step (MobileNet: ~880).
+ */
+function _identity(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === "string") {
+    return _originalKernel("Identity")(args as never) as tf.TensorInfo;
+  }
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/**
+ * Sum over every axis but the last (a bias gradient) as SIMD column sums;
+ * the shipped kernel transposes the whole tensor first to bring the summed
+ * axes last. Other reductions go to the shipped kernel.
+ */
+function _sum(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as {
+    axis: number | number[];
+    keepDims: boolean;
+  };
+  const simd = simdKernelsFor(backend);
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = rank >= 2 && axes.length === rank - 1 &&
+    axes.every((a, i) => a === i);
+  if (simd === undefined || !leading || x.dtype !== "float32") {
+    return _originalKernel("Sum")(args as never) as tf.TensorInfo;
+  }
+  const cols = x.shape[rank - 1];
+  const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [
+    cols,
+  ];
+  const out = backend.makeOutput(shape, "float32");
+  simd.sum_rows(
+    _address(backend, x),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape) / Math.max(cols, 1),
+    cols,
+  );
+  return out;
+}
+
+/** The wasm kernel behind the LeakyRelu gradient, see {@linkcode _leakyReluGrad}. */
+const _LEAKY_RELU_GRAD = "ProjectLeakyReluGrad";
+
+function _leakyReluGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { alpha } = args.attrs as unknown as { alpha: number };
+  const out = backend.makeOutput([...x.shape], "float32");
+  simdKernelsFor(backend)!.leaky_relu_grad(
+    _address(backend, x),
+    _address(backend, dy),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape),
+    alpha,
+  );
+  return out;
+}
+
+/**
+ * LeakyRelu's gradient in one SIMD pass on wasm; tfjs's formula (greater,
+ * multiply, where) everywhere else. Gradients are registered per kernel
+ * name for all backends, so this one decides by the active backend.
+ */
+const _leakyReluGrad: tf.GradConfig = {
+  kernelName: "LeakyRelu",
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const { alpha } = attrs as unknown as { alpha: number };
+    const g = dy as tf.Tensor;
+    const fused = tf.getBackend() === "wasm" && x.dtype === "float32" &&
+      g.dtype === "float32" &&
+      simdKernelsFor(tf.backend() as BackendWasm) !== undefined;
+    return {
+      x: () =>
+        fused
+          ? tf.engine().runKernel(_LEAKY_RELU_GRAD, { x, dy: g }, { alpha })
+          : tf.where(tf.greater(x, 0), g, tf.mul(g, alpha)),
+    };
+  },
+};
+
 const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropFilter: _conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
@@ -422,6 +734,9 @@ const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   BatchMatMul: _batchMatMul,
   MaxPoolGrad: _maxPoolGrad,
   GatherV2: _gatherV2,
+  Tile: _tile,
+  Identity: _identity,
+  Sum: _sum,
 };
 
 /** The shipped wasm kernels that {@linkcode _REPLACED} wraps. */
@@ -437,7 +752,8 @@ function _originalKernel(name: string): tf.KernelFunc {
  * Registers for `wasm` the training kernels it lacks (see
  * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones
  * (Conv2DBackpropInput, BatchMatMul with transposed operands, MaxPoolGrad,
- * and GatherV2 along the first axis) by faster versions. Idempotent; needs tfjs-backend-wasm to be
+ * GatherV2 along the first axis, Tile of whole tensors, Identity without
+ * a copy, and Sum over all leading axes) by faster versions. Idempotent; needs tfjs-backend-wasm to be
  * imported first.
  *
  * @example
@@ -448,6 +764,14 @@ function _originalKernel(name: string): tf.KernelFunc {
  * ```
  */
 export function registerWasmTrainingKernels(): void {
+  if (tf.getKernel(_LEAKY_RELU_GRAD, "wasm") === undefined) {
+    tf.registerKernel({
+      kernelName: _LEAKY_RELU_GRAD,
+      backendName: "wasm",
+      kernelFunc: _leakyReluGradKernel as unknown as tf.KernelFunc,
+    });
+    tf.registerGradient(_leakyReluGrad);
+  }
   for (const [kernelName, kernelFunc] of Object.entries(_ADDED)) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) continue;
     tf.registerKernel({

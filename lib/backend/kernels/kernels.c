@@ -1,0 +1,449 @@
+// SIMD training kernels for tfjs-backend-wasm, compiled to kernels.wasm by
+// `deno task build-kernels` (scripts/build_kernels.ts).
+//
+// The module imports tfjs-backend-wasm's own WebAssembly.Memory, so every
+// pointer here is an address in that backend's heap: kernels read and write
+// tensors in place, with no copies. It therefore must never touch memory of
+// its own: no static data and no stack (the build checks both). All arrays
+// are float32, NHWC, row-major; filters are [filterHeight, filterWidth,
+// inChannels, outChannels].
+
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(name)))
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float f32;
+
+static int imin(int a, int b) { return a < b ? a : b; }
+static int imax(int a, int b) { return a > b ? a : b; }
+
+// First output index o with o * stride + offset >= 0.
+static int first_valid(int offset, int stride) {
+  if (offset >= 0) return 0;
+  return (-offset + stride - 1) / stride;
+}
+
+// One past the last output index o with o * stride + offset < size.
+static int end_valid(int offset, int stride, int size, int outSize) {
+  if (size - 1 - offset < 0) return 0;
+  return imin(outSize, (size - 1 - offset) / stride + 1);
+}
+
+static void zero(f32 *p, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, wasm_f32x4_splat(0.f));
+  for (; i < n; i++) p[i] = 0.f;
+}
+
+// The geometry of one convolution, as the host passes it.
+typedef struct {
+  int n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl;
+} Geometry;
+
+// dW[tap][c..c+NB)[o..o+4*NV) += sum over the pixels of rows [r0, r1) of
+// image b of x[pixel + tap][c..] * dy[pixel][o..]: NB x NV accumulators stay
+// in registers for the whole pixel range. With skip > 0 (NV 1 only) the
+// first `skip` lanes belong to the previous block and are not stored: the
+// last co % 4 channels are done as an overlapping vector, not in scalars.
+INLINE void filter_block(const Geometry *g, const f32 *x, const f32 *dy,
+                         f32 *dw, int b, int r0, int r1, int kh, int kw,
+                         int c, int o, int NB, int NV, int skip) {
+  int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;
+  int ra = imax(r0, first_valid(rowOff, g->sh));
+  int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));
+  int qa = first_valid(colOff, g->sw);
+  int qb = end_valid(colOff, g->sw, g->w, g->ow);
+  if (ra >= rb || qa >= qb) return;
+  f32 *out = dw + ((kh * g->fw + kw) * g->ci + c) * g->co + o;
+  v128_t acc[4][2];
+  for (int i = 0; i < NB; i++)
+    for (int v = 0; v < NV; v++)
+      acc[i][v] = wasm_v128_load(out + i * g->co + 4 * v);
+  int xStep = g->sw * g->ci;
+  for (int r = ra; r < rb; r++) {
+    const f32 *xp = x + ((b * g->h + r * g->sh + rowOff) * g->w +
+                         qa * g->sw + colOff) * g->ci + c;
+    const f32 *dp = dy + ((b * g->oh + r) * g->ow + qa) * g->co + o;
+    for (int q = qa; q < qb; q++, xp += xStep, dp += g->co) {
+      v128_t d0 = wasm_v128_load(dp);
+      v128_t d1 = NV > 1 ? wasm_v128_load(dp + 4) : d0;
+      for (int i = 0; i < NB; i++) {
+        v128_t xi = wasm_f32x4_splat(xp[i]);
+        acc[i][0] = wasm_f32x4_add(acc[i][0], wasm_f32x4_mul(xi, d0));
+        if (NV > 1)
+          acc[i][1] = wasm_f32x4_add(acc[i][1], wasm_f32x4_mul(xi, d1));
+      }
+    }
+  }
+  for (int i = 0; i < NB; i++) {
+    f32 *row = out + i * g->co;
+    if (skip == 0) {
+      for (int v = 0; v < NV; v++) wasm_v128_store(row + 4 * v, acc[i][v]);
+      continue;
+    }
+    if (skip <= 1) row[1] = wasm_f32x4_extract_lane(acc[i][0], 1);
+    if (skip <= 2) row[2] = wasm_f32x4_extract_lane(acc[i][0], 2);
+    row[3] = wasm_f32x4_extract_lane(acc[i][0], 3);
+  }
+}
+
+// The same for one output channel o (the tail of co % 4), in scalars.
+static void filter_scalar(const Geometry *g, const f32 *x, const f32 *dy,
+                          f32 *dw, int b, int r0, int r1, int kh, int kw,
+                          int c, int o) {
+  int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;
+  int ra = imax(r0, first_valid(rowOff, g->sh));
+  int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));
+  int qa = first_valid(colOff, g->sw);
+  int qb = end_valid(colOff, g->sw, g->w, g->ow);
+  if (ra >= rb || qa >= qb) return;
+  f32 acc = 0.f;
+  for (int r = ra; r < rb; r++) {
+    const f32 *xp = x + ((b * g->h + r * g->sh + rowOff) * g->w +
+                         qa * g->sw + colOff) * g->ci + c;
+    const f32 *dp = dy + ((b * g->oh + r) * g->ow + qa) * g->co + o;
+    for (int q = qa; q < qb; q++, xp += g->sw * g->ci, dp += g->co)
+      acc += *xp * *dp;
+  }
+  dw[((kh * g->fw + kw) * g->ci + c) * g->co + o] += acc;
+}
+
+#define FILTER_BLOCKS(NV, SKIP)                                              \
+  switch (nb) {                                                              \
+    case 4: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 4, NV, SKIP); break; \
+    case 3: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 3, NV, SKIP); break; \
+    case 2: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 2, NV, SKIP); break; \
+    default: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 1, NV, SKIP);   \
+  }
+
+static void filter_grad_rows(const Geometry *g, const f32 *x, const f32 *dy,
+                             f32 *dw, int b, int r0, int r1) {
+  for (int kh = 0; kh < g->fh; kh++)
+    for (int kw = 0; kw < g->fw; kw++)
+      for (int c = 0; c < g->ci; c += 4) {
+        int nb = imin(4, g->ci - c);
+        int o = 0;
+        for (; o + 8 <= g->co; o += 8) FILTER_BLOCKS(2, 0)
+        for (; o + 4 <= g->co; o += 4) FILTER_BLOCKS(1, 0)
+        if (o < g->co && g->co >= 4) {
+          int skip = 4 - (g->co - o);
+          o = g->co - 4;
+          FILTER_BLOCKS(1, skip)
+          o = g->co;
+        }
+        for (; o < g->co; o++)
+          for (int i = 0; i < nb; i++)
+            filter_scalar(g, x, dy, dw, b, r0, r1, kh, kw, c + i, o);
+      }
+}
+
+// The filter gradient of a 2-D convolution, [fh, fw, ci, co], computed
+// directly (no im2col). Output rows are taken a few at a time so that the
+// slices of x and dy they touch stay in cache across all taps and channels.
+EXPORT("conv2d_filter_grad")
+void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int n, int h,
+                        int w, int ci, int oh, int ow, int co, int fh, int fw,
+                        int sh, int sw, int dh, int dwl, int pt, int pl) {
+  Geometry geo = {n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dwl, pt, pl};
+  zero(dw, fh * fw * ci * co);
+  int rows = imax(1, 256 / (ow > 0 ? ow : 1));
+  for (int b = 0; b < n; b++)
+    for (int r = 0; r < oh; r += rows)
+      filter_grad_rows(&geo, x, dy, dw, b, r, imin(oh, r + rows));
+}
+
+// The input gradient of a max pool: each output gradient goes to the first
+// (row-major) maximum of its window, as tfjs-backend-cpu's kernel does.
+// Geometry: n, h, w, c (channels), oh, ow, fh, fw, sh, sw, dh, dw, pt, pl.
+EXPORT("max_pool_grad")
+void max_pool_grad(const f32 *x, const f32 *dy, f32 *dx, int n, int h, int w,
+                   int c, int oh, int ow, int fh, int fw, int sh, int sw,
+                   int dh, int dwl, int pt, int pl) {
+  zero(dx, n * h * w * c);
+  for (int b = 0; b < n; b++)
+    for (int r = 0; r < oh; r++)
+      for (int q = 0; q < ow; q++) {
+        const f32 *d = dy + ((b * oh + r) * ow + q) * c;
+        int ch = 0;
+        for (; ch + 4 <= c; ch += 4) {
+          v128_t best = wasm_f32x4_splat(0.f);
+          v128_t at = wasm_i32x4_splat(-1);
+          for (int kh = 0; kh < fh; kh++) {
+            int ih = r * sh - pt + kh * dh;
+            if (ih < 0 || ih >= h) continue;
+            for (int kw = 0; kw < fw; kw++) {
+              int iw = q * sw - pl + kw * dwl;
+              if (iw < 0 || iw >= w) continue;
+              int i = ((b * h + ih) * w + iw) * c + ch;
+              v128_t v = wasm_v128_load(x + i);
+              // Take v where it is larger, or where nothing is taken yet.
+              v128_t take = wasm_v128_or(wasm_f32x4_gt(v, best),
+                                         wasm_i32x4_lt(at, wasm_i32x4_splat(0)));
+              best = wasm_v128_bitselect(v, best, take);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(i), at, take);
+            }
+          }
+          int a0 = wasm_i32x4_extract_lane(at, 0);
+          if (a0 >= 0) {
+            dx[a0] += d[ch];
+            dx[wasm_i32x4_extract_lane(at, 1) + 1] += d[ch + 1];
+            dx[wasm_i32x4_extract_lane(at, 2) + 2] += d[ch + 2];
+            dx[wasm_i32x4_extract_lane(at, 3) + 3] += d[ch + 3];
+          }
+        }
+        for (; ch < c; ch++) {
+          f32 best = 0.f;
+          int at = -1;
+          for (int kh = 0; kh < fh; kh++) {
+            int ih = r * sh - pt + kh * dh;
+            if (ih < 0 || ih >= h) continue;
+            for (int kw = 0; kw < fw; kw++) {
+              int iw = q * sw - pl + kw * dwl;
+              if (iw < 0 || iw >= w) continue;
+              int i = ((b * h + ih) * w + iw) * c + ch;
+              if (at < 0 || x[i] > best) {
+                best = x[i];
+                at = i;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += d[ch];
+        }
+      }
+}
+
+// Gradients of a depthwise convolution with channel multiplier 1 (filter
+// [fh, fw, c, 1]); both walk the output pixels once and vectorise over
+// channels. `which` 0: the filter gradient into `out` ([fh, fw, c]); 1: the
+// input gradient into `out` ([n, h, w, c]) from `a` = dy and `b2` = filter.
+INLINE void depthwise_pass(const f32 *in, const f32 *dy, f32 *out, int n,
+                           int h, int w, int c, int oh, int ow, int fh, int fw,
+                           int sh, int sw, int dh, int dwl, int pt, int pl,
+                           int which) {
+  for (int b = 0; b < n; b++)
+    for (int r = 0; r < oh; r++)
+      for (int q = 0; q < ow; q++) {
+        const f32 *d = dy + ((b * oh + r) * ow + q) * c;
+        for (int kh = 0; kh < fh; kh++) {
+          int ih = r * sh - pt + kh * dh;
+          if (ih < 0 || ih >= h) continue;
+          for (int kw = 0; kw < fw; kw++) {
+            int iw = q * sw - pl + kw * dwl;
+            if (iw < 0 || iw >= w) continue;
+            int pixel = ((b * h + ih) * w + iw) * c;
+            int tap = (kh * fw + kw) * c;
+            // filter gradient: out[tap] += x[pixel] * dy
+            // input gradient: out[pixel] += filter[tap] * dy
+            const f32 *src = which == 0 ? in + pixel : in + tap;
+            f32 *dst = which == 0 ? out + tap : out + pixel;
+            int ch = 0;
+            for (; ch + 4 <= c; ch += 4) {
+              v128_t p = wasm_f32x4_mul(wasm_v128_load(src + ch),
+                                        wasm_v128_load(d + ch));
+              wasm_v128_store(dst + ch,
+                              wasm_f32x4_add(wasm_v128_load(dst + ch), p));
+            }
+            for (; ch < c; ch++) dst[ch] += src[ch] * d[ch];
+          }
+        }
+      }
+}
+
+EXPORT("depthwise_filter_grad")
+void depthwise_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int n, int h,
+                           int w, int c, int oh, int ow, int fh, int fw,
+                           int sh, int sw, int dh, int dwl, int pt, int pl) {
+  zero(dw, fh * fw * c);
+  depthwise_pass(x, dy, dw, n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl, pt,
+                 pl, 0);
+}
+
+EXPORT("depthwise_input_grad")
+void depthwise_input_grad(const f32 *filter, const f32 *dy, f32 *dx, int n,
+                          int h, int w, int c, int oh, int ow, int fh, int fw,
+                          int sh, int sw, int dh, int dwl, int pt, int pl) {
+  zero(dx, n * h * w * c);
+  depthwise_pass(filter, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl,
+                 pt, pl, 1);
+}
+
+// The sum of a vector's four lanes.
+INLINE f32 hsum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+// C[m..m+MB)[n..n+NB) of C = A · Bᵀ, A [M, K] and B [N, K] row-major: every
+// entry is a dot product along contiguous k, MB x NB of them in registers.
+INLINE void nt_block(const f32 *a, const f32 *b, f32 *c, int n_cols, int k,
+                     int m, int n, int MB, int NB) {
+  v128_t acc[4][2];
+  for (int i = 0; i < MB; i++)
+    for (int j = 0; j < NB; j++) acc[i][j] = wasm_f32x4_splat(0.f);
+  const f32 *ap = a + m * k, *bp = b + n * k;
+  int kk = 0;
+  for (; kk + 4 <= k; kk += 4) {
+    v128_t b0 = wasm_v128_load(bp + kk);
+    v128_t b1 = NB > 1 ? wasm_v128_load(bp + k + kk) : b0;
+    for (int i = 0; i < MB; i++) {
+      v128_t ai = wasm_v128_load(ap + i * k + kk);
+      acc[i][0] = wasm_f32x4_add(acc[i][0], wasm_f32x4_mul(ai, b0));
+      if (NB > 1) acc[i][1] = wasm_f32x4_add(acc[i][1], wasm_f32x4_mul(ai, b1));
+    }
+  }
+  for (int i = 0; i < MB; i++)
+    for (int j = 0; j < NB; j++) {
+      f32 s = hsum(acc[i][j]);
+      for (int t = kk; t < k; t++) s += ap[i * k + t] * bp[j * k + t];
+      c[(m + i) * n_cols + n + j] = s;
+    }
+}
+
+#define NT_BLOCKS(NB)                                            \
+  switch (imin(4, m_rows - m)) {                                 \
+    case 4: nt_block(a, b, c, n_cols, k, m, n, 4, NB); break;    \
+    case 3: nt_block(a, b, c, n_cols, k, m, n, 3, NB); break;    \
+    case 2: nt_block(a, b, c, n_cols, k, m, n, 2, NB); break;    \
+    default: nt_block(a, b, c, n_cols, k, m, n, 1, NB);          \
+  }
+
+// C = A · Bᵀ for A [m_rows, k] and B [n_cols, k]: a dense layer's input
+// gradient (dy · Wᵀ) and a 1x1 convolution's (dy · Wᵀ per pixel) without
+// transposing W first. Columns outermost, so a small A stays in cache while
+// a large B streams through once.
+EXPORT("matmul_nt")
+void matmul_nt(const f32 *a, const f32 *b, f32 *c, int m_rows, int n_cols,
+               int k) {
+  int n = 0;
+  for (; n + 2 <= n_cols; n += 2)
+    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(2)
+  for (; n < n_cols; n++)
+    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(1)
+}
+
+// One Adam step for one variable, as tfjs's AdamOptimizer computes it, op
+// for op in float32 (so the result is the same to the last bit):
+//   m' = m b1 + g (1 - b1);  v' = v b2 + g² (1 - b2)
+//   value' = (m' / c1) / (sqrt(v' / c2) + eps) * (-lr) + value
+// with c1 = 1 - b1^t and c2 = 1 - b2^t. Outputs are fresh buffers.
+EXPORT("adam_update")
+void adam_update(const f32 *value, const f32 *grad, const f32 *m,
+                 const f32 *v, f32 *value_out, f32 *m_out, f32 *v_out, int n,
+                 f32 beta1, f32 one_minus_beta1, f32 beta2,
+                 f32 one_minus_beta2, f32 c1, f32 c2, f32 eps, f32 neg_lr) {
+  v128_t b1 = wasm_f32x4_splat(beta1), nb1 = wasm_f32x4_splat(one_minus_beta1);
+  v128_t b2 = wasm_f32x4_splat(beta2), nb2 = wasm_f32x4_splat(one_minus_beta2);
+  v128_t vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2);
+  v128_t ve = wasm_f32x4_splat(eps), vlr = wasm_f32x4_splat(neg_lr);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t g = wasm_v128_load(grad + i);
+    v128_t m1 = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), b1),
+                               wasm_f32x4_mul(g, nb1));
+    v128_t v1 = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), b2),
+                               wasm_f32x4_mul(wasm_f32x4_mul(g, g), nb2));
+    v128_t step = wasm_f32x4_div(
+        wasm_f32x4_div(m1, vc1),
+        wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(v1, vc2)), ve));
+    wasm_v128_store(m_out + i, m1);
+    wasm_v128_store(v_out + i, v1);
+    wasm_v128_store(value_out + i,
+                    wasm_f32x4_add(wasm_f32x4_mul(step, vlr),
+                                   wasm_v128_load(value + i)));
+  }
+  for (; i < n; i++) {
+    f32 g = grad[i];
+    f32 m1 = m[i] * beta1 + g * one_minus_beta1;
+    f32 v1 = v[i] * beta2 + (g * g) * one_minus_beta2;
+    f32 step = (m1 / c1) / (__builtin_sqrtf(v1 / c2) + eps);
+    m_out[i] = m1;
+    v_out[i] = v1;
+    value_out[i] = step * neg_lr + value[i];
+  }
+}
+
+// One Adamax step for one variable, as tfjs's AdamaxOptimizer computes it:
+//   m' = m b1 + g (1 - b1);  u' = max(u b2, |g|)
+//   value' = rate * (m' / (u' + eps)) + value
+// with rate = (-lr / (t decay + 1)) / (1 - b1^t), computed by the caller.
+EXPORT("adamax_update")
+void adamax_update(const f32 *value, const f32 *grad, const f32 *m,
+                   const f32 *u, f32 *value_out, f32 *m_out, f32 *u_out,
+                   int n, f32 beta1, f32 one_minus_beta1, f32 beta2, f32 eps,
+                   f32 rate) {
+  v128_t b1 = wasm_f32x4_splat(beta1), nb1 = wasm_f32x4_splat(one_minus_beta1);
+  v128_t b2 = wasm_f32x4_splat(beta2), ve = wasm_f32x4_splat(eps);
+  v128_t vr = wasm_f32x4_splat(rate);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t g = wasm_v128_load(grad + i);
+    v128_t m1 = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), b1),
+                               wasm_f32x4_mul(g, nb1));
+    v128_t ub = wasm_f32x4_mul(wasm_v128_load(u + i), b2);
+    v128_t ag = wasm_f32x4_abs(g);
+    // max as tfjs computes it: the larger, b where a < b.
+    v128_t u1 = wasm_v128_bitselect(ag, ub, wasm_f32x4_lt(ub, ag));
+    wasm_v128_store(m_out + i, m1);
+    wasm_v128_store(u_out + i, u1);
+    v128_t q = wasm_f32x4_div(m1, wasm_f32x4_add(u1, ve));
+    wasm_v128_store(value_out + i,
+                    wasm_f32x4_add(wasm_f32x4_mul(vr, q),
+                                   wasm_v128_load(value + i)));
+  }
+  for (; i < n; i++) {
+    f32 g = grad[i];
+    f32 m1 = m[i] * beta1 + g * one_minus_beta1;
+    f32 ub = u[i] * beta2, ag = __builtin_fabsf(g);
+    f32 u1 = ub < ag ? ag : ub;
+    m_out[i] = m1;
+    u_out[i] = u1;
+    value_out[i] = rate * (m1 / (u1 + eps)) + value[i];
+  }
+}
+
+// The gradient of LeakyRelu: dy where x > 0, else alpha dy (tfjs computes
+// it as where(greater(x, 0), dy, mul(dy, alpha)): three kernels, two
+// temporaries).
+EXPORT("leaky_relu_grad")
+void leaky_relu_grad(const f32 *x, const f32 *dy, f32 *dx, int n, f32 alpha) {
+  v128_t va = wasm_f32x4_splat(alpha), zero4 = wasm_f32x4_splat(0.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t d = wasm_v128_load(dy + i);
+    v128_t pos = wasm_f32x4_gt(wasm_v128_load(x + i), zero4);
+    wasm_v128_store(dx + i,
+                    wasm_v128_bitselect(d, wasm_f32x4_mul(d, va), pos));
+  }
+  for (; i < n; i++) dx[i] = x[i] > 0.f ? dy[i] : dy[i] * alpha;
+}
+
+// Column sums of a [rows, cols] matrix: a bias gradient (dy summed over
+// batch and pixels). Eight columns at a time, so the sums stay in registers
+// while the rows stream by.
+EXPORT("sum_rows")
+void sum_rows(const f32 *x, f32 *out, int rows, int cols) {
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0;
+    const f32 *p = x + c;
+    for (int r = 0; r < rows; r++, p += cols) {
+      a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+      a1 = wasm_f32x4_add(a1, wasm_v128_load(p + 4));
+    }
+    wasm_v128_store(out + c, a0);
+    wasm_v128_store(out + c + 4, a1);
+  }
+  for (; c + 4 <= cols; c += 4) {
+    v128_t a0 = wasm_f32x4_splat(0.f);
+    const f32 *p = x + c;
+    for (int r = 0; r < rows; r++, p += cols)
+      a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+    wasm_v128_store(out + c, a0);
+  }
+  for (; c < cols; c++) {
+    f32 s = 0.f;
+    for (int r = 0; r < rows; r++) s += x[r * cols + c];
+    out[c] = s;
+  }
+}

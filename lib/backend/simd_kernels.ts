@@ -1,0 +1,127 @@
+/**
+ * The project's own SIMD kernels (`kernels/kernels.c`, built into the
+ * committed `kernels/kernels.wasm` by `deno task build-kernels`), run inside
+ * tfjs-backend-wasm's heap: the module imports the backend's
+ * `WebAssembly.Memory`, so a kernel reads and writes tensors in place, by
+ * their heap addresses.
+ *
+ * {@linkcode loadSimdKernels} compiles the module once (`initBackend` does
+ * it); {@linkcode simdKernelsFor} then gives the kernels bound to one wasm
+ * backend's memory, or `undefined` when the module is not loaded or
+ * `CNN_SIMD_KERNELS=off` asks for the JavaScript loops instead.
+ *
+ * @example
+ * ```ts
+ * import { loadSimdKernels } from "./simd_kernels.ts";
+ * console.log(await loadSimdKernels()); // true where WebAssembly SIMD works
+ * ```
+ *
+ * @module
+ */
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/**
+ * The kernels' entry points; pointers are byte addresses in the backend's
+ * heap, the geometry follows the pointers as plain integers (see
+ * `kernels/kernels.c`).
+ */
+export interface SimdKernels {
+  /** Filter gradient of a convolution: x, dy, dw, then n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl. */
+  conv2d_filter_grad(...args: number[]): void;
+  /** Max-pool input gradient: x, dy, dx, then n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dw, pt, pl. */
+  max_pool_grad(...args: number[]): void;
+  /** Depthwise filter gradient (multiplier 1): x, dy, dw, then n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dw, pt, pl. */
+  depthwise_filter_grad(...args: number[]): void;
+  /** Depthwise input gradient (multiplier 1): filter, dy, dx, then the same geometry. */
+  depthwise_input_grad(...args: number[]): void;
+  /** C = A · Bᵀ: a, b, c, then rows of A, rows of B, shared length k. */
+  matmul_nt(...args: number[]): void;
+  /** One Adam step: value, grad, m, v, then their three outputs, size, scalars. */
+  adam_update(...args: number[]): void;
+  /** Column sums: x, out, rows, cols. */
+  sum_rows(...args: number[]): void;
+  /** LeakyRelu's gradient: x, dy, dx, size, alpha. */
+  leaky_relu_grad(...args: number[]): void;
+  /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
+  adamax_update(...args: number[]): void;
+}
+
+/** Where the committed module lies, next to this file. */
+export const SIMD_KERNELS_URL: URL = new URL(
+  "./kernels/kernels.wasm",
+  import.meta.url,
+);
+
+let _module: WebAssembly.Module | undefined;
+let _loading: Promise<boolean> | undefined;
+const _instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+async function _readModule(url: URL): Promise<Uint8Array> {
+  if (url.protocol === "file:") return await Deno.readFile(url);
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(`fetching ${url} gave HTTP ${response.status}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Compiles the kernels' module once (later calls return the first call's
+ * result). Resolves to `false`, never throws, where it cannot load (no
+ * WebAssembly SIMD, the file unreadable): the JavaScript kernels are used
+ * then.
+ *
+ * @example
+ * ```ts
+ * import { loadSimdKernels } from "./simd_kernels.ts";
+ * if (!(await loadSimdKernels())) console.log("using the JS loops");
+ * ```
+ */
+export function loadSimdKernels(): Promise<boolean> {
+  _loading ??= (async () => {
+    try {
+      _module = await WebAssembly.compile(
+        await _readModule(SIMD_KERNELS_URL) as BufferSource,
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  return _loading;
+}
+
+function _enabled(): boolean {
+  try {
+    return Deno.env.get("CNN_SIMD_KERNELS") !== "off";
+  } catch {
+    return true; // no env permission: the default
+  }
+}
+
+/**
+ * The SIMD kernels bound to `backend`'s heap, or `undefined` when they are
+ * not loaded (see {@linkcode loadSimdKernels}) or `CNN_SIMD_KERNELS=off`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { simdKernelsFor } from "./simd_kernels.ts";
+ * const kernels = simdKernelsFor(tf.backend() as BackendWasm);
+ * ```
+ */
+export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
+  if (_module === undefined || !_enabled()) return undefined;
+  const memory = (backend.wasm as unknown as {
+    asm?: { memory?: WebAssembly.Memory };
+  }).asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  let kernels = _instances.get(memory);
+  if (kernels === undefined) {
+    const instance = new WebAssembly.Instance(_module, { env: { memory } });
+    kernels = instance.exports as unknown as SimdKernels;
+    _instances.set(memory, kernels);
+  }
+  return kernels;
+}

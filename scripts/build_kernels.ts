@@ -1,0 +1,141 @@
+/**
+ * `deno task build-kernels`: compiles `lib/backend/kernels/kernels.c` into
+ * the committed `lib/backend/kernels/kernels.wasm` with Debian's clang and
+ * lld (`apt-get install clang lld`). The build is deterministic (no debug
+ * information, no paths, names stripped), so CI rebuilds it and compares.
+ *
+ * The module runs inside tfjs-backend-wasm's memory, so it must own no
+ * memory: the build fails if it has a data section or if its code touches
+ * the stack pointer (checked with llvm-objdump when it is installed).
+ *
+ * ```sh
+ * deno task build-kernels            # rebuild in place
+ * deno task build-kernels --check    # rebuild to a temporary file; exit 1 if it differs
+ * ```
+ *
+ * @module
+ */
+
+const SOURCE = "lib/backend/kernels/kernels.c";
+const TARGET = "lib/backend/kernels/kernels.wasm";
+
+/** clang flags: wasm32 with SIMD and bulk memory, the memory imported. */
+export const CLANG_FLAGS: readonly string[] = [
+  "--target=wasm32",
+  "-O3",
+  "-msimd128",
+  "-mbulk-memory",
+  "-nostdlib",
+  "-Wall",
+  "-Werror",
+  "-Wl,--no-entry",
+  "-Wl,--import-memory",
+  "-Wl,--strip-all",
+];
+
+const _DATA_SECTION = 11;
+
+/** The ids of a wasm binary's top-level sections. */
+function _sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8; // magic and version
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    let size = 0;
+    for (let shift = 0;; shift += 7) {
+      const byte = bytes[at++];
+      size |= (byte & 0x7f) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    ids.push(id);
+    at += size;
+  }
+  return ids;
+}
+
+async function _run(cmd: string, args: string[]): Promise<string> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(cmd, { args }).output();
+  } catch {
+    throw new Error(
+      `${cmd} not found: install Debian's clang and lld ` +
+        "(apt-get install -y clang lld).",
+    );
+  }
+  const text = new TextDecoder();
+  if (!out.success) {
+    throw new Error(`${cmd} failed:\n${text.decode(out.stderr)}`);
+  }
+  return text.decode(out.stdout);
+}
+
+async function _objdump(): Promise<string | undefined> {
+  for (const cmd of ["llvm-objdump", "/usr/lib/llvm-14/bin/llvm-objdump"]) {
+    try {
+      await new Deno.Command(cmd, { args: ["--version"] }).output();
+      return cmd;
+    } catch { /* try the next */ }
+  }
+  return undefined;
+}
+
+/** Compiles the kernels to `output` and checks that they own no memory. */
+async function build(output: string): Promise<void> {
+  await _run("clang", [...CLANG_FLAGS, "-o", output, SOURCE]);
+  const bytes = await Deno.readFile(output);
+  if (_sectionIds(bytes).includes(_DATA_SECTION)) {
+    throw new Error(
+      `${SOURCE} has static data; the kernels run in tfjs's memory and must ` +
+        "have none (no constant tables, no string literals).",
+    );
+  }
+  const objdump = await _objdump();
+  if (objdump === undefined) {
+    console.error("build-kernels: llvm-objdump not found; stack check skipped");
+  } else if (/global\.[gs]et/.test(await _run(objdump, ["-d", output]))) {
+    throw new Error(
+      `${SOURCE} uses the stack (a local array or a struct whose address ` +
+        "is taken); the kernels run in tfjs's memory and must not.",
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const root = new URL("..", import.meta.url).pathname;
+  Deno.chdir(root);
+  if (Deno.args.includes("--check")) {
+    const tmp = await Deno.makeTempFile({ suffix: ".wasm" });
+    try {
+      await build(tmp);
+      const [fresh, committed] = await Promise.all([
+        Deno.readFile(tmp),
+        Deno.readFile(TARGET),
+      ]);
+      const same = fresh.length === committed.length &&
+        fresh.every((b, i) => b === committed[i]);
+      if (!same) {
+        console.error(
+          `build-kernels: ${TARGET} differs from a fresh build of ${SOURCE}; ` +
+            "run `deno task build-kernels` and commit it.",
+        );
+        Deno.exit(1);
+      }
+      console.log(`build-kernels: ${TARGET} matches a fresh build`);
+    } finally {
+      await Deno.remove(tmp);
+    }
+    return;
+  }
+  await build(TARGET);
+  console.log(`build-kernels: wrote ${TARGET}`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`build-kernels: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}
