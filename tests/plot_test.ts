@@ -15,6 +15,7 @@ import {
   confusionHeatmap,
   type Figure,
   filterGrid,
+  filterStimuli,
   historyPoints,
   imageGrid,
   JUPYTER_DISPLAY,
@@ -414,6 +415,45 @@ Deno.test("maxStimulus: raises conv and dense activations, no leaks", async () =
   await assert.rejects(
     () => maxStimulus(model, { layer: "nope" }),
     /no layer "nope"/,
+  );
+  model.dispose();
+});
+
+Deno.test("filterStimuli: seed 004's search, skipped filters listed, no leaks", async () => {
+  const model = tinyConvNet();
+  // relu: a filter with a large negative bias stays at 0 (loss <= 0, skipped).
+  const [kernel] = model.layers[0].getWeights();
+  const bias = tf.tensor1d([0, -50, 0, 0]);
+  model.layers[0].setWeights([kernel, bias]);
+  bias.dispose();
+  const before = tf.memory().numTensors;
+  const found = await filterStimuli(model, {
+    layer: "conv1",
+    count: 2,
+    iterations: 5,
+  });
+  assert.equal(tf.memory().numTensors, before, "filterStimuli leaked tensors");
+  assert.equal(found.layer, "conv1");
+  assert.deepEqual(found.skipped, [1]);
+  assert.deepEqual(found.stimuli.map((s) => s.unit), [0, 2]);
+  for (const s of found.stimuli) {
+    assert.ok(s.loss! > 0 && s.activation > s.startActivation);
+    assert.equal(s.pixels.length, 144);
+  }
+  // Same seed, same images.
+  const again = await filterStimuli(model, {
+    layer: "conv1",
+    count: 1,
+    iterations: 5,
+  });
+  assert.deepEqual(again.stimuli[0].pixels, found.stimuli[0].pixels);
+  await assert.rejects(
+    () => filterStimuli(model, { layer: "fc" }),
+    /must output 4-D feature maps/,
+  );
+  await assert.rejects(
+    () => filterStimuli(model, { layer: "conv1", count: 0 }),
+    /count must be an integer >= 1/,
   );
   model.dispose();
 });

@@ -21,7 +21,11 @@ import { join } from "node:path";
 import type * as tf from "../tf.ts";
 import type { Figure } from "../plot/mod.ts";
 import { filterGrid, imageGrid } from "../plot/mod.ts";
-import { maxStimulus, type Stimulus, stimulusGrid } from "../plot/mod.ts";
+import {
+  type FilterStimuli,
+  filterStimuli,
+  stimulusGrid,
+} from "../plot/mod.ts";
 import type { TrainCallback } from "../train/mod.ts";
 import {
   type ExperimentData,
@@ -108,33 +112,64 @@ export async function trainCifarCnn(
 
 /** Options of {@linkcode cifarStimuli}. */
 export interface CifarStimuliOptions {
-  /** Conv layer to visualise. Default: "conv2d_1" (the first). */
+  /**
+   * Layer to visualise: the activation after a convolution, as seed 004
+   * does. Default: "leaky_re_lu_1" (after the first convolution).
+   */
   layer?: string;
-  /** Filters to visualise. Default: the first 16 (8 at smoke scale). */
-  units?: readonly number[];
+  /** Stimuli to find per layer. Default: 16 (seed 004's 2x8 grid). */
+  count?: number;
   /** Gradient-ascent steps. Default: 20 (seed 004). */
   iterations?: number;
+  /** Seed of the starting noise (filter f uses seed + f). Default: 0. */
+  seed?: number;
 }
 
 /**
- * Maximum-stimulus images of a conv layer's filters, found by gradient ascent
- * on the input with a normalised gradient (seed 004's `find_maximum_stimuli`).
+ * Seed 004's maximum-stimulus search on one conv layer's activation: noise
+ * x0.1 start, mean activation of a filter, gradient over its L2 norm, step 1,
+ * 20 iterations, filters whose loss stays at or below 0 skipped (and
+ * listed). Notebook 004 writes the same search in its cells; a test keeps
+ * them equal.
  *
  * @example
  * ```ts
  * import { cifarStimuli } from "./cifar10_cnn.ts";
- * // const stimuli = await cifarStimuli(trained.model, { layer: "conv2d_2", units: [0, 1, 2] });
+ * // const { stimuli, skipped } = await cifarStimuli(trained.model, { layer: "leaky_re_lu_2" });
  * ```
  */
 export async function cifarStimuli(
   model: tf.LayersModel,
   options: CifarStimuliOptions = {},
-): Promise<Stimulus[]> {
-  return await maxStimulus(model, {
-    layer: options.layer ?? "conv2d_1",
-    units: options.units ?? Array.from({ length: 16 }, (_, i) => i),
+): Promise<FilterStimuli> {
+  return await filterStimuli(model, {
+    layer: options.layer ?? "leaky_re_lu_1",
+    count: options.count ?? 16,
     iterations: options.iterations ?? 20,
+    step: 1,
+    noise: 0.1,
+    seed: options.seed ?? 0,
   });
+}
+
+/**
+ * Names of the layers seed 004 visualises: each LeakyReLU that directly
+ * follows a convolution (its `conv_activation_layers`).
+ *
+ * @example
+ * ```ts
+ * import { buildCifarCnn } from "../models/mod.ts";
+ * import { cifarStimulusLayers } from "./cifar10_cnn.ts";
+ * console.log(cifarStimulusLayers(buildCifarCnn())); // ["leaky_re_lu_1", ..., "leaky_re_lu_4"]
+ * ```
+ */
+export function cifarStimulusLayers(model: tf.LayersModel): string[] {
+  return model.layers
+    .filter((layer, i) =>
+      layer.getClassName() === "LeakyReLU" &&
+      model.layers[i - 1]?.getClassName() === "Conv2D"
+    )
+    .map((layer) => layer.name);
 }
 
 /**
@@ -241,16 +276,24 @@ export async function runCifar10Cnn(
         await filterGrid(outcome.trained.model, { title: "conv2d_1 filters" }),
       );
       const smoke = outcome.trained.settings.trainLimit !== null;
-      const stimuli = await cifarStimuli(outcome.trained.model, {
-        units: Array.from({ length: smoke ? 8 : 16 }, (_, i) => i),
-      });
-      await sink.add(
-        `${CIFAR_ID}-stimuli`,
-        "maximum-stimulus images of conv2d_1",
-        stimulusGrid(stimuli, {
-          title: "Maximum stimuli of conv2d_1's filters",
-        }),
-      );
+      for (const layer of cifarStimulusLayers(outcome.trained.model)) {
+        const found = await cifarStimuli(outcome.trained.model, {
+          layer,
+          count: smoke ? 8 : 16,
+        });
+        notes.push(
+          `maximum stimuli of ${layer}: ${found.stimuli.length} drawn, ` +
+            `${found.skipped.length} filters skipped (loss <= 0)`,
+        );
+        if (found.stimuli.length === 0) continue;
+        await sink.add(
+          `${CIFAR_ID}-stimuli-${layer}`,
+          `maximum-stimulus images of ${layer}`,
+          stimulusGrid(found.stimuli, {
+            title: `Maximum stimuli of ${layer}'s filters`,
+          }),
+        );
+      }
       const lrs = outcome.trained.history.map((r) => r.lr?.toPrecision(3)).join(
         ", ",
       );

@@ -59,6 +59,12 @@ export interface Stimulus {
   startActivation: number;
   /** Mean activation of the unit for the final image. */
   activation: number;
+  /**
+   * {@linkcode filterStimuli} only: the objective at the start of the last
+   * iteration, before its step (what seed 004's `find_maximum_stimuli`
+   * returns, and what decides whether a filter is drawn).
+   */
+  loss?: number;
   /** The optimised input, raw model-input values, `height * width * channels`. */
   input: Float32Array;
   /**
@@ -238,6 +244,187 @@ export async function maxStimulus(
     });
   }
   return stimuli;
+}
+
+/** Options of {@linkcode filterStimuli}. */
+export interface FilterStimuliOptions {
+  /** Layer whose filters are searched (name or index); its output must be 4-D. */
+  layer: string | number;
+  /** Stimuli to find (filters with a positive loss). Default: 16 (seed 004's 2x8 grid). */
+  count?: number;
+  /** Gradient-ascent steps. Default: 20. */
+  iterations?: number;
+  /** Step applied to the L2-normalised gradient. Default: 1. */
+  step?: number;
+  /** Amplitude of the starting noise around 0. Default: 0.1. */
+  noise?: number;
+  /** Filter `f` starts from noise seeded with `seed + f`. Default: 0. */
+  seed?: number;
+}
+
+/** What {@linkcode filterStimuli} found for one layer. */
+export interface FilterStimuli {
+  /** Name of the layer. */
+  layer: string;
+  /** The stimuli drawn, in filter order: filters whose loss ended above 0. */
+  stimuli: Stimulus[];
+  /** Filters tried and skipped because their loss stayed at or below 0. */
+  skipped: number[];
+}
+
+/**
+ * Seed 004's image decoding (`image_values_to_rgb`): centre on 0, scale to
+ * standard deviation 0.25, shift by 0.5, times 255, clip to [0, 255] and
+ * truncate to bytes (numpy's `astype('uint8')`).
+ */
+async function _decodeStimulus(image: tf.Tensor): Promise<Uint8Array> {
+  const rgb = tf.tidy(() => {
+    const { mean, variance } = tf.moments(image);
+    const centred = tf.mul(
+      tf.div(tf.sub(image, mean), tf.add(tf.sqrt(variance), 1e-5)),
+      0.25,
+    );
+    return tf.floor(tf.clipByValue(tf.mul(tf.add(centred, 0.5), 255), 0, 255));
+  });
+  const values = await rgb.data();
+  rgb.dispose();
+  return Uint8Array.from(values);
+}
+
+/**
+ * Seed 004's maximum-stimulus search for a conv layer, in its own terms:
+ * for each filter in order, start from uniform noise times `noise` (centred
+ * on 0), run `iterations` steps of gradient ascent on the mean activation of
+ * the filter with the gradient divided by its L2 norm, and keep the image
+ * when the loss of the last iteration is above 0; filters whose loss stays
+ * at or below 0 are skipped (and listed), until `count` stimuli are found or
+ * the filters run out (its `plot_filters_stimuli`). Inference mode (no
+ * dropout). Reads values asynchronously, so it runs on WebGPU too. Notebook
+ * 004 writes the same search in its cells; a test keeps the two equal.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { filterStimuli } from "./stimulus.ts";
+ * const model = tf.sequential({ layers: [
+ *   tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, name: "c" }),
+ * ] });
+ * const found = await filterStimuli(model, { layer: "c", count: 2, iterations: 5 });
+ * console.log(found.stimuli.length, found.skipped);
+ * ```
+ */
+export async function filterStimuli(
+  model: tf.LayersModel,
+  options: FilterStimuliOptions,
+): Promise<FilterStimuli> {
+  const layer = _findLayer(model, options.layer);
+  const inputShape = model.inputs[0].shape;
+  if (inputShape.length !== 4 || inputShape.slice(1).some((d) => d === null)) {
+    throw new Error(
+      `filterStimuli needs a model with a fixed image input [batch, h, w, c], got [${
+        inputShape.join(", ")
+      }]`,
+    );
+  }
+  const outputShape = layer.outputShape as (number | null)[];
+  if (!Array.isArray(outputShape) || outputShape.length !== 4) {
+    throw new Error(
+      `filterStimuli: layer ${layer.name} must output 4-D feature maps [batch, h, w, filters], got ${
+        JSON.stringify(outputShape)
+      }`,
+    );
+  }
+  const [, height, width, channels] = inputShape as number[];
+  const filters = outputShape[3] as number;
+  const count = options.count ?? 16;
+  const iterations = options.iterations ?? 20;
+  const step = options.step ?? 1;
+  const noise = options.noise ?? 0.1;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(iterations) || iterations < 1) {
+    throw new Error(
+      `filterStimuli: iterations must be an integer >= 1, got ${iterations}`,
+    );
+  }
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Error(
+      `filterStimuli: count must be an integer >= 1, got ${count}`,
+    );
+  }
+  const upToLayer = tf.model({
+    inputs: model.inputs,
+    outputs: layer.output as tf.SymbolicTensor,
+  });
+  const stimuli: Stimulus[] = [];
+  const skipped: number[] = [];
+  for (let filter = 0; filter < filters && stimuli.length < count; filter++) {
+    const lossOf = (image: tf.Tensor) =>
+      tf.mean(
+        tf.slice(
+          upToLayer.apply(image, { training: false }) as tf.Tensor4D,
+          [0, 0, 0, filter],
+          [-1, -1, -1, 1],
+        ),
+      ) as tf.Scalar;
+    const lossAndGrad = tf.valueAndGrad(lossOf);
+    let image = tf.tidy(() =>
+      tf.mul(
+        tf.sub(
+          tf.randomUniform(
+            [1, height, width, channels],
+            0,
+            1,
+            "float32",
+            seed + filter,
+          ),
+          0.5,
+        ),
+        noise,
+      )
+    );
+    let loss = 0;
+    let startLoss = 0;
+    for (let i = 0; i < iterations; i++) {
+      const { value, grad } = lossAndGrad(image);
+      const next = tf.tidy(() =>
+        tf.add(
+          image,
+          tf.mul(
+            tf.div(grad, tf.add(tf.sqrt(tf.sum(tf.square(grad))), 1e-10)),
+            step,
+          ),
+        )
+      );
+      [loss] = await value.data();
+      if (i === 0) startLoss = loss;
+      tf.dispose([value, grad, image]);
+      image = next;
+    }
+    if (!(loss > 0)) {
+      skipped.push(filter);
+      image.dispose();
+      continue;
+    }
+    const final = tf.tidy(() => lossOf(image));
+    const [activation] = await final.data();
+    final.dispose();
+    const input = await image.data() as Float32Array;
+    const pixels = await _decodeStimulus(image);
+    image.dispose();
+    stimuli.push({
+      layer: layer.name,
+      unit: filter,
+      startActivation: startLoss,
+      activation,
+      loss,
+      input,
+      pixels,
+      height,
+      width,
+      channels,
+    });
+  }
+  return { layer: layer.name, stimuli, skipped };
 }
 
 /** Options of {@linkcode stimulusGrid}. */

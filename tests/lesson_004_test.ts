@@ -1,0 +1,151 @@
+/**
+ * Notebook 004 and the library cannot drift apart: the notebook's
+ * `makeModel` has the layer configs and parameter count of `buildCifarCnn`,
+ * its learning-rate schedule and compile settings are the recipe's, its
+ * layer choice is `cifarStimulusLayers`, and its maximum-stimulus search
+ * gives the same losses, skipped filters and pixels as the library's
+ * `filterStimuli` on a tiny fixed-seed model.
+ */
+import assert from "node:assert/strict";
+import * as tf from "../lib/tf.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { buildCifarCnn } from "../lib/models/mod.ts";
+import { filterStimuli } from "../lib/plot/mod.ts";
+import {
+  cifarStimulusLayers,
+  trainSettingsFor,
+} from "../lib/experiments/mod.ts";
+import {
+  exponentialDecay,
+  getLearningRate,
+  setGlobalSeed,
+} from "../lib/train/mod.ts";
+import { importNotebookCells } from "./_notebook_module.ts";
+
+const NOTEBOOK = new URL("../notebooks/004_cifar10_cnn.ipynb", import.meta.url)
+  .pathname;
+
+/** A model's layer configs without what legitimately differs (names, initialiser seeds). */
+function layerConfigs(model: tf.LayersModel): unknown {
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>)
+          .filter(([k]) => k !== "name" && k !== "seed")
+          .map(([k, v]) => [k, strip(v)]),
+      );
+    }
+    return value;
+  };
+  const json = model.toJSON(null, false) as { config: { layers: unknown } };
+  return strip(json.config.layers);
+}
+
+type Found = { filter: number; loss: number; pixels: Uint8Array };
+type Lesson = {
+  makeModel: (numClasses?: number) => tf.Sequential;
+  lrScheduler: (epoch: number) => number;
+  compileModel: (model: tf.LayersModel, oneHot: boolean) => void;
+  convActivationLayers: (model: tf.Sequential) => tf.layers.Layer[];
+  layerStimuli: (
+    model: tf.LayersModel,
+    layer: tf.layers.Layer,
+    count: number,
+    options?: { iterations?: number; step?: number; seed?: number },
+  ) => Promise<{ drawn: Found[]; skipped: number[] }>;
+};
+
+const lesson = await importNotebookCells(NOTEBOOK) as unknown as Lesson;
+
+Deno.test("004: the notebook's makeModel is the library's CIFAR CNN", async () => {
+  await initBackend({ backend: "cpu", verbose: false });
+  const mine = lesson.makeModel();
+  const theirs = buildCifarCnn();
+  assert.deepEqual(layerConfigs(mine), layerConfigs(theirs));
+  assert.equal(mine.countParams(), 1084234);
+  assert.equal(mine.countParams(), theirs.countParams());
+  assert.deepEqual(
+    lesson.convActivationLayers(theirs).map((l) => l.name),
+    cifarStimulusLayers(theirs),
+  );
+  assert.equal(cifarStimulusLayers(theirs).length, 4);
+  mine.dispose();
+  theirs.dispose();
+});
+
+Deno.test("004: schedule and compile settings are the recipe's", async () => {
+  await initBackend({ backend: "cpu", verbose: false });
+  const recipe = trainSettingsFor("cifar-cnn", "full");
+  const decay = exponentialDecay(recipe.learningRate, recipe.lrDecay!);
+  for (let epoch = 0; epoch < 10; epoch++) {
+    assert.ok(
+      Math.abs(lesson.lrScheduler(epoch) - decay(epoch, 0)) < 1e-15,
+      `epoch ${epoch}`,
+    );
+  }
+  const model = lesson.makeModel();
+  lesson.compileModel(model, recipe.oneHot);
+  const optimizer = model.optimizer;
+  assert.equal(optimizer.getClassName(), "Adamax");
+  assert.equal(getLearningRate(optimizer), recipe.learningRate);
+  assert.equal(recipe.oneHot, true);
+  assert.equal(model.loss, "categoricalCrossentropy");
+  model.dispose();
+});
+
+Deno.test("004: the notebook's maximum-stimulus search is the library's", async () => {
+  await initBackend({ backend: "cpu", verbose: false });
+  setGlobalSeed(4);
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [8, 8, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: "same",
+      }),
+      tf.layers.leakyReLU({ alpha: 0.1 }),
+      tf.layers.dropout({ rate: 0.5 }),
+      tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: "same" }),
+      tf.layers.leakyReLU({ alpha: 0.1 }),
+    ],
+  });
+  // Filter 1 of the first layer can never turn positive in a few unit steps.
+  // (getWeights returns the layer's own variables: nothing to dispose.)
+  const [kernel] = model.layers[0].getWeights();
+  const sunk = tf.tensor1d([0, -100, 0, 0]);
+  model.layers[0].setWeights([kernel, sunk]);
+  sunk.dispose();
+  const layers = lesson.convActivationLayers(model);
+  assert.equal(layers.length, 2);
+  const options = { iterations: 5, seed: 7 };
+  const before = tf.memory().numTensors;
+  for (const layer of layers) {
+    const mine = await lesson.layerStimuli(model, layer, 2, options);
+    const theirs = await filterStimuli(model, {
+      layer: layer.name,
+      count: 2,
+      ...options,
+    });
+    assert.deepEqual(mine.skipped, theirs.skipped, `${layer.name} skipped`);
+    assert.deepEqual(
+      mine.drawn.map((s) => s.filter),
+      theirs.stimuli.map((s) => s.unit),
+    );
+    for (const [i, s] of mine.drawn.entries()) {
+      const other = theirs.stimuli[i];
+      assert.ok(
+        Math.abs(s.loss - other.loss!) <= 1e-5,
+        `${layer.name}#${s.filter}: loss ${s.loss} vs ${other.loss}`,
+      );
+      assert.ok(s.loss > 0);
+      assert.deepEqual(s.pixels, other.pixels, `${layer.name}#${s.filter}`);
+      assert.ok(new Set(s.pixels).size > 10, "a flat image tests nothing");
+    }
+  }
+  const first = await lesson.layerStimuli(model, layers[0], 2, options);
+  assert.deepEqual(first.skipped, [1], "filter 1 is skipped and counted");
+  assert.equal(tf.memory().numTensors, before, "the search leaked tensors");
+  model.dispose();
+});
