@@ -55,12 +55,6 @@ export function comparableLayers(
     });
 }
 
-/** The configs of `model.toJSON()` parse as JSON (the model serialises). */
-export function serialises(model: tf.LayersModel): boolean {
-  const json = model.toJSON(undefined, false);
-  return typeof json === "object" && json !== null;
-}
-
 /** Copies `from`'s weights into `to` (same shapes in the same order). */
 export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
   to.setWeights(from.getWeights());
