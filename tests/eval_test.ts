@@ -452,3 +452,37 @@ Deno.test({
     assert.ok(diff / 784 < 12, `mean abs difference ${diff / 784}`);
   },
 });
+
+Deno.test("preprocessImage: resizeMethod nearest repeats pixels, bilinear blends them", () => {
+  // A 2x2 grey image on a black border-free background: no inversion.
+  const image = {
+    data: Uint8Array.from([0, 100, 40, 20]),
+    height: 2,
+    width: 2,
+    channels: 1 as const,
+    format: "png" as const,
+  };
+  const nearest = preprocessImage(image, {
+    size: 4,
+    invert: false,
+    resizeMethod: "nearest",
+  });
+  assert.deepEqual(
+    [...nearest.pixels],
+    [0, 0, 100, 100, 0, 0, 100, 100, 40, 40, 20, 20, 40, 40, 20, 20],
+  );
+  const bilinear = preprocessImage(image, { size: 4, invert: false });
+  assert.ok(
+    [...bilinear.pixels].some((v) => ![0, 100, 40, 20].includes(v)),
+    "bilinear should produce in-between values",
+  );
+  assert.throws(
+    () =>
+      preprocessImage(image, {
+        size: 4,
+        resizeMethod: "cubic" as "nearest",
+      }),
+    /resizeMethod must be "bilinear" or "nearest"/,
+  );
+  tf.dispose([nearest.tensor, bilinear.tensor]);
+});

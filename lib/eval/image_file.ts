@@ -306,6 +306,12 @@ export interface PreprocessImageOptions {
   invert?: boolean | "auto";
   /** Pixel scaling after resizing. Default: "unit". */
   normalize?: NormalizePreset;
+  /**
+   * Interpolation of the resize: "bilinear", or "nearest" (OpenCV's
+   * `INTER_NEAREST`, which seed 002's prediction script uses). Default:
+   * "bilinear".
+   */
+  resizeMethod?: "bilinear" | "nearest";
   /** Gray level that transparent pixels are composited over, 0..255. Default: 255 (white paper). */
   background?: number;
 }
@@ -412,6 +418,14 @@ export async function preprocessImage(
   }
   const channels = options.channels ?? 1;
   const background = options.background ?? 255;
+  const method = options.resizeMethod ?? "bilinear";
+  if (method !== "bilinear" && method !== "nearest") {
+    throw new Error(
+      `resizeMethod must be "bilinear" or "nearest", got ${
+        JSON.stringify(method)
+      }`,
+    );
+  }
   const { data, height, width } = image;
   const n = height * width;
   // Flatten to `channels` float channels, compositing alpha over the background.
@@ -463,8 +477,12 @@ export async function preprocessImage(
       Math.floor(height / outH),
       Math.floor(width / outW),
     );
-    if (factor >= 2) t = tf.avgPool(t, factor, factor, "valid");
-    t = tf.image.resizeBilinear(t, [outH, outW]);
+    if (method === "nearest") {
+      t = tf.image.resizeNearestNeighbor(t, [outH, outW]);
+    } else {
+      if (factor >= 2) t = tf.avgPool(t, factor, factor, "valid");
+      t = tf.image.resizeBilinear(t, [outH, outW]);
+    }
     t = tf.clipByValue(t, 0, 255);
     return inverted ? tf.sub(255, t) : t;
   });

@@ -67,7 +67,8 @@ export function _checkInputShape(
 /**
  * Hands out seeded initialisers so a model built with the same seed starts
  * from the same weights (each layer gets its own derived seed). Without a
- * seed it returns `undefined`, i.e. the layer's Keras-default initializer.
+ * seed `glorot()` is still Glorot-uniform, as in Keras (tfjs's default is
+ * Glorot-normal), and `seed()` returns `undefined`.
  * Dropout layers are deliberately NOT seeded: tfjs' seeded dropout draws the
  * same mask on every call, so the network learns that one mask (measured:
  * 100% training accuracy in training mode, 50% in inference mode).
@@ -81,11 +82,14 @@ export class _Seeder {
     this.#next = seed ?? 0;
   }
 
-  /** Glorot-uniform (the Keras default for kernels), seeded if a seed was given. */
-  glorot(): Initializer | undefined {
-    return this.seeded
-      ? tf.initializers.glorotUniform({ seed: this.#bump() })
-      : undefined;
+  /**
+   * Glorot-uniform (the Keras default for kernels), seeded if a seed was
+   * given. Always explicit: tfjs's own default is Glorot-normal.
+   */
+  glorot(): Initializer {
+    return tf.initializers.glorotUniform({
+      seed: this.seeded ? this.#bump() : undefined,
+    });
   }
 
   /** Raw next seed (for custom layers), or undefined. */

@@ -10,6 +10,7 @@ import {
   _Seeder,
   type ImageShape,
 } from "./_common.ts";
+import { pytorchDefaultInit } from "./init.ts";
 
 /** Arguments of {@linkcode buildLenet5Torch}. */
 export interface Lenet5TorchArgs {
@@ -32,7 +33,8 @@ export interface Lenet5TorchArgs {
 /**
  * Seed 002's `LeNet(nn.Module)`: conv 6@5x5 valid, ReLU, max-pool 2/2,
  * conv 16@5x5 valid, max-pool 2/2, flatten (400), fc 120 ReLU, fc 84 ReLU,
- * fc 10, log-softmax (61,706 parameters on 32x32x1). The output is
+ * fc 10, log-softmax (61,706 parameters on 32x32x1), every weight and bias
+ * drawn as PyTorch draws them by default (see `pytorchDefaultInit`). The output is
  * log-probabilities: train it with a negative log-likelihood (see
  * `classificationLoss("log-probabilities")`), or with softmax cross-entropy
  * on the output as the seed does (log_softmax is idempotent there).
@@ -53,6 +55,10 @@ export function buildLenet5Torch(args: Lenet5TorchArgs = {}): tf.Sequential {
   );
   const numClasses = _checkInt(args.numClasses ?? 10, "lenet5-32: numClasses");
   const s = new _Seeder(args.seed);
+  const init = (fanIn: number) => pytorchDefaultInit(fanIn, { seed: s.seed() });
+  // Two valid 5x5 convolutions, each followed by a 2x2 pooling.
+  const side = (n: number) => Math.floor((Math.floor((n - 4) / 2) - 4) / 2);
+  const flatUnits = side(inputShape[0]) * side(inputShape[1]) * 16;
   return tf.sequential({
     name: args.name ?? "lenet5-32",
     layers: [
@@ -62,7 +68,7 @@ export function buildLenet5Torch(args: Lenet5TorchArgs = {}): tf.Sequential {
         kernelSize: 5,
         activation: "relu",
         inputShape,
-        kernelInitializer: s.glorot(),
+        ...init(5 * 5 * inputShape[2]),
       }),
       tf.layers.maxPooling2d({ name: "maxpool1", poolSize: 2, strides: 2 }),
       tf.layers.conv2d({
@@ -70,7 +76,7 @@ export function buildLenet5Torch(args: Lenet5TorchArgs = {}): tf.Sequential {
         filters: 16,
         kernelSize: 5,
         activation: args.reluAfterConv2 ? "relu" : "linear",
-        kernelInitializer: s.glorot(),
+        ...init(5 * 5 * 6),
       }),
       tf.layers.maxPooling2d({ name: "maxpool2", poolSize: 2, strides: 2 }),
       tf.layers.flatten({ name: "flatten" }),
@@ -78,18 +84,18 @@ export function buildLenet5Torch(args: Lenet5TorchArgs = {}): tf.Sequential {
         name: "fc1",
         units: 120,
         activation: "relu",
-        kernelInitializer: s.glorot(),
+        ...init(flatUnits),
       }),
       tf.layers.dense({
         name: "fc2",
         units: 84,
         activation: "relu",
-        kernelInitializer: s.glorot(),
+        ...init(120),
       }),
       tf.layers.dense({
         name: "fc3",
         units: numClasses,
-        kernelInitializer: s.glorot(),
+        ...init(84),
       }),
       // "logSoftmax" is a registered tfjs activation missing from its type.
       tf.layers.activation({

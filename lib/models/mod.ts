@@ -19,6 +19,7 @@ export * from "./kannada_cnn.ts";
 export * from "./mobilenet.ts";
 export * from "./lenet5.ts";
 export * from "./lenet5_32.ts";
+export * from "./init.ts";
 export * from "./fashion_lenet.ts";
 export * from "./cifar_cnn.ts";
 export * from "./lenet5_1998.ts";

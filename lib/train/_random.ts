@@ -13,7 +13,18 @@ function _mix(seed: number, epoch: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Fisher-Yates permutation of 0..n-1 for this seed and epoch. */
+/**
+ * Fisher-Yates permutation of 0..n-1 for this seed and epoch: the batch order
+ * `fitModel` and `trainLoop` use with a `seed`, so a loop written elsewhere
+ * (a notebook) can visit the samples in exactly the same order.
+ *
+ * @example
+ * ```ts
+ * import { epochPermutation } from "./_random.ts";
+ * const order = epochPermutation(60000, 1, 0); // epoch 0's sample order
+ * console.log(order.length); // 60000
+ * ```
+ */
 export function epochPermutation(
   n: number,
   seed: number,

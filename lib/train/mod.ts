@@ -29,6 +29,7 @@
 export * from "./types.ts";
 export * from "./running_mean.ts";
 export * from "./seed.ts";
+export { epochPermutation } from "./_random.ts";
 export * from "./optimizer.ts";
 export * from "./callbacks.ts";
 export * from "./checkpoint.ts";
