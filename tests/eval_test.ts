@@ -453,7 +453,7 @@ Deno.test({
   },
 });
 
-Deno.test("preprocessImage: resizeMethod nearest repeats pixels, bilinear blends them", () => {
+Deno.test("preprocessImage: resizeMethod nearest repeats pixels, bilinear blends them", async () => {
   // A 2x2 grey image on a black border-free background: no inversion.
   const image = {
     data: Uint8Array.from([0, 100, 40, 20]),
@@ -462,7 +462,7 @@ Deno.test("preprocessImage: resizeMethod nearest repeats pixels, bilinear blends
     channels: 1 as const,
     format: "png" as const,
   };
-  const nearest = preprocessImage(image, {
+  const nearest = await preprocessImage(image, {
     size: 4,
     invert: false,
     resizeMethod: "nearest",
@@ -471,12 +471,12 @@ Deno.test("preprocessImage: resizeMethod nearest repeats pixels, bilinear blends
     [...nearest.pixels],
     [0, 0, 100, 100, 0, 0, 100, 100, 40, 40, 20, 20, 40, 40, 20, 20],
   );
-  const bilinear = preprocessImage(image, { size: 4, invert: false });
+  const bilinear = await preprocessImage(image, { size: 4, invert: false });
   assert.ok(
     [...bilinear.pixels].some((v) => ![0, 100, 40, 20].includes(v)),
     "bilinear should produce in-between values",
   );
-  assert.throws(
+  await assert.rejects(
     () =>
       preprocessImage(image, {
         size: 4,
