@@ -378,7 +378,8 @@ function _timeKernels(backend: string): void {
  * Times one training step (forward, backward, optimizer) kernel by kernel
  * after two warm-up steps (the median step of three is shown), and prints
  * the kernels that took the most time; the rest of the step is JavaScript
- * (tfjs-layers, the gradient tape).
+ * (tfjs-layers, the gradient tape) and, on wasm, the fused Adam/Adamax
+ * steps, which call the SIMD module directly rather than as kernels.
  */
 async function _profileStep(model: BenchModel, backend: string) {
   const { batchSize } = BENCH_MODELS[model];
