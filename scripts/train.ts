@@ -9,22 +9,28 @@
  *   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
  *                   [--test-limit N] [--batch N] [--lr X] [--seed N]
  *                   [--backend auto|tensorflow|webgpu|wasm|cpu]
- *                   [--scale full|smoke] [--save DIR] [--json] [--quiet]
+ *                   [--scale full|quick|smoke] [--save DIR] [--json] [--quiet]
  *
  * `--dataset` defaults to the model's tutorial dataset; `--limit N` trains on
  * the first N training images and evaluates on the first N of each test
- * split (`--test-limit` sets that separately); `--scale smoke` starts from
- * the smoke settings instead of the tutorial's. Images are fitted to the
+ * split (`--test-limit` sets that separately); `--scale smoke|quick` starts
+ * from those settings instead of the tutorial's (`full`). `--seed N` (default
+ * env `CNN_SEED`, else 42) seeds everything random: the initial weights, the
+ * batch order and the dropout masks (`setGlobalSeed`), so the same command on
+ * the same backend and data prints the same losses and accuracies. Images are fitted to the
  * model (built for the dataset's shape where its builder allows, resized or
  * channel-converted where the architecture needs it) and the output says so.
  * With `--json` the last line of stdout is one JSON object: model, dataset,
  * backend, epochs, train_seconds, params, test_accuracy (main test split,
- * 0..1) and splits (accuracy per test split; Kannada: test and dig), plus
- * settings and data notes.
+ * 0..1) and splits (accuracy per test split; Kannada: test and dig), the
+ * per-epoch history, train_cpu_seconds (CPU time of training, a load-free
+ * measure of speed on a busy machine), settings and data notes.
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
+import * as tf from "../lib/tf.ts";
 import {
   BACKEND_NAMES,
   type BackendName,
@@ -33,28 +39,44 @@ import {
 import { DATASET_NAMES } from "../lib/data/mod.ts";
 import {
   evaluateOnSplits,
+  limitSplit,
   loadExperimentData,
   MODEL_RECIPES,
   parseDatasetName,
   parseScale,
   planModelInput,
-  trainModel,
+  toModelTensors,
   type TrainSettings,
   trainSettingsFor,
 } from "../lib/experiments/mod.ts";
 import {
+  buildModelFor,
+  classificationLoss,
   isModelName,
   MODEL_NAMES,
   MODELS,
   saveModel,
 } from "../lib/models/mod.ts";
+import {
+  earlyStopping,
+  exponentialDecay,
+  fitModel,
+  scheduleLearningRate,
+  seedFromEnv,
+  setGlobalSeed,
+  stopOnNaN,
+  type TrainCallback,
+  type TrainData,
+  trainLoop,
+  type TrainResult,
+} from "../lib/train/mod.ts";
 
 const USAGE = `Usage:
   deno task train --list
   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
                   [--test-limit N] [--batch N] [--lr X] [--seed N]
                   [--backend auto|${BACKEND_NAMES.join("|")}]
-                  [--scale full|smoke] [--save DIR] [--json] [--quiet]
+                  [--scale full|quick|smoke] [--save DIR] [--json] [--quiet]
 Models: ${MODEL_NAMES.join(", ")}
 Datasets: ${DATASET_NAMES.join(", ")}`;
 
@@ -105,6 +127,71 @@ function _listModels(): string {
         : c.padEnd(widths[i])
     ).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** The settings' optimizer at their initial learning rate. */
+function _optimizer(settings: TrainSettings): tf.Optimizer {
+  switch (settings.optimizer) {
+    case "adam":
+      return tf.train.adam(settings.learningRate);
+    case "sgd":
+      return tf.train.sgd(settings.learningRate);
+    case "adamax":
+      return tf.train.adamax(settings.learningRate);
+  }
+}
+
+/**
+ * Trains `model` as the settings say: their optimizer and loss, per-epoch
+ * learning-rate decay, early stopping on the validation loss, seeded batch
+ * order, `model.fit` or the hand-written loop.
+ */
+async function _train(
+  model: tf.LayersModel,
+  train: TrainData,
+  validation: TrainData | null,
+  settings: TrainSettings,
+  progress: boolean,
+): Promise<TrainResult> {
+  const optimizer = _optimizer(settings);
+  const loss = classificationLoss(settings.output);
+  const callbacks: TrainCallback[] = [stopOnNaN()];
+  if (settings.lrDecay !== null) {
+    callbacks.push(
+      scheduleLearningRate(
+        exponentialDecay(settings.learningRate, settings.lrDecay),
+      ),
+    );
+  }
+  if (
+    settings.earlyStoppingPatience !== null &&
+    (validation !== null || settings.validationFraction > 0)
+  ) {
+    callbacks.push(earlyStopping({
+      monitor: "val_loss",
+      patience: settings.earlyStoppingPatience,
+    }));
+  }
+  const options = {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    validationData: validation ?? undefined,
+    validationSplit: validation
+      ? undefined
+      : settings.validationFraction || undefined,
+    seed: settings.seed,
+    callbacks,
+    progress: progress ? "auto" as const : "none" as const,
+  };
+  try {
+    if (settings.loop === "loop") {
+      return await trainLoop(model, train, { ...options, optimizer, loss });
+    }
+    model.compile({ optimizer, loss, metrics: ["accuracy"] });
+    return await fitModel(model, train, options);
+  } finally {
+    optimizer.dispose();
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -169,12 +256,21 @@ async function main(argv: string[]): Promise<number> {
   const limit = _int(values.limit, "--limit");
   const testLimit = _int(values["test-limit"], "--test-limit") ?? limit;
   const batch = _int(values.batch, "--batch");
-  const seed = _int(values.seed, "--seed");
+  const seed = values.seed === undefined ? undefined : _usage(() => {
+    const text = values.seed!.trim();
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n >= 2 ** 32) {
+      throw new Error(
+        `--seed must be a whole number in [0, 2^32), got "${values.seed}".`,
+      );
+    }
+    return n;
+  });
   if (epochs !== undefined) overrides.epochs = epochs;
   if (limit !== undefined) overrides.trainLimit = limit;
   if (testLimit !== undefined) overrides.testLimit = testLimit;
   if (batch !== undefined) overrides.batchSize = batch;
-  if (seed !== undefined) overrides.seed = seed;
+  overrides.seed = seed ?? _usage(() => seedFromEnv());
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
     if (!(lr > 0)) {
@@ -194,6 +290,7 @@ async function main(argv: string[]): Promise<number> {
   const data = await loadExperimentData(dataset, {
     trainLimit: settings.trainLimit,
     testLimit: settings.testLimit,
+    seed: settings.seed,
     progress: !values.quiet,
   });
   const plan = planModelInput(model, data.train);
@@ -206,14 +303,53 @@ async function main(argv: string[]): Promise<number> {
       `${settings.loop === "loop" ? "hand-written loop" : "model.fit"}` +
       (settings.earlyStoppingPatience !== null
         ? `, early stopping (patience ${settings.earlyStoppingPatience})`
-        : ""),
+        : "") +
+      `, seed ${settings.seed}`,
   );
-  const trained = await trainModel(model, data, {
-    scale,
-    overrides,
-    // Progress goes to stderr, so it never mixes with --json's stdout line.
-    progress: !values.quiet,
+  // One-hot targets: the loss for each output kind takes them, and tfjs then
+  // reports categorical accuracy (seed 004 trains on them too).
+  const tensorOptions = { normalize: settings.normalize, oneHot: true };
+  const train = toModelTensors(data.train, plan, tensorOptions);
+  const mainTest = Object.values(data.tests)[0];
+  const validation = settings.validateOnTest && mainTest
+    ? toModelTensors(
+      limitSplit(mainTest, settings.testLimit),
+      plan,
+      tensorOptions,
+    )
+    : null;
+  // Seeded just before the model is built, so what ran before (backend
+  // probing, data loading) cannot shift the random sequence.
+  setGlobalSeed(settings.seed);
+  const net = buildModelFor(model, {
+    inputShape: plan.shape,
+    numClasses: data.train.classNames.length,
+    seed: settings.seed,
   });
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  let result: TrainResult;
+  try {
+    // Progress goes to stderr, so it never mixes with --json's stdout line.
+    result = await _train(net, train, validation, settings, !values.quiet);
+  } finally {
+    tf.dispose([train.xs, train.ys]);
+    if (validation) tf.dispose([validation.xs, validation.ys]);
+  }
+  const trainSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const trained = {
+    name: model,
+    model: net,
+    settings,
+    plan,
+    history: result.records,
+    epochs: result.records.length,
+    trainSeconds,
+    trainSamples: data.train.count,
+    params: net.countParams(),
+    stopReason: result.stopReason ?? undefined,
+  };
   const evaluations = evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
     evaluations.map((e) => [e.split, e.accuracy]),
@@ -236,6 +372,8 @@ async function main(argv: string[]): Promise<number> {
     scale,
     epochs: trained.epochs,
     train_seconds: Number(trained.trainSeconds.toFixed(3)),
+    train_cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+    seed: settings.seed,
     params: trained.params,
     test_accuracy: evaluations[0]?.accuracy ?? null,
     splits,
@@ -244,6 +382,7 @@ async function main(argv: string[]): Promise<number> {
     ),
     train_samples: trained.trainSamples,
     stop_reason: trained.stopReason ?? null,
+    history: trained.history,
     settings: trained.settings,
     input: plan.note,
     data: data.description,

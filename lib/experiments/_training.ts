@@ -2,7 +2,8 @@
 // input each model takes, building it for a dataset, and one training run
 // with a tutorial's settings (optimizer, loss, callbacks, loop).
 import * as tf from "../tf.ts";
-import { buildModel, isModelName, MODEL_NAMES, MODELS } from "../models/mod.ts";
+import { buildModelFor } from "../models/mod.ts";
+import { parseModelName } from "./input.ts";
 import { classificationLoss } from "../models/mod.ts";
 import { fitModel } from "../train/mod.ts";
 import { trainLoop } from "../train/mod.ts";
@@ -15,72 +16,6 @@ import {
 import type { EpochRecord, TrainCallback, TrainData } from "../train/mod.ts";
 import type { TrainSettings } from "./settings.ts";
 
-/** What input a model accepts. */
-export interface _InputSpec {
-  /** The tutorial's input shape. */
-  defaultShape: readonly [number, number, number];
-  /** Exact side the images must be resized to, or null. */
-  side: number | null;
-  /** How to reach `side`: bilinear resize or padding (LeCun 1998). */
-  resizeMethod: "bilinear" | "pad";
-  /** Smallest side the architecture accepts. */
-  minSide: number;
-  /** Channels the model must have, or null when it is built for any. */
-  channels: number | null;
-  /** Whether the builder takes an `inputShape`. */
-  flexible: boolean;
-  /** Why the side is fixed. */
-  why: string;
-}
-
-/** Throws a clear error unless `name` is a model of the registry. */
-export function _checkModelName(name: string): void {
-  if (!isModelName(name)) {
-    throw new Error(
-      `Unknown model "${name}". Known models: ${MODEL_NAMES.join(", ")} ` +
-        "(`deno task train --list` shows them with their parameter counts).",
-    );
-  }
-}
-
-/** The input a model accepts, from the registry and its tutorial. */
-export function _modelInputSpec(name: string): _InputSpec {
-  _checkModelName(name);
-  const info = MODELS[name as keyof typeof MODELS];
-  const base = {
-    defaultShape: info.inputShape,
-    side: null,
-    resizeMethod: "bilinear" as const,
-    minSide: 16,
-    channels: null,
-    flexible: true,
-    why: "",
-  };
-  switch (name) {
-    case "lenet5-1998":
-      return {
-        ...base,
-        side: 32,
-        resizeMethod: "pad",
-        minSide: 32,
-        channels: 1,
-        flexible: false,
-        why: "the 1998 LeNet-5 takes 32x32x1, digits padded as in the paper",
-      };
-    case "lenet5-32":
-      return { ...base, side: 32, why: "seed 002 resizes to 32x32" };
-    case "mobilenet":
-      return {
-        ...base,
-        minSide: 32,
-        side: 32,
-        why: "seed 000 resizes to 32x32 for MobileNet",
-      };
-    default:
-      return base;
-  }
-}
-
 /** Builds `name` for `shape` with `numClasses` outputs and seeded weights. */
 export function _buildNamedModel(
   name: string,
@@ -88,12 +23,11 @@ export function _buildNamedModel(
   numClasses: number,
   seed: number,
 ): tf.LayersModel {
-  _checkModelName(name);
-  const spec = _modelInputSpec(name);
-  const options = spec.flexible
-    ? { inputShape: shape, numClasses, seed }
-    : { numClasses, seed };
-  return buildModel(name as "lenet", options);
+  return buildModelFor(parseModelName(name), {
+    inputShape: shape,
+    numClasses,
+    seed,
+  });
 }
 
 /** The optimizer of the settings, at their initial learning rate. */

@@ -10,28 +10,21 @@
  *
  * @example
  * ```ts
- * import { runCifar10Cnn } from "./cifar10_cnn.ts";
- * const result = await runCifar10Cnn({ scale: "smoke", outDir: "out/004" });
- * console.log(result.rows[0].accuracy, result.notes);
+ * import { loadCifarData } from "./cifar10_cnn.ts";
+ * const data = await loadCifarData("smoke");
+ * console.log(data.description, data.substitute);
  * ```
  *
  * @module
  */
-import { join } from "node:path";
 import type * as tf from "../tf.ts";
 import type { Figure } from "../plot/mod.ts";
-import { filterGrid, imageGrid } from "../plot/mod.ts";
-import { maxStimulus, type Stimulus, stimulusGrid } from "../plot/mod.ts";
+import { imageGrid } from "../plot/mod.ts";
+import { maxStimulus, type Stimulus } from "../plot/mod.ts";
 import type { TrainCallback } from "../train/mod.ts";
-import {
-  type ExperimentData,
-  loadExperimentData,
-  type SplitEvaluation,
-  type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import { dataLimits, type RunExperimentOptions, runModels } from "./run.ts";
+import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
+import type { SplitEvaluation, TrainedModel } from "./evaluate.ts";
+import { trainModel } from "./pipeline.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 
@@ -182,79 +175,4 @@ export function cifarPredictionGrid(
     classNames: split.classNames,
     title: "Test predictions (pred / score / true)",
   });
-}
-
-/**
- * Runs seed 004 end to end: sample grid, training with checkpoints under
- * `outDir` (resumed if present), confusion matrix, prediction grid,
- * first-layer filters and maximum-stimulus images.
- *
- * @example
- * ```ts
- * import { runCifar10Cnn } from "./cifar10_cnn.ts";
- * const r = await runCifar10Cnn({ scale: "smoke" });
- * console.log(r.rows[0].accuracy);
- * ```
- */
-export async function runCifar10Cnn(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  return await runModels({
-    id: CIFAR_ID,
-    title: "CIFAR-10: CNN with Adamax, lr decay and checkpoints (seed 004)",
-    dataset: "cifar10",
-    models: ["cifar-cnn"],
-    load: (scale, o) =>
-      loadCifarData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
-    train: (_name, data, o) =>
-      trainCifarCnn(data, {
-        scale: o.scale,
-        overrides: o.overrides,
-        progress: o.progress,
-        checkpointDir: o.outDir
-          ? join(o.outDir, `${CIFAR_ID}-checkpoints`)
-          : undefined,
-      }),
-    after: async (outcome, data, sink, notes) => {
-      const train = data.train;
-      await sink.add(
-        `${CIFAR_ID}-samples`,
-        "training samples",
-        imageGrid(train, {
-          indices: sampleIndices(train.count, 16),
-          trueLabels: train.labels,
-          classNames: train.classNames,
-          title: "CIFAR-10 training samples",
-        }),
-      );
-      const test = outcome.evaluations.find((e) => e.split === "test");
-      if (test) {
-        await sink.add(
-          `${CIFAR_ID}-predictions`,
-          "test predictions with scores",
-          cifarPredictionGrid(data, test),
-        );
-      }
-      await sink.add(
-        `${CIFAR_ID}-filters`,
-        "first-layer filters",
-        filterGrid(outcome.trained.model, { title: "conv2d_1 filters" }),
-      );
-      const smoke = outcome.trained.settings.trainLimit !== null;
-      const stimuli = cifarStimuli(outcome.trained.model, {
-        units: Array.from({ length: smoke ? 8 : 16 }, (_, i) => i),
-      });
-      await sink.add(
-        `${CIFAR_ID}-stimuli`,
-        "maximum-stimulus images of conv2d_1",
-        stimulusGrid(stimuli, {
-          title: "Maximum stimuli of conv2d_1's filters",
-        }),
-      );
-      const lrs = outcome.trained.history.map((r) => r.lr?.toPrecision(3)).join(
-        ", ",
-      );
-      notes.push(`learning rate per epoch: ${lrs}`);
-    },
-  }, options);
 }

@@ -7,31 +7,20 @@
  *
  * @example
  * ```ts
- * import { runFashionMnistVariants } from "./fashion_mnist_variants.ts";
- * const result = await runFashionMnistVariants({ scale: "smoke" });
- * console.table(result.rows);
+ * import { fashionVariants, loadFashionData } from "./fashion_mnist_variants.ts";
+ * const data = await loadFashionData("smoke");
+ * console.log(fashionVariants("smoke").map((v) => v.label), data.description);
  * ```
  *
  * @module
  */
 import { buildModel } from "../models/mod.ts";
 import type { Padding } from "../models/mod.ts";
-import { modelComparison } from "../plot/mod.ts";
 import type { TrainCallback } from "../train/mod.ts";
-import {
-  type ExperimentData,
-  loadExperimentData,
-  type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import {
-  dataLimits,
-  type ModelOutcome,
-  type RunExperimentOptions,
-  runModels,
-} from "./run.ts";
-import { type Scale, scaleFromEnv } from "./scale.ts";
+import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
+import type { ModelOutcome, TrainedModel } from "./evaluate.ts";
+import { trainModel } from "./pipeline.ts";
+import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 
 /** Id of this experiment in reports. */
@@ -154,7 +143,13 @@ export async function trainFashionVariant(
  * ```
  */
 export function fashionComparison(
-  outcomes: readonly ModelOutcome[],
+  outcomes: readonly {
+    trained: Pick<ModelOutcome["trained"], "name" | "trainSeconds" | "params">;
+    evaluations: readonly Pick<
+      ModelOutcome["evaluations"][number],
+      "accuracy"
+    >[];
+  }[],
 ): { model: string; accuracy: number; trainSeconds: number; params: number }[] {
   return outcomes.map((o) => ({
     model: o.trained.name,
@@ -162,49 +157,4 @@ export function fashionComparison(
     trainSeconds: o.trained.trainSeconds,
     params: o.trained.params,
   }));
-}
-
-/**
- * Runs seed 003 end to end: every variant of the scale trained with the
- * hand-written loop, evaluated on the test split, and the speed / accuracy /
- * parameters comparison figure.
- *
- * @example
- * ```ts
- * import { runFashionMnistVariants } from "./fashion_mnist_variants.ts";
- * const r = await runFashionMnistVariants({ scale: "smoke", outDir: "out/003" });
- * console.log(r.figures.map((f) => f.name));
- * ```
- */
-export async function runFashionMnistVariants(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  const scale = options.scale ?? scaleFromEnv();
-  const variants = fashionVariants(scale);
-  return await runModels({
-    id: FASHION_ID,
-    title:
-      "Fashion-MNIST: LeNet variants with a hand-written training loop (seed 003)",
-    dataset: "fashion-mnist",
-    models: variants.map((v) => v.label),
-    load: (s, o) =>
-      loadFashionData(s, { dataDir: o.dataDir, mirror: o.mirror }),
-    train: (label, data, o) =>
-      trainFashionVariant(variants.find((v) => v.label === label)!, data, {
-        scale: o.scale,
-        overrides: o.overrides,
-        progress: o.progress,
-      }),
-    finish: async (outcomes, _data, sink) => {
-      if (outcomes.length === 0) return;
-      await sink.add(
-        `${FASHION_ID}-comparison`,
-        "accuracy vs training time vs parameters",
-        modelComparison(fashionComparison(outcomes), {
-          title:
-            "Fashion-MNIST LeNet variants: accuracy vs training time (area = parameters)",
-        }),
-      );
-    },
-  }, { ...options, scale });
 }

@@ -9,25 +9,22 @@
  *
  * @example
  * ```ts
- * import { runKannadaMnist } from "./kannada_mnist.ts";
- * const result = await runKannadaMnist({ scale: "smoke", outDir: "out/000" });
- * console.table(result.rows);
+ * import { KANNADA_MODELS, loadKannadaData } from "./kannada_mnist.ts";
+ * const data = await loadKannadaData("smoke");
+ * console.log(KANNADA_MODELS, data.description);
  * ```
  *
  * @module
  */
 import { type ConfusedPair, mostConfused } from "../eval/mod.ts";
 import type { TrainCallback } from "../train/mod.ts";
+import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
 import {
   evaluateOnSplits,
-  type ExperimentData,
-  loadExperimentData,
   type SplitEvaluation,
   type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import { dataLimits, type RunExperimentOptions, runModels } from "./run.ts";
+} from "./evaluate.ts";
+import { trainModel } from "./pipeline.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 
@@ -149,49 +146,4 @@ export function kannadaConfusions(
   top = 3,
 ): ConfusedPair[] {
   return mostConfused(evaluation.confusion, { top });
-}
-
-/**
- * Runs seed 000 end to end: loads the data (with the substitute where needed),
- * trains the LeNet, the custom CNN and MobileNet, evaluates each on "test" and
- * "dig", draws curves and confusion matrices, and notes the most confused
- * Dig-MNIST pairs.
- *
- * @example
- * ```ts
- * import { runKannadaMnist } from "./kannada_mnist.ts";
- * const r = await runKannadaMnist({ scale: "smoke", models: ["lenet"] });
- * console.log(r.rows.map((row) => [row.split, row.accuracy]));
- * ```
- */
-export async function runKannadaMnist(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  return await runModels({
-    id: KANNADA_ID,
-    title: "Kannada-MNIST: LeNet, custom CNN and MobileNet (seed 000)",
-    dataset: "kannada-mnist",
-    models: [...KANNADA_MODELS],
-    load: (scale, o) =>
-      loadKannadaData(scale, {
-        dataDir: o.dataDir,
-        mirror: o.mirror,
-        models: o.models,
-      }),
-    after: (outcome, _data, _sink, notes) => {
-      const dig = outcome.evaluations.find((e) => e.split === "dig");
-      if (dig) {
-        const pairs = kannadaConfusions(dig)
-          .map((p) =>
-            `${p.actualName} -> ${p.predictedName} (${p.percent.toFixed(1)}%)`
-          );
-        notes.push(
-          `${outcome.trained.name}: most confused on Dig-MNIST: ${
-            pairs.join(", ")
-          }`,
-        );
-      }
-      return Promise.resolve();
-    },
-  }, options);
 }

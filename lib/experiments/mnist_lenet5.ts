@@ -6,23 +6,18 @@
  *
  * @example
  * ```ts
- * import { runMnistLeNet5 } from "./mnist_lenet5.ts";
- * const result = await runMnistLeNet5({ scale: "smoke" });
- * console.log(result.rows[0].accuracy);
+ * import { lenet5Summary, loadMnistData } from "./mnist_lenet5.ts";
+ * const data = await loadMnistData("smoke");
+ * console.log(data.description, lenet5Summary());
  * ```
  *
  * @module
  */
 import { buildLenet5 } from "../models/lenet5.ts";
 import type { TrainCallback } from "../train/mod.ts";
-import {
-  type ExperimentData,
-  loadExperimentData,
-  type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import { dataLimits, type RunExperimentOptions, runModels } from "./run.ts";
+import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
+import type { TrainedModel } from "./evaluate.ts";
+import { trainModel } from "./pipeline.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 
@@ -121,42 +116,4 @@ export function lenet5Summary(
   model.summary(undefined, undefined, (line) => lines.push(line));
   model.dispose();
   return lines.join("\n");
-}
-
-/**
- * Runs seed 001 end to end: MNIST, LeNet-5 with the hand-written conv layer,
- * SGD with early stopping, a per-epoch CSV log under `outDir`, curves and the
- * confusion matrix.
- *
- * @example
- * ```ts
- * import { runMnistLeNet5 } from "./mnist_lenet5.ts";
- * const r = await runMnistLeNet5({ scale: "smoke", outDir: "out/001" });
- * console.log(r.rows[0].accuracy, r.figures.map((f) => f.path));
- * ```
- */
-export async function runMnistLeNet5(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  return await runModels({
-    id: MNIST_LENET5_ID,
-    title:
-      "MNIST: LeNet-5 as a model class with a hand-written conv layer (seed 001)",
-    dataset: "mnist",
-    models: ["lenet5"],
-    load: (scale, o) =>
-      loadMnistData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
-    train: (_name, data, o) =>
-      trainMnistLeNet5(data, {
-        scale: o.scale,
-        overrides: o.overrides,
-        progress: o.progress,
-        logPath: o.outDir
-          ? `${o.outDir}/${MNIST_LENET5_ID}-epochs.csv`
-          : undefined,
-      }),
-    notes: [
-      "convolutions are the hand-written SimpleConv2D layer, as in the tutorial's class",
-    ],
-  }, options);
 }

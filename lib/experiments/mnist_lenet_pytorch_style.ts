@@ -6,9 +6,9 @@
  *
  * @example
  * ```ts
- * import { runMnistLeNetPyTorchStyle } from "./mnist_lenet_pytorch_style.ts";
- * const result = await runMnistLeNetPyTorchStyle({ scale: "smoke", outDir: "out/002" });
- * console.log(result.rows[0].accuracy, result.notes);
+ * import { loadPyTorchStyleData, MNIST_NORMALIZE } from "./mnist_lenet_pytorch_style.ts";
+ * const data = await loadPyTorchStyleData("smoke");
+ * console.log(data.description, MNIST_NORMALIZE);
  * ```
  *
  * @module
@@ -23,18 +23,12 @@ import {
 } from "../eval/mod.ts";
 import { loadModel, saveModel } from "../models/mod.ts";
 import type { TrainCallback } from "../train/mod.ts";
-import { imageGrid } from "../plot/mod.ts";
 import { loadMnistData } from "./mnist_lenet5.ts";
-import {
-  type ExperimentData,
-  type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import type { RunExperimentOptions } from "./run.ts";
-import { runModels } from "./run.ts";
+import type { ExperimentData } from "./data.ts";
+import type { TrainedModel } from "./evaluate.ts";
+import { trainModel } from "./pipeline.ts";
 import type { Scale } from "./scale.ts";
-import { MODEL_RECIPES, type TrainSettings } from "./settings.ts";
+import type { TrainSettings } from "./settings.ts";
 
 /** Id of this experiment in reports. */
 export const PYTORCH_STYLE_ID = "002-mnist-lenet-pytorch-style";
@@ -192,89 +186,4 @@ export async function predictDigitFiles(
     );
   }
   return out;
-}
-
-/**
- * Runs seed 002 end to end: trains the 32x32 LeNet, draws its curves and
- * confusion matrix, saves and reloads it (checking the reloaded model gives
- * the same predictions), writes a few digit PNGs and predicts them from the
- * files, with a figure of the files and their predictions.
- *
- * @example
- * ```ts
- * import { runMnistLeNetPyTorchStyle } from "./mnist_lenet_pytorch_style.ts";
- * const r = await runMnistLeNetPyTorchStyle({ scale: "smoke" });
- * console.log(r.notes);
- * ```
- */
-export async function runMnistLeNetPyTorchStyle(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  const scratch = await Deno.makeTempDir({ prefix: "cnn-002-" });
-  try {
-    return await runModels({
-      id: PYTORCH_STYLE_ID,
-      title: "MNIST: PyTorch-style LeNet on 32x32 input (seed 002)",
-      dataset: "mnist",
-      models: ["lenet5-32"],
-      load: (scale, o) =>
-        loadPyTorchStyleData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
-      train: (_name, data, o) =>
-        trainPyTorchStyleLeNet(data, {
-          scale: o.scale,
-          overrides: o.overrides,
-          progress: o.progress,
-        }),
-      notes: [...MODEL_RECIPES["lenet5-32"].deviations],
-      after: async (outcome, data, sink, notes) => {
-        const modelDir = options.outDir
-          ? join(options.outDir, `${PYTORCH_STYLE_ID}-model`)
-          : join(scratch, "model");
-        const reloaded = await saveAndReload(outcome.trained.model, modelDir);
-        try {
-          const digitDir = options.outDir
-            ? join(options.outDir, `${PYTORCH_STYLE_ID}-digits`)
-            : join(scratch, "digits");
-          const files = await writeDigitSamples(data.tests.test, digitDir, {
-            count: 8,
-          });
-          const fromFiles = await predictDigitFiles(reloaded, files);
-          const first = fromFiles[0];
-          await sink.add(
-            `${PYTORCH_STYLE_ID}-digit-files`,
-            "digit image files and the reloaded model's predictions",
-            imageGrid({
-              images: Uint8Array.from(
-                fromFiles.flatMap((p) => Array.from(p.pixels)),
-              ),
-              count: fromFiles.length,
-              height: first.height,
-              width: first.width,
-              channels: first.channels,
-            }, {
-              trueLabels: files.map((f) =>
-                Number(/-(\d+)\.png$/.exec(f)?.[1] ?? -1)
-              ),
-              predictedLabels: fromFiles.map((p) => p.classIndex),
-              scores: fromFiles.map((p) => p.probability),
-              title: "Predictions from PNG files (reloaded model)",
-            }),
-          );
-          const right = fromFiles.filter((p, i) =>
-            String(p.classIndex) === /-(\d+)\.png$/.exec(files[i])?.[1]
-          ).length;
-          notes.push(
-            `saved to ${
-              options.outDir ? modelDir : "a temporary folder"
-            } and reloaded; ` +
-              `the reloaded model read ${right} of ${files.length} digit PNG files right`,
-          );
-        } finally {
-          reloaded.dispose();
-        }
-      },
-    }, options);
-  } finally {
-    await Deno.remove(scratch, { recursive: true });
-  }
 }
