@@ -30,7 +30,6 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import * as tf from "../lib/tf.ts";
 import {
   BACKEND_NAMES,
   type BackendName,
@@ -39,37 +38,22 @@ import {
 import { DATASET_NAMES } from "../lib/data/mod.ts";
 import {
   evaluateOnSplits,
-  limitSplit,
   loadExperimentData,
   MODEL_RECIPES,
   parseDatasetName,
   parseScale,
   planModelInput,
-  toModelTensors,
+  trainModel,
   type TrainSettings,
   trainSettingsFor,
 } from "../lib/experiments/mod.ts";
 import {
-  buildModelFor,
-  classificationLoss,
   isModelName,
   MODEL_NAMES,
   MODELS,
   saveModel,
 } from "../lib/models/mod.ts";
-import {
-  earlyStopping,
-  exponentialDecay,
-  fitModel,
-  scheduleLearningRate,
-  seedFromEnv,
-  setGlobalSeed,
-  stopOnNaN,
-  type TrainCallback,
-  type TrainData,
-  trainLoop,
-  type TrainResult,
-} from "../lib/train/mod.ts";
+import { seedFromEnv } from "../lib/train/mod.ts";
 
 const USAGE = `Usage:
   deno task train --list
@@ -127,71 +111,6 @@ function _listModels(): string {
         : c.padEnd(widths[i])
     ).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
-}
-
-/** The settings' optimizer at their initial learning rate. */
-function _optimizer(settings: TrainSettings): tf.Optimizer {
-  switch (settings.optimizer) {
-    case "adam":
-      return tf.train.adam(settings.learningRate);
-    case "sgd":
-      return tf.train.sgd(settings.learningRate);
-    case "adamax":
-      return tf.train.adamax(settings.learningRate);
-  }
-}
-
-/**
- * Trains `model` as the settings say: their optimizer and loss, per-epoch
- * learning-rate decay, early stopping on the validation loss, seeded batch
- * order, `model.fit` or the hand-written loop.
- */
-async function _train(
-  model: tf.LayersModel,
-  train: TrainData,
-  validation: TrainData | null,
-  settings: TrainSettings,
-  progress: boolean,
-): Promise<TrainResult> {
-  const optimizer = _optimizer(settings);
-  const loss = classificationLoss(settings.output);
-  const callbacks: TrainCallback[] = [stopOnNaN()];
-  if (settings.lrDecay !== null) {
-    callbacks.push(
-      scheduleLearningRate(
-        exponentialDecay(settings.learningRate, settings.lrDecay),
-      ),
-    );
-  }
-  if (
-    settings.earlyStoppingPatience !== null &&
-    (validation !== null || settings.validationFraction > 0)
-  ) {
-    callbacks.push(earlyStopping({
-      monitor: "val_loss",
-      patience: settings.earlyStoppingPatience,
-    }));
-  }
-  const options = {
-    epochs: settings.epochs,
-    batchSize: settings.batchSize,
-    validationData: validation ?? undefined,
-    validationSplit: validation
-      ? undefined
-      : settings.validationFraction || undefined,
-    seed: settings.seed,
-    callbacks,
-    progress: progress ? "auto" as const : "none" as const,
-  };
-  try {
-    if (settings.loop === "loop") {
-      return await trainLoop(model, train, { ...options, optimizer, loss });
-    }
-    model.compile({ optimizer, loss, metrics: ["accuracy"] });
-    return await fitModel(model, train, options);
-  } finally {
-    optimizer.dispose();
-  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -306,50 +225,13 @@ async function main(argv: string[]): Promise<number> {
         : "") +
       `, seed ${settings.seed}`,
   );
-  // One-hot targets: the loss for each output kind takes them, and tfjs then
-  // reports categorical accuracy (seed 004 trains on them too).
-  const tensorOptions = { normalize: settings.normalize, oneHot: true };
-  const train = toModelTensors(data.train, plan, tensorOptions);
-  const mainTest = Object.values(data.tests)[0];
-  const validation = settings.validateOnTest && mainTest
-    ? toModelTensors(
-      limitSplit(mainTest, settings.testLimit),
-      plan,
-      tensorOptions,
-    )
-    : null;
-  // Seeded just before the model is built, so what ran before (backend
-  // probing, data loading) cannot shift the random sequence.
-  setGlobalSeed(settings.seed);
-  const net = buildModelFor(model, {
-    inputShape: plan.shape,
-    numClasses: data.train.classNames.length,
-    seed: settings.seed,
-  });
   const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  let result: TrainResult;
-  try {
-    // Progress goes to stderr, so it never mixes with --json's stdout line.
-    result = await _train(net, train, validation, settings, !values.quiet);
-  } finally {
-    tf.dispose([train.xs, train.ys]);
-    if (validation) tf.dispose([validation.xs, validation.ys]);
-  }
-  const trainSeconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const trained = {
-    name: model,
-    model: net,
+  const trained = await trainModel(model, data, {
     settings,
-    plan,
-    history: result.records,
-    epochs: result.records.length,
-    trainSeconds,
-    trainSamples: data.train.count,
-    params: net.countParams(),
-    stopReason: result.stopReason ?? undefined,
-  };
+    // Progress goes to stderr, so it never mixes with --json's stdout line.
+    progress: !values.quiet,
+  });
+  const cpu = process.cpuUsage(cpuBefore);
   const evaluations = evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
     evaluations.map((e) => [e.split, e.accuracy]),

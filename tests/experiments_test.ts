@@ -29,6 +29,7 @@ import {
   resultsTable,
   scaleFromEnv,
   toModelTensors,
+  trainModel,
   trainSettingsFor,
 } from "../lib/experiments/mod.ts";
 import { buildModelFor, MODEL_NAMES } from "../lib/models/mod.ts";
@@ -370,6 +371,31 @@ Deno.test("a registry model trains on planned tensors; evaluateOnSplits + result
   assert.match(rows[0].data_note, /first 100 of 10000 images/);
   model.dispose();
   optimizer.dispose(); // its moments are not the model's
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("trainModel seeds everything itself: the same settings and data give the same history, whatever ran before", async () => {
+  await initBackend({ verbose: false });
+  const data: ExperimentData = {
+    dataset: "mnist",
+    train: squares(32, 1),
+    tests: { test: squares(8, 2) },
+    description: "generated squares",
+    substitute: false,
+  };
+  const before = tf.memory().numTensors;
+  const run = async (seed: number) => {
+    Math.random(); // what ran before must not matter
+    const trained = await trainModel("kannada-cnn", data, {
+      scale: "smoke",
+      overrides: { epochs: 2, batchSize: 8, seed },
+    });
+    trained.model.dispose();
+    return trained.history.map((r) => [r.loss, r.acc, r.val_loss, r.val_acc]);
+  };
+  const first = await run(3);
+  assert.deepEqual(await run(3), first); // dropout masks included
+  assert.notDeepEqual(await run(4), first);
   assert.equal(tf.memory().numTensors, before);
 });
 

@@ -24,7 +24,7 @@ import { maxStimulus, type Stimulus } from "../plot/mod.ts";
 import type { TrainCallback } from "../train/mod.ts";
 import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
 import type { SplitEvaluation, TrainedModel } from "./evaluate.ts";
-import { trainModel } from "./pipeline.ts";
+import { trainModel } from "./train_model.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 

@@ -19,7 +19,7 @@ import type { Padding } from "../models/mod.ts";
 import type { TrainCallback } from "../train/mod.ts";
 import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
 import type { ModelOutcome, TrainedModel } from "./evaluate.ts";
-import { trainModel } from "./pipeline.ts";
+import { trainModel } from "./train_model.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 

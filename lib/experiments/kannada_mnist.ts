@@ -24,7 +24,7 @@ import {
   type SplitEvaluation,
   type TrainedModel,
 } from "./evaluate.ts";
-import { trainModel } from "./pipeline.ts";
+import { trainModel } from "./train_model.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 

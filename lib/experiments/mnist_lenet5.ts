@@ -17,7 +17,7 @@ import { buildLenet5 } from "../models/lenet5.ts";
 import type { TrainCallback } from "../train/mod.ts";
 import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
 import type { TrainedModel } from "./evaluate.ts";
-import { trainModel } from "./pipeline.ts";
+import { trainModel } from "./train_model.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 

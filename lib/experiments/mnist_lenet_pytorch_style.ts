@@ -26,7 +26,7 @@ import type { TrainCallback } from "../train/mod.ts";
 import { loadMnistData } from "./mnist_lenet5.ts";
 import type { ExperimentData } from "./data.ts";
 import type { TrainedModel } from "./evaluate.ts";
-import { trainModel } from "./pipeline.ts";
+import { trainModel } from "./train_model.ts";
 import type { Scale } from "./scale.ts";
 import type { TrainSettings } from "./settings.ts";
 

@@ -22,7 +22,7 @@ export * from "./settings.ts";
 export * from "./data.ts";
 export * from "./input.ts";
 export * from "./evaluate.ts";
-export * from "./pipeline.ts";
+export * from "./train_model.ts";
 export * from "./kannada_mnist.ts";
 export * from "./mnist_lenet5.ts";
 export * from "./mnist_lenet_pytorch_style.ts";
