@@ -164,24 +164,27 @@ const _SMOKE: Readonly<Record<string, Partial<TrainSettings>>> = {
 /**
  * Quick-scale overrides: the tutorial's optimizer, learning rate and batch
  * size on ALL the training data (or its labelled substitute), for only as
- * many epochs as the model needs to learn clearly. Chosen from measured
- * single-core training speeds with the wasm backend (images per CPU second:
- * lenet ~1,350, kannada-cnn ~80, mobilenet ~20, lenet5 ~1,600, lenet5-32
- * ~1,850, fashion-lenet-large ~310, fashion-lenet-small ~1,950, cifar-cnn
- * ~120). MobileNet alone trains on a subset: one epoch of the 6,300
- * Kannada substitute images would take over five minutes.
+ * many epochs as the model needs to learn clearly, so that the five
+ * notebooks take at most about 15 minutes on a 2-core CPU with the wasm
+ * backend. Chosen from training speeds measured as images per CPU second
+ * (single-threaded wasm, batch as in the tutorial, on a busy 2-core machine):
+ * lenet ~2,200, kannada-cnn ~80, mobilenet ~20, lenet5 ~1,250 (hand-written
+ * conv layer) / ~1,450, lenet5-32 ~1,850, lenet5-1998 ~1,000,
+ * fashion-lenet-large ~310, fashion-lenet-small ~2,750, cifar-cnn ~120.
+ * MobileNet alone trains on a subset: one epoch of the 6,300 Kannada
+ * substitute images would take over five minutes.
  */
 const _QUICK: Readonly<Record<string, Partial<TrainSettings>>> = {
-  // Sigmoid LeNet: near chance for the first epoch, learns after a few.
+  // Sigmoid LeNet: near chance for two epochs, then learns (91% after 8).
   "lenet": { epochs: 8 },
   "kannada-cnn": { epochs: 1 },
-  "mobilenet": { epochs: 2, trainLimit: 2000, testLimit: 1000 },
-  "lenet5": { epochs: 2 },
-  "lenet5-32": { epochs: 2 },
+  "mobilenet": { epochs: 2, trainLimit: 1000, testLimit: 1000 },
+  "lenet5": { epochs: 1 },
+  "lenet5-32": { epochs: 1 },
   "fashion-lenet-large": { epochs: 1 },
   "fashion-lenet-small": { epochs: 2 },
-  "cifar-cnn": { epochs: 4 },
-  "lenet5-1998": { epochs: 2 },
+  "cifar-cnn": { epochs: 3 },
+  "lenet5-1998": { epochs: 1 },
 };
 
 /**
