@@ -1,7 +1,7 @@
 /**
  * The three scales every experiment runs at: `smoke` (tiny data, one epoch,
  * seconds on a CPU; proves the pipeline works, for CI), `quick` (the default:
- * all the training data, a few epochs, every model clearly learns; the five
+ * all the training data, a few epochs, the models clearly learn; the five
  * notebooks take under 15 minutes on a 2-core CPU) and `full` (the
  * tutorial's own settings, hours on a CPU). Notebooks and scripts read it
  * from the `CNN_SCALE` env var.
@@ -47,7 +47,7 @@ export function parseScale(value: string, what = "scale"): Scale {
   throw new Error(
     `${what} must be one of ${SCALES.map((s) => `"${s}"`).join(", ")}, got ` +
       `${JSON.stringify(value)}. Use "smoke" for a seconds-long check, ` +
-      `"quick" for a run in which every model learns, or "full" for the ` +
+      `"quick" for a run in which the models learn, or "full" for the ` +
       "tutorial's settings.",
   );
 }
