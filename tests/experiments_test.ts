@@ -197,6 +197,18 @@ Deno.test("quick scale: all the training data, a few epochs, the tutorial's opti
   assert.equal(parseModelName("lenet5"), "lenet5");
   assert.throws(() => parseModelName("vgg"), /Unknown model "vgg"/);
   assert.equal(findExperiment("003").id, "003-fashion-mnist-variants");
+  // The run's seed (CNN_SEED, else 42) reaches every model's settings.
+  assert.equal(trainSettingsFor("lenet", "quick").seed, 42);
+  Deno.env.set("CNN_SEED", "7");
+  try {
+    assert.equal(trainSettingsFor("lenet", "quick").seed, 7);
+    assert.equal(
+      trainSettingsFor("lenet", "quick", { overrides: { seed: 3 } }).seed,
+      3,
+    );
+  } finally {
+    Deno.env.delete("CNN_SEED");
+  }
   assert.throws(() => findExperiment("009"), /Unknown experiment "009"/);
 });
 

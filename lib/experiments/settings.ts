@@ -23,7 +23,7 @@ import {
   type ModelName,
   MODELS,
 } from "../models/mod.ts";
-import { DEFAULT_SEED } from "../train/seed.ts";
+import { DEFAULT_SEED, seedFromEnv } from "../train/seed.ts";
 import type { Scale } from "./scale.ts";
 
 export type { Normalization };
@@ -69,7 +69,11 @@ export interface TrainSettings {
   trainLimit: number | null;
   /** Use at most this many images of each test split; null = all. */
   testLimit: number | null;
-  /** Seed of weights, shuffling and subsets. */
+  /**
+   * Seed of weights, shuffling, dropout and subsets. `trainSettingsFor` fills
+   * in the run's seed (env `CNN_SEED`, else 42), so a notebook or
+   * `deno task reproduce --seed N` seeds every model alike.
+   */
   seed: number;
 }
 
@@ -247,7 +251,11 @@ export function trainSettingsFor(
       testLimit: 1000,
       ..._SMOKE[model],
     };
-  const settings = { ...scaled, ...(options.overrides ?? {}) };
+  const settings = {
+    ...scaled,
+    seed: seedFromEnv(),
+    ...(options.overrides ?? {}),
+  };
   _checkSettings(model, settings);
   return settings;
 }
