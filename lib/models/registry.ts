@@ -66,8 +66,6 @@ export interface TutorialTraining {
   earlyStoppingPatience?: number;
   /** Input normalisation, as `toTensors`' `normalize` option. */
   normalize: "unit" | "centered" | { mean: number; std: number };
-  /** Side to resize images to, if the model needs it. */
-  resize?: number;
 }
 
 /**
@@ -198,7 +196,6 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       batchSize: 8,
       epochs: 10,
       normalize: "unit",
-      resize: 32,
     },
     build: (o) => buildMobileNet(o),
     buildFor: (o) => buildMobileNet(o),
@@ -242,7 +239,6 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       batchSize: 64,
       epochs: 5,
       normalize: { mean: 0.1307, std: 0.3081 },
-      resize: 32,
     },
     build: (o) => buildLenet5Torch(o),
     buildFor: (o) => buildLenet5Torch(o),
@@ -335,7 +331,6 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       batchSize: 32,
       epochs: 10,
       normalize: "unit",
-      resize: 32,
     },
     build: (o) => buildLenet5Classic(o),
     buildFor: (o) =>
