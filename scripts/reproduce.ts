@@ -327,7 +327,7 @@ export function reportMarkdown(inputs: ReportInputs): string {
     `- Scale: ${_SCALE_TEXT[scale]}`,
     `- Seed: ${inputs.seed} (\`CNN_SEED\`): same seed, backend and data give ` +
     "the same weights, losses and accuracies on the wasm and cpu backends; " +
-    "WebGPU is not bit-exact (GPU reductions may add in a different order).",
+    "WebGPU is not bit-exact (GPU reductions add in varying order).",
     `- Data: ${
       inputs.mirror
         ? `local mirror \`${inputs.mirror}\` (checksums verified by the data layer)`
