@@ -17,16 +17,8 @@
  *
  * @module
  */
-import type * as tf from "../tf.ts";
-import type { Figure } from "../plot/mod.ts";
-import { imageGrid } from "../plot/mod.ts";
-import { maxStimulus, type Stimulus } from "../plot/mod.ts";
-import type { TrainCallback } from "../train/mod.ts";
 import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
-import type { SplitEvaluation, TrainedModel } from "./evaluate.ts";
-import { trainModel } from "./train_model.ts";
 import type { Scale } from "./scale.ts";
-import type { TrainSettings } from "./settings.ts";
 
 /** Id of this experiment in reports. */
 export const CIFAR_ID = "004-cifar10-cnn";
@@ -59,120 +51,5 @@ export async function loadCifarData(
     ...dataLimits(["cifar-cnn"], scale),
     dataDir: options.dataDir,
     mirror: options.mirror,
-  });
-}
-
-/** Options of {@linkcode trainCifarCnn}. */
-export interface TrainCifarCnnOptions {
-  /** Scale of the settings. Default: "smoke". */
-  scale?: Scale;
-  /** Settings to override. Default: none. */
-  overrides?: Partial<TrainSettings>;
-  /**
-   * Folder of per-epoch checkpoints; training resumes from the newest one
-   * there (seed 004's `last_finished_epoch`). Default: none.
-   */
-  checkpointDir?: string;
-  /** Show progress. Default: false. */
-  progress?: boolean;
-  /** Extra callbacks. Default: none. */
-  callbacks?: TrainCallback[];
-}
-
-/**
- * Trains seed 004's CNN: Adamax with `lr0 * 0.9^epoch`, categorical
- * cross-entropy on one-hot targets, the test split as validation data,
- * checkpoints after every epoch and resume from the newest.
- *
- * @example
- * ```ts
- * import { loadCifarData, trainCifarCnn } from "./cifar10_cnn.ts";
- * const data = await loadCifarData("smoke");
- * const trained = await trainCifarCnn(data, { checkpointDir: "/tmp/cifar-ckpt" });
- * console.log(trained.history.map((r) => r.lr)); // [0.005]
- * ```
- */
-export async function trainCifarCnn(
-  data: ExperimentData,
-  options: TrainCifarCnnOptions = {},
-): Promise<TrainedModel> {
-  return await trainModel("cifar-cnn", data, options);
-}
-
-/** Options of {@linkcode cifarStimuli}. */
-export interface CifarStimuliOptions {
-  /** Conv layer to visualise. Default: "conv2d_1" (the first). */
-  layer?: string;
-  /** Filters to visualise. Default: the first 16 (8 at smoke scale). */
-  units?: readonly number[];
-  /** Gradient-ascent steps. Default: 20 (seed 004). */
-  iterations?: number;
-}
-
-/**
- * Maximum-stimulus images of a conv layer's filters, found by gradient ascent
- * on the input with a normalised gradient (seed 004's `find_maximum_stimuli`).
- *
- * @example
- * ```ts
- * import { cifarStimuli } from "./cifar10_cnn.ts";
- * // const stimuli = cifarStimuli(trained.model, { layer: "conv2d_2", units: [0, 1, 2] });
- * ```
- */
-export function cifarStimuli(
-  model: tf.LayersModel,
-  options: CifarStimuliOptions = {},
-): Stimulus[] {
-  return maxStimulus(model, {
-    layer: options.layer ?? "conv2d_1",
-    units: options.units ?? Array.from({ length: 16 }, (_, i) => i),
-    iterations: options.iterations ?? 20,
-  });
-}
-
-/**
- * Indices of `count` test images spread over the split (first of each stride),
- * for the sample and prediction grids; deterministic.
- *
- * @example
- * ```ts
- * import { sampleIndices } from "./cifar10_cnn.ts";
- * console.log(sampleIndices(1000, 4)); // [0, 250, 500, 750]
- * ```
- */
-export function sampleIndices(total: number, count: number): number[] {
-  const n = Math.min(total, count);
-  return Array.from({ length: n }, (_, i) => Math.floor((i * total) / n));
-}
-
-/**
- * The prediction grid of seed 004: images titled with prediction, score and
- * truth (green when right, red when wrong).
- *
- * @example
- * ```ts
- * import { cifarPredictionGrid } from "./cifar10_cnn.ts";
- * // const fig = cifarPredictionGrid(data, evaluations[0]);
- * ```
- */
-export function cifarPredictionGrid(
-  data: ExperimentData,
-  evaluation: SplitEvaluation,
-  count = 16,
-): Figure {
-  const split = data.tests[evaluation.split];
-  return imageGrid({
-    images: split.images,
-    count: evaluation.count,
-    height: split.height,
-    width: split.width,
-    channels: split.channels,
-  }, {
-    indices: sampleIndices(evaluation.count, count),
-    trueLabels: evaluation.labels,
-    predictedLabels: evaluation.predictions,
-    scores: evaluation.scores,
-    classNames: split.classNames,
-    title: "Test predictions (pred / score / true)",
   });
 }

@@ -200,13 +200,3 @@ export function resultRows(
     };
   });
 }
-
-/** One model's outcome in an experiment: trained, evaluated, its rows. */
-export interface ModelOutcome {
-  /** The trained model (the caller disposes it). */
-  trained: TrainedModel;
-  /** Its evaluation on every test split. */
-  evaluations: SplitEvaluation[];
-  /** Its result rows. */
-  rows: ResultRow[];
-}

@@ -16,17 +16,8 @@
  *
  * @module
  */
-import { type ConfusedPair, mostConfused } from "../eval/mod.ts";
-import type { TrainCallback } from "../train/mod.ts";
 import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
-import {
-  evaluateOnSplits,
-  type SplitEvaluation,
-  type TrainedModel,
-} from "./evaluate.ts";
-import { trainModel } from "./train_model.ts";
 import type { Scale } from "./scale.ts";
-import type { TrainSettings } from "./settings.ts";
 
 /** Id of this experiment in reports. */
 export const KANNADA_ID = "000-kannada-mnist";
@@ -70,80 +61,4 @@ export async function loadKannadaData(
     dataDir: options.dataDir,
     mirror: options.mirror,
   });
-}
-
-/** Options of {@linkcode trainKannadaModel}. */
-export interface TrainKannadaModelOptions {
-  /** Scale of the settings. Default: "smoke". */
-  scale?: Scale;
-  /** Settings to override (e.g. `{ epochs: 1 }`). Default: none. */
-  overrides?: Partial<TrainSettings>;
-  /** Show progress (a bar in a terminal, a live chart in Jupyter). Default: false. */
-  progress?: boolean;
-  /** Extra callbacks. Default: none. */
-  callbacks?: TrainCallback[];
-}
-
-/**
- * Trains one of seed 000's models ("lenet", "kannada-cnn", "mobilenet") as the
- * tutorial does: Adam, sparse cross-entropy, 5 epochs with 10% validation
- * (LeNet, CNN) or 10 epochs, batch 8, images resized to 32x32 (MobileNet).
- *
- * @example
- * ```ts
- * import { loadKannadaData, trainKannadaModel } from "./kannada_mnist.ts";
- * const data = await loadKannadaData("smoke");
- * const lenet = await trainKannadaModel("lenet", data, { scale: "smoke" });
- * console.log(lenet.trainSeconds);
- * ```
- */
-export async function trainKannadaModel(
-  name: string,
-  data: ExperimentData,
-  options: TrainKannadaModelOptions = {},
-): Promise<TrainedModel> {
-  if (!KANNADA_MODELS.includes(name)) {
-    throw new Error(
-      `"${name}" is not one of seed 000's models (${
-        KANNADA_MODELS.join(", ")
-      }).`,
-    );
-  }
-  return await trainModel(name, data, options);
-}
-
-/**
- * Accuracy and confusion matrix of a trained model on the Kannada test split
- * and on Dig-MNIST.
- *
- * @example
- * ```ts
- * import { evaluateKannadaModel, loadKannadaData, trainKannadaModel } from "./kannada_mnist.ts";
- * const data = await loadKannadaData("smoke");
- * const trained = await trainKannadaModel("lenet", data);
- * for (const e of evaluateKannadaModel(trained, data)) console.log(e.split, e.accuracy);
- * ```
- */
-export function evaluateKannadaModel(
-  trained: TrainedModel,
-  data: ExperimentData,
-): SplitEvaluation[] {
-  return evaluateOnSplits(trained, data);
-}
-
-/**
- * The most confused (true, predicted) pairs of an evaluation, as the tutorial
- * reads off its Dig-MNIST matrix ("20.3% of the 0s are taken for 9s").
- *
- * @example
- * ```ts
- * import { kannadaConfusions } from "./kannada_mnist.ts";
- * // const pairs = kannadaConfusions(evaluations.find((e) => e.split === "dig")!);
- * ```
- */
-export function kannadaConfusions(
-  evaluation: SplitEvaluation,
-  top = 3,
-): ConfusedPair[] {
-  return mostConfused(evaluation.confusion, { top });
 }
