@@ -7,13 +7,13 @@
  * Usage:
  *
  * ```sh
- * deno task notebooks [--scale smoke|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]
+ * deno task notebooks [--scale smoke|quick|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]
  * ```
  *
- * - `--scale`: value of `CNN_SCALE` in the kernel (default `smoke`).
+ * - `--scale`: value of `CNN_SCALE` in the kernel (default `quick`).
  * - `--out`: output folder (default `reports/notebooks/<UTC timestamp>/`).
  * - `--timeout`: per-cell limit in seconds, 0 = none (default 600 for
- *   smoke, 0 for full).
+ *   smoke, 1800 for quick, 0 for full).
  * - `--grace`: quiet time after a cell's idle status before its outputs are
  *   final, in ms (default 200; the kernel publishes some outputs after idle).
  * - `--no-sign`: do not record the notebooks as trusted.
@@ -26,6 +26,7 @@
  */
 
 import { basename, join, relative } from "node:path";
+import { DEFAULT_SCALE, parseScale } from "../lib/experiments/scale.ts";
 import {
   executeNotebook,
   type NotebookRun,
@@ -37,12 +38,17 @@ import {
 
 /** Options for {@linkcode runNotebooks}. */
 export interface RunNotebooksOptions {
-  /** `CNN_SCALE` for the kernels. Default: `"smoke"`. */
+  /** `CNN_SCALE` for the kernels. Default: `"quick"`. */
   scale?: Scale;
   /** Output folder. Default: `reports/notebooks/<UTC timestamp>`. */
   outDir?: string;
-  /** Per-cell limit in seconds; 0 = none. Default: 600 (smoke), 0 (full). */
+  /** Per-cell limit in seconds; 0 = none. Default: 600 (smoke), 1800 (quick), 0 (full). */
   timeoutSeconds?: number;
+  /**
+   * Extra environment for the kernels, e.g. `CNN_RESULTS_DIR` (where the
+   * notebooks save their results), `CNN_SEED`, `CNN_BACKEND`. Default: none.
+   */
+  env?: Record<string, string>;
   /** Quiet time after idle, in ms. Default: 200. */
   graceMs?: number;
   /** Record executed notebooks as trusted. Default: true. */
@@ -93,6 +99,13 @@ export async function defaultNotebooks(): Promise<string[]> {
   return paths.sort();
 }
 
+/** Per-cell limit in seconds by scale (0 = none: full runs take hours). */
+const _DEFAULT_TIMEOUT: Record<Scale, number> = {
+  smoke: 600,
+  quick: 1800,
+  full: 0,
+};
+
 function timestamp(): string {
   return new Date().toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
 }
@@ -126,7 +139,7 @@ export async function runNotebooks(
       `two notebooks are named ${duplicate}; run them with separate --out folders`,
     );
   }
-  const scale = options.scale ?? "smoke";
+  const scale = options.scale ?? DEFAULT_SCALE;
   const outDir = options.outDir ?? join("reports", "notebooks", timestamp());
   const progress = options.progress ?? true;
   const log = (line: string) => progress && console.error(line);
@@ -139,8 +152,9 @@ export async function runNotebooks(
     log(`${name}: starting kernel (CNN_SCALE=${scale})`);
     const run = await executeNotebook(path, {
       scale,
-      timeoutSeconds: options.timeoutSeconds ?? (scale === "full" ? 0 : 600),
+      timeoutSeconds: options.timeoutSeconds ?? _DEFAULT_TIMEOUT[scale],
       graceMs: options.graceMs,
+      env: options.env,
       onCell: (event) => {
         if (event.phase === "end" && event.run) {
           const r = event.run;
@@ -220,10 +234,10 @@ interface CliArgs {
 }
 
 const USAGE =
-  "usage: deno task notebooks [--scale smoke|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]";
+  "usage: deno task notebooks [--scale smoke|quick|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]";
 
 function parseArgs(args: string[]): CliArgs {
-  const parsed: CliArgs = { scale: "smoke", sign: true, paths: [] };
+  const parsed: CliArgs = { scale: DEFAULT_SCALE, sign: true, paths: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const [flag, inline] = arg.startsWith("--") && arg.includes("=")
@@ -242,11 +256,7 @@ function parseArgs(args: string[]): CliArgs {
       return n;
     };
     if (flag === "--scale") {
-      const v = value();
-      if (v !== "smoke" && v !== "full") {
-        throw new Error(`--scale must be smoke or full, got ${v}`);
-      }
-      parsed.scale = v;
+      parsed.scale = parseScale(value(), "--scale");
     } else if (flag === "--out") parsed.outDir = value();
     else if (flag === "--timeout") parsed.timeoutSeconds = number(value());
     else if (flag === "--grace") parsed.graceMs = number(value());

@@ -1,64 +1,124 @@
 /**
- * `deno task reproduce`: runs the five tutorial experiments through
- * `lib/experiments` and writes a report folder `reports/<timestamp>/`:
+ * `deno task reproduce`: executes the five tutorial notebooks once (with the
+ * real Deno kernel, through `scripts/notebooks.ts`) and builds its report
+ * from the results each notebook saved as data, so every model trains once
+ * and the report shows the numbers the notebooks show. It writes
+ * `reports/<timestamp>/`:
  *
- * - `results.md`: what ran (scale, data and its substitutes, backend,
- *   machine, durations), accuracy per test split next to the published
- *   figures, training time, backend and parameters; notes and figures;
+ * - `results.md`: what ran (scale, seed, data and its substitutes, backend
+ *   per notebook, machine, durations), accuracy per model and test split
+ *   next to the committed full-scale reference run
+ *   (`notebooks/reference/results.json`) and the published figures; notes;
  * - `results.json` (everything, machine-readable) and `results.csv` (rows);
- * - `figures/<experiment>/*.svg`;
- * - `notebooks/`: the five notebooks executed by `deno task notebooks` at the
- *   same scale (skipped with `--no-notebooks`).
+ * - `notebooks/`: the executed, signed notebooks with their figures, an HTML
+ *   report and `summary.json`;
+ * - `results/<experiment>.results.json`: what each notebook saved.
  *
- * Usage: `deno task reproduce [--scale smoke|full] [--no-notebooks]
- * [--only 000,003] [--out DIR] [--backend B]`
+ * Usage: `deno task reproduce [--scale smoke|quick|full] [--only 000,003]
+ * [--out DIR] [--backend B] [--seed N] [--reference FILE]`
  *
- * The default scale is `smoke`: tiny subsets and one epoch, to prove the whole
- * pipeline works in minutes on a 2-core CPU; `full` uses the tutorials'
- * settings and takes hours on a CPU. Exits non-zero if any experiment or
- * notebook failed (the report is written either way).
+ * The default scale is `quick`: all the training data (or its labelled
+ * offline substitute) and a few epochs, so the models learn clearly
+ * (MobileNet excepted, see lib/experiments/settings.ts); the five notebooks
+ * take about 15 minutes on a 2-core CPU. `smoke` only proves
+ * that everything runs (seconds per model); `full` uses the tutorials'
+ * settings (hours on a CPU). Exits non-zero if any notebook failed or saved
+ * no results (the report is written either way).
  *
  * @module
  */
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BACKEND_NAMES } from "../lib/backend/mod.ts";
 import {
-  BACKEND_NAMES,
-  type BackendName,
-  initBackend,
-} from "../lib/backend/mod.ts";
-import {
-  type ExperimentResult,
+  DEFAULT_SCALE,
+  type ExperimentInfo,
   EXPERIMENTS,
+  findExperiment,
+  type NotebookResults,
   parseScale,
+  type ResultRow,
   resultsCsv,
   resultsMarkdown,
   type Scale,
 } from "../lib/experiments/mod.ts";
+import { DEFAULT_SEED } from "../lib/train/seed.ts";
+import { runNotebooks } from "./notebooks.ts";
 
 const USAGE =
-  "Usage: deno task reproduce [--scale smoke|full] [--no-notebooks] " +
-  "[--only 000,003] [--out DIR] [--backend auto|" + BACKEND_NAMES.join("|") +
-  "]";
+  "Usage: deno task reproduce [--scale smoke|quick|full] [--only 000,003] " +
+  "[--out DIR] [--backend auto|" + BACKEND_NAMES.join("|") +
+  "] [--seed N] [--reference FILE]";
 
-/** One experiment's outcome in the report. */
-interface ExperimentOutcome {
-  id: string;
-  title: string;
-  ok: boolean;
-  seconds: number;
-  error?: string;
-  result?: ExperimentResult;
+/** Where the committed full-scale reference run lives. */
+export const REFERENCE_PATH = "notebooks/reference/results.json";
+
+/** One row of the committed reference run (the fields the report uses). */
+export interface ReferenceRow {
+  /** Experiment id. */
+  experiment: string;
+  /** Model name. */
+  model: string;
+  /** Test split. */
+  split: string;
+  /** Accuracy, 0..1. */
+  accuracy: number;
+  /** Epochs actually run. */
+  epochs?: number;
+  /** Seconds of training. */
+  train_seconds?: number;
+  /** Backend it ran on. */
+  backend?: string;
+  /** Data used (substitutes). */
+  data_note?: string;
 }
 
-/** What the notebook runner did. */
-interface NotebookOutcome {
-  ran: boolean;
-  ok: boolean;
+/** The committed reference run, as read from its `results.json`. */
+export interface Reference {
+  /** Path it was read from. */
+  path: string;
+  /** How and when it was produced (free-form fields). */
+  produced: Record<string, unknown>;
+  /** Its rows. */
+  rows: ReferenceRow[];
+}
+
+/** One notebook's part of the report. */
+export interface NotebookOutcome {
+  /** The experiment. */
+  experiment: Pick<ExperimentInfo, "id" | "tutorial" | "notebook" | "title">;
+  /** Runner status ("ok", "failed"...). */
+  status: string;
+  /** Seconds the notebook took. */
   seconds: number;
-  exitCode: number | null;
-  outDir: string;
-  note: string;
+  /** Why it failed, if it did. */
+  failure: string | null;
+  /** Path of the executed notebook, relative to the report folder. */
+  executed: string | null;
+  /** What the notebook saved, or null when it saved nothing. */
+  results: NotebookResults | null;
+}
+
+/** Everything {@linkcode reportMarkdown} needs. */
+export interface ReportInputs {
+  /** Scale asked for. */
+  scale: Scale;
+  /** Seed given to the notebooks. */
+  seed: number;
+  /** Backend asked for ("auto" unless `--backend`). */
+  backend: string;
+  /** When it started. */
+  started: Date;
+  /** Seconds in all. */
+  seconds: number;
+  /** The machine, in words. */
+  machine: string;
+  /** The dataset mirror, if one was set. */
+  mirror: string | null;
+  /** One per notebook run. */
+  notebooks: NotebookOutcome[];
+  /** The reference run, or null when none is committed. */
+  reference: Reference | null;
 }
 
 function _timestamp(date: Date): string {
@@ -86,120 +146,266 @@ function _minutes(seconds: number): string {
     : `${seconds.toFixed(1)} s`;
 }
 
-async function _runNotebooks(
-  scale: Scale,
-  outDir: string,
-): Promise<NotebookOutcome> {
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "notebooks", "--scale", scale, "--out", outDir],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  const status = await child.status;
+function _percent(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? "—"
+    : `${(100 * value).toFixed(2)}%`;
+}
+
+function _cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+/**
+ * Reads the committed reference run; null when the file does not exist.
+ * Throws when it exists but is not a reference (a damaged file must not
+ * silently drop the comparison).
+ *
+ * @example
+ * ```ts
+ * import { readReference } from "./reproduce.ts";
+ * const reference = await readReference("notebooks/reference/results.json");
+ * console.log(reference?.rows.length ?? "no reference run committed");
+ * ```
+ */
+export async function readReference(path: string): Promise<Reference | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(
+      `${path} is not valid JSON (${(e as Error).message}); restore it with ` +
+        "`git checkout -- " + path + "` or pass --reference FILE",
+    );
+  }
+  const rows = (json as { rows?: unknown }).rows;
+  if (
+    !Array.isArray(rows) ||
+    !rows.every((r) =>
+      typeof r?.experiment === "string" && typeof r?.model === "string" &&
+      typeof r?.split === "string" && typeof r?.accuracy === "number"
+    )
+  ) {
+    throw new Error(
+      `${path} has no valid "rows" (each needs experiment, model, split and ` +
+        "accuracy 0..1)",
+    );
+  }
+  const produced = (json as { produced?: unknown }).produced;
   return {
-    ran: true,
-    ok: status.success,
-    seconds: (performance.now() - started) / 1000,
-    exitCode: status.code,
-    outDir,
-    note: status.success
-      ? "every notebook ran without a failing cell"
-      : `the notebook runner exited with code ${status.code}; see its report`,
+    path,
+    produced: produced && typeof produced === "object"
+      ? produced as Record<string, unknown>
+      : {},
+    rows: rows as ReferenceRow[],
   };
 }
 
-function _report(args: {
-  scale: Scale;
-  started: Date;
-  seconds: number;
-  backendReport: string;
-  machine: string;
-  mirror: string | undefined;
-  outcomes: ExperimentOutcome[];
-  notebooks: NotebookOutcome;
-  outDir: string;
-}): string {
-  const { scale, outcomes, notebooks, outDir } = args;
-  const rows = outcomes.flatMap((o) => o.result?.rows ?? []);
-  const substitutes = outcomes.flatMap((o) =>
-    (o.result?.notes ?? []).filter((n) =>
-      n.includes("SUBSTITUTE") || /subset/i.test(n)
-    )
-  );
-  const failed = outcomes.filter((o) => !o.ok);
-  const scaleText = scale === "smoke"
-    ? "**smoke** — tiny subsets (a few hundred to a few thousand images) and one " +
-      "epoch per model. These accuracies only show that every pipeline runs end " +
-      "to end; they are NOT reproductions of the published figures (models " +
-      "that learn slowly, such as the sigmoid LeNets and MobileNet, stay near " +
-      "chance, 10%, after one short epoch). Run " +
-      "`deno task reproduce --scale full` for the tutorials' settings."
-    : "**full** — the tutorials' own settings (epochs, batch sizes, optimizers) " +
-      "on all the data available here.";
+/**
+ * Reads what a notebook saved with `saveNotebookResults`; null when it saved
+ * nothing (the notebook failed early, or does not save results).
+ *
+ * @example
+ * ```ts
+ * import { readNotebookResults } from "./reproduce.ts";
+ * console.log(await readNotebookResults("reports/x/results", "001-mnist-lenet5"));
+ * ```
+ */
+export async function readNotebookResults(
+  dir: string,
+  experiment: string,
+): Promise<NotebookResults | null> {
+  const path = join(dir, `${experiment}.results.json`);
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as NotebookResults;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+const _SCALE_TEXT: Record<Scale, string> = {
+  smoke: "**smoke** — tiny subsets and one epoch per model. These accuracies " +
+    "only show that every notebook runs end to end; they are NOT " +
+    "reproductions (slow learners such as the sigmoid LeNets and MobileNet " +
+    "stay near chance, 10%). The default `quick` scale learns.",
+  quick: "**quick** — all the training data available here (or its labelled " +
+    "substitute) and a few epochs per model, chosen so that the models learn " +
+    "clearly and the five notebooks finish in about 15 minutes on a 2-core " +
+    "CPU (MobileNet excepted: its training loss falls, but at this budget it " +
+    "still scores near chance in inference mode). Fewer epochs than the " +
+    "tutorials: compare with the reference run at full scale beside each row.",
+  full: "**full** — the tutorials' own settings (epochs, batch sizes, " +
+    "optimizers) on all the data available here.",
+};
+
+/** The comparison table: this run beside the reference run and the paper. */
+function _comparison(
+  rows: readonly ResultRow[],
+  reference: Reference | null,
+  scale: Scale,
+): string[] {
+  const header = [
+    "experiment",
+    "model",
+    "split",
+    `this run (${scale})`,
+    "epochs",
+    "train s",
+    "backend",
+    "reference (full)",
+    "ref. epochs",
+    "published",
+  ];
+  const lines = [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+  ];
+  for (const r of rows) {
+    const ref = reference?.rows.find((x) =>
+      x.experiment === r.experiment && x.model === r.model &&
+      x.split === r.split
+    );
+    lines.push(
+      `| ${
+        [
+          r.experiment,
+          r.model,
+          r.split,
+          _percent(r.accuracy),
+          String(r.epochs),
+          r.train_seconds.toFixed(1),
+          r.backend,
+          ref ? _percent(ref.accuracy) : "—",
+          ref?.epochs !== undefined ? String(ref.epochs) : "—",
+          r.published || "—",
+        ].map(_cell).join(" | ")
+      } |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * The report's Markdown: what ran, this run's accuracy per model and split
+ * beside the reference run and the published figures, every notebook's
+ * outcome and notes, and what repeats exactly.
+ *
+ * @example
+ * ```ts
+ * import { reportMarkdown } from "./reproduce.ts";
+ * console.log(reportMarkdown({
+ *   scale: "quick", seed: 42, backend: "auto", started: new Date(), seconds: 1,
+ *   machine: "test", mirror: null, notebooks: [], reference: null,
+ * }));
+ * ```
+ */
+export function reportMarkdown(inputs: ReportInputs): string {
+  const { scale, notebooks, reference } = inputs;
+  const rows = notebooks.flatMap((n) => n.results?.rows ?? []);
+  const failed = notebooks.filter((n) => n.status !== "ok" || !n.results);
+  const notes = notebooks.flatMap((n) => n.results?.notes ?? []);
+  const substitutes = [
+    ...new Set([
+      ...notes.filter((n) => /SUBSTITUTE|subset/i.test(n)),
+      ...rows.map((r) => r.data_note).filter((n) => /SUBSTITUTE/i.test(n)),
+    ]),
+  ];
+  const backends = [
+    ...new Set(notebooks.flatMap((n) => n.results ? [n.results.backend] : [])),
+  ];
   const lines = [
     `# Reproduction report (${scale} scale)`,
     "",
-    `- Scale: ${scaleText}`,
+    `- Scale: ${_SCALE_TEXT[scale]}`,
+    `- Seed: ${inputs.seed} (\`CNN_SEED\`): same seed, backend and data give ` +
+    "the same weights, losses and accuracies on the wasm and cpu backends; " +
+    "WebGPU is not bit-exact (GPU reductions add in varying order).",
     `- Data: ${
-      args.mirror
-        ? `local mirror \`${args.mirror}\` (checksums verified by the data layer)`
+      inputs.mirror
+        ? `local mirror \`${inputs.mirror}\` (checksums verified by the data layer)`
         : "the data cache / official downloads"
     }.`,
     ...(substitutes.length
       ? [
         "- Substitutes (read these before the numbers):",
-        ...[...new Set(substitutes)].map((s) => `  - ${s}`),
+        ...substitutes.map((s) => `  - ${s}`),
       ]
       : []),
-    `- Backend: ${args.backendReport}`,
-    `- Machine: ${args.machine}`,
-    `- Started ${args.started.toISOString()}; took ${
-      _minutes(args.seconds)
-    } in all ` +
-    `(experiments ${
-      _minutes(outcomes.reduce((s, o) => s + o.seconds, 0))
-    }, notebooks ${notebooks.ran ? _minutes(notebooks.seconds) : "not run"}).`,
+    `- Backend: asked for \`${inputs.backend}\`; the notebooks used ${
+      backends.length ? backends.map((b) => `\`${b}\``).join(", ") : "—"
+    } (per notebook below).`,
+    `- Machine: ${inputs.machine}`,
+    `- Started ${inputs.started.toISOString()}; took ${
+      _minutes(inputs.seconds)
+    }.`,
     `- Outcome: ${
-      failed.length === 0 && (notebooks.ok || !notebooks.ran)
-        ? "everything ran"
-        : `FAILURES: ${
-          [
-            ...failed.map((f) => f.id),
-            ...(notebooks.ran && !notebooks.ok ? ["notebooks"] : []),
-          ].join(", ")
-        }`
+      failed.length === 0
+        ? "every notebook ran and saved its results"
+        : `FAILURES: ${failed.map((f) => f.experiment.id).join(", ")}`
     }.`,
     "",
     "## Results",
     "",
-    "Accuracy on each test split next to the published figure for that dataset " +
-    "(the published figures come from fully trained models on the official splits).",
+    `Accuracy on each test split in this run, beside the committed reference ` +
+    "run at full scale and the published figure (from fully trained models " +
+    "on the official splits).",
+    "",
+    ...(reference
+      ? [
+        `Reference: \`${reference.path}\`${
+          Object.keys(reference.produced).length
+            ? ` (${
+              Object.entries(reference.produced).map(([k, v]) =>
+                `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`
+              ).join("; ")
+            })`
+            : ""
+        }; "—" where it has no row for a model.`,
+      ]
+      : [
+        `No reference run is committed (\`${REFERENCE_PATH}\` is absent), so ` +
+        'the reference column shows "—".',
+      ]),
+    "",
+    ..._comparison(rows, reference, scale),
+    "",
+    "### Every column",
     "",
     resultsMarkdown(rows),
-    "## Experiments",
+    "## Notebooks",
     "",
   ];
-  for (const o of outcomes) {
-    lines.push(`### ${o.id}: ${o.title}`, "");
-    lines.push(`${o.ok ? "Ran" : "FAILED"} in ${_minutes(o.seconds)}.`, "");
-    if (o.error) lines.push("```", o.error, "```", "");
-    for (const n of o.result?.notes ?? []) lines.push(`- ${n}`);
-    if (o.result?.notes.length) lines.push("");
-    for (const f of o.result?.figures ?? []) {
-      if (f.path) lines.push(`- [${f.title}](${relative(outDir, f.path)})`);
+  for (const n of notebooks) {
+    lines.push(`### ${n.experiment.id}: ${n.experiment.title}`, "");
+    const link = n.executed ? `[executed notebook](${n.executed})` : "";
+    lines.push(
+      `${n.status === "ok" ? "Ran" : `FAILED (${n.status})`} in ${
+        _minutes(n.seconds)
+      }${
+        n.results ? ` on \`${n.results.backend}\`, seed ${n.results.seed}` : ""
+      }` +
+        `${link ? `: ${link}` : ""}.`,
+      "",
+    );
+    if (n.failure) lines.push("```", n.failure, "```", "");
+    if (!n.results) {
+      lines.push(
+        "It saved no results (`saveNotebookResults` did not run), so it has " +
+          "no rows above.",
+        "",
+      );
     }
-    lines.push("");
+    for (const note of n.results?.notes ?? []) lines.push(`- ${note}`);
+    if (n.results?.notes.length) lines.push("");
   }
-  lines.push("## Notebooks", "");
-  lines.push(
-    notebooks.ran
-      ? `Executed at ${scale} scale into [notebooks/](${
-        relative(outDir, notebooks.outDir)
-      }/) in ${_minutes(notebooks.seconds)}: ${notebooks.note}.`
-      : "Not run (`--no-notebooks`).",
-    "",
-  );
   return lines.join("\n");
 }
 
@@ -210,10 +416,11 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       scale: { type: "string" },
-      "no-notebooks": { type: "boolean" },
       only: { type: "string" },
       out: { type: "string" },
       backend: { type: "string" },
+      seed: { type: "string" },
+      reference: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -221,95 +428,89 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const scale = parseScale(values.scale ?? "smoke", "--scale");
-  const only = values.only?.split(",").map((s) => s.trim()).filter((s) => s);
-  const selected = only
-    ? EXPERIMENTS.filter((e) =>
-      only.some((o) => o === e.id || o === e.tutorial)
-    )
-    : [...EXPERIMENTS];
-  if (only && selected.length !== only.length) {
-    throw new Error(
-      `--only: unknown experiment in "${values.only}". Known: ` +
-        `${EXPERIMENTS.map((e) => `${e.tutorial} (${e.id})`).join(", ")}.`,
-    );
+  const scale = parseScale(values.scale ?? DEFAULT_SCALE, "--scale");
+  let selected: ExperimentInfo[] = [...EXPERIMENTS];
+  if (values.only !== undefined) {
+    const ids = values.only.split(",").map((s) => s.trim()).filter((s) => s);
+    try {
+      selected = ids.map(findExperiment);
+    } catch (e) {
+      throw new Error(
+        `--only: unknown experiment in "${values.only}". ${
+          (e as Error).message
+        }`,
+      );
+    }
   }
-  const backendFlag = values.backend ?? "auto";
+  const backend = values.backend ?? "auto";
   if (
-    backendFlag !== "auto" &&
-    !(BACKEND_NAMES as readonly string[]).includes(backendFlag)
+    backend !== "auto" &&
+    !(BACKEND_NAMES as readonly string[]).includes(backend)
   ) {
     throw new Error(
-      `Unknown backend "${backendFlag}". Use auto or ${
-        BACKEND_NAMES.join(", ")
-      }.`,
+      `Unknown backend "${backend}". Use auto or ${BACKEND_NAMES.join(", ")}.`,
     );
   }
+  const seedText = values.seed ?? Deno.env.get("CNN_SEED") ?? "";
+  const seed = seedText.trim() === "" ? DEFAULT_SEED : Number(seedText);
+  if (!/^\s*\d+\s*$/.test(seedText || "0") || seed >= 2 ** 32) {
+    throw new Error(
+      `--seed must be a whole number in [0, 2^32), got "${seedText}".`,
+    );
+  }
+  const reference = await readReference(values.reference ?? REFERENCE_PATH);
   const started = new Date();
   const t0 = performance.now();
   const outDir = values.out ?? join("reports", _timestamp(started));
-  await Deno.mkdir(outDir, { recursive: true });
-  const backend = await initBackend({
-    backend: backendFlag as BackendName | "auto",
-  });
-  const machine = await _machine();
-  console.error(`reproduce: ${scale} scale -> ${outDir}`);
-
-  const outcomes: ExperimentOutcome[] = [];
+  const resultsDir = resolve(outDir, "results");
+  await Deno.mkdir(resultsDir, { recursive: true });
+  // Results of an earlier run in the same folder must not stand in for a
+  // notebook that fails to save this time.
   for (const experiment of selected) {
-    const s0 = performance.now();
-    try {
-      const result = await experiment.run({
-        scale,
-        outDir: join(outDir, "figures", experiment.id),
-        log: (line) => console.error(line),
-      });
-      outcomes.push({
-        id: experiment.id,
-        title: experiment.title,
-        ok: true,
-        seconds: (performance.now() - s0) / 1000,
-        result,
-      });
-    } catch (e) {
-      const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      console.error(`[${experiment.id}] FAILED: ${error}`);
-      outcomes.push({
-        id: experiment.id,
-        title: experiment.title,
-        ok: false,
-        seconds: (performance.now() - s0) / 1000,
-        error,
-      });
-    }
+    await Deno.remove(join(resultsDir, `${experiment.id}.results.json`))
+      .catch(() => {});
   }
-
-  const notebooks: NotebookOutcome = values["no-notebooks"]
-    ? {
-      ran: false,
-      ok: true,
-      seconds: 0,
-      exitCode: null,
-      outDir: "",
-      note: "not run",
-    }
-    : await _runNotebooks(scale, join(outDir, "notebooks"));
-
+  console.error(`reproduce: ${scale} scale, seed ${seed} -> ${outDir}`);
+  const env: Record<string, string> = {
+    CNN_RESULTS_DIR: resultsDir,
+    CNN_SEED: String(seed),
+  };
+  if (backend !== "auto") env.CNN_BACKEND = backend;
+  const root = new URL("..", import.meta.url).pathname;
+  const run = await runNotebooks(
+    selected.map((e) => relative(Deno.cwd(), join(root, e.notebook))),
+    { scale, outDir: join(outDir, "notebooks"), env },
+  );
+  for (const warning of run.warnings) console.error(`warning: ${warning}`);
+  const notebooks: NotebookOutcome[] = [];
+  for (const [i, experiment] of selected.entries()) {
+    const r = run.runs[i];
+    const executed = run.written.get(r.path);
+    notebooks.push({
+      experiment,
+      status: r.status,
+      seconds: r.seconds,
+      failure: r.failure ?? null,
+      executed: executed ? relative(outDir, executed) : null,
+      results: await readNotebookResults(resultsDir, experiment.id),
+    });
+  }
   const seconds = (performance.now() - t0) / 1000;
-  const rows = outcomes.flatMap((o) => o.result?.rows ?? []);
-  const mirror = Deno.env.get("CNN_DATA_MIRROR");
+  const rows = notebooks.flatMap((n) => n.results?.rows ?? []);
+  const mirror = Deno.env.get("CNN_DATA_MIRROR") ?? null;
+  const machine = await _machine();
   await Deno.writeTextFile(
     join(outDir, "results.md"),
-    _report({
+    reportMarkdown({
       scale,
+      seed,
+      backend,
       started,
       seconds,
-      backendReport: backend.report,
       machine,
       mirror,
-      outcomes,
       notebooks,
-      outDir,
+      reference,
     }),
   );
   await Deno.writeTextFile(join(outDir, "results.csv"), resultsCsv(rows));
@@ -318,34 +519,36 @@ async function main(argv: string[]): Promise<number> {
     JSON.stringify(
       {
         scale,
+        seed,
+        backend_requested: backend,
         started: started.toISOString(),
         seconds,
-        backend: backend.name,
-        backend_report: backend.report,
         machine,
-        data_mirror: mirror ?? null,
+        data_mirror: mirror,
         rows,
-        experiments: outcomes.map((o) => ({
-          id: o.id,
-          title: o.title,
-          ok: o.ok,
-          seconds: o.seconds,
-          error: o.error ?? null,
-          notes: o.result?.notes ?? [],
-          figures: o.result?.figures ?? [],
+        reference: reference ? { ...reference, rows: undefined } : null,
+        notebooks: notebooks.map((n) => ({
+          experiment: n.experiment.id,
+          notebook: n.experiment.notebook,
+          executed: n.executed,
+          status: n.status,
+          seconds: n.seconds,
+          failure: n.failure,
+          backend: n.results?.backend ?? null,
+          saved_results: n.results !== null,
+          notes: n.results?.notes ?? [],
         })),
-        notebooks,
       },
       null,
       2,
     ) + "\n",
   );
-  const failed = outcomes.filter((o) => !o.ok).length + (notebooks.ok ? 0 : 1);
+  const failed = notebooks.filter((n) => n.status !== "ok" || !n.results);
   console.log(
     `reproduce: ${outDir}/results.md written in ${_minutes(seconds)}` +
-      (failed ? `; ${failed} failure(s)` : ""),
+      (failed.length ? `; ${failed.length} failure(s)` : ""),
   );
-  return failed ? 1 : 0;
+  return failed.length ? 1 : 0;
 }
 
 if (import.meta.main) {

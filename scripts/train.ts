@@ -9,21 +9,26 @@
  *   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
  *                   [--test-limit N] [--batch N] [--lr X] [--seed N]
  *                   [--backend auto|tensorflow|webgpu|wasm|cpu]
- *                   [--scale full|smoke] [--save DIR] [--json] [--quiet]
+ *                   [--scale full|quick|smoke] [--save DIR] [--json] [--quiet]
  *
  * `--dataset` defaults to the model's tutorial dataset; `--limit N` trains on
  * the first N training images and evaluates on the first N of each test
- * split (`--test-limit` sets that separately); `--scale smoke` starts from
- * the smoke settings instead of the tutorial's. Images are fitted to the
+ * split (`--test-limit` sets that separately); `--scale smoke|quick` starts
+ * from those settings instead of the tutorial's (`full`). `--seed N` (default
+ * env `CNN_SEED`, else 42) seeds everything random: the initial weights, the
+ * batch order and the dropout masks (`setGlobalSeed`), so the same command on
+ * the same backend and data prints the same losses and accuracies. Images are fitted to the
  * model (built for the dataset's shape where its builder allows, resized or
  * channel-converted where the architecture needs it) and the output says so.
  * With `--json` the last line of stdout is one JSON object: model, dataset,
  * backend, epochs, train_seconds, params, test_accuracy (main test split,
- * 0..1) and splits (accuracy per test split; Kannada: test and dig), plus
- * settings and data notes.
+ * 0..1) and splits (accuracy per test split; Kannada: test and dig), the
+ * per-epoch history, train_cpu_seconds (CPU time of training, a load-free
+ * measure of speed on a busy machine), settings and data notes.
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import {
   BACKEND_NAMES,
@@ -48,13 +53,14 @@ import {
   MODELS,
   saveModel,
 } from "../lib/models/mod.ts";
+import { seedFromEnv } from "../lib/train/mod.ts";
 
 const USAGE = `Usage:
   deno task train --list
   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
                   [--test-limit N] [--batch N] [--lr X] [--seed N]
                   [--backend auto|${BACKEND_NAMES.join("|")}]
-                  [--scale full|smoke] [--save DIR] [--json] [--quiet]
+                  [--scale full|quick|smoke] [--save DIR] [--json] [--quiet]
 Models: ${MODEL_NAMES.join(", ")}
 Datasets: ${DATASET_NAMES.join(", ")}`;
 
@@ -176,12 +182,21 @@ async function main(argv: string[]): Promise<number> {
   const limit = _int(values.limit, "--limit");
   const testLimit = _int(values["test-limit"], "--test-limit") ?? limit;
   const batch = _int(values.batch, "--batch");
-  const seed = _int(values.seed, "--seed");
+  const seed = values.seed === undefined ? undefined : _usage(() => {
+    const text = values.seed!.trim();
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n >= 2 ** 32) {
+      throw new Error(
+        `--seed must be a whole number in [0, 2^32), got "${values.seed}".`,
+      );
+    }
+    return n;
+  });
   if (epochs !== undefined) overrides.epochs = epochs;
   if (limit !== undefined) overrides.trainLimit = limit;
   if (testLimit !== undefined) overrides.testLimit = testLimit;
   if (batch !== undefined) overrides.batchSize = batch;
-  if (seed !== undefined) overrides.seed = seed;
+  overrides.seed = seed ?? _usage(() => seedFromEnv());
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
     if (!(Number.isFinite(lr) && lr > 0)) {
@@ -203,6 +218,7 @@ async function main(argv: string[]): Promise<number> {
   const data = await loadExperimentData(dataset, {
     trainLimit: settings.trainLimit,
     testLimit: settings.testLimit,
+    seed: settings.seed,
     progress: !values.quiet,
   });
   const plan = planModelInput(model, data.train);
@@ -215,14 +231,16 @@ async function main(argv: string[]): Promise<number> {
       `${settings.loop === "loop" ? "hand-written loop" : "model.fit"}` +
       (settings.earlyStoppingPatience !== null
         ? `, early stopping (patience ${settings.earlyStoppingPatience})`
-        : ""),
+        : "") +
+      `, seed ${settings.seed}`,
   );
+  const cpuBefore = process.cpuUsage();
   const trained = await trainModel(model, data, {
-    scale,
-    overrides,
+    settings,
     // Progress goes to stderr, so it never mixes with --json's stdout line.
     progress: !values.quiet,
   });
+  const cpu = process.cpuUsage(cpuBefore);
   const evaluations = await evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
     evaluations.map((e) => [e.split, e.accuracy]),
@@ -245,6 +263,8 @@ async function main(argv: string[]): Promise<number> {
     scale,
     epochs: trained.epochs,
     train_seconds: Number(trained.trainSeconds.toFixed(3)),
+    train_cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+    seed: settings.seed,
     params: trained.params,
     test_accuracy: evaluations[0]?.accuracy ?? null,
     splits,
@@ -253,6 +273,7 @@ async function main(argv: string[]): Promise<number> {
     ),
     train_samples: trained.trainSamples,
     stop_reason: trained.stopReason ?? null,
+    history: trained.history,
     settings: trained.settings,
     input: plan.note,
     data: data.description,

@@ -63,9 +63,13 @@ Deno.test("train: argument errors exit 2 with a message saying what to do", asyn
     [["--model", "lenet5", "--backend", "cuda"], /Unknown backend "cuda"/],
     [
       ["--model", "lenet5", "--scale", "huge"],
-      /--scale must be one of "smoke", "full"/,
+      /--scale must be one of "smoke", "quick", "full"/,
     ],
     [["--model", "lenet5", "--lr", "0"], /--lr must be a number > 0/],
+    [
+      ["--model", "lenet5", "--seed", "1.5"],
+      /--seed must be a whole number in \[0, 2\^32\), got "1\.5"/,
+    ],
     [["--epochs", "2"], /--model is required/],
     [["--model", "lenet5", "--frobnicate"], /Unknown option '--frobnicate'/],
   ];
@@ -111,6 +115,68 @@ Deno.test({
   },
 });
 
+/** History without the timing columns, which vary from run to run. */
+function numbers(summary: {
+  history: Record<string, number | null>[];
+  splits: Record<string, number>;
+}): unknown {
+  return {
+    history: summary.history.map((
+      { seconds: _s, samples_per_s: _r, ...rest },
+    ) => rest),
+    splits: summary.splits,
+  };
+}
+
+for (
+  const [model, what] of [
+    ["kannada-cnn", "model.fit, dropout, a validation split"],
+    ["fashion-lenet-small", "the hand-written training loop"],
+  ]
+) {
+  Deno.test({
+    name:
+      `train --seed: ${model} (${what}) repeats exactly in a new process; another seed differs`,
+    ignore: !HAS_MIRROR,
+    async fn() {
+      const args = (seed: string) => [
+        "--model",
+        model,
+        "--dataset",
+        "mnist",
+        "--limit",
+        "192",
+        "--test-limit",
+        "64",
+        "--epochs",
+        "2",
+        "--seed",
+        seed,
+        "--json",
+        "--quiet",
+      ];
+      const runs = await Promise.all([
+        train(...args("7")),
+        train(...args("7")),
+        train(...args("8")),
+      ]);
+      const summaries = runs.map((r) => {
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout.trim().split("\n").pop()!);
+      });
+      assert.equal(summaries[0].seed, 7);
+      assert.equal(summaries[0].history.length, 2);
+      assert.ok(
+        summaries[0].history.every((h: { val_loss: unknown }) =>
+          model !== "kannada-cnn" || typeof h.val_loss === "number"
+        ),
+      );
+      assert.deepEqual(numbers(summaries[1]), numbers(summaries[0]));
+      assert.notDeepEqual(numbers(summaries[2]), numbers(summaries[0]));
+    },
+  });
+}
+
 Deno.test({
   name:
     "train --json: Kannada reports test and dig, and says the training data is a substitute",
@@ -138,7 +204,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "reproduce --only 001 --no-notebooks writes an honest report",
+  name:
+    "reproduce --only 001 executes the notebook once and reports what it saved",
   ignore: !HAS_MIRROR,
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "reproduce-" });
@@ -146,56 +213,69 @@ Deno.test({
       const r = await run("scripts/reproduce.ts", [
         "--only",
         "001",
-        "--no-notebooks",
+        "--scale",
+        "smoke",
+        "--seed",
+        "3",
         "--out",
         out,
       ]);
-      assert.equal(r.code, 0, r.stderr);
       const md = await Deno.readTextFile(join(out, "results.md"));
       assert.match(md, /# Reproduction report \(smoke scale\)/);
-      assert.match(md, /NOT reproductions of the published figures/);
-      assert.match(md, /- Backend: /);
+      assert.match(md, /NOT reproductions/);
+      assert.match(md, /- Seed: 3 /);
       assert.match(md, /- Machine: /);
       assert.match(
         md,
-        /\| 001-mnist-lenet5 \| lenet5 \| mnist \| test \| \d+\.\d\d% \| 0\.95% test error/,
+        /\[executed notebook\]\(notebooks\/001_mnist_lenet5\.ipynb\)/,
       );
-      assert.match(md, /Not run \(`--no-notebooks`\)/);
       const json = JSON.parse(
         await Deno.readTextFile(join(out, "results.json")),
       );
       assert.equal(json.scale, "smoke");
-      assert.equal(json.rows.length, 1);
-      assert.equal(json.experiments[0].ok, true);
+      assert.equal(json.seed, 3);
+      assert.equal(json.notebooks.length, 1);
+      assert.equal(json.notebooks[0].status, "ok", r.stderr);
+      const source = await Deno.readTextFile(
+        "notebooks/001_mnist_lenet5.ipynb",
+      );
+      if (source.includes("saveNotebookResults")) {
+        // The notebook's own rows, read back from what it saved.
+        assert.equal(r.code, 0, r.stderr);
+        const saved = JSON.parse(
+          await Deno.readTextFile(
+            join(out, "results", "001-mnist-lenet5.results.json"),
+          ),
+        );
+        assert.equal(saved.seed, 3);
+        assert.deepEqual(json.rows, saved.rows);
+        assert.equal(json.notebooks[0].backend, saved.backend);
+        assert.match(
+          md,
+          /\| 001-mnist-lenet5 \| lenet5 \| test \| \d+\.\d\d% \|/,
+        );
+      } else {
+        // A notebook that saves nothing is a failure the report names.
+        assert.equal(r.code, 1);
+        assert.match(md, /FAILURES: 001-mnist-lenet5/);
+        assert.match(md, /saved no results/);
+      }
       const csv = await Deno.readTextFile(join(out, "results.csv"));
-      assert.equal(csv.trim().split("\n").length, 2);
-      const figures = [
-        ...Deno.readDirSync(join(out, "figures", "001-mnist-lenet5")),
-      ]
-        .map((e) => e.name);
-      assert.ok(
-        figures.some((f) => f.endsWith("-curves.svg")),
-        figures.join(", "),
-      );
-      assert.ok(
-        figures.some((f) => f.endsWith("-confusion-test.svg")),
-        figures.join(", "),
-      );
+      assert.equal(csv.trim().split("\n").length, 1 + json.rows.length);
     } finally {
       await Deno.remove(out, { recursive: true });
     }
   },
 });
 
-Deno.test("reproduce: unknown --only and --scale values are errors", async () => {
-  const a = await run("scripts/reproduce.ts", [
-    "--only",
-    "009",
-    "--no-notebooks",
-  ]);
+Deno.test("reproduce: unknown --only, --scale and --seed values are errors", async () => {
+  const a = await run("scripts/reproduce.ts", ["--only", "009"]);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /--only: unknown experiment in "009"/);
   const b = await run("scripts/reproduce.ts", ["--scale", "medium"]);
   assert.equal(b.code, 2);
-  assert.match(b.stderr, /--scale must be one of/);
+  assert.match(b.stderr, /--scale must be one of "smoke", "quick", "full"/);
+  const c = await run("scripts/reproduce.ts", ["--seed", "x"]);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /--seed must be a whole number/);
 });

@@ -14,6 +14,7 @@ import {
   buildLenet5Classic,
   buildMobileNet,
   buildModel,
+  buildModelFor,
   classificationLoss,
   countParams,
   EuclideanRBF,
@@ -23,6 +24,7 @@ import {
   LENET5_C3_TABLE,
   loadModel,
   MODEL_NAMES,
+  modelInfo,
   MODELS,
   PartialConv2D,
   rbfPrototypeCodes,
@@ -575,7 +577,7 @@ Deno.test("clear errors: inputs too small, bad options, unknown names, wrong sha
   );
   assert.throws(
     () => buildModel("resnet" as "lenet"),
-    /unknown model "resnet"; known models: lenet/,
+    /Unknown model "resnet"\. Known models: lenet/,
   );
   assert.throws(
     () => buildFashionLenet({ padding: "full" as "same" }),
@@ -631,4 +633,37 @@ Deno.test("seeded builds are identical; no tensors leak from building and dispos
     m.dispose();
   }
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("registry: input requirements per model, and buildModelFor builds for a shape", () => {
+  assert.deepEqual(
+    [MODELS["lenet5-32"].input.side, MODELS.mobilenet.input.side],
+    [32, 32],
+  );
+  const classic = MODELS["lenet5-1998"].input;
+  assert.deepEqual(
+    [classic.side, classic.resizeMethod, classic.channels, classic.flexible],
+    [32, "pad", 1, false],
+  );
+  for (const name of MODEL_NAMES) {
+    const input = MODELS[name].input;
+    assert.ok(input.minSide <= MODELS[name].inputShape[0], name);
+    if (input.side !== null) assert.ok(input.why.length > 0, name);
+  }
+  const cifarOnMnist = buildModelFor("cifar-cnn", {
+    inputShape: [28, 28, 1],
+    numClasses: 4,
+    seed: 1,
+  });
+  assert.deepEqual(cifarOnMnist.inputs[0].shape, [null, 28, 28, 1]);
+  assert.deepEqual(cifarOnMnist.outputs[0].shape, [null, 4]);
+  cifarOnMnist.dispose();
+  // A fixed-input model ignores the shape it cannot take.
+  const classicModel = buildModelFor("lenet5-1998", {
+    inputShape: [28, 28, 1],
+    numClasses: 10,
+  });
+  assert.deepEqual(classicModel.inputs[0].shape, [null, 32, 32, 1]);
+  classicModel.dispose();
+  assert.throws(() => modelInfo("resnet" as "lenet"), /Unknown model "resnet"/);
 });

@@ -107,7 +107,7 @@ Deno.test("notebooks runner CLI: runs, writes signed notebooks and a report, fai
     assert.deepEqual(outputs[3].map(text), ["second"]);
     assert.equal(
       text(outputs[4][0]),
-      `[ "smoke", "1", ${JSON.stringify(dir)} ]`,
+      `[ "quick", "1", ${JSON.stringify(dir)} ]`,
     );
     assert.deepEqual(good.cells.map((c) => c.execution_count), [
       undefined,

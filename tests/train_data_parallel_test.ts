@@ -6,6 +6,7 @@ import * as tf from "../lib/tf.ts";
 import {
   exponentialDecay,
   scheduleLearningRate,
+  setGlobalSeed,
   trainDataParallel,
   trainLoop,
 } from "../lib/train/mod.ts";
@@ -86,6 +87,41 @@ Deno.test("trainDataParallel: seeded runs repeat exactly", async () => {
       progress: "none",
     });
     return weightValues(model);
+  };
+  assert.deepEqual(await run(), await run());
+});
+
+Deno.test("trainDataParallel: with dropout, seeded runs repeat exactly (the workers' masks are seeded too)", async () => {
+  const data = tinyData(48, 2);
+  const run = async () => {
+    setGlobalSeed(9);
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          units: 16,
+          inputShape: [4],
+          activation: "relu",
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.dense({
+          units: 3,
+          activation: "softmax",
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
+      ],
+    });
+    await trainDataParallel(model, data, {
+      optimizer: tf.train.adam(0.05),
+      epochs: 2,
+      batchSize: 12,
+      seed: 9,
+      workers: 1,
+      progress: "none",
+    });
+    const weights = weightValues(model);
+    model.dispose();
+    return weights;
   };
   assert.deepEqual(await run(), await run());
 });

@@ -1,29 +1,21 @@
 /**
- * The five tutorial experiments as one registry, so scripts can run them all
- * (or some) by id.
+ * The five tutorial experiments as one registry: id, tutorial number,
+ * notebook and title, so scripts can run their notebooks (or some) by id.
  *
  * @example
  * ```ts
- * import { EXPERIMENTS, runExperiment } from "./experiments.ts";
+ * import { EXPERIMENTS, findExperiment } from "./experiments.ts";
  * console.log(EXPERIMENTS.map((e) => e.id));
- * const r = await runExperiment("001-mnist-lenet5", { scale: "smoke" });
+ * console.log(findExperiment("002").notebook);
  * ```
  *
  * @module
  */
-import { CIFAR_ID, runCifar10Cnn } from "./cifar10_cnn.ts";
-import {
-  FASHION_ID,
-  runFashionMnistVariants,
-} from "./fashion_mnist_variants.ts";
-import { KANNADA_ID, runKannadaMnist } from "./kannada_mnist.ts";
-import { MNIST_LENET5_ID, runMnistLeNet5 } from "./mnist_lenet5.ts";
-import {
-  PYTORCH_STYLE_ID,
-  runMnistLeNetPyTorchStyle,
-} from "./mnist_lenet_pytorch_style.ts";
-import type { ExperimentResult } from "./results.ts";
-import type { RunExperimentOptions } from "./run.ts";
+import { CIFAR_ID } from "./cifar10_cnn.ts";
+import { FASHION_ID } from "./fashion_mnist_variants.ts";
+import { KANNADA_ID } from "./kannada_mnist.ts";
+import { MNIST_LENET5_ID } from "./mnist_lenet5.ts";
+import { PYTORCH_STYLE_ID } from "./mnist_lenet_pytorch_style.ts";
 
 /** One experiment of the registry. */
 export interface ExperimentInfo {
@@ -35,8 +27,6 @@ export interface ExperimentInfo {
   notebook: string;
   /** What it is. */
   title: string;
-  /** Runs it end to end. */
-  run: (options?: RunExperimentOptions) => Promise<ExperimentResult>;
 }
 
 /** The five experiments, in the tutorials' order. */
@@ -46,7 +36,6 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = [
     tutorial: "000",
     notebook: "notebooks/000_kannada_mnist.ipynb",
     title: "Kannada-MNIST: LeNet, custom CNN and MobileNet",
-    run: runKannadaMnist,
   },
   {
     id: MNIST_LENET5_ID,
@@ -54,14 +43,12 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = [
     notebook: "notebooks/001_mnist_lenet5.ipynb",
     title:
       "MNIST: LeNet-5 class with a hand-written conv layer, SGD, early stopping",
-    run: runMnistLeNet5,
   },
   {
     id: PYTORCH_STYLE_ID,
     tutorial: "002",
     notebook: "notebooks/002_lenet_pytorch_style.ipynb",
     title: "MNIST: PyTorch-style LeNet on 32x32, Adam, save/load, image files",
-    run: runMnistLeNetPyTorchStyle,
   },
   {
     id: FASHION_ID,
@@ -69,39 +56,32 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = [
     notebook: "notebooks/003_fashion_mnist_variants.ipynb",
     title:
       "Fashion-MNIST: LeNet variants, hand-written loop, speed/accuracy/size",
-    run: runFashionMnistVariants,
   },
   {
     id: CIFAR_ID,
     tutorial: "004",
     notebook: "notebooks/004_cifar10_cnn.ipynb",
     title: "CIFAR-10: CNN, Adamax with decay, checkpoints, stimuli",
-    run: runCifar10Cnn,
   },
 ];
 
 /**
- * Runs the experiment with id `id` (or its seed number, "000".."004").
+ * The experiment with id `id` (or its tutorial number, "000".."004").
  *
  * @example
  * ```ts
- * import { runExperiment } from "./experiments.ts";
- * const r = await runExperiment("002", { scale: "smoke" });
- * console.log(r.title, r.seconds);
+ * import { findExperiment } from "./experiments.ts";
+ * console.log(findExperiment("004").id); // "004-cifar10-cnn"
  * ```
  */
-export async function runExperiment(
-  id: string,
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
+export function findExperiment(id: string): ExperimentInfo {
   const info = EXPERIMENTS.find((e) => e.id === id || e.tutorial === id);
   if (!info) {
     throw new Error(
       `Unknown experiment "${id}". Known: ${
-        EXPERIMENTS.map((e) => e.id).join(", ")
-      } ` +
-        "(or their numbers 000..004).",
+        EXPERIMENTS.map((e) => `${e.tutorial} (${e.id})`).join(", ")
+      }.`,
     );
   }
-  return await info.run(options);
+  return info;
 }

@@ -7,69 +7,18 @@
  *
  * @example
  * ```ts
- * import { runFashionMnistVariants } from "./fashion_mnist_variants.ts";
- * const result = await runFashionMnistVariants({ scale: "smoke" });
- * console.table(result.rows);
+ * import { loadFashionData } from "./fashion_mnist_variants.ts";
+ * const data = await loadFashionData("smoke");
+ * console.log(data.train.classNames, data.description);
  * ```
  *
  * @module
  */
-import { buildModel } from "../models/mod.ts";
-import type { Padding } from "../models/mod.ts";
-import { modelComparison } from "../plot/mod.ts";
-import type { TrainCallback } from "../train/mod.ts";
-import {
-  type ExperimentData,
-  loadExperimentData,
-  type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import {
-  dataLimits,
-  type ModelOutcome,
-  type RunExperimentOptions,
-  runModels,
-} from "./run.ts";
-import { type Scale, scaleFromEnv } from "./scale.ts";
-import type { TrainSettings } from "./settings.ts";
+import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
+import type { Scale } from "./scale.ts";
 
 /** Id of this experiment in reports. */
 export const FASHION_ID = "003-fashion-mnist-variants";
-
-/** One LeNet variant of seed 003. */
-export interface FashionVariant {
-  /** Label in tables and figures, e.g. "large-valid". */
-  label: string;
-  /** Model of the registry. */
-  model: "fashion-lenet-large" | "fashion-lenet-small";
-  /** Convolution/pooling padding. */
-  padding: Padding;
-}
-
-/** Every variant seed 003 shows: large/small, 'valid' (Sequential) and 'same' (class). */
-export const FASHION_VARIANTS: readonly FashionVariant[] = [
-  { label: "large-valid", model: "fashion-lenet-large", padding: "valid" },
-  { label: "small-valid", model: "fashion-lenet-small", padding: "valid" },
-  { label: "large-same", model: "fashion-lenet-large", padding: "same" },
-  { label: "small-same", model: "fashion-lenet-small", padding: "same" },
-];
-
-/**
- * The variants run at a scale: the two 'valid' ones at smoke scale, all four
- * at full scale.
- *
- * @example
- * ```ts
- * import { fashionVariants } from "./fashion_mnist_variants.ts";
- * console.log(fashionVariants("smoke").map((v) => v.label)); // ["large-valid", "small-valid"]
- * ```
- */
-export function fashionVariants(scale: Scale): FashionVariant[] {
-  return FASHION_VARIANTS.filter((v) =>
-    scale === "full" || v.padding === "valid"
-  );
-}
 
 /** Options of {@linkcode loadFashionData}. */
 export interface LoadFashionDataOptions {
@@ -98,113 +47,4 @@ export async function loadFashionData(
     dataDir: options.dataDir,
     mirror: options.mirror,
   });
-}
-
-/** Options of {@linkcode trainFashionVariant}. */
-export interface TrainFashionVariantOptions {
-  /** Scale of the settings. Default: "smoke". */
-  scale?: Scale;
-  /** Settings to override. Default: none. */
-  overrides?: Partial<TrainSettings>;
-  /** Show progress. Default: false. */
-  progress?: boolean;
-  /** Extra callbacks. Default: none. */
-  callbacks?: TrainCallback[];
-}
-
-/**
- * Builds one variant and trains it with the hand-written loop (`trainLoop`)
- * as seed 003 does; the result's `name` is the variant's label.
- *
- * @example
- * ```ts
- * import { FASHION_VARIANTS, loadFashionData, trainFashionVariant } from "./fashion_mnist_variants.ts";
- * const data = await loadFashionData("smoke");
- * const small = await trainFashionVariant(FASHION_VARIANTS[1], data);
- * console.log(small.params, small.trainSeconds);
- * ```
- */
-export async function trainFashionVariant(
-  variant: FashionVariant,
-  data: ExperimentData,
-  options: TrainFashionVariantOptions = {},
-): Promise<TrainedModel> {
-  const model = buildModel(variant.model, {
-    padding: variant.padding,
-    inputShape: [data.train.height, data.train.width, data.train.channels],
-    numClasses: data.train.classNames.length,
-    seed: options.overrides?.seed ?? 1,
-  });
-  const trained = await trainModel(variant.model, data, {
-    ...options,
-    model,
-    overrides: { loop: "loop", ...options.overrides },
-  });
-  return { ...trained, name: variant.label };
-}
-
-/**
- * Seed 003's point as a table: accuracy, training time and parameters per
- * variant (feed to `modelComparison`).
- *
- * @example
- * ```ts
- * import { fashionComparison } from "./fashion_mnist_variants.ts";
- * // console.table(fashionComparison(outcomes));
- * ```
- */
-export function fashionComparison(
-  outcomes: readonly ModelOutcome[],
-): { model: string; accuracy: number; trainSeconds: number; params: number }[] {
-  return outcomes.map((o) => ({
-    model: o.trained.name,
-    accuracy: o.evaluations[0]?.accuracy ?? NaN,
-    trainSeconds: o.trained.trainSeconds,
-    params: o.trained.params,
-  }));
-}
-
-/**
- * Runs seed 003 end to end: every variant of the scale trained with the
- * hand-written loop, evaluated on the test split, and the speed / accuracy /
- * parameters comparison figure.
- *
- * @example
- * ```ts
- * import { runFashionMnistVariants } from "./fashion_mnist_variants.ts";
- * const r = await runFashionMnistVariants({ scale: "smoke", outDir: "out/003" });
- * console.log(r.figures.map((f) => f.name));
- * ```
- */
-export async function runFashionMnistVariants(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  const scale = options.scale ?? scaleFromEnv();
-  const variants = fashionVariants(scale);
-  return await runModels({
-    id: FASHION_ID,
-    title:
-      "Fashion-MNIST: LeNet variants with a hand-written training loop (tutorial 003)",
-    dataset: "fashion-mnist",
-    models: variants.map((v) => v.label),
-    load: (s, o) =>
-      loadFashionData(s, { dataDir: o.dataDir, mirror: o.mirror }),
-    train: (label, data, o) =>
-      trainFashionVariant(variants.find((v) => v.label === label)!, data, {
-        scale: o.scale,
-        overrides: o.overrides,
-        progress: o.progress,
-      }),
-    finish: async (outcomes, _data, sink) => {
-      if (outcomes.length === 0) return;
-      await sink.add(
-        `${FASHION_ID}-comparison`,
-        "accuracy vs training time vs parameters",
-        modelComparison(fashionComparison(outcomes), {
-          title:
-            "Fashion-MNIST LeNet variants: accuracy vs training time (area = parameters)",
-        }),
-      );
-    },
-  }, { ...options, scale });
 }

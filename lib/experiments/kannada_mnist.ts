@@ -9,27 +9,15 @@
  *
  * @example
  * ```ts
- * import { runKannadaMnist } from "./kannada_mnist.ts";
- * const result = await runKannadaMnist({ scale: "smoke", outDir: "out/000" });
- * console.table(result.rows);
+ * import { KANNADA_MODELS, loadKannadaData } from "./kannada_mnist.ts";
+ * const data = await loadKannadaData("smoke");
+ * console.log(KANNADA_MODELS, data.description);
  * ```
  *
  * @module
  */
-import { type ConfusedPair, mostConfused } from "../eval/mod.ts";
-import type { TrainCallback } from "../train/mod.ts";
-import {
-  evaluateOnSplits,
-  type ExperimentData,
-  loadExperimentData,
-  type SplitEvaluation,
-  type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import { dataLimits, type RunExperimentOptions, runModels } from "./run.ts";
+import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
 import type { Scale } from "./scale.ts";
-import type { TrainSettings } from "./settings.ts";
 
 /** Id of this experiment in reports. */
 export const KANNADA_ID = "000-kannada-mnist";
@@ -73,125 +61,4 @@ export async function loadKannadaData(
     dataDir: options.dataDir,
     mirror: options.mirror,
   });
-}
-
-/** Options of {@linkcode trainKannadaModel}. */
-export interface TrainKannadaModelOptions {
-  /** Scale of the settings. Default: "smoke". */
-  scale?: Scale;
-  /** Settings to override (e.g. `{ epochs: 1 }`). Default: none. */
-  overrides?: Partial<TrainSettings>;
-  /** Show progress (a bar in a terminal, a live chart in Jupyter). Default: false. */
-  progress?: boolean;
-  /** Extra callbacks. Default: none. */
-  callbacks?: TrainCallback[];
-}
-
-/**
- * Trains one of seed 000's models ("lenet", "kannada-cnn", "mobilenet") as the
- * tutorial does: Adam, sparse cross-entropy, 5 epochs with 10% validation
- * (LeNet, CNN) or 10 epochs, batch 8, images resized to 32x32 (MobileNet).
- *
- * @example
- * ```ts
- * import { loadKannadaData, trainKannadaModel } from "./kannada_mnist.ts";
- * const data = await loadKannadaData("smoke");
- * const lenet = await trainKannadaModel("lenet", data, { scale: "smoke" });
- * console.log(lenet.trainSeconds);
- * ```
- */
-export async function trainKannadaModel(
-  name: string,
-  data: ExperimentData,
-  options: TrainKannadaModelOptions = {},
-): Promise<TrainedModel> {
-  if (!KANNADA_MODELS.includes(name)) {
-    throw new Error(
-      `"${name}" is not one of tutorial 000's models (${
-        KANNADA_MODELS.join(", ")
-      }).`,
-    );
-  }
-  return await trainModel(name, data, options);
-}
-
-/**
- * Accuracy and confusion matrix of a trained model on the Kannada test split
- * and on Dig-MNIST.
- *
- * @example
- * ```ts
- * import { evaluateKannadaModel, loadKannadaData, trainKannadaModel } from "./kannada_mnist.ts";
- * const data = await loadKannadaData("smoke");
- * const trained = await trainKannadaModel("lenet", data);
- * for (const e of await evaluateKannadaModel(trained, data)) console.log(e.split, e.accuracy);
- * ```
- */
-export async function evaluateKannadaModel(
-  trained: TrainedModel,
-  data: ExperimentData,
-): Promise<SplitEvaluation[]> {
-  return await evaluateOnSplits(trained, data);
-}
-
-/**
- * The most confused (true, predicted) pairs of an evaluation, as the tutorial
- * reads off its Dig-MNIST matrix ("20.3% of the 0s are taken for 9s").
- *
- * @example
- * ```ts
- * import { kannadaConfusions } from "./kannada_mnist.ts";
- * // const pairs = kannadaConfusions(evaluations.find((e) => e.split === "dig")!);
- * ```
- */
-export function kannadaConfusions(
-  evaluation: SplitEvaluation,
-  top = 3,
-): ConfusedPair[] {
-  return mostConfused(evaluation.confusion, { top });
-}
-
-/**
- * Runs seed 000 end to end: loads the data (with the substitute where needed),
- * trains the LeNet, the custom CNN and MobileNet, evaluates each on "test" and
- * "dig", draws curves and confusion matrices, and notes the most confused
- * Dig-MNIST pairs.
- *
- * @example
- * ```ts
- * import { runKannadaMnist } from "./kannada_mnist.ts";
- * const r = await runKannadaMnist({ scale: "smoke", models: ["lenet"] });
- * console.log(r.rows.map((row) => [row.split, row.accuracy]));
- * ```
- */
-export async function runKannadaMnist(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  return await runModels({
-    id: KANNADA_ID,
-    title: "Kannada-MNIST: LeNet, custom CNN and MobileNet (tutorial 000)",
-    dataset: "kannada-mnist",
-    models: [...KANNADA_MODELS],
-    load: (scale, o) =>
-      loadKannadaData(scale, {
-        dataDir: o.dataDir,
-        mirror: o.mirror,
-        models: o.models,
-      }),
-    after: (outcome, _data, _sink, notes) => {
-      const dig = outcome.evaluations.find((e) => e.split === "dig");
-      if (dig) {
-        const pairs = kannadaConfusions(dig)
-          .map((p) =>
-            `${p.actualName} -> ${p.predictedName} (${p.percent.toFixed(1)}%)`
-          );
-        notes.push(
-          `${outcome.trained.name}: most confused on Dig-MNIST: ${
-            pairs.join(", ")
-          }`,
-        );
-      }
-      return Promise.resolve();
-    },
-  }, options);
 }

@@ -6,25 +6,15 @@
  *
  * @example
  * ```ts
- * import { runMnistLeNet5 } from "./mnist_lenet5.ts";
- * const result = await runMnistLeNet5({ scale: "smoke" });
- * console.log(result.rows[0].accuracy);
+ * import { loadMnistData } from "./mnist_lenet5.ts";
+ * const data = await loadMnistData("smoke");
+ * console.log(data.description);
  * ```
  *
  * @module
  */
-import { buildLenet5 } from "../models/lenet5.ts";
-import type { TrainCallback } from "../train/mod.ts";
-import {
-  type ExperimentData,
-  loadExperimentData,
-  type TrainedModel,
-  trainModel,
-} from "./pipeline.ts";
-import type { ExperimentResult } from "./results.ts";
-import { dataLimits, type RunExperimentOptions, runModels } from "./run.ts";
+import { dataLimits, type ExperimentData, loadExperimentData } from "./data.ts";
 import type { Scale } from "./scale.ts";
-import type { TrainSettings } from "./settings.ts";
 
 /** Id of this experiment in reports. */
 export const MNIST_LENET5_ID = "001-mnist-lenet5";
@@ -59,104 +49,4 @@ export async function loadMnistData(
     dataDir: options.dataDir,
     mirror: options.mirror,
   });
-}
-
-/** Options of {@linkcode trainMnistLeNet5}. */
-export interface TrainMnistLeNet5Options {
-  /** Scale of the settings. Default: "smoke". */
-  scale?: Scale;
-  /** Convolution layers: tfjs `conv2d` or the hand-written `SimpleConv2D`. Default: "simple". */
-  convLayer?: "conv2d" | "simple";
-  /** Settings to override. Default: none. */
-  overrides?: Partial<TrainSettings>;
-  /** Append each epoch's record to this `.csv`/`.jsonl` file. Default: none. */
-  logPath?: string;
-  /** Show progress. Default: false. */
-  progress?: boolean;
-  /** Extra callbacks. Default: none. */
-  callbacks?: TrainCallback[];
-}
-
-/**
- * Builds seed 001's LeNet-5 (with the hand-written conv layer unless told
- * otherwise) and trains it with SGD and early stopping on the test loss.
- *
- * @example
- * ```ts
- * import { loadMnistData, trainMnistLeNet5 } from "./mnist_lenet5.ts";
- * const data = await loadMnistData("smoke");
- * const trained = await trainMnistLeNet5(data, { logPath: "/tmp/lenet5.csv" });
- * console.log(trained.history.map((r) => r.val_loss));
- * ```
- */
-export async function trainMnistLeNet5(
-  data: ExperimentData,
-  options: TrainMnistLeNet5Options = {},
-): Promise<TrainedModel> {
-  const seed = options.overrides?.seed ?? 1;
-  const model = buildLenet5({
-    convLayer: options.convLayer ?? "simple",
-    inputShape: [data.train.height, data.train.width, data.train.channels],
-    numClasses: data.train.classNames.length,
-    seed,
-  });
-  return await trainModel("lenet5", data, { ...options, model });
-}
-
-/**
- * The model's layer table as seed 001's `model.summary()` prints it
- * (156, 2,416, 48,120, 10,164 and 850 parameters).
- *
- * @example
- * ```ts
- * import { lenet5Summary } from "./mnist_lenet5.ts";
- * console.log(lenet5Summary());
- * ```
- */
-export function lenet5Summary(
-  convLayer: "conv2d" | "simple" = "simple",
-): string {
-  const model = buildLenet5({ convLayer });
-  const lines: string[] = [];
-  model.summary(undefined, undefined, (line) => lines.push(line));
-  model.dispose();
-  return lines.join("\n");
-}
-
-/**
- * Runs seed 001 end to end: MNIST, LeNet-5 with the hand-written conv layer,
- * SGD with early stopping, a per-epoch CSV log under `outDir`, curves and the
- * confusion matrix.
- *
- * @example
- * ```ts
- * import { runMnistLeNet5 } from "./mnist_lenet5.ts";
- * const r = await runMnistLeNet5({ scale: "smoke", outDir: "out/001" });
- * console.log(r.rows[0].accuracy, r.figures.map((f) => f.path));
- * ```
- */
-export async function runMnistLeNet5(
-  options: RunExperimentOptions = {},
-): Promise<ExperimentResult> {
-  return await runModels({
-    id: MNIST_LENET5_ID,
-    title:
-      "MNIST: LeNet-5 as a model class with a hand-written conv layer (tutorial 001)",
-    dataset: "mnist",
-    models: ["lenet5"],
-    load: (scale, o) =>
-      loadMnistData(scale, { dataDir: o.dataDir, mirror: o.mirror }),
-    train: (_name, data, o) =>
-      trainMnistLeNet5(data, {
-        scale: o.scale,
-        overrides: o.overrides,
-        progress: o.progress,
-        logPath: o.outDir
-          ? `${o.outDir}/${MNIST_LENET5_ID}-epochs.csv`
-          : undefined,
-      }),
-    notes: [
-      "convolutions are the hand-written SimpleConv2D layer, as in the tutorial's class",
-    ],
-  }, options);
 }

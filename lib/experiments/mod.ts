@@ -1,15 +1,16 @@
 /**
- * The five tutorial experiments, as steps that notebooks and scripts share:
- * scales (`smoke` / `full`, env `CNN_SCALE`), each model's tutorial training
- * settings, data loading with documented substitutes, input fitting,
- * training, evaluation per test split, result rows beside the published
- * figures, and one `runXxx` per tutorial composing it all end to end.
+ * What the notebooks and scripts share about the five tutorial experiments:
+ * scales (`smoke` / `quick` / `full`, env `CNN_SCALE`), each model's training
+ * settings per scale, data loading with its labelled offline substitutes,
+ * fitting images to a model's input, evaluation per test split, result rows
+ * and tables beside the published figures, and the notebooks' saved results.
  *
  * @example
  * ```ts
- * import { resultsMarkdown, runMnistLeNet5, scaleFromEnv } from "./mod.ts";
- * const result = await runMnistLeNet5({ scale: scaleFromEnv(), outDir: "out/001" });
- * console.log(resultsMarkdown(result.rows));
+ * import { loadMnistData, scaleFromEnv, trainSettingsFor } from "./mod.ts";
+ * const scale = scaleFromEnv();
+ * const data = await loadMnistData(scale);
+ * console.log(data.description, trainSettingsFor("lenet5", scale));
  * ```
  *
  * @module
@@ -18,8 +19,10 @@ export * from "./scale.ts";
 export * from "./published.ts";
 export * from "./results.ts";
 export * from "./settings.ts";
-export * from "./pipeline.ts";
-export * from "./run.ts";
+export * from "./data.ts";
+export * from "./input.ts";
+export * from "./evaluate.ts";
+export * from "./train_model.ts";
 export * from "./kannada_mnist.ts";
 export * from "./mnist_lenet5.ts";
 export * from "./mnist_lenet_pytorch_style.ts";

@@ -47,34 +47,6 @@ export interface ResultRow {
   data_note: string;
 }
 
-/** A figure an experiment drew and saved. */
-export interface FigureFile {
-  /** Short name, also the file's stem, e.g. "kannada-confusion-dig". */
-  name: string;
-  /** What the figure shows. */
-  title: string;
-  /** Path of the saved `.svg`, or null when no `outDir` was given. */
-  path: string | null;
-}
-
-/** What running one experiment end to end returns. */
-export interface ExperimentResult {
-  /** Experiment id, e.g. "001-mnist-lenet5". */
-  id: string;
-  /** Human title. */
-  title: string;
-  /** Scale it ran at. */
-  scale: Scale;
-  /** One row per model and test split. */
-  rows: ResultRow[];
-  /** Figures drawn (saved as SVG under `outDir` when one was given). */
-  figures: FigureFile[];
-  /** What the reader must know: substitutes, deviations from the tutorial. */
-  notes: string[];
-  /** Wall-clock seconds of the whole experiment. */
-  seconds: number;
-}
-
 /** The columns of {@linkcode resultsTable}, in order. */
 export const RESULT_COLUMNS = [
   "experiment",

@@ -66,9 +66,46 @@ export interface TutorialTraining {
   earlyStoppingPatience?: number;
   /** Input normalisation, as `toTensors`' `normalize` option. */
   normalize: "unit" | "centered" | { mean: number; std: number };
-  /** Side to resize images to, if the model needs it. */
-  resize?: number;
 }
+
+/**
+ * What input a model accepts: the facts a caller needs to fit a dataset's
+ * images to it (see `planModelInput` in lib/experiments).
+ */
+export interface ModelInputRequirements {
+  /** Exact side the images must be resized to, or null when any side works. */
+  side: number | null;
+  /** How to reach `side`: bilinear resize, or padding around the centre (LeCun 1998). */
+  resizeMethod: "bilinear" | "pad";
+  /** Smallest side the architecture accepts. */
+  minSide: number;
+  /** Channels the model must have, or null when it is built for any. */
+  channels: number | null;
+  /** Whether the builder takes an `inputShape` (false: fixed input). */
+  flexible: boolean;
+  /** Why the side or channels are fixed ("" when they are not). */
+  why: string;
+}
+
+/** Builder options every model takes, whatever its name. */
+export interface ModelInputOptions {
+  /** Input `[height, width, channels]`; ignored by models with a fixed input. */
+  inputShape: ImageShape;
+  /** Number of classes. */
+  numClasses: number;
+  /** Seed of the initial weights. Default: unseeded (tfjs draws from `Math.random`). */
+  seed?: number;
+}
+
+// Most builders take any input of at least 16x16.
+const _ANY_INPUT: ModelInputRequirements = {
+  side: null,
+  resizeMethod: "bilinear",
+  minSide: 16,
+  channels: null,
+  flexible: true,
+  why: "",
+};
 
 /** One entry of {@linkcode MODELS}. */
 export interface ModelInfo<N extends ModelName = ModelName> {
@@ -83,6 +120,8 @@ export interface ModelInfo<N extends ModelName = ModelName> {
   tutorial: "000" | "001" | "002" | "003" | "004" | "paper";
   /** Default input `[height, width, channels]`. */
   inputShape: ImageShape;
+  /** What input it accepts (fixed sides, channels, how to resize). */
+  input: ModelInputRequirements;
   /** Total parameters with default options (Keras' "Total params"). */
   paramCount: number;
   /** Trainable parameters with default options. */
@@ -93,6 +132,8 @@ export interface ModelInfo<N extends ModelName = ModelName> {
   training: TutorialTraining;
   /** Builds a fresh model. */
   build: (options?: ModelOptions[N]) => tf.LayersModel;
+  /** Builds a fresh model for an input shape and class count. */
+  buildFor: (options: ModelInputOptions) => tf.LayersModel;
 }
 
 // Seed 000 compiles and fits its LeNet and its custom CNN identically.
@@ -114,11 +155,13 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 000's sequential LeNet: sigmoid, max-pool, 6/16 filters, dense 120/84/10",
     tutorial: "000",
     inputShape: [28, 28, 1],
+    input: _ANY_INPUT,
     paramCount: 44_426,
     trainableParams: 44_426,
     outputKind: "probabilities",
     training: { ..._SEED_000_TRAINING },
     build: (o) => buildLenet(o),
+    buildFor: (o) => buildLenet(o),
   },
   "kannada-cnn": {
     name: "kannada-cnn",
@@ -126,11 +169,13 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 000's custom CNN: conv 32-32-64-64 'same' with dropout, dense 256",
     tutorial: "000",
     inputShape: [28, 28, 1],
+    input: _ANY_INPUT,
     paramCount: 887_530,
     trainableParams: 887_530,
     outputKind: "probabilities",
     training: { ..._SEED_000_TRAINING },
     build: (o) => buildKannadaCnn(o),
+    buildFor: (o) => buildKannadaCnn(o),
   },
   "mobilenet": {
     name: "mobilenet",
@@ -138,6 +183,12 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 000's Keras MobileNet v1 (32x32x1, no top, no weights) + global average pooling, dense 1024, softmax",
     tutorial: "000",
     inputShape: [32, 32, 1],
+    input: {
+      ..._ANY_INPUT,
+      side: 32,
+      minSide: 32,
+      why: "seed 000 resizes to 32x32 for MobileNet",
+    },
     paramCount: 4_288_138,
     trainableParams: 4_266_250,
     outputKind: "probabilities",
@@ -148,9 +199,9 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       batchSize: 8,
       epochs: 10,
       normalize: "unit",
-      resize: 32,
     },
     build: (o) => buildMobileNet(o),
+    buildFor: (o) => buildMobileNet(o),
   },
   "lenet5": {
     name: "lenet5",
@@ -158,6 +209,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 001's Keras LeNet-5: ReLU, 'same' first conv, max-pool, dense 120/84/10 softmax",
     tutorial: "001",
     inputShape: [28, 28, 1],
+    input: _ANY_INPUT,
     paramCount: 61_706,
     trainableParams: 61_706,
     outputKind: "probabilities",
@@ -171,6 +223,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       normalize: "unit",
     },
     build: (o) => buildLenet5(o),
+    buildFor: (o) => buildLenet5(o),
   },
   "lenet5-32": {
     name: "lenet5-32",
@@ -178,6 +231,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 002's PyTorch LeNet on 32x32 input: valid convs, max-pool, fc 120/84/10, log-softmax",
     tutorial: "002",
     inputShape: [32, 32, 1],
+    input: { ..._ANY_INPUT, side: 32, why: "seed 002 resizes to 32x32" },
     paramCount: 61_706,
     trainableParams: 61_706,
     outputKind: "log-probabilities",
@@ -188,9 +242,9 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       batchSize: 64,
       epochs: 5,
       normalize: { mean: 0.1307, std: 0.3081 },
-      resize: 32,
     },
     build: (o) => buildLenet5Torch(o),
+    buildFor: (o) => buildLenet5Torch(o),
   },
   "fashion-lenet-large": {
     name: "fashion-lenet-large",
@@ -198,6 +252,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 003's LeNet for Fashion-MNIST: conv 32/64, dense 512, sigmoid ('valid'; padding option)",
     tutorial: "003",
     inputShape: [28, 28, 1],
+    input: _ANY_INPUT,
     paramCount: 582_026,
     trainableParams: 582_026,
     outputKind: "probabilities",
@@ -210,6 +265,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       normalize: "unit",
     },
     build: (o) => buildFashionLenet({ ...o, variant: "large" }),
+    buildFor: (o) => buildFashionLenet({ ...o, variant: "large" }),
   },
   "fashion-lenet-small": {
     name: "fashion-lenet-small",
@@ -217,6 +273,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 003's smaller LeNet: conv 6/16, dense 128, sigmoid ('valid'; padding option)",
     tutorial: "003",
     inputShape: [28, 28, 1],
+    input: _ANY_INPUT,
     paramCount: 36_758,
     trainableParams: 36_758,
     outputKind: "probabilities",
@@ -229,6 +286,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       normalize: "unit",
     },
     build: (o) => buildFashionLenet({ ...o, variant: "small" }),
+    buildFor: (o) => buildFashionLenet({ ...o, variant: "small" }),
   },
   "cifar-cnn": {
     name: "cifar-cnn",
@@ -236,6 +294,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "tutorial 004's CIFAR-10 CNN: conv 16-32-32-64 'same', LeakyReLU 0.1, dropout, dense 256",
     tutorial: "004",
     inputShape: [32, 32, 3],
+    input: _ANY_INPUT,
     paramCount: 1_084_234,
     trainableParams: 1_084_234,
     outputKind: "probabilities",
@@ -249,6 +308,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       normalize: "centered",
     },
     build: (o) => buildCifarCnn(o),
+    buildFor: (o) => buildCifarCnn(o),
   },
   "lenet5-1998": {
     name: "lenet5-1998",
@@ -256,6 +316,14 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       "LeNet-5 as in LeCun et al. 1998: scaled tanh, trainable subsampling, C3 table, C5 conv, F6 84, Euclidean RBF",
     tutorial: "paper",
     inputShape: [32, 32, 1],
+    input: {
+      side: 32,
+      resizeMethod: "pad",
+      minSide: 32,
+      channels: 1,
+      flexible: false,
+      why: "the 1998 LeNet-5 takes 32x32x1, digits padded as in the paper",
+    },
     paramCount: 60_840,
     trainableParams: 60_000,
     outputKind: "scores",
@@ -266,9 +334,10 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       batchSize: 32,
       epochs: 10,
       normalize: "unit",
-      resize: 32,
     },
     build: (o) => buildLenet5Classic(o),
+    buildFor: (o) =>
+      buildLenet5Classic({ numClasses: o.numClasses, seed: o.seed }),
   },
 };
 
@@ -286,13 +355,46 @@ export function buildModel<N extends ModelName>(
   name: N,
   options?: ModelOptions[N],
 ): tf.LayersModel {
-  const info = (MODELS as Record<string, ModelInfo | undefined>)[name];
-  if (info === undefined) {
+  return modelInfo(name).build(options);
+}
+
+/**
+ * The registry entry of `name`, typed by the name. Throws a clear error for a
+ * name that is not registered (callers from plain JavaScript or the CLIs).
+ *
+ * @example
+ * ```ts
+ * import { modelInfo } from "./registry.ts";
+ * console.log(modelInfo("mobilenet").input.side); // 32
+ * ```
+ */
+export function modelInfo<N extends ModelName>(name: N): ModelInfo<N> {
+  if (!isModelName(name)) {
     throw new Error(
-      `unknown model "${name}"; known models: ${MODEL_NAMES.join(", ")}.`,
+      `Unknown model "${name}". Known models: ${MODEL_NAMES.join(", ")} ` +
+        "(`deno task train --list` shows them with their parameter counts).",
     );
   }
-  return (info.build as (o?: ModelOptions[N]) => tf.LayersModel)(options);
+  return MODELS[name];
+}
+
+/**
+ * Builds `name` for an input shape and class count, whatever builder options
+ * its name takes (models with a fixed input ignore `inputShape`; check
+ * {@linkcode ModelInputRequirements} first).
+ *
+ * @example
+ * ```ts
+ * import { buildModelFor } from "./registry.ts";
+ * const model = buildModelFor("cifar-cnn", { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+ * console.log(model.inputs[0].shape); // [null, 28, 28, 1]
+ * ```
+ */
+export function buildModelFor(
+  name: ModelName,
+  options: ModelInputOptions,
+): tf.LayersModel {
+  return modelInfo(name).buildFor(options);
 }
 
 /**

@@ -6,6 +6,7 @@ import { type BackendName, initBackend } from "../backend/mod.ts";
 // Registers the project's custom layers so their models deserialise here.
 import "../models/mod.ts";
 import { type OptimizerStateEntry, setOptimizerState } from "./optimizer.ts";
+import { setGlobalSeed } from "./seed.ts";
 import type { LossSpec } from "./_loss.ts";
 import { Replica, type SharedTensor } from "./_data_parallel_replica.ts";
 
@@ -19,6 +20,8 @@ export type ToWorker =
     loss: LossSpec;
     xs: SharedTensor;
     ys: SharedTensor;
+    /** Seeds this worker's `Math.random` (its dropout masks), for repeatable runs. */
+    randomSeed: number;
   }
   | {
     type: "sync";
@@ -70,6 +73,7 @@ async function _handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case "init": {
       await initBackend({ backend: message.backend, verbose: false });
+      setGlobalSeed(message.randomSeed);
       model = await tf.models.modelFromJSON(JSON.parse(message.topology));
       replica = new Replica(
         model,

@@ -257,7 +257,7 @@ export async function trainDataParallel(
       ys: await shareTensor(prepared.train.ys),
     };
     const main = new Replica(model, optimizer, spec, shared);
-    const init: ToWorker = {
+    const init = (w: number): ToWorker => ({
       type: "init",
       backend: options.backend ?? tf.getBackend() as BackendName,
       topology: model.toJSON() as string,
@@ -267,9 +267,14 @@ export async function trainDataParallel(
       },
       loss: spec,
       ...shared,
-    };
+      // Each worker draws its own dropout masks from a generator seeded by
+      // the run's seed and its index, so seeded runs repeat exactly (the
+      // masks differ from a single-replica run's, which draws them all in
+      // one sequence).
+      randomSeed: (seed ^ Math.imul(w + 1, 0x9e3779b1)) >>> 0,
+    });
     for (let w = 0; w < workers; w++) links.push(new _WorkerLink());
-    await Promise.all(links.map((link) => link.request(init)));
+    await Promise.all(links.map((link, w) => link.request(init(w))));
 
     const metrics = new EpochMetrics();
     let optimizerSynced = false;

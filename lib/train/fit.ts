@@ -8,8 +8,9 @@
  * With a `seed`, each epoch's sample order is a seeded permutation gathered
  * here (one extra copy of the training tensors while the epoch runs) and
  * tfjs's own shuffling (Math.random) is off, so runs repeat exactly on the
- * CPU backends. Dropout masks cannot be seeded through `model.fit` in tfjs:
- * models with dropout only repeat up to that noise.
+ * wasm and cpu backends. Dropout masks come from `Math.random`: call
+ * `setGlobalSeed(seed)` before building the model and models with dropout
+ * repeat exactly too. WebGPU is not bit-exact.
  *
  * @example
  * ```ts

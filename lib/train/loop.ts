@@ -119,8 +119,8 @@ function _measure(task: _Task): BatchMeasure {
  * seeded shuffling, `optimizer.minimize` per batch, running-mean loss and
  * accuracy, optional validation each epoch; same callbacks, progress,
  * checkpoints and history as {@linkcode fitModel}. With a `seed` (and the
- * same initial weights) runs repeat exactly on the CPU backends; dropout
- * masks still come from tfjs's unseeded random source.
+ * same initial weights) runs repeat exactly on the wasm and cpu backends;
+ * dropout masks come from `Math.random`, which `setGlobalSeed` seeds.
  *
  * @example
  * ```ts

@@ -8,15 +8,15 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { DEFAULT_SCALE, type Scale } from "../../lib/experiments/scale.ts";
 import { KernelClient } from "./client.ts";
 import { joinText, type Notebook, readNotebook } from "./nbformat.ts";
 
-/** Scales the notebooks understand (env var `CNN_SCALE`). */
-export type Scale = "smoke" | "full";
+export type { Scale };
 
 /** Options for {@linkcode executeNotebook}. */
 export interface ExecuteNotebookOptions {
-  /** Value of `CNN_SCALE` for the kernel. Default: `"smoke"`. */
+  /** Value of `CNN_SCALE` for the kernel. Default: `"quick"`. */
   scale?: Scale;
   /** Per-cell limit in seconds; 0 = none. Default: 600. */
   timeoutSeconds?: number;
@@ -93,7 +93,7 @@ export async function executeNotebook(
   path: string,
   options: ExecuteNotebookOptions = {},
 ): Promise<NotebookRun> {
-  const scale = options.scale ?? "smoke";
+  const scale = options.scale ?? DEFAULT_SCALE;
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
   const started = performance.now();
   const notebook = await readNotebook(path);
