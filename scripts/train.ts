@@ -9,7 +9,8 @@
  *   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
  *                   [--test-limit N] [--batch N] [--lr X] [--seed N]
  *                   [--backend auto|tensorflow|webgpu|wasm|cpu]
- *                   [--scale full|smoke] [--save DIR] [--json] [--quiet]
+ *                   [--scale full|smoke] [--save DIR] [--logdir DIR]
+ *                   [--json] [--quiet]
  *
  * `--dataset` defaults to the model's tutorial dataset; `--limit N` trains on
  * the first N training images and evaluates on the first N of each test
@@ -20,7 +21,8 @@
  * With `--json` the last line of stdout is one JSON object: model, dataset,
  * backend, epochs, train_seconds, params, test_accuracy (main test split,
  * 0..1) and splits (accuracy per test split; Kannada: test and dig), plus
- * settings and data notes.
+ * settings and data notes. `--logdir DIR` writes TensorBoard event files
+ * (`DIR/train`, `DIR/validation`; open with `tensorboard --logdir DIR`).
  *
  * @module
  */
@@ -48,13 +50,15 @@ import {
   MODELS,
   saveModel,
 } from "../lib/models/mod.ts";
+import { tensorBoard } from "../lib/train/mod.ts";
 
 const USAGE = `Usage:
   deno task train --list
   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
                   [--test-limit N] [--batch N] [--lr X] [--seed N]
                   [--backend auto|${BACKEND_NAMES.join("|")}]
-                  [--scale full|smoke] [--save DIR] [--json] [--quiet]
+                  [--scale full|smoke] [--save DIR] [--logdir DIR]
+                  [--json] [--quiet]
 Models: ${MODEL_NAMES.join(", ")}
 Datasets: ${DATASET_NAMES.join(", ")}`;
 
@@ -125,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
       backend: { type: "string" },
       scale: { type: "string" },
       save: { type: "string" },
+      logdir: { type: "string" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -213,7 +218,13 @@ async function main(argv: string[]): Promise<number> {
     overrides,
     // Progress goes to stderr, so it never mixes with --json's stdout line.
     progress: !values.quiet,
+    callbacks: values.logdir ? [tensorBoard(values.logdir)] : [],
   });
+  if (values.logdir) {
+    say(
+      `TensorBoard logs in ${values.logdir}: tensorboard --logdir ${values.logdir}`,
+    );
+  }
   const evaluations = evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
     evaluations.map((e) => [e.split, e.accuracy]),
