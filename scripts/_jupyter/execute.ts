@@ -8,6 +8,7 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { dataLocationEnv } from "../../lib/data/fetch.ts";
 import { KernelClient } from "./client.ts";
 import { joinText, type Notebook, readNotebook } from "./nbformat.ts";
 
@@ -109,7 +110,13 @@ export async function executeNotebook(
   try {
     kernel = await KernelClient.start({
       cwd: dirname(resolve(path)),
-      env: { ...options.env, CNN_SCALE: scale, NO_COLOR: "1" },
+      // Data paths made absolute here: the kernel runs in the notebook's folder.
+      env: {
+        ...dataLocationEnv(),
+        ...options.env,
+        CNN_SCALE: scale,
+        NO_COLOR: "1",
+      },
     });
   } catch (e) {
     return {
