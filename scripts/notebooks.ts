@@ -29,6 +29,7 @@ import { basename, join, relative } from "node:path";
 import {
   executeNotebook,
   type NotebookRun,
+  removeOrphanedKernelDirs,
   renderHtmlReport,
   type Scale,
   serializeNotebook,
@@ -131,6 +132,12 @@ export async function runNotebooks(
   const progress = options.progress ?? true;
   const log = (line: string) => progress && console.error(line);
   await Deno.mkdir(outDir, { recursive: true });
+  const orphans = await removeOrphanedKernelDirs();
+  if (orphans.length) {
+    log(
+      `removed ${orphans.length} kernel folder(s) a killed run left behind`,
+    );
+  }
   const runs: NotebookRun[] = [];
   const written = new Map<string, string>();
   const warnings: string[] = [];
@@ -152,6 +159,10 @@ export async function runNotebooks(
       },
     });
     runs.push(run);
+    if (run.unreadable) {
+      log(`${name}: ${run.failure}`);
+      continue;
+    }
     const target = join(outDir, name);
     await Deno.writeTextFile(target, serializeNotebook(run.notebook));
     written.set(path, target);
@@ -183,7 +194,7 @@ export async function runNotebooks(
   );
   const summary = runs.map((run) => ({
     notebook: run.path,
-    executed: written.get(run.path),
+    executed: written.get(run.path) ?? null,
     status: run.status,
     scale: run.scale,
     seconds: Number(run.seconds.toFixed(2)),

@@ -23,6 +23,11 @@ export interface ExecuteNotebookOptions {
   timeoutSeconds?: number;
   /** Quiet time after a cell's idle status, in ms. Default: 200. */
   graceMs?: number;
+  /**
+   * A cell that finished but keeps printing for this long times out, in
+   * seconds; 0 = never. Default: 30.
+   */
+  printingAfterIdleSeconds?: number;
   /** Extra environment for the kernel. Default: none. */
   env?: Record<string, string>;
   /** Called before and after each code cell (for progress lines). */
@@ -79,6 +84,8 @@ export interface NotebookRun {
   failure?: string;
   /** Output messages applied after their cell was done (late race). */
   lateMessages: number;
+  /** True when the file could not be read as a notebook (nothing ran). */
+  unreadable?: boolean;
 }
 
 /**
@@ -97,15 +104,31 @@ export async function executeNotebook(
   const scale = options.scale ?? "smoke";
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
   const started = performance.now();
-  const notebook = await readNotebook(path);
   const cells: CellRun[] = [];
   let failure: string | undefined;
+  const name = path.split("/").at(-1) ?? path;
+  let notebook: Notebook;
+  try {
+    notebook = await readNotebook(path);
+  } catch (e) {
+    // One unreadable notebook fails itself, not the batch it is in.
+    return {
+      path,
+      status: "failed",
+      seconds: (performance.now() - started) / 1000,
+      scale,
+      cells,
+      notebook: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 },
+      unreadable: true,
+      failure: `${name}: cannot read the notebook: ${(e as Error).message}`,
+      lateMessages: 0,
+    };
+  }
   for (const cell of notebook.cells) {
     if (cell.cell_type !== "code") continue;
     cell.outputs = [];
     cell.execution_count = null;
   }
-  const name = path.split("/").at(-1) ?? path;
   let kernel: KernelClient;
   try {
     kernel = await KernelClient.start({
@@ -130,6 +153,7 @@ export async function executeNotebook(
       lateMessages: 0,
     };
   }
+  let stuck = false;
   try {
     for (const [index, cell] of notebook.cells.entries()) {
       if (cell.cell_type !== "code") continue;
@@ -156,6 +180,7 @@ export async function executeNotebook(
       const result = await kernel.execute(source, {
         timeoutMs,
         graceMs: options.graceMs,
+        printingAfterIdleMs: (options.printingAfterIdleSeconds ?? 30) * 1000,
       });
       // The live outputs array: late messages still land in the notebook.
       cell.outputs = result.cell.outputs;
@@ -173,6 +198,7 @@ export async function executeNotebook(
       if (result.status !== "ok") {
         failure = `${name}, cell ${cellNumber}: ${result.message}`;
       }
+      if (result.status === "timeout") stuck = true;
       options.onCell?.({
         phase: "end",
         path,
@@ -181,9 +207,11 @@ export async function executeNotebook(
         run,
       });
     }
-    await kernel.drain(options.graceMs ?? 200);
+    // A kernel stuck in a timed-out cell (or still printing) cannot shut
+    // down cleanly: kill it at once.
+    if (!stuck) await kernel.drain(options.graceMs ?? 200);
   } finally {
-    await kernel.shutdown();
+    await kernel.shutdown({ kill: stuck });
   }
   return {
     path,
