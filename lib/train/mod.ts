@@ -31,6 +31,7 @@ export * from "./running_mean.ts";
 export * from "./optimizer.ts";
 export * from "./callbacks.ts";
 export * from "./tensorboard.ts";
+export * from "./interrupt.ts";
 export * from "./checkpoint.ts";
 export * from "./history.ts";
 export * from "./progress.ts";

@@ -27,6 +27,12 @@ export interface StartKernelOptions {
   env?: Record<string, string>;
   /** The deno binary. Default: `Deno.execPath()`. */
   denoPath?: string;
+  /**
+   * Start the kernel as this `kernel.json` says (its `argv`, with
+   * `{connection_file}` filled in, and its `env` over `env`), as Jupyter
+   * does. Default: `deno jupyter --kernel --conn FILE`.
+   */
+  kernelspec?: string;
   /** Give up when the kernel has not answered by then. Default: 60000 ms. */
   startupTimeoutMs?: number;
 }
@@ -229,10 +235,25 @@ export class KernelClient {
     });
     const connectionFile = `${connectionDir}/connection.json`;
     await Deno.writeTextFile(connectionFile, JSON.stringify(info));
-    const child = new Deno.Command(options.denoPath ?? Deno.execPath(), {
-      args: ["jupyter", "--kernel", "--conn", connectionFile],
+    let argv = [
+      options.denoPath ?? Deno.execPath(),
+      "jupyter",
+      "--kernel",
+      "--conn",
+      connectionFile,
+    ];
+    let env = options.env;
+    if (options.kernelspec) {
+      const spec = JSON.parse(await Deno.readTextFile(options.kernelspec));
+      argv = (spec.argv as string[]).map((a) =>
+        a.replaceAll("{connection_file}", connectionFile)
+      );
+      env = { ...options.env, ...(spec.env ?? {}) };
+    }
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
       cwd: options.cwd,
-      env: options.env,
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -259,6 +280,21 @@ export class KernelClient {
       throw e;
     }
     return client;
+  }
+
+  /**
+   * Interrupts the running cell as Jupyter's default `interrupt_mode`
+   * ("signal") does: SIGINT to the kernel process.
+   *
+   * @example
+   * ```ts
+   * const running = kernel.execute("await longTraining()");
+   * kernel.interrupt();
+   * console.log((await running).status);
+   * ```
+   */
+  interrupt(): void {
+    if (!this.#exit) this.#child.kill("SIGINT");
   }
 
   /** The kernel's exit status once it has exited, else null. */
