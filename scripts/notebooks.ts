@@ -197,6 +197,7 @@ export async function runNotebooks(
     executed: written.get(run.path) ?? null,
     status: run.status,
     scale: run.scale,
+    backend: run.backend ?? null,
     seconds: Number(run.seconds.toFixed(2)),
     failure: run.failure ?? null,
     lateMessages: run.lateMessages,

@@ -7,8 +7,9 @@
  *   figures, training time, backend and parameters; notes and figures;
  * - `results.json` (everything, machine-readable) and `results.csv` (rows);
  * - `figures/<experiment>/*.svg`;
- * - `notebooks/`: the five notebooks executed by `deno task notebooks` at the
- *   same scale (skipped with `--no-notebooks`).
+ * - `notebooks/`: the five notebooks (those of `--only`'s tutorials) executed
+ *   by `deno task notebooks` at the same scale and on the same `--backend`
+ *   (skipped with `--no-notebooks`); the report lists the backend each used.
  *
  * Usage: `deno task reproduce [--scale smoke|full] [--no-notebooks]
  * [--only 000,003] [--out DIR] [--backend B]`
@@ -20,13 +21,15 @@
  *
  * @module
  */
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   BACKEND_NAMES,
   type BackendName,
   initBackend,
 } from "../lib/backend/mod.ts";
+import { resolveMirror } from "../lib/data/mod.ts";
 import {
   type ExperimentResult,
   EXPERIMENTS,
@@ -52,13 +55,15 @@ interface ExperimentOutcome {
 }
 
 /** What the notebook runner did. */
-interface NotebookOutcome {
+export interface NotebookOutcome {
   ran: boolean;
   ok: boolean;
   seconds: number;
   exitCode: number | null;
   outDir: string;
   note: string;
+  /** The TensorFlow.js backend each notebook used, by file name. */
+  backends: Record<string, string | null>;
 }
 
 function _timestamp(date: Date): string {
@@ -86,18 +91,60 @@ function _minutes(seconds: number): string {
     : `${seconds.toFixed(1)} s`;
 }
 
-async function _runNotebooks(
+/** Options of {@linkcode runNotebooksStep}. */
+export interface NotebooksStepOptions {
+  /** `CNN_BACKEND` for the notebooks. Default: inherited. */
+  backend?: string;
+  /** Absolute paths of the notebooks to run. Default: all of `notebooks/`. */
+  paths?: string[];
+}
+
+/**
+ * Runs the notebooks through `deno task notebooks` at `scale` into `outDir`
+ * and reads back which backend each one used.
+ *
+ * @example
+ * ```ts
+ * const outcome = await runNotebooksStep("smoke", "reports/now/notebooks", { backend: "wasm" });
+ * console.log(outcome.backends);
+ * ```
+ */
+export async function runNotebooksStep(
   scale: Scale,
   outDir: string,
+  options: NotebooksStepOptions = {},
 ): Promise<NotebookOutcome> {
+  const { backend, paths = [] } = options;
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "notebooks", "--scale", scale, "--out", outDir],
+    args: [
+      "task",
+      "notebooks",
+      "--scale",
+      scale,
+      "--out",
+      resolve(outDir),
+      ...paths,
+    ],
+    // The notebooks call initBackend(), which reads CNN_BACKEND.
+    env: backend ? { CNN_BACKEND: backend } : {},
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
   const status = await child.status;
+  const backends: Record<string, string | null> = {};
+  try {
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(outDir, "summary.json")),
+    ) as { notebook: string; backend?: string | null }[];
+    for (const s of summary) {
+      backends[s.notebook.split("/").at(-1)!] = s.backend ?? null;
+    }
+  } catch {
+    // No summary (the runner failed early): no backends to report.
+  }
   return {
+    backends,
     ran: true,
     ok: status.success,
     seconds: (performance.now() - started) / 1000,
@@ -107,6 +154,19 @@ async function _runNotebooks(
       ? "every notebook ran without a failing cell"
       : `the notebook runner exited with code ${status.code}; see its report`,
   };
+}
+
+/** The notebooks of these tutorials (`notebooks/<seed>_*.ipynb`), absolute. */
+async function _notebooksOf(seeds: string[]): Promise<string[]> {
+  const dir = fileURLToPath(new URL("../notebooks/", import.meta.url));
+  const paths: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (
+      entry.name.endsWith(".ipynb") &&
+      seeds.some((seed) => entry.name.startsWith(`${seed}_`))
+    ) paths.push(join(dir, entry.name));
+  }
+  return paths.sort();
 }
 
 function _report(args: {
@@ -200,6 +260,15 @@ function _report(args: {
       : "Not run (`--no-notebooks`).",
     "",
   );
+  const used = Object.entries(notebooks.backends);
+  if (used.length) {
+    lines.push(
+      "| notebook | backend |",
+      "| --- | --- |",
+      ...used.map(([name, b]) => `| ${name} | ${b ?? "(none)"} |`),
+      "",
+    );
+  }
   return lines.join("\n");
 }
 
@@ -247,8 +316,9 @@ async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const outDir = values.out ?? join("reports", _timestamp(started));
   await Deno.mkdir(outDir, { recursive: true });
+  // Without --backend, initBackend reads CNN_BACKEND like the notebooks do.
   const backend = await initBackend({
-    backend: backendFlag as BackendName | "auto",
+    backend: values.backend as BackendName | "auto" | undefined,
   });
   const machine = await _machine();
   console.error(`reproduce: ${scale} scale -> ${outDir}`);
@@ -290,12 +360,16 @@ async function main(argv: string[]): Promise<number> {
       exitCode: null,
       outDir: "",
       note: "not run",
+      backends: {},
     }
-    : await _runNotebooks(scale, join(outDir, "notebooks"));
+    : await runNotebooksStep(scale, join(outDir, "notebooks"), {
+      backend: values.backend,
+      paths: only ? await _notebooksOf(selected.map((e) => e.seed)) : [],
+    });
 
   const seconds = (performance.now() - t0) / 1000;
   const rows = outcomes.flatMap((o) => o.result?.rows ?? []);
-  const mirror = Deno.env.get("CNN_DATA_MIRROR");
+  const mirror = resolveMirror();
   await Deno.writeTextFile(
     join(outDir, "results.md"),
     _report({

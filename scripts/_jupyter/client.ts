@@ -47,6 +47,11 @@ export interface ExecuteOptions {
    */
   graceMs?: number;
   /**
+   * Record the request in the kernel's history (the execution count).
+   * Default: true.
+   */
+  storeHistory?: boolean;
+  /**
    * A cell that has finished (reply and idle) but keeps publishing output
    * for this long (a timer or an un-awaited loop left running) times out;
    * 0 = never. Default: 30000 ms.
@@ -426,7 +431,7 @@ export class KernelClient {
     const message = makeMessage("execute_request", {
       code,
       silent: false,
-      store_history: true,
+      store_history: options.storeHistory ?? true,
       user_expressions: {},
       allow_stdin: false,
       stop_on_error: true,

@@ -86,6 +86,11 @@ export interface NotebookRun {
   lateMessages: number;
   /** True when the file could not be read as a notebook (nothing ran). */
   unreadable?: boolean;
+  /**
+   * The TensorFlow.js backend active when the notebook finished (null when
+   * it loaded none, or the kernel was dead or stuck).
+   */
+  backend?: string | null;
 }
 
 /**
@@ -154,6 +159,7 @@ export async function executeNotebook(
     };
   }
   let stuck = false;
+  let backend: string | null = null;
   try {
     for (const [index, cell] of notebook.cells.entries()) {
       if (cell.cell_type !== "code") continue;
@@ -209,7 +215,10 @@ export async function executeNotebook(
     }
     // A kernel stuck in a timed-out cell (or still printing) cannot shut
     // down cleanly: kill it at once.
-    if (!stuck) await kernel.drain(options.graceMs ?? 200);
+    if (!stuck) {
+      await kernel.drain(options.graceMs ?? 200);
+      backend = await _activeBackend(kernel);
+    }
   } finally {
     await kernel.shutdown({ kill: stuck });
   }
@@ -222,5 +231,28 @@ export async function executeNotebook(
     notebook,
     failure,
     lateMessages: kernel.lateMessages,
+    backend,
   };
+}
+
+/**
+ * The TensorFlow.js backend the notebook's code left active, read from
+ * tfjs's global engine without loading anything (null when the notebook
+ * never loaded TensorFlow.js).
+ */
+async function _activeBackend(kernel: KernelClient): Promise<string | null> {
+  const probe = await kernel.execute(
+    "(globalThis as { _tfengine?: { backendName?: string } })._tfengine" +
+      "?.backendName ?? null;",
+    { timeoutMs: 10_000, storeHistory: false },
+  );
+  const result = probe.cell.outputs.find((o) =>
+    o.output_type === "execute_result"
+  );
+  if (probe.status !== "ok" || result?.output_type !== "execute_result") {
+    return null;
+  }
+  const text = joinText(result.data["text/plain"] as string | string[]);
+  const name = text.trim().replace(/^"(.*)"$/, "$1");
+  return name === "null" || name === "undefined" ? null : name;
 }
