@@ -18,7 +18,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   checkCachedFile,
   ChecksumMismatchError,
@@ -32,6 +31,7 @@ import {
   resolveDataDir,
   resolveMirror,
 } from "../lib/data/mod.ts";
+import { parseCli, runCli, UsageError } from "./_cli.ts";
 import { join } from "node:path";
 
 const USAGE = `Usage:
@@ -207,43 +207,27 @@ async function fetchAll(
   return 0;
 }
 
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      allowPositionals: true,
-      options: {
-        mirror: { type: "string" },
-        dir: { type: "string" },
-        list: { type: "boolean" },
-        offline: { type: "boolean" },
-        "allow-missing": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`${firstLine(e)}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(argv, {
+    mirror: { type: "string" },
+    dir: { type: "string" },
+    list: { type: "boolean" },
+    offline: { type: "boolean" },
+    "allow-missing": { type: "boolean" },
+  }, { positionals: true });
   if (values.list) return await list(values.dir);
   const names = positionals.includes("all") ? [...DATASET_NAMES] : positionals;
   const unknown = names.filter((n) =>
     !DATASET_NAMES.includes(n as DatasetName)
   );
-  if (names.length === 0 || unknown.length) {
-    console.error(
-      `${
-        unknown.length ? `Unknown dataset(s): ${unknown.join(", ")}\n` : ""
-      }${USAGE}`,
+  if (unknown.length) {
+    throw new UsageError(
+      `Unknown dataset(s): ${unknown.join(", ")}. Known: ${
+        DATASET_NAMES.join(", ")
+      } (or all).`,
     );
-    return 2;
   }
+  if (names.length === 0) throw new UsageError("Name the datasets to fetch.");
   return await fetchAll(
     names as DatasetName[],
     {
@@ -255,4 +239,4 @@ async function main(): Promise<number> {
   );
 }
 
-Deno.exit(await main());
+if (import.meta.main) runCli(USAGE, main);

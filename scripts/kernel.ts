@@ -15,9 +15,9 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { dataLocationEnv } from "../lib/data/fetch.ts";
 import { writeKernelspec } from "./_jupyter/mod.ts";
+import { parseCli, runCli } from "./_cli.ts";
 
 /** Options for {@linkcode installKernel}. */
 export interface InstallKernelOptions {
@@ -59,19 +59,11 @@ export async function installKernel(
 
 const USAGE = "usage: deno task kernel [--name NAME] [--display NAME]";
 
-if (import.meta.main) {
-  let values: { name?: string; display?: string };
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      strict: true,
-      allowPositionals: false,
-      options: { name: { type: "string" }, display: { type: "string" } },
-    }));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${USAGE}`);
-    Deno.exit(2);
-  }
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, {
+    name: { type: "string" },
+    display: { type: "string" },
+  });
   const name = values.name;
   const { jupyterPath, file, env } = await installKernel({
     name,
@@ -94,4 +86,7 @@ Start Jupyter with this project's kernel, from the repository root:
 and open notebooks/*.ipynb (kernel "${name ?? "deno"}"). Set CNN_SCALE=smoke or
 CNN_SCALE=full in that shell to choose the scale the notebooks run at.
 Check with: JUPYTER_PATH=${jupyterPath} jupyter kernelspec list`);
+  return 0;
 }
+
+if (import.meta.main) runCli(USAGE, main);

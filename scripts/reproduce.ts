@@ -23,17 +23,19 @@
  */
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import {
-  BACKEND_NAMES,
-  type BackendName,
-  initBackend,
-} from "../lib/backend/mod.ts";
+import { BACKEND_NAMES, initBackend } from "../lib/backend/mod.ts";
 import { resolveMirror } from "../lib/data/mod.ts";
+import {
+  backendFlag,
+  folderTimestamp,
+  parseCli,
+  runCli,
+  scaleFlag,
+  UsageError,
+} from "./_cli.ts";
 import {
   type ExperimentResult,
   EXPERIMENTS,
-  parseScale,
   resultsCsv,
   resultsMarkdown,
   type Scale,
@@ -64,10 +66,6 @@ export interface NotebookOutcome {
   note: string;
   /** The TensorFlow.js backend each notebook used, by file name. */
   backends: Record<string, string | null>;
-}
-
-function _timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
 }
 
 async function _machine(): Promise<string> {
@@ -273,53 +271,31 @@ function _report(args: {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      scale: { type: "string" },
-      "no-notebooks": { type: "boolean" },
-      only: { type: "string" },
-      out: { type: "string" },
-      backend: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const { values } = parseCli(argv, {
+    scale: { type: "string" },
+    "no-notebooks": { type: "boolean" },
+    only: { type: "string" },
+    out: { type: "string" },
+    backend: { type: "string" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const scale = parseScale(values.scale ?? "smoke", "--scale");
+  const scale = scaleFlag(values.scale, "smoke");
   const only = values.only?.split(",").map((s) => s.trim()).filter((s) => s);
   const selected = only
     ? EXPERIMENTS.filter((e) => only.some((o) => o === e.id || o === e.seed))
     : [...EXPERIMENTS];
   if (only && selected.length !== only.length) {
-    throw new Error(
+    throw new UsageError(
       `--only: unknown experiment in "${values.only}". Known: ` +
         `${EXPERIMENTS.map((e) => `${e.seed} (${e.id})`).join(", ")}.`,
     );
   }
-  const backendFlag = values.backend ?? "auto";
-  if (
-    backendFlag !== "auto" &&
-    !(BACKEND_NAMES as readonly string[]).includes(backendFlag)
-  ) {
-    throw new Error(
-      `Unknown backend "${backendFlag}". Use auto or ${
-        BACKEND_NAMES.join(", ")
-      }.`,
-    );
-  }
+  const backendName = backendFlag(values.backend);
   const started = new Date();
   const t0 = performance.now();
-  const outDir = values.out ?? join("reports", _timestamp(started));
+  const outDir = values.out ?? join("reports", folderTimestamp(started));
   await Deno.mkdir(outDir, { recursive: true });
   // Without --backend, initBackend reads CNN_BACKEND like the notebooks do.
-  const backend = await initBackend({
-    backend: values.backend as BackendName | "auto" | undefined,
-  });
+  const backend = await initBackend({ backend: backendName });
   const machine = await _machine();
   console.error(`reproduce: ${scale} scale -> ${outDir}`);
 
@@ -363,7 +339,7 @@ async function main(argv: string[]): Promise<number> {
       backends: {},
     }
     : await runNotebooksStep(scale, join(outDir, "notebooks"), {
-      backend: values.backend,
+      backend: backendName,
       paths: only ? await _notebooksOf(selected.map((e) => e.seed)) : [],
     });
 
@@ -420,12 +396,4 @@ async function main(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    console.error(USAGE);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) runCli(USAGE, main);

@@ -9,11 +9,12 @@
 
 import { dirname, resolve } from "node:path";
 import { dataLocationEnv } from "../../lib/data/fetch.ts";
+import type { Scale } from "../../lib/experiments/scale.ts";
 import { KernelClient } from "./client.ts";
 import { joinText, type Notebook, readNotebook } from "./nbformat.ts";
 
-/** Scales the notebooks understand (env var `CNN_SCALE`). */
-export type Scale = "smoke" | "full";
+/** Scales the notebooks understand (env var `CNN_SCALE`): the library's. */
+export type { Scale };
 
 /** Options for {@linkcode executeNotebook}. */
 export interface ExecuteNotebookOptions {
