@@ -366,11 +366,14 @@ Deno.test("filterGrid: one image per first-layer filter", () => {
   model.dispose();
 });
 
-Deno.test("maxStimulus: raises conv and dense activations, no leaks", () => {
+Deno.test("maxStimulus: raises conv and dense activations, no leaks", async () => {
   const model = tinyConvNet();
   const before = tf.memory().numTensors;
-  const conv = maxStimulus(model, { units: [0, 1, 2, 3], iterations: 10 });
-  const dense = maxStimulus(model, {
+  const conv = await maxStimulus(model, {
+    units: [0, 1, 2, 3],
+    iterations: 10,
+  });
+  const dense = await maxStimulus(model, {
     layer: "fc",
     units: [0, 4],
     iterations: 10,
@@ -386,9 +389,9 @@ Deno.test("maxStimulus: raises conv and dense activations, no leaks", () => {
   }
   assert.equal(conv[0].layer, "conv1");
   // Deterministic: same seed, same image.
-  const again = maxStimulus(model, { units: [0], iterations: 10 });
+  const again = await maxStimulus(model, { units: [0], iterations: 10 });
   assert.deepEqual(again[0].input, conv[0].input);
-  const l2 = maxStimulus(model, {
+  const l2 = await maxStimulus(model, {
     units: [0],
     iterations: 10,
     normalize: "l2",
@@ -397,10 +400,13 @@ Deno.test("maxStimulus: raises conv and dense activations, no leaks", () => {
   const root = parse(stimulusGrid(conv));
   assert.equal(root.querySelectorAll("image").length, 4);
   assert.ok(texts(root).includes("Maximum stimuli of conv1"));
-  assert.throws(
+  await assert.rejects(
     () => maxStimulus(model, { layer: "fc", units: [5] }),
     /unit 5 is outside/,
   );
-  assert.throws(() => maxStimulus(model, { layer: "nope" }), /no layer "nope"/);
+  await assert.rejects(
+    () => maxStimulus(model, { layer: "nope" }),
+    /no layer "nope"/,
+  );
   model.dispose();
 });

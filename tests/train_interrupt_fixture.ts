@@ -1,8 +1,8 @@
 /**
  * Child process of tests/train_interrupt_test.ts (`deno test` catches
  * SIGINT itself, so the signal is sent to this plain `deno run` process):
- * `fitModel` / `trainLoop` interrupted at epoch 2, batch 3, or a loop using
- * `interruptible`. Prints one JSON line with what happened.
+ * `fitModel` / `trainLoop` interrupted at epoch 2, batch 3, a loop using
+ * `interruptible`, or the maximum-stimulus search. Prints one JSON line with what happened.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import {
   type TrainCallback,
   trainLoop,
 } from "../lib/train/mod.ts";
+import { maxStimulus } from "../lib/plot/mod.ts";
 import {
   disposeData,
   tinyData,
@@ -112,10 +113,47 @@ async function loop() {
   return { steps, aborted, called, lines, ownListenerCalls: after };
 }
 
+async function stimulus() {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [8, 8, 1],
+        filters: 3,
+        kernelSize: 3,
+        name: "conv",
+      }),
+    ],
+  });
+  const before = tf.memory().numTensors;
+  const started = performance.now();
+  // Unit 0 alone would run for hours.
+  setTimeout(() => Deno.kill(Deno.pid, "SIGINT"), 1500);
+  const stimuli = await maxStimulus(model, {
+    units: [0, 1, 2],
+    iterations: 10_000_000,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  let after = 0;
+  const own = () => void after++;
+  Deno.addSignalListener("SIGINT", own);
+  Deno.kill(Deno.pid, "SIGINT");
+  await sleep(200);
+  Deno.removeSignalListener("SIGINT", own);
+  return {
+    units: stimuli.length,
+    seconds,
+    leaked: tf.memory().numTensors - before,
+    lines,
+    ownListenerCalls: after,
+  };
+}
+
 if (import.meta.main) {
   const mode = Deno.args[0];
   const report = mode === "loop"
     ? await loop()
+    : mode === "stimulus"
+    ? await stimulus()
     : await training(mode as "fitModel" | "trainLoop");
   console.log(JSON.stringify(report));
 }

@@ -77,6 +77,18 @@ Deno.test("interruptible: stopRequested, signal and onInterrupt on SIGINT; dispo
   assert.equal(r.ownListenerCalls, 1);
 });
 
+Deno.test("maxStimulus: SIGINT ends the search between steps, without leaks, and removes its listener", async () => {
+  const r = await child("stimulus");
+  assert.equal(r.units, 0);
+  assert.ok((r.seconds as number) < 30, `${r.seconds} s`);
+  assert.equal(r.leaked, 0);
+  assert.deepEqual(r.lines, [
+    "Interrupted: the stimulus search stops at its next safe point and keeps what it did so far.",
+    "Stopped: the stimulus search was interrupted at unit 0 (1 of 3); returning the 0 finished.",
+  ]);
+  assert.equal(r.ownListenerCalls, 1);
+});
+
 function outputText(outputs: { output_type: string }[]): string {
   return outputs.map((o) => {
     const out = o as {

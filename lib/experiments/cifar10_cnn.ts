@@ -123,13 +123,13 @@ export interface CifarStimuliOptions {
  * @example
  * ```ts
  * import { cifarStimuli } from "./cifar10_cnn.ts";
- * // const stimuli = cifarStimuli(trained.model, { layer: "conv2d_2", units: [0, 1, 2] });
+ * // const stimuli = await cifarStimuli(trained.model, { layer: "conv2d_2", units: [0, 1, 2] });
  * ```
  */
 export function cifarStimuli(
   model: tf.LayersModel,
   options: CifarStimuliOptions = {},
-): Stimulus[] {
+): Promise<Stimulus[]> {
   return maxStimulus(model, {
     layer: options.layer ?? "conv2d_1",
     units: options.units ?? Array.from({ length: 16 }, (_, i) => i),
@@ -241,7 +241,7 @@ export async function runCifar10Cnn(
         filterGrid(outcome.trained.model, { title: "conv2d_1 filters" }),
       );
       const smoke = outcome.trained.settings.trainLimit !== null;
-      const stimuli = cifarStimuli(outcome.trained.model, {
+      const stimuli = await cifarStimuli(outcome.trained.model, {
         units: Array.from({ length: smoke ? 8 : 16 }, (_, i) => i),
       });
       await sink.add(

@@ -11,13 +11,14 @@
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3 })],
  * });
- * const results = maxStimulus(model, { units: [0, 1], iterations: 5 });
+ * const results = await maxStimulus(model, { units: [0, 1], iterations: 5 });
  * await stimulusGrid(results).save("/tmp/stimuli.svg");
  * ```
  *
  * @module
  */
 import * as tf from "../tf.ts";
+import { interruptible } from "../train/interrupt.ts";
 import type { Figure } from "./figure.ts";
 import { imageGrid } from "./images.ts";
 
@@ -115,8 +116,10 @@ function _toPixels(x: Float32Array): Uint8Array {
 /**
  * Finds, for each unit, an input image that strongly activates it, by
  * gradient ascent from grey noise. Dropout and other training-only layers run
- * in inference mode. Synchronous; each unit costs `iterations` forward and
- * backward passes of the model up to `layer`.
+ * in inference mode. Each unit costs `iterations` forward and backward
+ * passes of the model up to `layer`. An interrupt (Ctrl-C, Jupyter's stop
+ * button) ends the search between steps; the units finished so far are
+ * returned.
  *
  * @example
  * ```ts
@@ -128,14 +131,14 @@ function _toPixels(x: Float32Array): Uint8Array {
  *     tf.layers.dense({ units: 3, name: "fc" }),
  *   ],
  * });
- * const [s] = maxStimulus(model, { layer: "fc", units: [2] });
+ * const [s] = await maxStimulus(model, { layer: "fc", units: [2] });
  * console.log(s.activation > s.startActivation); // true
  * ```
  */
-export function maxStimulus(
+export async function maxStimulus(
   model: tf.LayersModel,
   options: MaxStimulusOptions = {},
-): Stimulus[] {
+): Promise<Stimulus[]> {
   const layer = _findLayer(model, options.layer);
   const inputShape = model.inputs[0].shape;
   if (inputShape.length !== 4 || inputShape.slice(1).some((d) => d === null)) {
@@ -175,7 +178,10 @@ export function maxStimulus(
     inputs: model.inputs,
     outputs: layer.output as tf.SymbolicTensor,
   });
-  return units.map((unit, k) => {
+  // Ctrl-C / Jupyter's stop button: keep the units finished so far.
+  using stop = interruptible({ what: "the stimulus search" });
+  const results: Stimulus[] = [];
+  for (const [k, unit] of units.entries()) {
     const activationOf = (x: tf.Tensor) => {
       const out = sub.apply(x, { training: false }) as tf.Tensor;
       const last = out.rank - 1;
@@ -200,8 +206,8 @@ export function maxStimulus(
         noise,
       )
     );
-    const startActivation = tf.tidy(() => activationOf(image).dataSync()[0]);
-    for (let i = 0; i < iterations; i++) {
+    const startActivation = await _scalar(() => activationOf(image));
+    for (let i = 0; i < iterations && !stop.stopRequested; i++) {
       const next = tf.tidy(() => {
         const g = gradOf(image);
         const norm = normalize === "rms"
@@ -211,11 +217,23 @@ export function maxStimulus(
       });
       image.dispose();
       image = next;
+      // A macrotask turn, so an interrupt can be noticed between steps.
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    const activation = tf.tidy(() => activationOf(image).dataSync()[0]);
-    const input = image.dataSync() as Float32Array;
+    if (stop.stopRequested) {
+      image.dispose();
+      console.error(
+        `Stopped: the stimulus search was interrupted at unit ${unit} ` +
+          `(${
+            k + 1
+          } of ${units.length}); returning the ${results.length} finished.`,
+      );
+      break;
+    }
+    const activation = await _scalar(() => activationOf(image));
+    const input = (await image.data()) as Float32Array;
     image.dispose();
-    return {
+    results.push({
       layer: layer.name,
       unit,
       startActivation,
@@ -225,8 +243,19 @@ export function maxStimulus(
       height,
       width,
       channels,
-    };
-  });
+    });
+  }
+  return results;
+}
+
+/** Reads a scalar computed in a tidy scope (async read: WebGPU-safe). */
+async function _scalar(compute: () => tf.Tensor): Promise<number> {
+  const t = tf.tidy(compute);
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Options of {@linkcode stimulusGrid}. */
@@ -250,7 +279,7 @@ export interface StimulusGridOptions {
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 })],
  * });
- * const fig = stimulusGrid(maxStimulus(model, { iterations: 3 }));
+ * const fig = stimulusGrid(await maxStimulus(model, { iterations: 3 }));
  * console.log(fig.width > 0);
  * ```
  */
