@@ -6,6 +6,7 @@
  * next cell runs with the model still there.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installKernel } from "../scripts/kernel.ts";
 import { joinText, KernelClient } from "../scripts/_jupyter/mod.ts";
@@ -89,6 +90,20 @@ Deno.test("maxStimulus: SIGINT ends the search between steps, without leaks, and
   assert.equal(r.ownListenerCalls, 1);
 });
 
+/** Waits until `path` exists (the kernel writes it once work is under way). */
+async function waitFor(path: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    try {
+      await Deno.stat(path);
+      return;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+}
+
 function outputText(outputs: { output_type: string }[]): string {
   return outputs.map((o) => {
     const out = o as {
@@ -121,14 +136,18 @@ let epochsSeen = 0;`,
     );
     assert.equal(setup.status, "ok", setup.message);
 
+    const marker = join(jupyterPath, "training-started");
     const training = kernel.execute(
       `const result = await fitModel(model, { xs, ys }, {
   epochs: 100000, batchSize: 8, progress: "none",
-  callbacks: [{ onEpochEnd: () => void epochsSeen++ }],
+  callbacks: [{
+    onEpochEnd: () => void epochsSeen++,
+    onBatchEnd: () => Deno.writeTextFileSync(${JSON.stringify(marker)}, "1"),
+  }],
 });`,
       { timeoutMs: 120_000 },
     );
-    await sleep(3000);
+    await waitFor(marker);
     kernel.interrupt();
     const trained = await training;
     assert.equal(trained.status, "ok", trained.message);
@@ -154,19 +173,20 @@ let epochsSeen = 0;`,
     );
 
     // A notebook's own loop, with the exported helper.
+    const looping = join(jupyterPath, "loop-started");
     const loop = kernel.execute(
       `let steps = 0;
 {
   using stop = interruptible({ what: "my loop" });
   while (!stop.stopRequested) {
-    steps++;
+    if (++steps === 1) Deno.writeTextFileSync(${JSON.stringify(looping)}, "1");
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 steps > 0;`,
       { timeoutMs: 60_000 },
     );
-    await sleep(1000);
+    await waitFor(looping);
     kernel.interrupt();
     const looped = await loop;
     assert.equal(looped.status, "ok", looped.message);
@@ -209,38 +229,49 @@ Deno.test({
     const jupyterPath = await Deno.makeTempDir({ prefix: "interrupt-jc-" });
     try {
       await installKernel({ jupyterPath, env: {} });
+      const marker = join(jupyterPath, "training-started");
       const script = `
-import sys, time
+import os, signal, sys, time
 from jupyter_client.manager import KernelManager
+def give_up(*_): raise TimeoutError("the jupyter_client check took over 200 s")
+signal.signal(signal.SIGALRM, give_up); signal.alarm(200)
 km = KernelManager(kernel_name="deno")
-km.start_kernel(cwd=sys.argv[1], env={**__import__("os").environ, "NO_COLOR": "1"})
-kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=120)
-def run(code, interrupt_after=None, timeout=120):
-    msg_id = kc.execute(code)
-    if interrupt_after is not None:
-        time.sleep(interrupt_after); km.interrupt_kernel()
-    out = []
-    while True:
-        msg = kc.get_iopub_msg(timeout=timeout)
-        if msg["parent_header"].get("msg_id") != msg_id: continue
-        c = msg["content"]
-        if msg["msg_type"] == "stream": out.append(c["text"])
-        elif msg["msg_type"] in ("execute_result", "display_data"): out.append(c["data"].get("text/plain", ""))
-        elif msg["msg_type"] == "error": out.append("ERROR " + c["evalue"])
-        elif msg["msg_type"] == "status" and c["execution_state"] == "idle": break
-    return "".join(out)
-run('import { fitModel, initBackend, tf } from "../lib/mod.ts"; await initBackend({ backend: "cpu", verbose: false }); const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: "softmax" })] }); model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy" });')
-print("CELL2", run('const r = await fitModel(model, { xs: tf.randomNormal([64, 3]), ys: tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 2), "int32"), 2) }, { epochs: 100000, batchSize: 4, progress: "none" });', interrupt_after=3))
-print("CELL3", run('[r.stopReason.startsWith("interrupted"), model.countParams()]'))
-print("ALIVE", km.is_alive())
-kc.stop_channels(); km.shutdown_kernel(now=True)
+km.start_kernel(cwd=sys.argv[1], env={**os.environ, "NO_COLOR": "1"})
+try:
+    kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=120)
+    def run(code, interrupt=False, timeout=120):
+        msg_id = kc.execute(code)
+        if interrupt:
+            while not os.path.exists(sys.argv[2]): time.sleep(0.05)
+            km.interrupt_kernel()
+        out = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id: continue
+            c = msg["content"]
+            if msg["msg_type"] == "stream": out.append(c["text"])
+            elif msg["msg_type"] in ("execute_result", "display_data"): out.append(c["data"].get("text/plain", ""))
+            elif msg["msg_type"] == "error": out.append("ERROR " + c["evalue"])
+            elif msg["msg_type"] == "status" and c["execution_state"] == "idle": break
+        return "".join(out)
+    run('import { fitModel, initBackend, tf } from "../lib/mod.ts"; await initBackend({ backend: "cpu", verbose: false }); const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: "softmax" })] }); model.compile({ optimizer: "sgd", loss: "categoricalCrossentropy" });')
+    print("CELL2", run('const r = await fitModel(model, { xs: tf.randomNormal([64, 3]), ys: tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 2), "int32"), 2) }, { epochs: 100000, batchSize: 4, progress: "none", callbacks: [{ onBatchEnd: () => Deno.writeTextFileSync(' + repr(sys.argv[2]).replace("'", '"') + ', "1") }] });', interrupt=True))
+    print("CELL3", run('[r.stopReason.startsWith("interrupted"), model.countParams()]'))
+    print("ALIVE", km.is_alive())
+    kc.stop_channels()
+finally:
+    km.shutdown_kernel(now=True)
 `;
-      const out = await new Deno.Command("/usr/bin/python3", {
-        args: ["-c", script, notebooksDir],
+      const child = new Deno.Command("/usr/bin/python3", {
+        args: ["-c", script, notebooksDir, marker],
         env: { JUPYTER_PATH: jupyterPath },
         stdout: "piped",
         stderr: "piped",
-      }).output();
+      }).spawn();
+      // Python's own alarm ends it at 200 s; this is the last resort.
+      const guard = setTimeout(() => child.kill("SIGKILL"), 240_000);
+      const out = await child.output();
+      clearTimeout(guard);
       const log = new TextDecoder().decode(out.stdout) +
         new TextDecoder().decode(out.stderr);
       assert.equal(out.code, 0, log);
