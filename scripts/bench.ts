@@ -40,6 +40,13 @@ import {
 } from "../lib/backend/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 import { trainDataParallel } from "../lib/train/mod.ts";
+import {
+  backendFlag,
+  parseCli,
+  positiveInt,
+  runCli,
+  UsageError,
+} from "./_cli.ts";
 
 /** Models the bench knows, with the tutorial's batch size. */
 const BENCH_MODELS = {
@@ -97,81 +104,53 @@ interface BenchArgs {
 
 const _INFER_BATCH = 256;
 
+const USAGE =
+  "usage: deno task bench [--json] [--samples N] [--cpu-samples N] " +
+  "[--models a,b] [--backends a,b] [--rounds N] [--no-torch] [--profile]";
+
 function _parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = {
-    json: false,
-    models: ["lenet5", "cifar-cnn", "mobilenet"],
-    rounds: 3,
-    torch: true,
-    profile: false,
-  };
-  const value = (i: number): string => {
-    const v = argv[i + 1];
-    if (v === undefined) throw new Error(`${argv[i]} needs a value.`);
-    return v;
-  };
-  const count = (i: number): number => {
-    const n = Number(value(i));
-    if (!Number.isInteger(n) || n < 1) {
-      throw new Error(
-        `${argv[i]} needs a positive integer, got "${argv[i + 1]}".`,
+  const { values } = parseCli(argv, {
+    json: { type: "boolean" },
+    profile: { type: "boolean" },
+    "no-torch": { type: "boolean" },
+    samples: { type: "string" },
+    "cpu-samples": { type: "string" },
+    rounds: { type: "string" },
+    models: { type: "string" },
+    backends: { type: "string" },
+  });
+  const models = values.models?.split(",").map((m) => {
+    if (!(m in BENCH_MODELS)) {
+      throw new UsageError(
+        `--models: unknown model "${m}": use ${
+          Object.keys(BENCH_MODELS).join(", ")
+        }.`,
       );
     }
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    switch (argv[i]) {
-      case "--json":
-        args.json = true;
-        break;
-      case "--profile":
-        args.profile = true;
-        break;
-      case "--no-torch":
-        args.torch = false;
-        break;
-      case "--samples":
-        args.samples = count(i++);
-        break;
-      case "--cpu-samples":
-        args.cpuSamples = count(i++);
-        break;
-      case "--rounds":
-        args.rounds = count(i++);
-        break;
-      case "--models":
-        args.models = value(i++).split(",").map((m) => {
-          if (!(m in BENCH_MODELS)) {
-            throw new Error(
-              `unknown model "${m}": use ${
-                Object.keys(BENCH_MODELS).join(", ")
-              }.`,
-            );
-          }
-          return m as BenchModel;
-        });
-        break;
-      case "--backends":
-        args.backends = value(i++).split(",").map((b) => {
-          if (
-            b !== _DATA_PARALLEL && !BACKEND_NAMES.includes(b as BackendName)
-          ) {
-            throw new Error(
-              `unknown backend "${b}": use ${
-                [...BACKEND_NAMES, _DATA_PARALLEL].join(", ")
-              }.`,
-            );
-          }
-          return b as BenchBackend;
-        });
-        break;
-      default:
-        throw new Error(
-          `unknown option "${argv[i]}"; see the header of scripts/bench.ts.`,
-        );
+    return m as BenchModel;
+  });
+  const backends = values.backends?.split(",").map((b): BenchBackend => {
+    if (b === _DATA_PARALLEL) return b;
+    const name = backendFlag(b, "--backends");
+    if (name === "auto" || name === undefined) {
+      throw new UsageError(
+        `--backends: name backends (${
+          [...BACKEND_NAMES, _DATA_PARALLEL].join(", ")
+        }); leave the flag out for the ones auto finds.`,
+      );
     }
-  }
-  return args;
+    return name;
+  });
+  return {
+    json: values.json ?? false,
+    torch: !values["no-torch"],
+    samples: positiveInt(values.samples, "--samples"),
+    cpuSamples: positiveInt(values["cpu-samples"], "--cpu-samples"),
+    rounds: positiveInt(values.rounds, "--rounds") ?? 3,
+    models: models ?? ["lenet5", "cifar-cnn", "mobilenet"],
+    backends,
+    profile: values.profile ?? false,
+  };
 }
 
 function _median(values: number[]): number {
@@ -428,15 +407,15 @@ async function _profileStep(model: BenchModel, backend: string) {
   net.dispose();
 }
 
-async function main(): Promise<void> {
-  const args = _parseArgs(Deno.args);
+async function main(argv: string[]): Promise<number> {
+  const args = _parseArgs(argv);
   if (args.profile) {
     const backend = args.backends?.find((b) => b !== _DATA_PARALLEL) ??
       (await initBackend({ verbose: false })).name;
     await initBackend({ backend: backend as BackendName, verbose: false });
     _timeKernels(backend);
     for (const model of args.models) await _profileStep(model, backend);
-    return;
+    return 0;
   }
   const backends = await _availableBackends(args);
   const noTorch = args.torch ? await _torchAvailable() : "--no-torch";
@@ -507,6 +486,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  return 0;
 }
 
 /** Threads (cores) each engine computes on. */
@@ -571,4 +551,4 @@ function _resultRows(
   });
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) runCli(USAGE, main);

@@ -16,6 +16,7 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { extractCode, readNotebook } from "./_jupyter/mod.ts";
 import { defaultNotebooks } from "./notebooks.ts";
+import { parseCli, runCli } from "./_cli.ts";
 
 /** Options for {@linkcode checkNotebooks}. */
 export interface CheckNotebooksOptions {
@@ -176,21 +177,26 @@ export async function checkNotebooks(
   return { ok: problems.length === 0, problems, output: outputs.join("\n") };
 }
 
-if (import.meta.main) {
-  const paths = Deno.args.length ? Deno.args : await defaultNotebooks();
+async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseCli(argv, {}, { positionals: true });
+  const paths = positionals.length ? positionals : await defaultNotebooks();
   if (paths.length === 0) {
     console.log("no notebooks to check");
-    Deno.exit(0);
+    return 0;
   }
   const result = await checkNotebooks(paths);
   if (result.ok) {
     console.log(`${paths.length} notebooks type-check, lint and are formatted`);
-    Deno.exit(0);
+    return 0;
   }
   console.log(result.output);
   console.log("Problems:");
   for (const problem of [...new Set(result.problems)]) {
     console.log(`  - ${problem}`);
   }
-  Deno.exit(1);
+  return 1;
+}
+
+if (import.meta.main) {
+  runCli("usage: deno run -A scripts/check_notebooks.ts [notebooks...]", main);
 }

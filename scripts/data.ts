@@ -23,7 +23,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   CacheWriteError,
   checkCachedFile,
@@ -38,6 +37,7 @@ import {
   resolveDataDir,
   resolveMirror,
 } from "../lib/data/mod.ts";
+import { parseCli, runCli, UsageError } from "./_cli.ts";
 import { join } from "node:path";
 
 const USAGE = `Usage:
@@ -243,31 +243,15 @@ async function fetchAll(
   return 0;
 }
 
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      allowPositionals: true,
-      options: {
-        mirror: { type: "string" },
-        dir: { type: "string" },
-        list: { type: "boolean" },
-        verify: { type: "boolean" },
-        offline: { type: "boolean" },
-        "allow-missing": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`${firstLine(e)}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(argv, {
+    mirror: { type: "string" },
+    dir: { type: "string" },
+    list: { type: "boolean" },
+    verify: { type: "boolean" },
+    offline: { type: "boolean" },
+    "allow-missing": { type: "boolean" },
+  }, { positionals: true });
   if (values.list) return await list(values.dir);
   const names = positionals.includes("all") ||
       (values.verify && positionals.length === 0)
@@ -276,17 +260,17 @@ async function main(): Promise<number> {
   const unknown = names.filter((n) =>
     !DATASET_NAMES.includes(n as DatasetName)
   );
-  if (names.length === 0 || unknown.length) {
-    console.error(
-      `${
-        unknown.length ? `Unknown dataset(s): ${unknown.join(", ")}\n` : ""
-      }${USAGE}`,
+  if (unknown.length) {
+    throw new UsageError(
+      `Unknown dataset(s): ${unknown.join(", ")}. Known: ${
+        DATASET_NAMES.join(", ")
+      } (or all).`,
     );
-    return 2;
   }
   if (values.verify) {
     return await list(values.dir, names as DatasetName[], true);
   }
+  if (names.length === 0) throw new UsageError("Name the datasets to fetch.");
   return await fetchAll(
     names as DatasetName[],
     {
@@ -298,13 +282,4 @@ async function main(): Promise<number> {
   );
 }
 
-// A message, never a stack trace: whatever fails here is the machine's state
-// (permissions, a damaged cache), which the message names.
-let status: number;
-try {
-  status = await main();
-} catch (e) {
-  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-  status = 1;
-}
-Deno.exit(status);
+if (import.meta.main) runCli(USAGE, main);

@@ -3,7 +3,10 @@
  * `.jupyter/kernels/deno/` (git-ignored), running this checkout's deno,
  * and prints how to start JupyterLab or Notebook with it. Nothing is
  * written to the user-wide Jupyter folders, so other checkouts and other
- * deno versions are unaffected.
+ * deno versions are unaffected. `CNN_DATA_DIR` and `CNN_DATA_MIRROR`, when
+ * set, are recorded in the kernelspec as absolute paths (resolved against
+ * the directory `deno task kernel` was started from), because the kernel
+ * runs in the notebook's folder.
  *
  * Usage: `deno task kernel [--name NAME] [--display NAME]`
  *
@@ -12,7 +15,9 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dataLocationEnv } from "../lib/data/fetch.ts";
 import { writeKernelspec } from "./_jupyter/mod.ts";
+import { parseCli, runCli } from "./_cli.ts";
 
 /** Options for {@linkcode installKernel}. */
 export interface InstallKernelOptions {
@@ -22,6 +27,11 @@ export interface InstallKernelOptions {
   name?: string;
   /** Display name. Default: `"Deno (cnn project)"`. */
   displayName?: string;
+  /**
+   * Environment recorded in the kernelspec. Default: `CNN_DATA_DIR` and
+   * `CNN_DATA_MIRROR` as absolute paths, when set.
+   */
+  env?: Record<string, string>;
 }
 
 /**
@@ -35,43 +45,39 @@ export interface InstallKernelOptions {
  */
 export async function installKernel(
   options: InstallKernelOptions = {},
-): Promise<{ jupyterPath: string; file: string }> {
+): Promise<{ jupyterPath: string; file: string; env: Record<string, string> }> {
   const repo = dirname(dirname(fileURLToPath(import.meta.url)));
   const jupyterPath = options.jupyterPath ?? join(repo, ".jupyter");
+  const env = options.env ?? dataLocationEnv();
   const file = await writeKernelspec(jupyterPath, {
     name: options.name,
     displayName: options.displayName ?? "Deno (cnn project)",
+    env: Object.keys(env).length ? env : undefined,
   });
-  return { jupyterPath, file };
+  return { jupyterPath, file, env };
 }
 
-if (import.meta.main) {
-  const args = [...Deno.args];
-  const take = (flag: string) => {
-    const i = args.indexOf(flag);
-    if (i < 0) return undefined;
-    const value = args[i + 1];
-    if (value === undefined) {
-      console.error(`${flag} needs a value`);
-      Deno.exit(2);
-    }
-    args.splice(i, 2);
-    return value;
-  };
-  const name = take("--name");
-  const displayName = take("--display");
-  if (args.length) {
-    console.error(
-      `unknown arguments: ${
-        args.join(" ")
-      }\nusage: deno task kernel [--name NAME] [--display NAME]`,
-    );
-    Deno.exit(2);
-  }
-  const { jupyterPath, file } = await installKernel({ name, displayName });
+const USAGE = "usage: deno task kernel [--name NAME] [--display NAME]";
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, {
+    name: { type: "string" },
+    display: { type: "string" },
+  });
+  const name = values.name;
+  const { jupyterPath, file, env } = await installKernel({
+    name,
+    displayName: values.display,
+  });
+  const recorded = Object.entries(env).map(([k, v]) => `  ${k}=${v}\n`)
+    .join("");
   console.log(`Installed the Deno kernelspec: ${file}
   (runs ${Deno.execPath()}; run \`deno task kernel\` again after upgrading deno)
-
+${
+    recorded
+      ? `Recorded for the kernel (absolute; rerun to change):\n${recorded}`
+      : ""
+  }
 Start Jupyter with this project's kernel, from the repository root:
 
   JUPYTER_PATH=${jupyterPath} jupyter lab
@@ -80,4 +86,7 @@ Start Jupyter with this project's kernel, from the repository root:
 and open notebooks/*.ipynb (kernel "${name ?? "deno"}"). Set CNN_SCALE=smoke or
 CNN_SCALE=full in that shell to choose the scale the notebooks run at.
 Check with: JUPYTER_PATH=${jupyterPath} jupyter kernelspec list`);
+  return 0;
 }
+
+if (import.meta.main) runCli(USAGE, main);

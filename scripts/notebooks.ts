@@ -26,15 +26,23 @@
  */
 
 import { basename, join, relative } from "node:path";
-import { DEFAULT_SCALE, parseScale } from "../lib/experiments/scale.ts";
+import { DEFAULT_SCALE } from "../lib/experiments/scale.ts";
 import {
   executeNotebook,
   type NotebookRun,
+  removeOrphanedKernelDirs,
   renderHtmlReport,
   type Scale,
   serializeNotebook,
   signNotebook,
 } from "./_jupyter/mod.ts";
+import {
+  folderTimestamp,
+  nonNegativeNumber,
+  parseCli,
+  runCli,
+  scaleFlag,
+} from "./_cli.ts";
 
 /** Options for {@linkcode runNotebooks}. */
 export interface RunNotebooksOptions {
@@ -106,10 +114,6 @@ const _DEFAULT_TIMEOUT: Record<Scale, number> = {
   full: 0,
 };
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
-}
-
 /**
  * Runs notebooks one after another and writes the executed copies, the
  * report (`report.html`) and `summary.json` to the output folder.
@@ -140,10 +144,17 @@ export async function runNotebooks(
     );
   }
   const scale = options.scale ?? DEFAULT_SCALE;
-  const outDir = options.outDir ?? join("reports", "notebooks", timestamp());
+  const outDir = options.outDir ??
+    join("reports", "notebooks", folderTimestamp());
   const progress = options.progress ?? true;
   const log = (line: string) => progress && console.error(line);
   await Deno.mkdir(outDir, { recursive: true });
+  const orphans = await removeOrphanedKernelDirs();
+  if (orphans.length) {
+    log(
+      `removed ${orphans.length} kernel folder(s) a killed run left behind`,
+    );
+  }
   const runs: NotebookRun[] = [];
   const written = new Map<string, string>();
   const warnings: string[] = [];
@@ -166,6 +177,10 @@ export async function runNotebooks(
       },
     });
     runs.push(run);
+    if (run.unreadable) {
+      log(`${name}: ${run.failure}`);
+      continue;
+    }
     const target = join(outDir, name);
     await Deno.writeTextFile(target, serializeNotebook(run.notebook));
     written.set(path, target);
@@ -197,9 +212,10 @@ export async function runNotebooks(
   );
   const summary = runs.map((run) => ({
     notebook: run.path,
-    executed: written.get(run.path),
+    executed: written.get(run.path) ?? null,
     status: run.status,
     scale: run.scale,
+    backend: run.backend ?? null,
     seconds: Number(run.seconds.toFixed(2)),
     failure: run.failure ?? null,
     lateMessages: run.lateMessages,
@@ -224,75 +240,25 @@ export async function runNotebooks(
   };
 }
 
-interface CliArgs {
-  scale: Scale;
-  outDir?: string;
-  timeoutSeconds?: number;
-  graceMs?: number;
-  sign: boolean;
-  paths: string[];
-}
-
 const USAGE =
   "usage: deno task notebooks [--scale smoke|quick|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]";
 
-function parseArgs(args: string[]): CliArgs {
-  const parsed: CliArgs = { scale: DEFAULT_SCALE, sign: true, paths: [] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const number = (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) {
-        throw new Error(`${flag} must be a non-negative number, got ${v}`);
-      }
-      return n;
-    };
-    if (flag === "--scale") {
-      parsed.scale = parseScale(value(), "--scale");
-    } else if (flag === "--out") parsed.outDir = value();
-    else if (flag === "--timeout") parsed.timeoutSeconds = number(value());
-    else if (flag === "--grace") parsed.graceMs = number(value());
-    else if (flag === "--no-sign") parsed.sign = false;
-    else if (flag === "--help" || flag === "-h") {
-      console.log(USAGE);
-      Deno.exit(0);
-    } else if (flag.startsWith("-")) {
-      throw new Error(`unknown option ${flag}\n${USAGE}`);
-    } else parsed.paths.push(arg);
-  }
-  return parsed;
-}
-
-if (import.meta.main) {
-  let args: CliArgs;
-  try {
-    args = parseArgs(Deno.args);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(2);
-  }
-  const paths = args.paths.length ? args.paths : await defaultNotebooks();
-  let result: RunNotebooksResult;
-  try {
-    result = await runNotebooks(paths, {
-      scale: args.scale,
-      outDir: args.outDir,
-      timeoutSeconds: args.timeoutSeconds,
-      graceMs: args.graceMs,
-      sign: args.sign,
-    });
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(argv, {
+    scale: { type: "string" },
+    out: { type: "string" },
+    timeout: { type: "string" },
+    grace: { type: "string" },
+    "no-sign": { type: "boolean" },
+  }, { positionals: true });
+  const paths = positionals.length ? positionals : await defaultNotebooks();
+  const result = await runNotebooks(paths, {
+    scale: scaleFlag(values.scale, DEFAULT_SCALE),
+    outDir: values.out,
+    timeoutSeconds: nonNegativeNumber(values.timeout, "--timeout"),
+    graceMs: nonNegativeNumber(values.grace, "--grace"),
+    sign: !values["no-sign"],
+  });
   for (const warning of result.warnings) console.error(`warning: ${warning}`);
   console.log(`report: ${result.reportPath}`);
   const failed = result.runs.filter((r) => r.status !== "ok");
@@ -309,5 +275,7 @@ if (import.meta.main) {
       result.runs.length - failed.length
     } of ${result.runs.length} notebooks ran without errors`,
   );
-  Deno.exit(failed.length ? 1 : 0);
+  return failed.length ? 1 : 0;
 }
+
+if (import.meta.main) runCli(USAGE, main);

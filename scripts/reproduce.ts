@@ -28,7 +28,6 @@
  * @module
  */
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { BACKEND_NAMES } from "../lib/backend/mod.ts";
 import {
   DEFAULT_SCALE,
@@ -36,13 +35,21 @@ import {
   EXPERIMENTS,
   findExperiment,
   type NotebookResults,
-  parseScale,
   type ResultRow,
   resultsCsv,
   resultsMarkdown,
   type Scale,
 } from "../lib/experiments/mod.ts";
+import { resolveMirror } from "../lib/data/mod.ts";
 import { DEFAULT_SEED } from "../lib/train/seed.ts";
+import {
+  backendFlag,
+  folderTimestamp,
+  parseCli,
+  runCli,
+  scaleFlag,
+  UsageError,
+} from "./_cli.ts";
 import { runNotebooks } from "./notebooks.ts";
 
 const USAGE =
@@ -119,10 +126,6 @@ export interface ReportInputs {
   notebooks: NotebookOutcome[];
   /** The reference run, or null when none is committed. */
   reference: Reference | null;
-}
-
-function _timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
 }
 
 async function _machine(): Promise<string> {
@@ -410,58 +413,40 @@ export function reportMarkdown(inputs: ReportInputs): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      scale: { type: "string" },
-      only: { type: "string" },
-      out: { type: "string" },
-      backend: { type: "string" },
-      seed: { type: "string" },
-      reference: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+  const { values } = parseCli(argv, {
+    scale: { type: "string" },
+    only: { type: "string" },
+    out: { type: "string" },
+    backend: { type: "string" },
+    seed: { type: "string" },
+    reference: { type: "string" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const scale = parseScale(values.scale ?? DEFAULT_SCALE, "--scale");
+  const scale = scaleFlag(values.scale, DEFAULT_SCALE);
   let selected: ExperimentInfo[] = [...EXPERIMENTS];
   if (values.only !== undefined) {
     const ids = values.only.split(",").map((s) => s.trim()).filter((s) => s);
     try {
       selected = ids.map(findExperiment);
     } catch (e) {
-      throw new Error(
+      throw new UsageError(
         `--only: unknown experiment in "${values.only}". ${
           (e as Error).message
         }`,
       );
     }
   }
-  const backend = values.backend ?? "auto";
-  if (
-    backend !== "auto" &&
-    !(BACKEND_NAMES as readonly string[]).includes(backend)
-  ) {
-    throw new Error(
-      `Unknown backend "${backend}". Use auto or ${BACKEND_NAMES.join(", ")}.`,
-    );
-  }
+  const backend = backendFlag(values.backend) ?? "auto";
   const seedText = values.seed ?? Deno.env.get("CNN_SEED") ?? "";
   const seed = seedText.trim() === "" ? DEFAULT_SEED : Number(seedText);
   if (!/^\s*\d+\s*$/.test(seedText || "0") || seed >= 2 ** 32) {
-    throw new Error(
+    throw new UsageError(
       `--seed must be a whole number in [0, 2^32), got "${seedText}".`,
     );
   }
   const reference = await readReference(values.reference ?? REFERENCE_PATH);
   const started = new Date();
   const t0 = performance.now();
-  const outDir = values.out ?? join("reports", _timestamp(started));
+  const outDir = values.out ?? join("reports", folderTimestamp(started));
   const resultsDir = resolve(outDir, "results");
   await Deno.mkdir(resultsDir, { recursive: true });
   // Results of an earlier run in the same folder must not stand in for a
@@ -497,7 +482,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const rows = notebooks.flatMap((n) => n.results?.rows ?? []);
-  const mirror = Deno.env.get("CNN_DATA_MIRROR") ?? null;
+  const mirror = resolveMirror() ?? null;
   const machine = await _machine();
   await Deno.writeTextFile(
     join(outDir, "results.md"),
@@ -551,12 +536,4 @@ async function main(argv: string[]): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    console.error(USAGE);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) runCli(USAGE, main);

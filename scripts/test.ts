@@ -10,6 +10,8 @@
  * @module
  */
 
+import { parseCli } from "./_cli.ts";
+
 interface Tally {
   passed: number;
   failed: number;
@@ -17,9 +19,23 @@ interface Tally {
   failures: string[];
 }
 
+const USAGE = "usage: deno task test [--quick] [test files...]";
 const deno = Deno.execPath();
-const args = Deno.args.filter((a) => !a.startsWith("--"));
-const quick = Deno.args.includes("--quick");
+let cli;
+try {
+  cli = parseCli(Deno.args, { quick: { type: "boolean" } }, {
+    positionals: true,
+  });
+} catch (e) {
+  console.error(`error: ${(e as Error).message}\n${USAGE}`);
+  Deno.exit(2);
+}
+if (cli.values.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const args = cli.positionals;
+const quick = cli.values.quick ?? false;
 const tally: Tally = { passed: 0, failed: 0, skipped: 0, failures: [] };
 
 async function runStatic(name: string, cmd: string[]): Promise<void> {

@@ -9,7 +9,8 @@
  *   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
  *                   [--test-limit N] [--batch N] [--lr X] [--seed N]
  *                   [--backend auto|tensorflow|webgpu|wasm|cpu]
- *                   [--scale full|quick|smoke] [--save DIR] [--json] [--quiet]
+ *                   [--scale full|quick|smoke] [--save DIR] [--logdir DIR]
+ *                   [--json] [--quiet]
  *
  * `--dataset` defaults to the model's tutorial dataset; `--limit N` trains on
  * the first N training images and evaluates on the first N of each test
@@ -24,24 +25,20 @@
  * backend, epochs, train_seconds, params, test_accuracy (main test split,
  * 0..1) and splits (accuracy per test split; Kannada: test and dig), the
  * per-epoch history, train_cpu_seconds (CPU time of training, a load-free
- * measure of speed on a busy machine), settings and data notes.
+ * measure of speed on a busy machine), settings and data notes. `--logdir DIR`
+ * writes TensorBoard event files (`DIR/train`, `DIR/validation`; open with
+ * `tensorboard --logdir DIR`).
  *
  * @module
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
-import {
-  BACKEND_NAMES,
-  type BackendName,
-  initBackend,
-} from "../lib/backend/mod.ts";
+import { BACKEND_NAMES, initBackend } from "../lib/backend/mod.ts";
 import { DATASET_NAMES } from "../lib/data/mod.ts";
 import {
   evaluateOnSplits,
   loadExperimentData,
   MODEL_RECIPES,
   parseDatasetName,
-  parseScale,
   planModelInput,
   trainModel,
   type TrainSettings,
@@ -53,38 +50,26 @@ import {
   MODELS,
   saveModel,
 } from "../lib/models/mod.ts";
-import { seedFromEnv } from "../lib/train/mod.ts";
+import { seedFromEnv, tensorBoard } from "../lib/train/mod.ts";
+import {
+  backendFlag,
+  parseCli,
+  positiveInt,
+  runCli,
+  scaleFlag,
+  usageCheck,
+  UsageError,
+} from "./_cli.ts";
 
 const USAGE = `Usage:
   deno task train --list
   deno task train --model <name> [--dataset <name>] [--epochs N] [--limit N]
                   [--test-limit N] [--batch N] [--lr X] [--seed N]
                   [--backend auto|${BACKEND_NAMES.join("|")}]
-                  [--scale full|quick|smoke] [--save DIR] [--json] [--quiet]
+                  [--scale full|quick|smoke] [--save DIR] [--logdir DIR]
+                  [--json] [--quiet]
 Models: ${MODEL_NAMES.join(", ")}
 Datasets: ${DATASET_NAMES.join(", ")}`;
-
-class UsageError extends Error {}
-
-function _int(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new UsageError(
-      `${flag} must be a whole number >= 1, got "${value}".`,
-    );
-  }
-  return n;
-}
-
-/** Runs `parse`, turning its error into a usage error (exit code 2). */
-function _usage<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
-}
 
 function _listModels(): string {
   const rows = MODEL_NAMES.map((name) => {
@@ -121,32 +106,23 @@ function _listModels(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      list: { type: "boolean" },
-      model: { type: "string" },
-      dataset: { type: "string" },
-      epochs: { type: "string" },
-      limit: { type: "string" },
-      "test-limit": { type: "string" },
-      batch: { type: "string" },
-      lr: { type: "string" },
-      seed: { type: "string" },
-      backend: { type: "string" },
-      scale: { type: "string" },
-      save: { type: "string" },
-      json: { type: "boolean" },
-      quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+  const { values } = parseCli(argv, {
+    list: { type: "boolean" },
+    model: { type: "string" },
+    dataset: { type: "string" },
+    epochs: { type: "string" },
+    limit: { type: "string" },
+    "test-limit": { type: "string" },
+    batch: { type: "string" },
+    lr: { type: "string" },
+    seed: { type: "string" },
+    backend: { type: "string" },
+    scale: { type: "string" },
+    save: { type: "string" },
+    logdir: { type: "string" },
+    json: { type: "boolean" },
+    quiet: { type: "boolean" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (values.list) {
     console.log(_listModels());
     return 0;
@@ -160,29 +136,17 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   const model = values.model;
-  const dataset = _usage(() =>
-    parseDatasetName(
-      values.dataset ?? MODEL_RECIPES[model].dataset,
-    )
+  const dataset = usageCheck(() =>
+    parseDatasetName(values.dataset ?? MODEL_RECIPES[model].dataset)
   );
-  const scale = _usage(() => parseScale(values.scale ?? "full", "--scale"));
-  const backendFlag = values.backend ?? "auto";
-  if (
-    backendFlag !== "auto" &&
-    !(BACKEND_NAMES as readonly string[]).includes(backendFlag)
-  ) {
-    throw new UsageError(
-      `Unknown backend "${backendFlag}". Use auto or one of ${
-        BACKEND_NAMES.join(", ")
-      }.`,
-    );
-  }
+  const scale = scaleFlag(values.scale, "full");
+  const backend = backendFlag(values.backend);
   const overrides: Partial<TrainSettings> = {};
-  const epochs = _int(values.epochs, "--epochs");
-  const limit = _int(values.limit, "--limit");
-  const testLimit = _int(values["test-limit"], "--test-limit") ?? limit;
-  const batch = _int(values.batch, "--batch");
-  const seed = values.seed === undefined ? undefined : _usage(() => {
+  const epochs = positiveInt(values.epochs, "--epochs");
+  const limit = positiveInt(values.limit, "--limit");
+  const testLimit = positiveInt(values["test-limit"], "--test-limit") ?? limit;
+  const batch = positiveInt(values.batch, "--batch");
+  const seed = values.seed === undefined ? undefined : usageCheck(() => {
     const text = values.seed!.trim();
     const n = Number(text);
     if (!/^\d+$/.test(text) || n >= 2 ** 32) {
@@ -196,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
   if (limit !== undefined) overrides.trainLimit = limit;
   if (testLimit !== undefined) overrides.testLimit = testLimit;
   if (batch !== undefined) overrides.batchSize = batch;
-  overrides.seed = seed ?? _usage(() => seedFromEnv());
+  overrides.seed = seed ?? usageCheck(() => seedFromEnv());
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
     if (!(Number.isFinite(lr) && lr > 0)) {
@@ -211,8 +175,8 @@ async function main(argv: string[]): Promise<number> {
     if (!values.quiet) console.error(line);
   };
 
-  const backend = await initBackend({
-    backend: backendFlag as BackendName | "auto",
+  const backendChoice = await initBackend({
+    backend,
     verbose: !values.quiet,
   });
   const data = await loadExperimentData(dataset, {
@@ -239,8 +203,14 @@ async function main(argv: string[]): Promise<number> {
     settings,
     // Progress goes to stderr, so it never mixes with --json's stdout line.
     progress: !values.quiet,
+    callbacks: values.logdir ? [tensorBoard(values.logdir)] : [],
   });
   const cpu = process.cpuUsage(cpuBefore);
+  if (values.logdir) {
+    say(
+      `TensorBoard logs in ${values.logdir}: tensorboard --logdir ${values.logdir}`,
+    );
+  }
   const evaluations = await evaluateOnSplits(trained, data);
   const splits = Object.fromEntries(
     evaluations.map((e) => [e.split, e.accuracy]),
@@ -259,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
   const summary = {
     model,
     dataset,
-    backend: backend.name,
+    backend: backendChoice.name,
     scale,
     epochs: trained.epochs,
     train_seconds: Number(trained.trainSeconds.toFixed(3)),
@@ -284,7 +254,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(summary));
   } else {
     console.log(
-      `${model} on ${dataset} (${backend.name}): test accuracy ` +
+      `${model} on ${dataset} (${backendChoice.name}): test accuracy ` +
         `${
           (100 * (summary.test_accuracy ?? NaN)).toFixed(2)
         }% after ${trained.epochs} ` +
@@ -296,15 +266,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    const usage = e instanceof UsageError ||
-      (e instanceof TypeError && "code" in e &&
-        String((e as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"));
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    if (usage) console.error(USAGE);
-    Deno.exit(usage ? 2 : 1);
-  }
-}
+if (import.meta.main) runCli(USAGE, main);

@@ -178,6 +178,50 @@ for (
 }
 
 Deno.test({
+  name: "train --logdir writes TensorBoard event files for every epoch",
+  ignore: !HAS_MIRROR,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "train-logdir-" });
+    try {
+      const r = await train(
+        "--model",
+        "lenet5",
+        "--dataset",
+        "mnist",
+        "--limit",
+        "128",
+        "--epochs",
+        "2",
+        "--logdir",
+        dir,
+        "--json",
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /tensorboard --logdir /);
+      const [name] = [...Deno.readDirSync(join(dir, "train"))].map((e) =>
+        e.name
+      );
+      assert.match(name, /^events\.out\.tfevents\./);
+      const bytes = await Deno.readFile(join(dir, "train", name));
+      // Three records: the file version and two epochs (each a uint64 length,
+      // two CRCs and the data).
+      const view = new DataView(bytes.buffer);
+      let at = 0;
+      let records = 0;
+      while (at < bytes.length) {
+        at += 16 + Number(view.getBigUint64(at, true));
+        records++;
+      }
+      assert.equal(at, bytes.length);
+      assert.equal(records, 3);
+      assert.ok(new TextDecoder().decode(bytes).includes("epoch_loss"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name:
     "train --json: Kannada reports test and dig, and says the training data is a substitute",
   ignore: !HAS_MIRROR,

@@ -14,14 +14,14 @@
  */
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import type { ImageSplit } from "../lib/data/mod.ts";
+import { type ImageSplit, resolveMirror } from "../lib/data/mod.ts";
 
 /**
  * Whether the dataset mirror (`CNN_DATA_MIRROR`) holds `dataset`'s folder;
  * tests that need the real data skip when it does not.
  */
 export function mirrorHas(dataset: string): boolean {
-  const mirror = Deno.env.get("CNN_DATA_MIRROR");
+  const mirror = resolveMirror();
   if (mirror === undefined) return false;
   try {
     return Deno.statSync(join(mirror, dataset)).isDirectory;

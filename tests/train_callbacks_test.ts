@@ -12,7 +12,6 @@ import {
   scheduleLearningRate,
   setLearningRate,
   stopOnNaN,
-  tensorBoardLog,
   trainLoop,
   type TrainState,
 } from "../lib/train/mod.ts";
@@ -280,43 +279,4 @@ Deno.test("epochLog: CSV and JSON-lines files hold every epoch's record", async 
   model.dispose();
   disposeData(data);
   await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("tensorBoardLog: a one-line note without tfjs-node; scalars through a provided writer", async () => {
-  const notes: string[] = [];
-  const off = tensorBoardLog("logs", { log: (l) => notes.push(l) });
-  assert.equal(off.active, false);
-  const written: [string, number, number][] = [];
-  const on = tensorBoardLog("logs", {
-    tfNode: {
-      summaryFileWriter: () => ({
-        scalar: (name, value, step) => void written.push([name, value, step]),
-        flush: () => {},
-      }),
-    },
-  });
-  const data = tinyData(32);
-  const model = tinyModel();
-  await trainLoop(model, data, {
-    optimizer: tf.train.adam(0.05),
-    epochs: 2,
-    batchSize: 16,
-    progress: "none",
-    callbacks: [off, on],
-  });
-  assert.equal(notes.length, 1);
-  assert.match(
-    notes[0],
-    /TensorBoard log not written: .*active backend is 'cpu'/,
-  );
-  assert.deepEqual(written.map(([n, , s]) => `${n}@${s}`), [
-    "loss@1",
-    "acc@1",
-    "lr@1",
-    "loss@2",
-    "acc@2",
-    "lr@2",
-  ]);
-  model.dispose();
-  disposeData(data);
 });

@@ -218,6 +218,31 @@ function _attempt(name: BackendName, byName: boolean): Promise<_Attempt> {
   }
 }
 
+/**
+ * Checks that `value` names a backend (any case) or "auto" and returns it
+ * typed; `source` says where the value came from, for the error message.
+ * Every CLI flag and `CNN_BACKEND` go through this one check.
+ *
+ * @example
+ * ```ts
+ * import { parseBackendName } from "./init.ts";
+ * console.log(parseBackendName("WASM", "--backend")); // "wasm"
+ * ```
+ */
+export function parseBackendName(
+  value: string,
+  source = "the backend option",
+): BackendName | "auto" {
+  const name = value.trim().toLowerCase();
+  if (name !== "auto" && !BACKEND_NAMES.includes(name as BackendName)) {
+    throw new Error(
+      `Unknown backend "${value}" (from ${source}): use one of ` +
+        `${BACKEND_NAMES.join(", ")} or auto.`,
+    );
+  }
+  return name as BackendName | "auto";
+}
+
 function _requested(options: InitBackendOptions): BackendName | "auto" {
   const fromEnv = (() => {
     try {
@@ -226,18 +251,8 @@ function _requested(options: InitBackendOptions): BackendName | "auto" {
       return undefined; // no --allow-env: behave as if unset
     }
   })();
-  const raw = options.backend ?? (fromEnv?.trim() || "auto");
-  const name = raw.toLowerCase();
-  if (name !== "auto" && !BACKEND_NAMES.includes(name as BackendName)) {
-    const source = options.backend !== undefined
-      ? "the backend option"
-      : "CNN_BACKEND";
-    throw new Error(
-      `Unknown backend "${raw}" (from ${source}): use one of ` +
-        `${BACKEND_NAMES.join(", ")} or auto.`,
-    );
-  }
-  return name as BackendName | "auto";
+  if (options.backend !== undefined) return parseBackendName(options.backend);
+  return parseBackendName(fromEnv?.trim() || "auto", "CNN_BACKEND");
 }
 
 /**

@@ -19,6 +19,7 @@ export {
   type BackendName,
   initBackend,
   type InitBackendOptions,
+  parseBackendName,
 } from "./init.ts";
 export {
   registerWasmTrainingKernels,

@@ -7,7 +7,11 @@
  *
  * Environment: `CNN_DATA_DIR` (cache folder, default `data/` at the project
  * root), `CNN_DATA_MIRROR` (mirror folder laid out as `<dataset>/<file>`),
- * `CNN_DATA_OFFLINE=1` (never use the network).
+ * `CNN_DATA_OFFLINE=1` (never use the network). Relative paths in these
+ * variables are relative to the directory the user started from (see
+ * {@linkcode startDirectory}), not to the process's working directory, which
+ * differs under `deno task` (the project root) and in a Jupyter kernel (the
+ * notebook's folder).
  *
  * @example
  * ```ts
@@ -19,7 +23,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { _hasherFor, _hashFile } from "./_hash.ts";
 import { _message } from "./_bytes.ts";
@@ -81,8 +85,37 @@ function _env(name: string): string | undefined {
 }
 
 /**
- * The cache folder in use: the option, else env `CNN_DATA_DIR`, else `data/`
- * at the project root.
+ * The directory the user started from, against which relative paths in
+ * environment variables are resolved: `INIT_CWD` (set by `deno task`, which
+ * itself runs in the project root), else `PWD` (the shell's directory, which
+ * a Jupyter kernel inherits from the Jupyter server although it runs in the
+ * notebook's folder), else the working directory.
+ *
+ * @example
+ * ```ts
+ * import { resolve } from "node:path";
+ * import { startDirectory } from "./fetch.ts";
+ * const mirror = resolve(startDirectory(), "../shared/datasets");
+ * ```
+ */
+export function startDirectory(): string {
+  for (const name of ["INIT_CWD", "PWD"]) {
+    const dir = _env(name);
+    if (dir && isAbsolute(dir)) return dir;
+  }
+  return Deno.cwd();
+}
+
+/** A path from an environment variable, made absolute against the start directory. */
+function _envPath(name: string): string | undefined {
+  const value = _env(name);
+  return value === undefined ? undefined : resolve(startDirectory(), value);
+}
+
+/**
+ * The cache folder in use: the option (relative to the working directory),
+ * else env `CNN_DATA_DIR` (relative to {@linkcode startDirectory}), else
+ * `data/` at the project root.
  *
  * @example
  * ```ts
@@ -91,8 +124,9 @@ function _env(name: string): string | undefined {
  * ```
  */
 export function resolveDataDir(options: DataLocationOptions = {}): string {
-  const chosen = options.dataDir ?? _env("CNN_DATA_DIR");
-  if (chosen) return resolve(chosen);
+  if (options.dataDir) return resolve(options.dataDir);
+  const chosen = _envPath("CNN_DATA_DIR");
+  if (chosen) return chosen;
   const here = new URL("../../data", import.meta.url);
   return here.protocol === "file:"
     ? fileURLToPath(here)
@@ -100,8 +134,9 @@ export function resolveDataDir(options: DataLocationOptions = {}): string {
 }
 
 /**
- * The mirror folder in use, or undefined: the option (`null` = none), else
- * env `CNN_DATA_MIRROR`.
+ * The mirror folder in use, or undefined: the option (`null` = none; relative
+ * to the working directory), else env `CNN_DATA_MIRROR` (relative to
+ * {@linkcode startDirectory}).
  *
  * @example
  * ```ts
@@ -112,10 +147,28 @@ export function resolveDataDir(options: DataLocationOptions = {}): string {
 export function resolveMirror(
   options: DataLocationOptions = {},
 ): string | undefined {
-  const chosen = options.mirror === undefined
-    ? _env("CNN_DATA_MIRROR")
-    : options.mirror;
-  return chosen ? resolve(chosen) : undefined;
+  if (options.mirror === undefined) return _envPath("CNN_DATA_MIRROR");
+  return options.mirror ? resolve(options.mirror) : undefined;
+}
+
+/**
+ * `CNN_DATA_DIR` and `CNN_DATA_MIRROR` as absolute paths, for the environment
+ * of a process that runs elsewhere (a Jupyter kernel runs in the notebook's
+ * folder): only the variables that are set.
+ *
+ * @example
+ * ```ts
+ * import { dataLocationEnv } from "./fetch.ts";
+ * const env = { ...dataLocationEnv(), CNN_SCALE: "smoke" };
+ * ```
+ */
+export function dataLocationEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["CNN_DATA_DIR", "CNN_DATA_MIRROR"]) {
+    const path = _envPath(name);
+    if (path !== undefined) env[name] = path;
+  }
+  return env;
 }
 
 /**

@@ -18,6 +18,7 @@
  * @module
  */
 import * as tf from "../tf.ts";
+import { interruptible } from "../train/interrupt.ts";
 import type { Figure } from "./figure.ts";
 import { imageGrid } from "./images.ts";
 
@@ -121,8 +122,10 @@ function _toPixels(x: Float32Array): Uint8Array {
 /**
  * Finds, for each unit, an input image that strongly activates it, by
  * gradient ascent from grey noise. Dropout and other training-only layers run
- * in inference mode. Synchronous; each unit costs `iterations` forward and
- * backward passes of the model up to `layer`.
+ * in inference mode. Each unit costs `iterations` forward and backward
+ * passes of the model up to `layer`. An interrupt (Ctrl-C, Jupyter's stop
+ * button) ends the search between steps; the units finished so far are
+ * returned.
  *
  * @example
  * ```ts
@@ -181,7 +184,9 @@ export async function maxStimulus(
     inputs: model.inputs,
     outputs: layer.output as tf.SymbolicTensor,
   });
-  const stimuli: Stimulus[] = [];
+  // Ctrl-C / Jupyter's stop button: keep the units finished so far.
+  using stop = interruptible({ what: "the stimulus search" });
+  const results: Stimulus[] = [];
   for (const [k, unit] of units.entries()) {
     const activationOf = (x: tf.Tensor) => {
       const out = sub.apply(x, { training: false }) as tf.Tensor;
@@ -207,17 +212,8 @@ export async function maxStimulus(
         noise,
       )
     );
-    // Reads are asynchronous: WebGPU cannot read synchronously.
-    const readActivation = async (x: tf.Tensor) => {
-      const a = tf.tidy(() => activationOf(x));
-      try {
-        return (await a.data())[0];
-      } finally {
-        a.dispose();
-      }
-    };
-    const startActivation = await readActivation(image);
-    for (let i = 0; i < iterations; i++) {
+    const startActivation = await _scalar(() => activationOf(image));
+    for (let i = 0; i < iterations && !stop.stopRequested; i++) {
       const next = tf.tidy(() => {
         const g = gradOf(image);
         const norm = normalize === "rms"
@@ -227,11 +223,23 @@ export async function maxStimulus(
       });
       image.dispose();
       image = next;
+      // A macrotask turn, so an interrupt can be noticed between steps.
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    const activation = await readActivation(image);
-    const input = await image.data() as Float32Array;
+    if (stop.stopRequested) {
+      image.dispose();
+      console.error(
+        `Stopped: the stimulus search was interrupted at unit ${unit} ` +
+          `(${
+            k + 1
+          } of ${units.length}); returning the ${results.length} finished.`,
+      );
+      break;
+    }
+    const activation = await _scalar(() => activationOf(image));
+    const input = (await image.data()) as Float32Array;
     image.dispose();
-    stimuli.push({
+    results.push({
       layer: layer.name,
       unit,
       startActivation,
@@ -243,7 +251,17 @@ export async function maxStimulus(
       channels,
     });
   }
-  return stimuli;
+  return results;
+}
+
+/** Reads a scalar computed in a tidy scope (async read: WebGPU-safe). */
+async function _scalar(compute: () => tf.Tensor): Promise<number> {
+  const t = tf.tidy(compute);
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Options of {@linkcode filterStimuli}. */

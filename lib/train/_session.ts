@@ -11,6 +11,7 @@ import type {
   TrainState,
 } from "./types.ts";
 import { getLearningRate } from "./optimizer.ts";
+import { interruptible } from "./interrupt.ts";
 import { epochLog } from "./callbacks.ts";
 import {
   checkpoint,
@@ -255,59 +256,96 @@ export async function runSession(
     );
   }
   const progress = _progress(options.progress);
-
-  for (const c of callbacks) await c.onTrainBegin?.(state);
-  await progress.start({
-    epochs,
-    initialEpoch: state.initialEpoch,
-    samples,
-    batchSize,
-    history: state.history,
+  // Ctrl-C or Jupyter's stop button: stop between batches, keep the weights.
+  const interrupt = interruptible({
+    what: `training (${what})`,
+    onInterrupt: () => {
+      state.stopTraining = true;
+    },
   });
-
-  let epochsRun = 0;
-  for (
-    let epoch = state.initialEpoch;
-    epoch < epochs && !state.stopTraining;
-    epoch++
-  ) {
-    for (const c of callbacks) await c.onEpochBegin?.(epoch, state);
-    const lr = getLearningRate(optimizer);
-    await progress.epochBegin(epoch);
-    const epochStart = performance.now();
-    const onBatch: BatchHook = async (batch, logs) => {
-      await progress.batch(logs.size, logs.loss, logs.acc);
-      for (const c of callbacks) await c.onBatchEnd?.(batch, logs, state);
-      return state.stopTraining;
-    };
-    const outcome = await runEpoch(epoch, onBatch, state);
-    const record: EpochRecord = {
-      epoch: epoch + 1,
-      loss: outcome.loss,
-      acc: outcome.acc,
-      val_loss: outcome.val_loss,
-      val_acc: outcome.val_acc,
-      lr,
-      seconds: (performance.now() - epochStart) / 1000,
-      samples_per_s: samples / Math.max(outcome.trainSeconds, 1e-9),
-    };
-    state.history.push(record);
-    epochsRun++;
-    await progress.epochEnd(record, state.history);
-    for (const c of callbacks) await c.onEpochEnd?.(epoch, record, state);
+  try {
+    return await _runEpochs();
+  } finally {
+    interrupt.dispose();
   }
-  for (const c of callbacks) await c.onTrainEnd?.(state);
-  await progress.end(state.history, state.stopReason);
-  const records = state.history.slice();
-  return {
-    history: historyFrame(records),
-    records,
-    columns: historyColumns(records),
-    initialEpoch: state.initialEpoch,
-    epochsRun,
-    stopReason: state.stopTraining
-      ? state.stopReason ?? "stopped by a callback"
-      : null,
-    seconds: (performance.now() - started) / 1000,
-  };
+
+  async function _runEpochs(): Promise<TrainResult> {
+    for (const c of callbacks) await c.onTrainBegin?.(state);
+    await progress.start({
+      epochs,
+      initialEpoch: state.initialEpoch,
+      samples,
+      batchSize,
+      history: state.history,
+    });
+
+    let epochsRun = 0;
+    for (
+      let epoch = state.initialEpoch;
+      epoch < epochs && !state.stopTraining;
+      epoch++
+    ) {
+      for (const c of callbacks) await c.onEpochBegin?.(epoch, state);
+      const lr = getLearningRate(optimizer);
+      await progress.epochBegin(epoch);
+      const epochStart = performance.now();
+      let batchesDone = 0;
+      const onBatch: BatchHook = async (batch, logs) => {
+        batchesDone = batch + 1;
+        await progress.batch(logs.size, logs.loss, logs.acc);
+        for (const c of callbacks) await c.onBatchEnd?.(batch, logs, state);
+        return state.stopTraining;
+      };
+      const outcome = await runEpoch(epoch, onBatch, state);
+      if (interrupt.stopRequested) {
+        const batches = Math.ceil(samples / batchSize);
+        if (batchesDone < batches) {
+          // A partial epoch is not a finished one: no record, no checkpoint.
+          state.stopReason =
+            `interrupted in epoch ${
+              epoch + 1
+            }/${epochs} after batch ${batchesDone}/${batches}; the model keeps ` +
+            `the weights trained so far; this partial epoch is not in the history`;
+          break;
+        }
+        state.stopReason = `interrupted after epoch ${epoch + 1}/${epochs}`;
+      }
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        loss: outcome.loss,
+        acc: outcome.acc,
+        val_loss: outcome.val_loss,
+        val_acc: outcome.val_acc,
+        lr,
+        seconds: (performance.now() - epochStart) / 1000,
+        samples_per_s: samples / Math.max(outcome.trainSeconds, 1e-9),
+      };
+      state.history.push(record);
+      epochsRun++;
+      await progress.epochEnd(record, state.history);
+      for (const c of callbacks) await c.onEpochEnd?.(epoch, record, state);
+    }
+    if (interrupt.stopRequested && !state.stopReason) {
+      state.stopReason = `interrupted after epoch ${
+        state.history.at(-1)?.epoch ?? 0
+      }/${epochs}`;
+    }
+    for (const c of callbacks) await c.onTrainEnd?.(state);
+    await progress.end(state.history, state.stopReason);
+    if (interrupt.stopRequested && options.progress === "none") {
+      console.error(`Stopped: ${state.stopReason}`);
+    }
+    const records = state.history.slice();
+    return {
+      history: historyFrame(records),
+      records,
+      columns: historyColumns(records),
+      initialEpoch: state.initialEpoch,
+      epochsRun,
+      stopReason: state.stopTraining
+        ? state.stopReason ?? "stopped by a callback"
+        : null,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Callbacks usable with both {@linkcode fitModel} and {@linkcode trainLoop}:
- * early stopping, learning-rate schedules, stop on NaN, an epoch log file and
- * a TensorBoard log (only where the native backend provides one).
+ * early stopping, learning-rate schedules, stop on NaN and an epoch log file
+ * (TensorBoard logs: `tensorBoard` in `./tensorboard.ts`).
  *
  * @example
  * ```ts
@@ -323,69 +323,6 @@ export function epochLog(
     },
     async onEpochEnd(_epoch: number, record: EpochRecord) {
       await Deno.writeTextFile(path, line(record), { append: true });
-    },
-  };
-}
-
-/** The part of `tf.node` (tfjs-node) that {@linkcode tensorBoardLog} uses. */
-export interface TfNodeSummaries {
-  /** `tf.node.summaryFileWriter(logdir)`. */
-  summaryFileWriter(logdir: string): {
-    scalar(name: string, value: number, step: number): void;
-    flush(): void;
-  };
-}
-
-/** Options of {@linkcode tensorBoardLog}. */
-export interface TensorBoardLogOptions {
-  /**
-   * The `tf.node` namespace of tfjs-node, when the native backend is loaded.
-   * Default: none, then the callback only prints a note and does nothing.
-   */
-  tfNode?: TfNodeSummaries;
-  /** Where the note goes. Default: `console.error`. */
-  log?: (line: string) => void;
-}
-
-/**
- * A callback writing epoch scalars (loss, acc, val_loss, val_acc, lr) for
- * TensorBoard, through tfjs-node's summary writer. This project does not
- * import tfjs-node; pass its `tf.node` as `tfNode` when the native backend
- * is in use. Without it, one line says why nothing is written.
- *
- * @example
- * ```ts
- * import { tensorBoardLog } from "./callbacks.ts";
- * const tb = tensorBoardLog("logs"); // a no-op with a note on non-native backends
- * ```
- */
-export function tensorBoardLog(
-  logdir: string,
-  options: TensorBoardLogOptions = {},
-): TrainCallback & { active: boolean } {
-  const { tfNode, log = console.error } = options;
-  if (!tfNode || typeof tfNode.summaryFileWriter !== "function") {
-    let noted = false;
-    return {
-      active: false,
-      onTrainBegin() {
-        if (noted) return;
-        noted = true;
-        log(
-          `TensorBoard log not written: it needs tfjs-node's tf.node.summaryFileWriter (native 'tensorflow' backend); the active backend is '${tf.getBackend()}'.`,
-        );
-      },
-    };
-  }
-  const writer = tfNode.summaryFileWriter(logdir);
-  return {
-    active: true,
-    onEpochEnd(_epoch: number, record: EpochRecord) {
-      for (const key of ["loss", "acc", "val_loss", "val_acc", "lr"] as const) {
-        const value = record[key];
-        if (value !== null) writer.scalar(key, value, record.epoch);
-      }
-      writer.flush();
     },
   };
 }

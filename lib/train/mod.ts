@@ -32,6 +32,8 @@ export * from "./seed.ts";
 export { epochPermutation } from "./_random.ts";
 export * from "./optimizer.ts";
 export * from "./callbacks.ts";
+export * from "./tensorboard.ts";
+export * from "./interrupt.ts";
 export * from "./checkpoint.ts";
 export * from "./history.ts";
 export * from "./progress.ts";

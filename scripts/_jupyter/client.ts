@@ -12,6 +12,8 @@
  * @module
  */
 
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as zmq from "zeromq";
 import { channelAddress, newConnectionInfo } from "./connection.ts";
 import { CellOutputs, DisplayRegistry } from "./outputs.ts";
@@ -25,6 +27,12 @@ export interface StartKernelOptions {
   env?: Record<string, string>;
   /** The deno binary. Default: `Deno.execPath()`. */
   denoPath?: string;
+  /**
+   * Start the kernel as this `kernel.json` says (its `argv`, with
+   * `{connection_file}` filled in, and its `env` over `env`), as Jupyter
+   * does. Default: `deno jupyter --kernel --conn FILE`.
+   */
+  kernelspec?: string;
   /** Give up when the kernel has not answered by then. Default: 60000 ms. */
   startupTimeoutMs?: number;
 }
@@ -38,6 +46,88 @@ export interface ExecuteOptions {
    * Default: 200 ms.
    */
   graceMs?: number;
+  /**
+   * Record the request in the kernel's history (the execution count).
+   * Default: true.
+   */
+  storeHistory?: boolean;
+  /**
+   * A cell that has finished (reply and idle) but keeps publishing output
+   * for this long (a timer or an un-awaited loop left running) times out;
+   * 0 = never. Default: 30000 ms.
+   */
+  printingAfterIdleMs?: number;
+}
+
+/** Prefix of the connection folders; the runner's pid follows it. */
+const CONNECTION_DIR_PREFIX = "cnn-kernel-";
+
+function _processAlive(pid: number): boolean | undefined {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      try {
+        Deno.statSync("/proc/self");
+        return false;
+      } catch {
+        return undefined; // No procfs: cannot tell.
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Removes connection folders (and kills their kernels) that a client left
+ * behind when its process was killed: folders named
+ * `cnn-kernel-<pid>-…` in the temp directory whose `<pid>` no longer runs.
+ * Folders of running clients are left alone. Returns the removed paths.
+ * Only works where `/proc` tells which processes run (Linux); elsewhere it
+ * removes nothing.
+ *
+ * @example
+ * ```ts
+ * const removed = await removeOrphanedKernelDirs();
+ * if (removed.length) console.error(`removed ${removed.length} stale kernel folders`);
+ * ```
+ */
+export async function removeOrphanedKernelDirs(
+  tempDir: string = tmpdir(),
+): Promise<string[]> {
+  const removed: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(tempDir)];
+  } catch {
+    return removed;
+  }
+  for (const entry of entries) {
+    const match = entry.name.match(
+      new RegExp(`^${CONNECTION_DIR_PREFIX}(\\d+)-`),
+    );
+    if (!entry.isDirectory || !match) continue;
+    if (_processAlive(Number(match[1])) !== false) continue;
+    const dir = join(tempDir, entry.name);
+    try {
+      const kernelPid = Number(
+        (await Deno.readTextFile(join(dir, "kernel.pid"))).trim(),
+      );
+      const cmdline = await Deno.readTextFile(`/proc/${kernelPid}/cmdline`);
+      // Only the kernel that was started with this folder's connection file.
+      if (cmdline.includes(dir)) Deno.kill(kernelPid, "SIGKILL");
+    } catch {
+      // No pid file, or the kernel is gone already.
+    }
+    try {
+      await Deno.remove(dir, { recursive: true });
+      removed.push(dir);
+    } catch {
+      // Someone else's (permissions) or removed meanwhile.
+    }
+  }
+  return removed;
 }
 
 /** How one execute request ended. */
@@ -145,17 +235,35 @@ export class KernelClient {
    */
   static async start(options: StartKernelOptions = {}): Promise<KernelClient> {
     const info = await newConnectionInfo();
-    const connectionDir = await Deno.makeTempDir({ prefix: "cnn-kernel-" });
+    const connectionDir = await Deno.makeTempDir({
+      prefix: `${CONNECTION_DIR_PREFIX}${Deno.pid}-`,
+    });
     const connectionFile = `${connectionDir}/connection.json`;
     await Deno.writeTextFile(connectionFile, JSON.stringify(info));
-    const child = new Deno.Command(options.denoPath ?? Deno.execPath(), {
-      args: ["jupyter", "--kernel", "--conn", connectionFile],
+    let argv = [
+      options.denoPath ?? Deno.execPath(),
+      "jupyter",
+      "--kernel",
+      "--conn",
+      connectionFile,
+    ];
+    let env = options.env;
+    if (options.kernelspec) {
+      const spec = JSON.parse(await Deno.readTextFile(options.kernelspec));
+      argv = (spec.argv as string[]).map((a) =>
+        a.replaceAll("{connection_file}", connectionFile)
+      );
+      env = { ...options.env, ...(spec.env ?? {}) };
+    }
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
       cwd: options.cwd,
-      env: options.env,
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    await Deno.writeTextFile(`${connectionDir}/kernel.pid`, `${child.pid}\n`);
     const client = new KernelClient(
       child,
       new MessageSigner(info.key),
@@ -177,6 +285,21 @@ export class KernelClient {
       throw e;
     }
     return client;
+  }
+
+  /**
+   * Interrupts the running cell as Jupyter's default `interrupt_mode`
+   * ("signal") does: SIGINT to the kernel process.
+   *
+   * @example
+   * ```ts
+   * const running = kernel.execute("await longTraining()");
+   * kernel.interrupt();
+   * console.log((await running).status);
+   * ```
+   */
+  interrupt(): void {
+    if (!this.#exit) this.#child.kill("SIGINT");
   }
 
   /** The kernel's exit status once it has exited, else null. */
@@ -304,10 +427,11 @@ export class KernelClient {
   ): Promise<ExecuteResult> {
     const graceMs = options.graceMs ?? 200;
     const timeoutMs = options.timeoutMs ?? 0;
+    const printingAfterIdleMs = options.printingAfterIdleMs ?? 30_000;
     const message = makeMessage("execute_request", {
       code,
       silent: false,
-      store_history: true,
+      store_history: options.storeHistory ?? true,
       user_expressions: {},
       allow_stdin: false,
       stop_on_error: true,
@@ -351,9 +475,23 @@ export class KernelClient {
       ) break;
       if (this.#exit) return result("dead", this.#deathMessage());
       if (timeoutMs > 0 && now - started > timeoutMs) {
+        const printing = pending.reply && pending.idle
+          ? " (it finished, but kept printing: a timer or an un-awaited loop left running?)"
+          : "";
         return result(
           "timeout",
-          `cell timed out after ${(timeoutMs / 1000).toFixed(0)} s`,
+          `cell timed out after ${(timeoutMs / 1000).toFixed(0)} s${printing}`,
+        );
+      }
+      if (
+        printingAfterIdleMs > 0 && pending.reply && pending.idle &&
+        now - pending.idleAt > printingAfterIdleMs
+      ) {
+        return result(
+          "timeout",
+          `cell timed out: it finished but kept printing for ${
+            (printingAfterIdleMs / 1000).toFixed(0)
+          } s (a timer or an un-awaited loop left running?)`,
         );
       }
       await sleep(Math.min(10, graceMs || 10));
@@ -379,23 +517,37 @@ export class KernelClient {
   }
 
   /**
-   * Waits until no message has arrived for `quietMs`, so outputs published
-   * late for earlier requests are applied before the notebook is written.
+   * Waits until no message has arrived for `quietMs` (at most `maxMs`), so
+   * outputs published late for earlier requests are applied before the
+   * notebook is written.
    */
-  async drain(quietMs = 200): Promise<void> {
+  async drain(quietMs = 200, maxMs = 5000): Promise<void> {
     const last = () =>
       Math.max(
         0,
         ...Array.from(this.#pending.values(), (p) => p.lastMessageAt),
       );
-    while (!this.#exit && performance.now() - last() < quietMs) {
+    const deadline = performance.now() + maxMs;
+    while (
+      !this.#exit && performance.now() - last() < quietMs &&
+      performance.now() < deadline
+    ) {
       await sleep(10);
     }
   }
 
-  /** Asks the kernel to stop, kills it if it does not, closes sockets. */
-  async shutdown(): Promise<void> {
-    if (!this.#exit) {
+  /**
+   * Asks the kernel to stop, kills it if it does not (or at once with
+   * `kill`), closes the sockets and removes the connection folder.
+   */
+  async shutdown(options: { kill?: boolean } = {}): Promise<void> {
+    if (!this.#exit && options.kill) {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    } else if (!this.#exit) {
       // Not awaited: the Deno kernel exits without always replying.
       this.#request("control", "shutdown_request", { restart: false }, 3000)
         .catch(() => null);

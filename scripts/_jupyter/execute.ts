@@ -8,10 +8,12 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { dataLocationEnv } from "../../lib/data/fetch.ts";
 import { DEFAULT_SCALE, type Scale } from "../../lib/experiments/scale.ts";
 import { KernelClient } from "./client.ts";
 import { joinText, type Notebook, readNotebook } from "./nbformat.ts";
 
+/** Scales the notebooks understand (env var `CNN_SCALE`): the library's. */
 export type { Scale };
 
 /** Options for {@linkcode executeNotebook}. */
@@ -22,6 +24,11 @@ export interface ExecuteNotebookOptions {
   timeoutSeconds?: number;
   /** Quiet time after a cell's idle status, in ms. Default: 200. */
   graceMs?: number;
+  /**
+   * A cell that finished but keeps printing for this long times out, in
+   * seconds; 0 = never. Default: 30.
+   */
+  printingAfterIdleSeconds?: number;
   /** Extra environment for the kernel. Default: none. */
   env?: Record<string, string>;
   /** Called before and after each code cell (for progress lines). */
@@ -78,6 +85,13 @@ export interface NotebookRun {
   failure?: string;
   /** Output messages applied after their cell was done (late race). */
   lateMessages: number;
+  /** True when the file could not be read as a notebook (nothing ran). */
+  unreadable?: boolean;
+  /**
+   * The TensorFlow.js backend active when the notebook finished (null when
+   * it loaded none, or the kernel was dead or stuck).
+   */
+  backend?: string | null;
 }
 
 /**
@@ -96,20 +110,42 @@ export async function executeNotebook(
   const scale = options.scale ?? DEFAULT_SCALE;
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
   const started = performance.now();
-  const notebook = await readNotebook(path);
   const cells: CellRun[] = [];
   let failure: string | undefined;
+  const name = path.split("/").at(-1) ?? path;
+  let notebook: Notebook;
+  try {
+    notebook = await readNotebook(path);
+  } catch (e) {
+    // One unreadable notebook fails itself, not the batch it is in.
+    return {
+      path,
+      status: "failed",
+      seconds: (performance.now() - started) / 1000,
+      scale,
+      cells,
+      notebook: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 },
+      unreadable: true,
+      failure: `${name}: cannot read the notebook: ${(e as Error).message}`,
+      lateMessages: 0,
+    };
+  }
   for (const cell of notebook.cells) {
     if (cell.cell_type !== "code") continue;
     cell.outputs = [];
     cell.execution_count = null;
   }
-  const name = path.split("/").at(-1) ?? path;
   let kernel: KernelClient;
   try {
     kernel = await KernelClient.start({
       cwd: dirname(resolve(path)),
-      env: { ...options.env, CNN_SCALE: scale, NO_COLOR: "1" },
+      // Data paths made absolute here: the kernel runs in the notebook's folder.
+      env: {
+        ...dataLocationEnv(),
+        ...options.env,
+        CNN_SCALE: scale,
+        NO_COLOR: "1",
+      },
     });
   } catch (e) {
     return {
@@ -123,6 +159,8 @@ export async function executeNotebook(
       lateMessages: 0,
     };
   }
+  let stuck = false;
+  let backend: string | null = null;
   try {
     for (const [index, cell] of notebook.cells.entries()) {
       if (cell.cell_type !== "code") continue;
@@ -149,6 +187,7 @@ export async function executeNotebook(
       const result = await kernel.execute(source, {
         timeoutMs,
         graceMs: options.graceMs,
+        printingAfterIdleMs: (options.printingAfterIdleSeconds ?? 30) * 1000,
       });
       // The live outputs array: late messages still land in the notebook.
       cell.outputs = result.cell.outputs;
@@ -166,6 +205,7 @@ export async function executeNotebook(
       if (result.status !== "ok") {
         failure = `${name}, cell ${cellNumber}: ${result.message}`;
       }
+      if (result.status === "timeout") stuck = true;
       options.onCell?.({
         phase: "end",
         path,
@@ -174,9 +214,14 @@ export async function executeNotebook(
         run,
       });
     }
-    await kernel.drain(options.graceMs ?? 200);
+    // A kernel stuck in a timed-out cell (or still printing) cannot shut
+    // down cleanly: kill it at once.
+    if (!stuck) {
+      await kernel.drain(options.graceMs ?? 200);
+      backend = await _activeBackend(kernel);
+    }
   } finally {
-    await kernel.shutdown();
+    await kernel.shutdown({ kill: stuck });
   }
   return {
     path,
@@ -187,5 +232,28 @@ export async function executeNotebook(
     notebook,
     failure,
     lateMessages: kernel.lateMessages,
+    backend,
   };
+}
+
+/**
+ * The TensorFlow.js backend the notebook's code left active, read from
+ * tfjs's global engine without loading anything (null when the notebook
+ * never loaded TensorFlow.js).
+ */
+async function _activeBackend(kernel: KernelClient): Promise<string | null> {
+  const probe = await kernel.execute(
+    "(globalThis as { _tfengine?: { backendName?: string } })._tfengine" +
+      "?.backendName ?? null;",
+    { timeoutMs: 10_000, storeHistory: false },
+  );
+  const result = probe.cell.outputs.find((o) =>
+    o.output_type === "execute_result"
+  );
+  if (probe.status !== "ok" || result?.output_type !== "execute_result") {
+    return null;
+  }
+  const text = joinText(result.data["text/plain"] as string | string[]);
+  const name = text.trim().replace(/^"(.*)"$/, "$1");
+  return name === "null" || name === "undefined" ? null : name;
 }

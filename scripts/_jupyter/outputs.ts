@@ -10,6 +10,9 @@
 import type { JsonObject, MimeBundle, Output } from "./nbformat.ts";
 import type { Message } from "./wire.ts";
 
+/** Text a cell may print before the rest is dropped (keeps files sane). */
+const MAX_STREAM_CHARS = 2_000_000;
+
 type RichOutput = Extract<
   Output,
   { output_type: "display_data" | "execute_result" }
@@ -73,6 +76,7 @@ export class CellOutputs {
   executionCount: number | null = null;
   #registry: DisplayRegistry;
   #clearPending = false;
+  #streamChars = 0;
 
   /** Creates the collector for one cell. */
   constructor(registry: DisplayRegistry) {
@@ -99,7 +103,14 @@ export class CellOutputs {
     switch (message.header.msg_type) {
       case "stream": {
         const name = String(c.name ?? "stdout");
-        const text = String(c.text ?? "");
+        let text = String(c.text ?? "");
+        if (this.#streamChars >= MAX_STREAM_CHARS) return false;
+        this.#streamChars += text.length;
+        if (this.#streamChars >= MAX_STREAM_CHARS) {
+          text += `\n[more output of this cell dropped: it printed over ${
+            MAX_STREAM_CHARS.toLocaleString("en-US")
+          } characters]\n`;
+        }
         if (this.#clearPending) this.#clear();
         const last = this.outputs.at(-1);
         if (last?.output_type === "stream" && last.name === name) {

@@ -84,8 +84,10 @@ export function renderHtmlReport(
     return `<tr class="${run.status}"><td>${
       link ? `<a href="${escapeHtml(link)}">${name}</a>` : name
     }</td><td>${run.status}</td><td>${run.scale}</td><td>${
-      run.seconds.toFixed(1)
-    } s</td><td>${escapeHtml(run.failure ?? "")}</td></tr>`;
+      escapeHtml(run.backend ?? "")
+    }</td><td>${run.seconds.toFixed(1)} s</td><td>${
+      escapeHtml(run.failure ?? "")
+    }</td></tr>`;
   }).join("\n");
   const sections = runs.map((run) => {
     const cells = run.cells.map((cell) =>
@@ -120,7 +122,7 @@ figure { display: inline-block; margin: 0.5em; vertical-align: top; }
 figcaption { color: #666; font-size: 12px; }
 </style></head><body>
 <h1>${title}</h1>
-<table><tr><th>notebook</th><th>status</th><th>scale</th><th>time</th><th>failure</th></tr>
+<table><tr><th>notebook</th><th>status</th><th>scale</th><th>backend</th><th>time</th><th>failure</th></tr>
 ${rows}</table>
 ${sections}
 </body></html>

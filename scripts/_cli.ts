@@ -1,0 +1,218 @@
+/**
+ * What every CLI in `scripts/` shares: one argument parser (`node:util`'s
+ * `parseArgs`, strict), flag checks built on the library's own parsers
+ * (backend names, scales), usage errors that exit 2 with the usage text, and
+ * the timestamps of output folders.
+ *
+ * @example
+ * ```ts
+ * import { parseCli, positiveInt, runCli } from "./_cli.ts";
+ * const USAGE = "usage: deno task demo [--epochs N]";
+ * runCli(USAGE, (argv) => {
+ *   const { values } = parseCli(argv, { epochs: { type: "string" } });
+ *   console.log(positiveInt(values.epochs, "--epochs") ?? 1);
+ *   return 0;
+ * });
+ * ```
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type BackendName, parseBackendName } from "../lib/backend/mod.ts";
+import { parseScale, type Scale } from "../lib/experiments/scale.ts";
+
+/** Bad command-line input: the CLI prints it with its usage and exits 2. */
+export class UsageError extends Error {
+  /** Creates the error; `message` says what was wrong and what to do. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The `options` part of `parseArgs`'s config. */
+export type CliOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses `argv` strictly (unknown options and missing values are usage
+ * errors) with `--help`/`-h` always known; positionals only with
+ * `{ positionals: true }`.
+ *
+ * @example
+ * ```ts
+ * import { parseCli } from "./_cli.ts";
+ * const { values, positionals } = parseCli(["--json", "a.ipynb"], { json: { type: "boolean" } }, { positionals: true });
+ * ```
+ */
+export function parseCli<T extends CliOptions>(
+  argv: string[],
+  options: T,
+  config: { positionals?: boolean } = {},
+) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { ...options, help: { type: "boolean", short: "h" } } as
+        & T
+        & { help: { type: "boolean"; short: "h" } },
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  if (!config.positionals && parsed.positionals.length) {
+    throw new UsageError(
+      `Unexpected argument '${parsed.positionals[0]}'. This command takes ` +
+        "options only.",
+    );
+  }
+  return parsed;
+}
+
+/**
+ * Runs a check of user input (one of the library's parsers), turning its
+ * error into a {@linkcode UsageError}.
+ *
+ * @example
+ * ```ts
+ * import { usageCheck } from "./_cli.ts";
+ * import { parseDatasetName } from "../lib/experiments/mod.ts";
+ * const dataset = usageCheck(() => parseDatasetName("mnist"));
+ * ```
+ */
+export function usageCheck<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * A whole number >= 1 from a flag's value, or undefined when absent.
+ *
+ * @example
+ * ```ts
+ * import { positiveInt } from "./_cli.ts";
+ * positiveInt("3", "--epochs"); // 3
+ * ```
+ */
+export function positiveInt(
+  value: string | undefined,
+  flag: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(
+      `${flag} must be a whole number >= 1, got "${value}".`,
+    );
+  }
+  return n;
+}
+
+/**
+ * A finite number >= 0 from a flag's value, or undefined when absent.
+ *
+ * @example
+ * ```ts
+ * import { nonNegativeNumber } from "./_cli.ts";
+ * nonNegativeNumber("0.5", "--timeout"); // 0.5
+ * ```
+ */
+export function nonNegativeNumber(
+  value: string | undefined,
+  flag: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(
+      `${flag} must be a number >= 0, got "${value}".`,
+    );
+  }
+  return n;
+}
+
+/**
+ * A backend name or "auto" from a flag (the library's check), or undefined
+ * when absent (then `initBackend` reads `CNN_BACKEND`).
+ *
+ * @example
+ * ```ts
+ * import { backendFlag } from "./_cli.ts";
+ * backendFlag("wasm"); // "wasm"
+ * ```
+ */
+export function backendFlag(
+  value: string | undefined,
+  flag = "--backend",
+): BackendName | "auto" | undefined {
+  if (value === undefined) return undefined;
+  return usageCheck(() => parseBackendName(value, flag));
+}
+
+/**
+ * A scale from a flag (the library's check), `fallback` when absent.
+ *
+ * @example
+ * ```ts
+ * import { scaleFlag } from "./_cli.ts";
+ * scaleFlag(undefined, "smoke"); // "smoke"
+ * ```
+ */
+export function scaleFlag(
+  value: string | undefined,
+  fallback: Scale,
+  flag = "--scale",
+): Scale {
+  return usageCheck(() => parseScale(value ?? fallback, flag));
+}
+
+/**
+ * A UTC timestamp usable in a folder name: `2026-11-29T15-04-05Z`.
+ *
+ * @example
+ * ```ts
+ * import { folderTimestamp } from "./_cli.ts";
+ * console.log(`reports/${folderTimestamp()}`);
+ * ```
+ */
+export function folderTimestamp(date: Date = new Date()): string {
+  return date.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
+}
+
+/**
+ * Runs a CLI's main function and exits with its status: 2 with the message
+ * and `usage` on a {@linkcode UsageError}, 1 with the message on any other
+ * error, and 0 after printing `usage` for `--help`.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "./_cli.ts";
+ * runCli("usage: deno task demo", () => 0);
+ * ```
+ */
+export async function runCli(
+  usage: string,
+  main: (argv: string[]) => number | Promise<number>,
+): Promise<never> {
+  const argv = Deno.args;
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  try {
+    Deno.exit(await main([...argv]));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`error: ${message}`);
+    if (e instanceof UsageError) {
+      console.error(usage);
+      Deno.exit(2);
+    }
+    Deno.exit(1);
+  }
+}
