@@ -128,7 +128,16 @@ export interface ReportInputs {
   reference: Reference | null;
 }
 
-async function _machine(): Promise<string> {
+/**
+ * The machine in words: OS, CPU model, cores, memory, Deno and V8 versions.
+ *
+ * @example
+ * ```ts
+ * import { machineDescription } from "./reproduce.ts";
+ * console.log(await machineDescription());
+ * ```
+ */
+export async function machineDescription(): Promise<string> {
   let cpu = "unknown CPU";
   try {
     const info = await Deno.readTextFile("/proc/cpuinfo");
@@ -483,7 +492,7 @@ async function main(argv: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   const rows = notebooks.flatMap((n) => n.results?.rows ?? []);
   const mirror = resolveMirror() ?? null;
-  const machine = await _machine();
+  const machine = await machineDescription();
   await Deno.writeTextFile(
     join(outDir, "results.md"),
     reportMarkdown({

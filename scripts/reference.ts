@@ -1,0 +1,260 @@
+/**
+ * `deno task reference`: folds the outcome of full-scale runs into the
+ * committed reference run, `notebooks/reference/`, one experiment at a time
+ * (full scale takes hours on a CPU, so experiments are run and committed
+ * across sessions).
+ *
+ * Usage: `deno task reference RUN_DIR... [--ref DIR] [--command TEXT]`
+ *
+ * Each RUN_DIR is a report of `deno task reproduce --scale full` (it holds
+ * `results/<experiment>.results.json` and `notebooks/<notebook>.ipynb`). For
+ * every experiment found there, the reference's rows of that experiment are
+ * replaced by the new ones, each stamped with when, how (`--command`, default
+ * "deno task reproduce --scale full") and on which machine it was produced;
+ * the executed notebook is copied beside `results.json`, its SVG figures are
+ * written to `figures/`, and `results.md` is rewritten from all rows.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { type NotebookResults } from "../lib/experiments/mod.ts";
+import { joinText, readNotebook } from "./_jupyter/mod.ts";
+import { parseCli, runCli, UsageError } from "./_cli.ts";
+import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
+
+const USAGE =
+  "usage: deno task reference RUN_DIR... [--ref DIR] [--command TEXT]";
+
+/** One row of `notebooks/reference/results.json`. */
+export interface ReferenceRecord extends Record<string, unknown> {
+  experiment: string;
+  model: string;
+  split: string;
+  accuracy: number;
+  /** When the notebook wrote this row (ISO time). */
+  produced_at: string;
+  /** The command that produced it. */
+  produced_by: string;
+  /** The machine it ran on. */
+  machine: string;
+  /** Scale and seed of the run. */
+  scale: string;
+  seed: number;
+}
+
+/** `notebooks/reference/results.json`. */
+export interface ReferenceFile {
+  /** What the file is, in words. */
+  produced: Record<string, string>;
+  /** Every experiment's rows. */
+  rows: ReferenceRecord[];
+}
+
+/** Writes `text` to `path` through a temporary file and a rename. */
+async function _writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * Replaces the rows of each experiment in `results` and returns the merged
+ * rows, in experiment order.
+ *
+ * @example
+ * ```ts
+ * import { mergeReferenceRows } from "./reference.ts";
+ * console.log(mergeReferenceRows([], [], { command: "x", machine: "y" }));
+ * ```
+ */
+export function mergeReferenceRows(
+  existing: readonly ReferenceRecord[],
+  results: readonly NotebookResults[],
+  stamp: { command: string; machine: string },
+): ReferenceRecord[] {
+  const replaced = new Set(results.map((r) => r.experiment));
+  const rows = existing.filter((r) => !replaced.has(r.experiment));
+  for (const result of results) {
+    for (const row of result.rows) {
+      rows.push({
+        ...row,
+        produced_at: result.written_at,
+        produced_by: stamp.command,
+        machine: stamp.machine,
+        scale: result.scale,
+        seed: result.seed,
+      });
+    }
+  }
+  return rows.sort((a, b) => a.experiment.localeCompare(b.experiment));
+}
+
+function _percent(value: unknown): string {
+  return typeof value === "number" && Number.isFinite(value)
+    ? `${(100 * value).toFixed(2)}%`
+    : "—";
+}
+
+function _cell(value: unknown): string {
+  return String(value ?? "").replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+/**
+ * The reference table in Markdown: accuracy per test split beside the
+ * published figure and the gap to it, epochs, training time, backend, date,
+ * scale and the data actually used.
+ *
+ * @example
+ * ```ts
+ * import { referenceMarkdown } from "./reference.ts";
+ * console.log(referenceMarkdown({ produced: {}, rows: [] }));
+ * ```
+ */
+export function referenceMarkdown(reference: ReferenceFile): string {
+  const header = [
+    "experiment",
+    "model",
+    "split",
+    "accuracy",
+    "published",
+    "gap",
+    "epochs",
+    "train time",
+    "backend",
+    "scale",
+    "produced",
+    "data",
+  ];
+  const lines = [
+    "# Reference run at full scale",
+    "",
+    "The tutorials' settings, on the data this machine has (substitutes are " +
+    "named in the data column). Each row says when and how it was produced; " +
+    "the executed notebooks and their figures are beside this file. Rebuild " +
+    "with `deno task reference <report dir>` after " +
+    "`deno task reproduce --scale full --only <experiment>`.",
+    "",
+    ...Object.entries(reference.produced).map(([k, v]) => `- ${k}: ${v}`),
+    "",
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+  ];
+  for (const r of reference.rows) {
+    const published = r.published_accuracy;
+    const gap = typeof published === "number"
+      ? `${(100 * (r.accuracy - published)).toFixed(2)} pp`
+      : "—";
+    const seconds = Number(r.train_seconds ?? NaN);
+    lines.push(
+      `| ${
+        [
+          r.experiment,
+          r.model,
+          r.split,
+          _percent(r.accuracy),
+          r.published ?? "",
+          gap,
+          r.epochs ?? "",
+          Number.isFinite(seconds) ? `${(seconds / 60).toFixed(1)} min` : "—",
+          r.backend ?? "",
+          r.scale,
+          `${r.produced_at.slice(0, 10)}: ${r.produced_by}`,
+          r.data_note ?? "",
+        ].map(_cell).join(" | ")
+      } |`,
+    );
+  }
+  const machines = [...new Set(reference.rows.map((r) => r.machine))];
+  lines.push("", "Machines:", ...machines.map((m) => `- ${m}`), "");
+  return lines.join("\n");
+}
+
+/** The SVG outputs of an executed notebook, in order. */
+async function _figures(path: string): Promise<string[]> {
+  const nb = await readNotebook(path);
+  const svgs: string[] = [];
+  for (const cell of nb.cells) {
+    for (const output of cell.outputs ?? []) {
+      const data = (output as { data?: Record<string, unknown> }).data;
+      const svg = data?.["image/svg+xml"];
+      if (svg !== undefined) {
+        svgs.push(joinText(svg as string | string[]));
+      }
+    }
+  }
+  return svgs;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(argv, {
+    ref: { type: "string" },
+    command: { type: "string" },
+  }, { positionals: true });
+  if (positionals.length === 0) {
+    throw new UsageError("name at least one run folder");
+  }
+  const refDir = values.ref ?? REFERENCE_PATH.replace(/\/results\.json$/, "");
+  const refPath = join(refDir, "results.json");
+  await Deno.mkdir(join(refDir, "figures"), { recursive: true });
+  let reference: ReferenceFile = { produced: {}, rows: [] };
+  try {
+    reference = JSON.parse(await Deno.readTextFile(refPath));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new Error(`${refPath} cannot be read: ${(e as Error).message}`);
+    }
+  }
+  const results: NotebookResults[] = [];
+  for (const dir of positionals) {
+    let found = 0;
+    for await (const entry of Deno.readDir(join(dir, "results"))) {
+      if (!entry.name.endsWith(".results.json")) continue;
+      const result = JSON.parse(
+        await Deno.readTextFile(join(dir, "results", entry.name)),
+      ) as NotebookResults;
+      if (result.scale !== "full") {
+        throw new Error(
+          `${entry.name} in ${dir} ran at ${result.scale} scale; the ` +
+            "reference holds full-scale runs only",
+        );
+      }
+      results.push(result);
+      found++;
+      const prefix = result.experiment.slice(0, 3);
+      for await (const nb of Deno.readDir(join(dir, "notebooks"))) {
+        if (!nb.name.startsWith(prefix) || !nb.name.endsWith(".ipynb")) {
+          continue;
+        }
+        const source = join(dir, "notebooks", nb.name);
+        await Deno.copyFile(source, join(refDir, basename(nb.name)));
+        const svgs = await _figures(source);
+        for (const [i, svg] of svgs.entries()) {
+          const name = `${result.experiment}-${String(i + 1).padStart(2, "0")}`;
+          await _writeAtomic(join(refDir, "figures", `${name}.svg`), svg);
+        }
+        console.error(`${nb.name}: copied, ${svgs.length} figure(s)`);
+      }
+    }
+    if (found === 0) throw new Error(`${dir}/results holds no results`);
+  }
+  reference = {
+    produced: {
+      what: "notebooks executed at full scale (CNN_SCALE=full), one " +
+        "experiment at a time",
+      updated: new Date().toISOString(),
+    },
+    rows: mergeReferenceRows(reference.rows, results, {
+      command: values.command ?? "deno task reproduce --scale full",
+      machine: await machineDescription(),
+    }),
+  };
+  await _writeAtomic(refPath, JSON.stringify(reference, null, 2) + "\n");
+  await _writeAtomic(join(refDir, "results.md"), referenceMarkdown(reference));
+  console.log(
+    `${refPath}: ${reference.rows.length} rows (${results.length} ` +
+      "experiment(s) replaced)",
+  );
+  return 0;
+}
+
+if (import.meta.main) runCli(USAGE, main);
