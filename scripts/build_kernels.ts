@@ -15,7 +15,9 @@
  *
  * @module
  */
+import { parseCli, runCli } from "./_cli.ts";
 
+const USAGE = "usage: deno task build-kernels [--check]";
 const SOURCE = "lib/backend/kernels/kernels.c";
 const TARGET = "lib/backend/kernels/kernels.wasm";
 
@@ -101,10 +103,11 @@ async function build(output: string): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, { check: { type: "boolean" } });
   const root = new URL("..", import.meta.url).pathname;
   Deno.chdir(root);
-  if (Deno.args.includes("--check")) {
+  if (values.check) {
     const tmp = await Deno.makeTempFile({ suffix: ".wasm" });
     try {
       await build(tmp);
@@ -119,23 +122,17 @@ async function main(): Promise<void> {
           `build-kernels: ${TARGET} differs from a fresh build of ${SOURCE}; ` +
             "run `deno task build-kernels` and commit it.",
         );
-        Deno.exit(1);
+        return 1;
       }
       console.log(`build-kernels: ${TARGET} matches a fresh build`);
     } finally {
       await Deno.remove(tmp);
     }
-    return;
+    return 0;
   }
   await build(TARGET);
   console.log(`build-kernels: wrote ${TARGET}`);
+  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`build-kernels: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) runCli(USAGE, main);

@@ -96,17 +96,17 @@ Deno.test("backend and scale flags: the library's checks and messages, exit 2, i
     [
       "train.ts",
       ["--model", "lenet5", "--scale", "huge"],
-      /--scale must be one of "smoke", "full", got "huge"/,
+      /--scale must be one of "smoke", "quick", "full", got "huge"/,
     ],
     [
       "reproduce.ts",
       ["--scale", "huge"],
-      /--scale must be one of "smoke", "full", got "huge"/,
+      /--scale must be one of "smoke", "quick", "full", got "huge"/,
     ],
     [
       "notebooks.ts",
       ["--scale", "huge"],
-      /--scale must be one of "smoke", "full", got "huge"/,
+      /--scale must be one of "smoke", "quick", "full", got "huge"/,
     ],
     [
       "notebooks.ts",

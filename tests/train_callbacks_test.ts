@@ -129,7 +129,7 @@ Deno.test("exponentialDecay: seed 004's lr0 * 0.9^epoch", () => {
   const schedule = exponentialDecay(5e-3, 0.9);
   assert.equal(schedule(0, 0), 5e-3);
   assert.ok(Math.abs(schedule(3, 0) - 5e-3 * 0.729) < 1e-15);
-  assert.throws(() => exponentialDecay(0, 0.9), /must be > 0/);
+  assert.throws(() => exponentialDecay(0, 0.9), /must be finite numbers > 0/);
 });
 
 for (const kind of ["fitModel", "trainLoop"] as const) {
