@@ -68,3 +68,17 @@ export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
 }
+
+/**
+ * The model's layer configs as `toJSON()` writes them, names and initialiser
+ * seeds stripped: equal for two models built alike.
+ *
+ * @example
+ * ```ts
+ * // assert.deepEqual(layerConfigs(notebookModel), layerConfigs(libraryModel));
+ * ```
+ */
+export function layerConfigs(model: tf.LayersModel): unknown {
+  const json = model.toJSON(null, false) as { config: { layers: unknown } };
+  return _strip(json.config.layers);
+}

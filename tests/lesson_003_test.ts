@@ -10,29 +10,13 @@ import * as tf from "../lib/tf.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { buildFashionLenet, classificationLoss } from "../lib/models/mod.ts";
 import { setGlobalSeed, trainLoop } from "../lib/train/mod.ts";
+import { layerConfigs } from "./_lesson_compare.ts";
 import { importNotebookCells } from "./_notebook_module.ts";
 
 const NOTEBOOK = new URL(
   "../notebooks/003_fashion_mnist_variants.ipynb",
   import.meta.url,
 ).pathname;
-
-/** A model's layer configs without what legitimately differs (names, initialiser seeds). */
-function layerConfigs(model: tf.LayersModel): unknown {
-  const strip = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(strip);
-    if (value && typeof value === "object") {
-      return Object.fromEntries(
-        Object.entries(value as Record<string, unknown>)
-          .filter(([k]) => k !== "name" && k !== "seed")
-          .map(([k, v]) => [k, strip(v)]),
-      );
-    }
-    return value;
-  };
-  const json = model.toJSON(null, false) as { config: { layers: unknown } };
-  return strip(json.config.layers);
-}
 
 type Lesson = {
   buildLeNet: () => tf.Sequential;
