@@ -13,7 +13,7 @@ import {
   type TrainCallback,
   trainLoop,
 } from "../lib/train/mod.ts";
-import { maxStimulus } from "../lib/plot/mod.ts";
+import { filterStimuli, maxStimulus } from "../lib/plot/mod.ts";
 import {
   disposeData,
   tinyData,
@@ -148,8 +148,48 @@ async function stimulus() {
   };
 }
 
+async function filters() {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [8, 8, 1],
+        filters: 256,
+        kernelSize: 3,
+        name: "conv",
+      }),
+    ],
+  });
+  const before = tf.memory().numTensors;
+  const started = performance.now();
+  // 256 filters of 300 steps each would run for minutes.
+  setTimeout(() => Deno.kill(Deno.pid, "SIGINT"), 1500);
+  const found = await filterStimuli(model, {
+    layer: "conv",
+    count: 256,
+    iterations: 300,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  let after = 0;
+  const own = () => void after++;
+  Deno.addSignalListener("SIGINT", own);
+  Deno.kill(Deno.pid, "SIGINT");
+  await sleep(200);
+  Deno.removeSignalListener("SIGINT", own);
+  return {
+    tried: found.stimuli.length + found.skipped.length,
+    seconds,
+    leaked: tf.memory().numTensors - before,
+    lines,
+    ownListenerCalls: after,
+  };
+}
+
 if (import.meta.main) {
   const mode = Deno.args[0];
+  if (mode === "filters") {
+    console.log(JSON.stringify(await filters()));
+    Deno.exit(0);
+  }
   const report = mode === "loop"
     ? await loop()
     : mode === "stimulus"

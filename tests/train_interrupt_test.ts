@@ -90,6 +90,18 @@ Deno.test("maxStimulus: SIGINT ends the search between steps, without leaks, and
   assert.equal(r.ownListenerCalls, 1);
 });
 
+Deno.test("filterStimuli: SIGINT ends the search between filters, without leaks, and removes its listener", async () => {
+  const r = await child("filters");
+  const tried = r.tried as number;
+  assert.ok(tried >= 1 && tried < 256, `${tried} filters tried`);
+  assert.ok((r.seconds as number) < 60, `${r.seconds} s`);
+  assert.equal(r.leaked, 0);
+  assert.deepEqual(r.lines, [
+    "Interrupted: the stimulus search stops at its next safe point and keeps what it did so far.",
+  ]);
+  assert.equal(r.ownListenerCalls, 1);
+});
+
 /** Waits until `path` exists (the kernel writes it once work is under way). */
 async function waitFor(path: string, timeoutMs = 120_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -375,7 +375,13 @@ export async function filterStimuli(
   });
   const stimuli: Stimulus[] = [];
   const skipped: number[] = [];
-  for (let filter = 0; filter < filters && stimuli.length < count; filter++) {
+  // Ctrl-C / Jupyter's stop button: keep the filters finished so far.
+  using stop = interruptible({ what: "the stimulus search" });
+  for (
+    let filter = 0;
+    filter < filters && stimuli.length < count && !stop.stopRequested;
+    filter++
+  ) {
     const lossOf = (image: tf.Tensor) =>
       tf.mean(
         tf.slice(
@@ -418,6 +424,8 @@ export async function filterStimuli(
       tf.dispose([value, grad, image]);
       image = next;
     }
+    // A macrotask turn, so an interrupt can be noticed between filters.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     if (!(loss > 0)) {
       skipped.push(filter);
       image.dispose();
