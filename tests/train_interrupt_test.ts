@@ -274,19 +274,33 @@ try:
 finally:
     km.shutdown_kernel(now=True)
 `;
-      const child = new Deno.Command("/usr/bin/python3", {
-        args: ["-c", script, notebooksDir, marker],
-        env: { JUPYTER_PATH: jupyterPath },
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      // Python's own alarm ends it at 200 s; this is the last resort.
-      const guard = setTimeout(() => child.kill("SIGKILL"), 240_000);
-      const out = await child.output();
-      clearTimeout(guard);
-      const log = new TextDecoder().decode(out.stdout) +
-        new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, log);
+      const attempt = async (): Promise<{ code: number; log: string }> => {
+        await Deno.remove(marker).catch(() => {});
+        const child = new Deno.Command("/usr/bin/python3", {
+          args: ["-c", script, notebooksDir, marker],
+          env: { JUPYTER_PATH: jupyterPath },
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        // Python's own alarm ends it at 200 s; this is the last resort.
+        const guard = setTimeout(() => child.kill("SIGKILL"), 240_000);
+        const out = await child.output();
+        clearTimeout(guard);
+        return {
+          code: out.code,
+          log: new TextDecoder().decode(out.stdout) +
+            new TextDecoder().decode(out.stderr),
+        };
+      };
+      // Two kernels and a Python client on a loaded 2-core machine have once
+      // waited past jupyter_client's 120 s message timeout; one retry keeps
+      // that from failing CI while a real regression still fails both tries.
+      let { code, log } = await attempt();
+      if (code !== 0) {
+        console.error(`jupyter_client check, first try failed:\n${log}`);
+        ({ code, log } = await attempt());
+      }
+      assert.equal(code, 0, log);
       assert.match(log, /CELL2 Interrupted: training \(fitModel\)/);
       assert.match(log, /CELL3 \[ true, 8 \]/);
       assert.match(log, /ALIVE True/);
