@@ -19,7 +19,7 @@
 import { basename, join } from "node:path";
 import { type NotebookResults } from "../lib/experiments/mod.ts";
 import { joinText, readNotebook } from "./_jupyter/mod.ts";
-import { parseCli, runCli, UsageError } from "./_cli.ts";
+import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
 
 const USAGE =
@@ -193,7 +193,8 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length === 0) {
     throw new UsageError("name at least one run folder");
   }
-  const refDir = values.ref ?? REFERENCE_PATH.replace(/\/results\.json$/, "");
+  const refDir = pathFlag(values.ref) ??
+    REFERENCE_PATH.replace(/\/results\.json$/, "");
   const refPath = join(refDir, "results.json");
   await Deno.mkdir(join(refDir, "figures"), { recursive: true });
   let reference: ReferenceFile = { produced: {}, rows: [] };
@@ -205,7 +206,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const results: NotebookResults[] = [];
-  for (const dir of positionals) {
+  for (const dir of positionals.map((p) => pathFlag(p))) {
     let found = 0;
     for await (const entry of Deno.readDir(join(dir, "results"))) {
       if (!entry.name.endsWith(".results.json")) continue;

@@ -46,6 +46,7 @@ import {
   backendFlag,
   folderTimestamp,
   parseCli,
+  pathFlag,
   runCli,
   scaleFlag,
   UsageError,
@@ -452,10 +453,13 @@ async function main(argv: string[]): Promise<number> {
       `--seed must be a whole number in [0, 2^32), got "${seedText}".`,
     );
   }
-  const reference = await readReference(values.reference ?? REFERENCE_PATH);
+  const reference = await readReference(
+    pathFlag(values.reference) ?? REFERENCE_PATH,
+  );
   const started = new Date();
   const t0 = performance.now();
-  const outDir = values.out ?? join("reports", folderTimestamp(started));
+  const outDir = pathFlag(values.out) ??
+    join("reports", folderTimestamp(started));
   const resultsDir = resolve(outDir, "results");
   await Deno.mkdir(resultsDir, { recursive: true });
   // Results of an earlier run in the same folder must not stand in for a
