@@ -8,35 +8,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MODEL_NAMES, MODELS } from "../lib/models/mod.ts";
 import { mirrorHas } from "./data_fixtures.ts";
+import { runScript } from "./_cli_run.ts";
 
 const HAS_MIRROR = mirrorHas("mnist");
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
-  script: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    env: { NO_COLOR: "1", CNN_DATA_OFFLINE: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return {
-    code: out.code,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
-}
-
-const train = (...args: string[]) => run("scripts/train.ts", args);
+const train = (...args: string[]) => runScript("train.ts", args);
 
 Deno.test("train --list prints every model with its parameter count", async () => {
   const r = await train("--list");
@@ -191,7 +167,7 @@ Deno.test({
     try {
       // `deno task` runs in the project root and says in INIT_CWD where the
       // user typed the command: `--logdir logs` means <that folder>/logs.
-      const r = await run("scripts/train.ts", [
+      const r = await runScript("train.ts", [
         "--model",
         "lenet5",
         "--dataset",
@@ -262,7 +238,7 @@ Deno.test({
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "reproduce-" });
     try {
-      const r = await run("scripts/reproduce.ts", [
+      const r = await runScript("reproduce.ts", [
         "--only",
         "001",
         "--scale",
@@ -321,13 +297,13 @@ Deno.test({
 });
 
 Deno.test("reproduce: unknown --only, --scale and --seed values are errors", async () => {
-  const a = await run("scripts/reproduce.ts", ["--only", "009"]);
+  const a = await runScript("reproduce.ts", ["--only", "009"]);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /--only: unknown experiment in "009"/);
-  const b = await run("scripts/reproduce.ts", ["--scale", "medium"]);
+  const b = await runScript("reproduce.ts", ["--scale", "medium"]);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--scale must be one of "smoke", "quick", "full"/);
-  const c = await run("scripts/reproduce.ts", ["--seed", "x"]);
+  const c = await runScript("reproduce.ts", ["--seed", "x"]);
   assert.equal(c.code, 2);
   assert.match(c.stderr, /--seed must be a whole number/);
 });
