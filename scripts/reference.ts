@@ -17,7 +17,11 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { type NotebookResults } from "../lib/experiments/mod.ts";
+import {
+  markdownCell,
+  type NotebookResults,
+  percentText,
+} from "../lib/experiments/mod.ts";
 import { joinText, readNotebook } from "./_jupyter/mod.ts";
 import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
@@ -89,16 +93,6 @@ export function mergeReferenceRows(
   return rows.sort((a, b) => a.experiment.localeCompare(b.experiment));
 }
 
-function _percent(value: unknown): string {
-  return typeof value === "number" && Number.isFinite(value)
-    ? `${(100 * value).toFixed(2)}%`
-    : "—";
-}
-
-function _cell(value: unknown): string {
-  return String(value ?? "").replaceAll("|", "\\|").replaceAll("\n", " ");
-}
-
 /**
  * The reference table in Markdown: accuracy per test split beside the
  * published figure and the gap to it, epochs, training time, backend, date,
@@ -151,7 +145,7 @@ export function referenceMarkdown(reference: ReferenceFile): string {
           r.experiment,
           r.model,
           r.split,
-          _percent(r.accuracy),
+          percentText(r.accuracy, { missing: "—" }),
           r.published ?? "",
           gap,
           r.epochs ?? "",
@@ -160,7 +154,7 @@ export function referenceMarkdown(reference: ReferenceFile): string {
           r.scale,
           `${r.produced_at.slice(0, 10)}: ${r.produced_by}`,
           r.data_note ?? "",
-        ].map(_cell).join(" | ")
+        ].map(markdownCell).join(" | ")
       } |`,
     );
   }

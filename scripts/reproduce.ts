@@ -34,7 +34,9 @@ import {
   type ExperimentInfo,
   EXPERIMENTS,
   findExperiment,
+  markdownCell,
   type NotebookResults,
+  percentText,
   type ResultRow,
   resultsCsv,
   resultsMarkdown,
@@ -157,16 +159,6 @@ function _minutes(seconds: number): string {
   return seconds >= 90
     ? `${(seconds / 60).toFixed(1)} min`
     : `${seconds.toFixed(1)} s`;
-}
-
-function _percent(value: number | null | undefined): string {
-  return value === null || value === undefined || !Number.isFinite(value)
-    ? "—"
-    : `${(100 * value).toFixed(2)}%`;
-}
-
-function _cell(text: string): string {
-  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
 /**
@@ -292,14 +284,14 @@ function _comparison(
           r.experiment,
           r.model,
           r.split,
-          _percent(r.accuracy),
+          percentText(r.accuracy, { missing: "—" }),
           String(r.epochs),
           r.train_seconds.toFixed(1),
           r.backend,
-          ref ? _percent(ref.accuracy) : "—",
+          ref ? percentText(ref.accuracy, { missing: "—" }) : "—",
           ref?.epochs !== undefined ? String(ref.epochs) : "—",
           r.published || "—",
-        ].map(_cell).join(" | ")
+        ].map(markdownCell).join(" | ")
       } |`,
     );
   }
