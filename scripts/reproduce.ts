@@ -19,7 +19,8 @@
  *
  * The default scale is `quick`: all the training data (or its labelled
  * offline substitute) and a few epochs, so the models learn clearly
- * (MobileNet excepted, see lib/experiments/settings.ts); the five notebooks
+ * (MobileNet after notebook 000 recomputes its BatchNormalization
+ * statistics, see lib/experiments/settings.ts); the five notebooks
  * take about 15 minutes on a 2-core CPU. `smoke` only proves
  * that everything runs (seconds per model); `full` uses the tutorials'
  * settings (hours on a CPU). Exits non-zero if any notebook failed or saved
@@ -244,8 +245,9 @@ const _SCALE_TEXT: Record<Scale, string> = {
   quick: "**quick** — all the training data available here (or its labelled " +
     "substitute) and a few epochs per model, chosen so that the models learn " +
     "clearly and the five notebooks finish in about 15 minutes on a 2-core " +
-    "CPU (MobileNet excepted: its training loss falls, but at this budget it " +
-    "still scores near chance in inference mode). Fewer epochs than the " +
+    "CPU (MobileNet is scored after its BatchNormalization statistics are " +
+    "recomputed: as fit() leaves it, so short a run scores chance). Fewer " +
+    "epochs than the " +
     "tutorials: compare with the reference run at full scale beside each row.",
   full: "**full** — the tutorials' own settings (epochs, batch sizes, " +
     "optimizers) on all the data available here.",
