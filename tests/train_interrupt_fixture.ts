@@ -88,6 +88,54 @@ async function training(front: "fitModel" | "trainLoop") {
   return report;
 }
 
+/**
+ * SIGINT while training awaits only promises: the signal is sent in a batch
+ * hook that returns at once (no timer of its own), as when it comes from
+ * outside, e.g. Jupyter's stop button. A guard stops training after 20 s.
+ */
+async function withoutOwnYields(front: "fitModel" | "trainLoop") {
+  const data = tinyData(96);
+  const model = tinyModel(
+    front === "fitModel" ? tf.train.sgd(0.2) : undefined,
+  );
+  let killedAt = 0;
+  let current = -1;
+  const callbacks: TrainCallback[] = [{
+    onEpochBegin: (e) => void (current = e),
+    onBatchEnd: (b, _logs, state) => {
+      if (!killedAt && current === 1 && b === 2) {
+        killedAt = performance.now();
+        Deno.kill(Deno.pid, "SIGINT");
+      }
+      if (killedAt && performance.now() - killedAt > 20_000) {
+        state.stopTraining = true;
+      }
+    },
+  }];
+  const options = {
+    epochs: 1_000_000,
+    batchSize: 16,
+    seed: 1,
+    progress: "none" as const,
+    callbacks,
+  };
+  const result = front === "fitModel"
+    // No tfjs nextFrame either: only the library's own timer turns remain.
+    ? await fitModel(model, data, { ...options, yieldEvery: "never" })
+    : await trainLoop(model, data, {
+      ...options,
+      optimizer: tf.train.sgd(0.2),
+    });
+  const report = {
+    stopReason: result.stopReason,
+    secondsAfterSignal: (performance.now() - killedAt) / 1000,
+    lines: lines.splice(0),
+  };
+  model.dispose();
+  disposeData(data);
+  return report;
+}
+
 async function loop() {
   let called = 0;
   let steps = 0;
@@ -192,6 +240,10 @@ if (import.meta.main) {
   }
   const report = mode === "loop"
     ? await loop()
+    : mode.endsWith("-no-yields")
+    ? await withoutOwnYields(
+      mode.replace("-no-yields", "") as "fitModel" | "trainLoop",
+    )
     : mode === "stimulus"
     ? await stimulus()
     : await training(mode as "fitModel" | "trainLoop");
