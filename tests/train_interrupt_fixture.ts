@@ -232,8 +232,20 @@ async function filters() {
   };
 }
 
+/** What `interruptible` says when SIGINT is blocked (or not) here. */
+function blocked() {
+  const said: string[] = [];
+  interruptible({ what: "my loop", log: (l) => said.push(l) }).dispose();
+  interruptible({ what: "my loop", log: (l) => said.push(l) }).dispose();
+  return { lines: said };
+}
+
 if (import.meta.main) {
   const mode = Deno.args[0];
+  if (mode === "blocked") {
+    console.log(JSON.stringify(blocked()));
+    Deno.exit(0);
+  }
   if (mode === "filters") {
     console.log(JSON.stringify(await filters()));
     Deno.exit(0);

@@ -124,6 +124,40 @@ Deno.test("filterStimuli: SIGINT ends the search between filters, without leaks,
   assert.equal(r.ownListenerCalls, 1);
 });
 
+Deno.test({
+  name:
+    "interruptible: warns once when SIGINT is blocked in the process (inherited), and only then",
+  ignore: !(await hasPython()),
+}, async () => {
+  const run = async (block: boolean) => {
+    const out = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        "-c",
+        `import os, signal, sys
+if sys.argv[1] == "1": signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+os.execv(sys.argv[2], [sys.argv[2], "run", "-A", sys.argv[3], "blocked"])`,
+        block ? "1" : "0",
+        Deno.execPath(),
+        fixture,
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(
+      out.code,
+      0,
+      stdout + new TextDecoder().decode(out.stderr),
+    );
+    return JSON.parse(stdout.trim().split("\n").at(-1)!).lines as string[];
+  };
+  const lines = await run(true);
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0], /^Warning: SIGINT is blocked in this process/);
+  assert.deepEqual(await run(false), []);
+});
+
 /** Waits until `path` exists (the kernel writes it once work is under way). */
 async function waitFor(path: string, timeoutMs = 120_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -244,6 +278,18 @@ steps > 0;`,
     await Deno.remove(jupyterPath, { recursive: true });
   }
 });
+
+async function hasPython(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("/usr/bin/python3", {
+      args: ["-c", "pass"],
+      stdout: "null",
+      stderr: "null",
+    }).output()).success;
+  } catch {
+    return false;
+  }
+}
 
 async function hasJupyterClient(): Promise<boolean> {
   try {

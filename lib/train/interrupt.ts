@@ -120,6 +120,15 @@ export function interruptible(
   } catch {
     // No signal support here (e.g. some workers): nothing can interrupt.
   }
+  if (listening && !blockedWarned && _sigintBlocked()) {
+    blockedWarned = true;
+    log?.(
+      `Warning: SIGINT is blocked in this process (inherited from the ` +
+        `program that started it), so Ctrl-C or Jupyter's stop button cannot ` +
+        `reach ${what}; start it from a shell or program that does not block ` +
+        `SIGINT.`,
+    );
+  }
   const dispose = () => {
     if (!listening) return;
     listening = false;
@@ -152,6 +161,27 @@ export function interruptible(
     dispose,
     [Symbol.dispose]: dispose,
   };
+}
+
+let blockedWarned = false;
+
+/**
+ * Whether this thread blocks SIGINT (Linux: `SigBlk` in /proc). A blocked
+ * signal is inherited across `exec`: a kernel started by a program that
+ * blocks SIGINT never receives it. False wherever that cannot be read
+ * without asking for a permission.
+ */
+function _sigintBlocked(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  const path = "/proc/thread-self/status";
+  try {
+    const read = Deno.permissions.querySync({ name: "read", path });
+    if (read.state !== "granted") return false;
+    const mask = /^SigBlk:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync(path));
+    return mask !== null && (BigInt(`0x${mask[1]}`) & 2n) !== 0n;
+  } catch {
+    return false;
+  }
 }
 
 /**
