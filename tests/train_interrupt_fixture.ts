@@ -4,7 +4,8 @@
  * `fitModel` / `trainLoop` interrupted at epoch 2, batch 3 (`fitModel`,
  * `trainLoop`) or while their batches only await promises
  * (`fitModel-no-yields`, `trainLoop-no-yields`), a loop using
- * `interruptible` (`loop`), the stimulus searches (`stimulus`, `filters`), or
+ * `interruptible` (`loop`, and `loop-no-yields` with `shouldStop()` and steps
+ * that only await promises), the stimulus searches (`stimulus`, `filters`), or
  * what `interruptible` says under a blocked SIGINT (`blocked`). Prints one
  * JSON line with what happened.
  *
@@ -222,6 +223,37 @@ async function filters() {
   return { tried: found.stimuli.length + found.skipped.length, ...rest };
 }
 
+/**
+ * A loop whose steps only await promises, checking `shouldStop()` with
+ * `yieldEveryMs` 50; SIGINT is sent at step 1000; a guard ends it at 20 s.
+ */
+async function loopWithoutYields() {
+  let steps = 0;
+  let stepsAtSignal = 0;
+  let signalledAt = 0;
+  const started = performance.now();
+  {
+    using stop = interruptible({
+      what: "my loop",
+      log: null,
+      yieldEveryMs: 50,
+    });
+    while (!(await stop.shouldStop())) {
+      if (++steps === 1000) {
+        stepsAtSignal = steps;
+        signalledAt = performance.now();
+        Deno.kill(Deno.pid, "SIGINT");
+      }
+      if (performance.now() - started > 20_000) break;
+      await Promise.resolve();
+    }
+  }
+  return {
+    stopped: steps > stepsAtSignal && performance.now() - started < 20_000,
+    secondsAfterSignal: (performance.now() - signalledAt) / 1000,
+  };
+}
+
 /** What `interruptible` says when SIGINT is blocked (or not) here. */
 function blocked() {
   const said: string[] = [];
@@ -242,6 +274,8 @@ if (import.meta.main) {
   }
   const report = mode === "loop"
     ? await loop()
+    : mode === "loop-no-yields"
+    ? await loopWithoutYields()
     : mode.endsWith("-no-yields")
     ? await withoutOwnYields(
       mode.replace("-no-yields", "") as "fitModel" | "trainLoop",

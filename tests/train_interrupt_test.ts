@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installKernel } from "../scripts/kernel.ts";
 import { joinText, KernelClient } from "../scripts/_jupyter/mod.ts";
+import { interruptible } from "../lib/train/mod.ts";
 
 const notebooksDir = fileURLToPath(new URL("../notebooks/", import.meta.url));
 const fixture = fileURLToPath(
@@ -98,6 +99,25 @@ Deno.test("interruptible: stopRequested, signal and onInterrupt on SIGINT; dispo
     "Interrupted: my loop stops at its next safe point and keeps what it did so far.",
   ]);
   assert.equal(r.ownListenerCalls, 1);
+});
+
+Deno.test("interruptible: shouldStop() lets SIGINT in when the steps only await promises", async () => {
+  // Without its timer turns the listener never runs: the 20 s guard ends it.
+  const r = await child("loop-no-yields");
+  assert.equal(r.stopped, true, JSON.stringify(r));
+  assert.ok(
+    (r.secondsAfterSignal as number) < 10,
+    `${r.secondsAfterSignal} s after the signal`,
+  );
+});
+
+Deno.test("interruptible: yieldEveryMs must be a number >= 0", () => {
+  for (const yieldEveryMs of [-1, NaN]) {
+    assert.throws(
+      () => interruptible({ yieldEveryMs }),
+      /yieldEveryMs must be a number >= 0 \(milliseconds\), got/,
+    );
+  }
 });
 
 Deno.test("maxStimulus: SIGINT ends the search between steps, without leaks, and removes its listener", async () => {
