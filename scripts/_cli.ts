@@ -1,7 +1,7 @@
 /**
  * What every CLI in `scripts/` shares: one argument parser (`node:util`'s
  * `parseArgs`, strict), flag checks built on the library's own parsers
- * (backend names, scales), usage errors that exit 2 with the usage text, and
+ * (backend names, scales), paths resolved where the user typed them, usage errors that exit 2 with the usage text, and
  * the timestamps of output folders.
  *
  * @example
@@ -17,9 +17,11 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type BackendName, parseBackendName } from "../lib/backend/mod.ts";
 import { parseScale, type Scale } from "../lib/experiments/scale.ts";
+import { startDirectory } from "../lib/data/mod.ts";
 
 /** Bad command-line input: the CLI prints it with its usage and exits 2. */
 export class UsageError extends Error {
@@ -169,6 +171,24 @@ export function scaleFlag(
   flag = "--scale",
 ): Scale {
   return usageCheck(() => parseScale(value ?? fallback, flag));
+}
+
+/**
+ * A path from a flag or a positional argument, made absolute against the
+ * directory the user ran the command from (`deno task` itself runs in the
+ * project root, so `--out runs/a` typed in `notebooks/` means
+ * `notebooks/runs/a`); undefined when absent.
+ *
+ * @example
+ * ```ts
+ * import { pathFlag } from "./_cli.ts";
+ * console.log(pathFlag("runs/a")); // e.g. /home/me/cnn/notebooks/runs/a
+ * ```
+ */
+export function pathFlag(value: string): string;
+export function pathFlag(value: string | undefined): string | undefined;
+export function pathFlag(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : resolve(startDirectory(), value);
 }
 
 /**

@@ -37,7 +37,7 @@ import {
   resolveDataDir,
   resolveMirror,
 } from "../lib/data/mod.ts";
-import { parseCli, runCli, UsageError } from "./_cli.ts";
+import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { join } from "node:path";
 
 const USAGE = `Usage:
@@ -252,7 +252,8 @@ async function main(argv: string[]): Promise<number> {
     offline: { type: "boolean" },
     "allow-missing": { type: "boolean" },
   }, { positionals: true });
-  if (values.list) return await list(values.dir);
+  const dataDir = pathFlag(values.dir);
+  if (values.list) return await list(dataDir);
   const names = positionals.includes("all") ||
       (values.verify && positionals.length === 0)
     ? [...DATASET_NAMES]
@@ -268,14 +269,14 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   if (values.verify) {
-    return await list(values.dir, names as DatasetName[], true);
+    return await list(dataDir, names as DatasetName[], true);
   }
   if (names.length === 0) throw new UsageError("Name the datasets to fetch.");
   return await fetchAll(
     names as DatasetName[],
     {
-      dataDir: values.dir,
-      mirror: values.mirror,
+      dataDir,
+      mirror: pathFlag(values.mirror),
       offline: values.offline,
     },
     values["allow-missing"] ?? false,

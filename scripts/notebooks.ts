@@ -40,6 +40,7 @@ import {
   folderTimestamp,
   nonNegativeNumber,
   parseCli,
+  pathFlag,
   runCli,
   scaleFlag,
 } from "./_cli.ts";
@@ -251,10 +252,12 @@ async function main(argv: string[]): Promise<number> {
     grace: { type: "string" },
     "no-sign": { type: "boolean" },
   }, { positionals: true });
-  const paths = positionals.length ? positionals : await defaultNotebooks();
+  const paths = positionals.length
+    ? positionals.map((p) => pathFlag(p))
+    : await defaultNotebooks();
   const result = await runNotebooks(paths, {
     scale: scaleFlag(values.scale, DEFAULT_SCALE),
-    outDir: values.out,
+    outDir: pathFlag(values.out),
     timeoutSeconds: nonNegativeNumber(values.timeout, "--timeout"),
     graceMs: nonNegativeNumber(values.grace, "--grace"),
     sign: !values["no-sign"],

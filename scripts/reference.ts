@@ -17,9 +17,13 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { type NotebookResults } from "../lib/experiments/mod.ts";
+import {
+  markdownCell,
+  type NotebookResults,
+  percentText,
+} from "../lib/experiments/mod.ts";
 import { joinText, readNotebook } from "./_jupyter/mod.ts";
-import { parseCli, runCli, UsageError } from "./_cli.ts";
+import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
 
 const USAGE =
@@ -89,16 +93,6 @@ export function mergeReferenceRows(
   return rows.sort((a, b) => a.experiment.localeCompare(b.experiment));
 }
 
-function _percent(value: unknown): string {
-  return typeof value === "number" && Number.isFinite(value)
-    ? `${(100 * value).toFixed(2)}%`
-    : "—";
-}
-
-function _cell(value: unknown): string {
-  return String(value ?? "").replaceAll("|", "\\|").replaceAll("\n", " ");
-}
-
 /**
  * The reference table in Markdown: accuracy per test split beside the
  * published figure and the gap to it, epochs, training time, backend, date,
@@ -151,7 +145,7 @@ export function referenceMarkdown(reference: ReferenceFile): string {
           r.experiment,
           r.model,
           r.split,
-          _percent(r.accuracy),
+          percentText(r.accuracy, { missing: "—" }),
           r.published ?? "",
           gap,
           r.epochs ?? "",
@@ -160,7 +154,7 @@ export function referenceMarkdown(reference: ReferenceFile): string {
           r.scale,
           `${r.produced_at.slice(0, 10)}: ${r.produced_by}`,
           r.data_note ?? "",
-        ].map(_cell).join(" | ")
+        ].map(markdownCell).join(" | ")
       } |`,
     );
   }
@@ -193,7 +187,8 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length === 0) {
     throw new UsageError("name at least one run folder");
   }
-  const refDir = values.ref ?? REFERENCE_PATH.replace(/\/results\.json$/, "");
+  const refDir = pathFlag(values.ref) ??
+    REFERENCE_PATH.replace(/\/results\.json$/, "");
   const refPath = join(refDir, "results.json");
   await Deno.mkdir(join(refDir, "figures"), { recursive: true });
   let reference: ReferenceFile = { produced: {}, rows: [] };
@@ -205,7 +200,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const results: NotebookResults[] = [];
-  for (const dir of positionals) {
+  for (const dir of positionals.map((p) => pathFlag(p))) {
     let found = 0;
     for await (const entry of Deno.readDir(join(dir, "results"))) {
       if (!entry.name.endsWith(".results.json")) continue;

@@ -34,7 +34,9 @@ import {
   type ExperimentInfo,
   EXPERIMENTS,
   findExperiment,
+  markdownCell,
   type NotebookResults,
+  percentText,
   type ResultRow,
   resultsCsv,
   resultsMarkdown,
@@ -46,6 +48,7 @@ import {
   backendFlag,
   folderTimestamp,
   parseCli,
+  pathFlag,
   runCli,
   scaleFlag,
   UsageError,
@@ -156,16 +159,6 @@ function _minutes(seconds: number): string {
   return seconds >= 90
     ? `${(seconds / 60).toFixed(1)} min`
     : `${seconds.toFixed(1)} s`;
-}
-
-function _percent(value: number | null | undefined): string {
-  return value === null || value === undefined || !Number.isFinite(value)
-    ? "—"
-    : `${(100 * value).toFixed(2)}%`;
-}
-
-function _cell(text: string): string {
-  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
 /**
@@ -291,14 +284,14 @@ function _comparison(
           r.experiment,
           r.model,
           r.split,
-          _percent(r.accuracy),
+          percentText(r.accuracy, { missing: "—" }),
           String(r.epochs),
           r.train_seconds.toFixed(1),
           r.backend,
-          ref ? _percent(ref.accuracy) : "—",
+          ref ? percentText(ref.accuracy, { missing: "—" }) : "—",
           ref?.epochs !== undefined ? String(ref.epochs) : "—",
           r.published || "—",
-        ].map(_cell).join(" | ")
+        ].map(markdownCell).join(" | ")
       } |`,
     );
   }
@@ -452,10 +445,13 @@ async function main(argv: string[]): Promise<number> {
       `--seed must be a whole number in [0, 2^32), got "${seedText}".`,
     );
   }
-  const reference = await readReference(values.reference ?? REFERENCE_PATH);
+  const reference = await readReference(
+    pathFlag(values.reference) ?? REFERENCE_PATH,
+  );
   const started = new Date();
   const t0 = performance.now();
-  const outDir = values.out ?? join("reports", folderTimestamp(started));
+  const outDir = pathFlag(values.out) ??
+    join("reports", folderTimestamp(started));
   const resultsDir = resolve(outDir, "results");
   await Deno.mkdir(resultsDir, { recursive: true });
   // Results of an earlier run in the same folder must not stand in for a

@@ -54,6 +54,7 @@ import { seedFromEnv, tensorBoard } from "../lib/train/mod.ts";
 import {
   backendFlag,
   parseCli,
+  pathFlag,
   positiveInt,
   runCli,
   scaleFlag,
@@ -136,6 +137,8 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   const model = values.model;
+  const save = pathFlag(values.save);
+  const logdir = pathFlag(values.logdir);
   const dataset = usageCheck(() =>
     parseDatasetName(values.dataset ?? MODEL_RECIPES[model].dataset)
   );
@@ -203,12 +206,12 @@ async function main(argv: string[]): Promise<number> {
     settings,
     // Progress goes to stderr, so it never mixes with --json's stdout line.
     progress: !values.quiet,
-    callbacks: values.logdir ? [tensorBoard(values.logdir)] : [],
+    callbacks: logdir ? [tensorBoard(logdir)] : [],
   });
   const cpu = process.cpuUsage(cpuBefore);
-  if (values.logdir) {
+  if (logdir) {
     say(
-      `TensorBoard logs in ${values.logdir}: tensorboard --logdir ${values.logdir}`,
+      `TensorBoard logs in ${logdir}: tensorboard --logdir ${logdir}`,
     );
   }
   const evaluations = await evaluateOnSplits(trained, data);
@@ -222,9 +225,9 @@ async function main(argv: string[]): Promise<number> {
       }% on ${e.count} images`,
     );
   }
-  if (values.save) {
-    await saveModel(trained.model, values.save);
-    say(`saved to ${values.save}`);
+  if (save) {
+    await saveModel(trained.model, save);
+    say(`saved to ${save}`);
   }
   const summary = {
     model,

@@ -8,31 +8,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MODEL_NAMES, MODELS } from "../lib/models/mod.ts";
 import { mirrorHas } from "./data_fixtures.ts";
+import { runScript } from "./_cli_run.ts";
 
 const HAS_MIRROR = mirrorHas("mnist");
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(script: string, args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    env: { NO_COLOR: "1", CNN_DATA_OFFLINE: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return {
-    code: out.code,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
-}
-
-const train = (...args: string[]) => run("scripts/train.ts", args);
+const train = (...args: string[]) => runScript("train.ts", args);
 
 Deno.test("train --list prints every model with its parameter count", async () => {
   const r = await train("--list");
@@ -178,12 +158,16 @@ for (
 }
 
 Deno.test({
-  name: "train --logdir writes TensorBoard event files for every epoch",
+  name:
+    "train --logdir writes TensorBoard event files for every epoch, relative to the folder the user started in",
   ignore: !HAS_MIRROR,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "train-logdir-" });
+    const start = await Deno.makeTempDir({ prefix: "train-logdir-" });
+    const dir = join(start, "logs");
     try {
-      const r = await train(
+      // `deno task` runs in the project root and says in INIT_CWD where the
+      // user typed the command: `--logdir logs` means <that folder>/logs.
+      const r = await runScript("train.ts", [
         "--model",
         "lenet5",
         "--dataset",
@@ -193,9 +177,9 @@ Deno.test({
         "--epochs",
         "2",
         "--logdir",
-        dir,
+        "logs",
         "--json",
-      );
+      ], { INIT_CWD: start });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /tensorboard --logdir /);
       const [name] = [...Deno.readDirSync(join(dir, "train"))].map((e) =>
@@ -216,7 +200,7 @@ Deno.test({
       assert.equal(records, 3);
       assert.ok(new TextDecoder().decode(bytes).includes("epoch_loss"));
     } finally {
-      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(start, { recursive: true });
     }
   },
 });
@@ -254,7 +238,7 @@ Deno.test({
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "reproduce-" });
     try {
-      const r = await run("scripts/reproduce.ts", [
+      const r = await runScript("reproduce.ts", [
         "--only",
         "001",
         "--scale",
@@ -313,13 +297,13 @@ Deno.test({
 });
 
 Deno.test("reproduce: unknown --only, --scale and --seed values are errors", async () => {
-  const a = await run("scripts/reproduce.ts", ["--only", "009"]);
+  const a = await runScript("reproduce.ts", ["--only", "009"]);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /--only: unknown experiment in "009"/);
-  const b = await run("scripts/reproduce.ts", ["--scale", "medium"]);
+  const b = await runScript("reproduce.ts", ["--scale", "medium"]);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--scale must be one of "smoke", "quick", "full"/);
-  const c = await run("scripts/reproduce.ts", ["--seed", "x"]);
+  const c = await runScript("reproduce.ts", ["--seed", "x"]);
   assert.equal(c.code, 2);
   assert.match(c.stderr, /--seed must be a whole number/);
 });

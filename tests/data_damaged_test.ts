@@ -21,6 +21,7 @@ import {
   fetchFile,
 } from "../lib/data/mod.ts";
 import { mirrorHas } from "./data_fixtures.ts";
+import { runScript } from "./_cli_run.ts";
 
 const CONTENT = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) % 253);
 const FILE: DataFile = {
@@ -60,20 +61,7 @@ async function warnings(fn: () => Promise<unknown>): Promise<string[]> {
   return seen;
 }
 
-async function dataCli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "scripts/data.ts", ...args],
-    env: { NO_COLOR: "1", CNN_DATA_OFFLINE: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return {
-    code: out.code,
-    stdout: decode(out.stdout),
-    stderr: decode(out.stderr),
-  };
-}
+const dataCli = (args: string[]) => runScript("data.ts", args);
 
 Deno.test("a .verified stamp that cannot be written is a warning, not an error", async () => {
   const s = await setup();

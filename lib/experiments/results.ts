@@ -102,14 +102,43 @@ export interface ResultsMarkdownOptions {
   notes?: boolean;
 }
 
-function _percent(value: number | null): string {
-  return value === null || !Number.isFinite(value)
-    ? ""
-    : `${(100 * value).toFixed(2)}%`;
+/** Options of {@linkcode percentText}. */
+export interface PercentTextOptions {
+  /** Text for a missing or non-finite value. Default: "" (an empty cell). */
+  missing?: string;
 }
 
-function _cell(text: string): string {
-  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+/**
+ * A 0..1 accuracy as a percentage with two decimals ("98.96%"), or
+ * `options.missing` when it is not a finite number.
+ *
+ * @example
+ * ```ts
+ * import { percentText } from "./results.ts";
+ * console.log(percentText(0.98961), percentText(null, { missing: "—" })); // 98.96% —
+ * ```
+ */
+export function percentText(
+  value: unknown,
+  options: PercentTextOptions = {},
+): string {
+  return typeof value === "number" && Number.isFinite(value)
+    ? `${(100 * value).toFixed(2)}%`
+    : options.missing ?? "";
+}
+
+/**
+ * Any value as the text of one Markdown table cell: pipes escaped, line
+ * breaks turned into spaces, null and undefined empty.
+ *
+ * @example
+ * ```ts
+ * import { markdownCell } from "./results.ts";
+ * console.log(markdownCell("a|b\nc")); // a\|b c
+ * ```
+ */
+export function markdownCell(value: unknown): string {
+  return String(value ?? "").replaceAll("|", "\\|").replaceAll("\n", " ");
 }
 
 /**
@@ -158,7 +187,7 @@ export function resultsMarkdown(
       r.model,
       r.dataset,
       r.split,
-      _percent(r.accuracy),
+      percentText(r.accuracy),
       r.published,
       String(r.test_samples),
       String(r.train_samples),
@@ -168,7 +197,7 @@ export function resultsMarkdown(
       r.params.toLocaleString("en-US"),
       ...(withNotes ? [r.data_note] : []),
     ];
-    lines.push(`| ${cells.map(_cell).join(" | ")} |`);
+    lines.push(`| ${cells.map(markdownCell).join(" | ")} |`);
   }
   return lines.join("\n") + "\n";
 }

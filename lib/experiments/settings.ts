@@ -104,6 +104,11 @@ const _EXTRA: Readonly<Record<string, Partial<TrainSettings>>> = {
 };
 
 const _DEVIATIONS: Readonly<Record<string, string[]>> = {
+  "mobilenet": [
+    "BatchNormalization's moving statistics are recomputed on up to 1,000 " +
+    "training images after training (precise BN); notebook 000 reports the " +
+    "accuracy as fit() left the model beside it",
+  ],
   "lenet5-32": [
     "no RandomHorizontalFlip augmentation (the seed mirrors digits; left out)",
   ],
@@ -179,18 +184,20 @@ const _SMOKE: Readonly<Record<string, Partial<TrainSettings>>> = {
  * conv layer) / ~1,450, lenet5-32 ~1,850, lenet5-1998 ~1,000,
  * fashion-lenet-large ~310, fashion-lenet-small ~2,750, cifar-cnn ~120.
  * MobileNet alone trains on a subset: one epoch of the 6,300 Kannada
- * substitute images would take over five minutes. Measured at these
+ * substitute images would take over two minutes. Measured at these
  * settings: lenet 91% (Kannada test), lenet5 96%, cifar-cnn 47% (subset),
- * fashion-lenet-large 73%. MobileNet's training loss falls (2.30 -> 1.57)
- * but in inference mode it still scores chance at this budget (BatchNorm's
- * moving statistics lag; 2,000 images x 3 epochs gave the same), so the
- * cheaper setting is kept.
+ * fashion-lenet-large 73%. MobileNet learns (training accuracy 30% -> 54%
+ * over the two epochs) but scores chance in inference mode, because after
+ * 500 steps BatchNormalization's moving statistics still lag behind the
+ * weights; notebook 000 therefore recomputes them after training
+ * (`recalibrateBatchNorm`), which gave 71% on 1,000 held-out images
+ * (9.8% before).
  */
 const _QUICK: Readonly<Record<string, Partial<TrainSettings>>> = {
   // Sigmoid LeNet: near chance for two epochs, then learns (91% after 8).
   "lenet": { epochs: 8 },
   "kannada-cnn": { epochs: 1 },
-  "mobilenet": { epochs: 2, trainLimit: 1000, testLimit: 1000 },
+  "mobilenet": { epochs: 2, trainLimit: 2000, testLimit: 1000 },
   "lenet5": { epochs: 1 },
   "lenet5-32": { epochs: 1 },
   "fashion-lenet-large": { epochs: 1 },

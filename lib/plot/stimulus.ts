@@ -188,41 +188,17 @@ export async function maxStimulus(
   using stop = interruptible({ what: "the stimulus search" });
   const results: Stimulus[] = [];
   for (const [k, unit] of units.entries()) {
-    const activationOf = (x: tf.Tensor) => {
-      const out = sub.apply(x, { training: false }) as tf.Tensor;
-      const last = out.rank - 1;
-      const begin = new Array(out.rank).fill(0);
-      const size = out.shape.map((d, i) => (i === last ? 1 : d));
-      begin[last] = unit;
-      return tf.mean(tf.slice(out, begin, size));
-    };
+    const activationOf = (x: tf.Tensor) =>
+      _channelMean(sub.apply(x, { training: false }) as tf.Tensor, unit);
     const gradOf = tf.grad((x: tf.Tensor) => activationOf(x));
-    let image = tf.tidy(() =>
-      tf.mul(
-        tf.sub(
-          tf.randomUniform(
-            [1, height, width, channels],
-            0,
-            1,
-            "float32",
-            seed + k,
-          ),
-          0.5,
-        ),
-        noise,
-      )
-    );
+    let image = _noiseImage([1, height, width, channels], seed + k, noise);
     const startActivation = await _scalar(() => activationOf(image));
     // shouldStop() lets the event loop take a timer turn now and then, so
     // an interrupt is noticed between steps.
     for (let i = 0; i < iterations && !(await stop.shouldStop()); i++) {
-      const next = tf.tidy(() => {
-        const g = gradOf(image);
-        const norm = normalize === "rms"
-          ? tf.add(tf.sqrt(tf.mean(tf.square(g))), 1e-5)
-          : tf.add(tf.sqrt(tf.sum(tf.square(g))), 1e-10);
-        return tf.add(image, tf.mul(tf.div(g, norm), step));
-      });
+      const next = tf.tidy(() =>
+        _ascentStep(image, gradOf(image), step, normalize)
+      );
       image.dispose();
       image = next;
     }
@@ -252,6 +228,39 @@ export async function maxStimulus(
     });
   }
   return results;
+}
+
+/** Mean of channel `unit` (last axis) of a layer's output: what the search maximises. */
+function _channelMean(out: tf.Tensor, unit: number): tf.Scalar {
+  const last = out.rank - 1;
+  const begin = new Array(out.rank).fill(0);
+  const size = out.shape.map((d, i) => (i === last ? 1 : d));
+  begin[last] = unit;
+  return tf.mean(tf.slice(out, begin, size));
+}
+
+/** The search's start: uniform noise in [-noise/2, noise/2], seeded. */
+function _noiseImage(
+  shape: [number, number, number, number],
+  seed: number,
+  noise: number,
+): tf.Tensor {
+  return tf.tidy(() =>
+    tf.mul(tf.sub(tf.randomUniform(shape, 0, 1, "float32", seed), 0.5), noise)
+  );
+}
+
+/** One gradient-ascent step of length `step` along the normalised gradient. */
+function _ascentStep(
+  image: tf.Tensor,
+  grad: tf.Tensor,
+  step: number,
+  normalize: "rms" | "l2",
+): tf.Tensor {
+  const norm = normalize === "rms"
+    ? tf.add(tf.sqrt(tf.mean(tf.square(grad))), 1e-5)
+    : tf.add(tf.sqrt(tf.sum(tf.square(grad))), 1e-10);
+  return tf.add(image, tf.mul(tf.div(grad, norm), step));
 }
 
 /** Reads a scalar computed in a tidy scope (async read: WebGPU-safe). */
@@ -383,42 +392,17 @@ export async function filterStimuli(
     filter++
   ) {
     const lossOf = (image: tf.Tensor) =>
-      tf.mean(
-        tf.slice(
-          upToLayer.apply(image, { training: false }) as tf.Tensor4D,
-          [0, 0, 0, filter],
-          [-1, -1, -1, 1],
-        ),
-      ) as tf.Scalar;
+      _channelMean(
+        upToLayer.apply(image, { training: false }) as tf.Tensor,
+        filter,
+      );
     const lossAndGrad = tf.valueAndGrad(lossOf);
-    let image = tf.tidy(() =>
-      tf.mul(
-        tf.sub(
-          tf.randomUniform(
-            [1, height, width, channels],
-            0,
-            1,
-            "float32",
-            seed + filter,
-          ),
-          0.5,
-        ),
-        noise,
-      )
-    );
+    let image = _noiseImage([1, height, width, channels], seed + filter, noise);
     let loss = 0;
     let startLoss = 0;
     for (let i = 0; i < iterations; i++) {
       const { value, grad } = lossAndGrad(image);
-      const next = tf.tidy(() =>
-        tf.add(
-          image,
-          tf.mul(
-            tf.div(grad, tf.add(tf.sqrt(tf.sum(tf.square(grad))), 1e-10)),
-            step,
-          ),
-        )
-      );
+      const next = tf.tidy(() => _ascentStep(image, grad, step, "l2"));
       [loss] = await value.data();
       if (i === 0) startLoss = loss;
       tf.dispose([value, grad, image]);

@@ -28,6 +28,7 @@
  */
 export * from "./types.ts";
 export * from "./running_mean.ts";
+export * from "./batch_norm.ts";
 export * from "./seed.ts";
 export { epochPermutation } from "./_random.ts";
 export * from "./optimizer.ts";
