@@ -66,6 +66,9 @@ export interface Interruptible extends Disposable {
   dispose(): void;
 }
 
+/** Whether the blocked-SIGINT warning was printed (once per process). */
+let blockedWarned = false;
+
 /**
  * Listens for SIGINT until disposed: the first interrupt sets
  * `stopRequested`, aborts `signal`, calls `onInterrupt` and prints one line;
@@ -162,8 +165,6 @@ export function interruptible(
     [Symbol.dispose]: dispose,
   };
 }
-
-let blockedWarned = false;
 
 /**
  * Whether this thread blocks SIGINT (Linux: `SigBlk` in /proc). A blocked
