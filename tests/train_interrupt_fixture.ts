@@ -1,8 +1,13 @@
 /**
  * Child process of tests/train_interrupt_test.ts (`deno test` catches
  * SIGINT itself, so the signal is sent to this plain `deno run` process):
- * `fitModel` / `trainLoop` interrupted at epoch 2, batch 3, a loop using
- * `interruptible`, or the maximum-stimulus search. Prints one JSON line with what happened.
+ * `fitModel` / `trainLoop` interrupted at epoch 2, batch 3 (`fitModel`,
+ * `trainLoop`) or while their batches only await promises
+ * (`fitModel-no-yields`, `trainLoop-no-yields`), a loop using
+ * `interruptible` (`loop`, and `loop-no-yields` with `shouldStop()` and steps
+ * that only await promises), the stimulus searches (`stimulus`, `filters`), or
+ * what `interruptible` says under a blocked SIGINT (`blocked`). Prints one
+ * JSON line with what happened.
  *
  * @module
  */
@@ -39,6 +44,20 @@ function interruptAt(epoch: number, batch: number): TrainCallback {
   };
 }
 
+/**
+ * Sends SIGINT with a listener of our own in place and says how often it
+ * ran: 1 when the work's listener is gone (nobody else caught it).
+ */
+async function ownListenerCalls(): Promise<number> {
+  let calls = 0;
+  const own = () => void calls++;
+  Deno.addSignalListener("SIGINT", own);
+  Deno.kill(Deno.pid, "SIGINT");
+  await sleep(200);
+  Deno.removeSignalListener("SIGINT", own);
+  return calls;
+}
+
 async function training(front: "fitModel" | "trainLoop") {
   const data = tinyData(96);
   const model = tinyModel(
@@ -66,12 +85,7 @@ async function training(front: "fitModel" | "trainLoop") {
   const now = weightValues(model);
   const trainLines = lines.splice(0);
   // The listener is gone: a new interrupt reaches only this one.
-  let after = 0;
-  const own = () => void after++;
-  Deno.addSignalListener("SIGINT", own);
-  Deno.kill(Deno.pid, "SIGINT");
-  await sleep(200);
-  Deno.removeSignalListener("SIGINT", own);
+  const after = await ownListenerCalls();
   const report = {
     epochsRun: result.epochsRun,
     records: result.records.length,
@@ -82,6 +96,54 @@ async function training(front: "fitModel" | "trainLoop") {
     lines: trainLines,
     linesAfter: lines.splice(0),
     ownListenerCalls: after,
+  };
+  model.dispose();
+  disposeData(data);
+  return report;
+}
+
+/**
+ * SIGINT while training awaits only promises: the signal is sent in a batch
+ * hook that returns at once (no timer of its own), as when it comes from
+ * outside, e.g. Jupyter's stop button. A guard stops training after 20 s.
+ */
+async function withoutOwnYields(front: "fitModel" | "trainLoop") {
+  const data = tinyData(96);
+  const model = tinyModel(
+    front === "fitModel" ? tf.train.sgd(0.2) : undefined,
+  );
+  let killedAt = 0;
+  let current = -1;
+  const callbacks: TrainCallback[] = [{
+    onEpochBegin: (e) => void (current = e),
+    onBatchEnd: (b, _logs, state) => {
+      if (!killedAt && current === 1 && b === 2) {
+        killedAt = performance.now();
+        Deno.kill(Deno.pid, "SIGINT");
+      }
+      if (killedAt && performance.now() - killedAt > 20_000) {
+        state.stopTraining = true;
+      }
+    },
+  }];
+  const options = {
+    epochs: 1_000_000,
+    batchSize: 16,
+    seed: 1,
+    progress: "none" as const,
+    callbacks,
+  };
+  const result = front === "fitModel"
+    // No tfjs nextFrame either: only the library's own timer turns remain.
+    ? await fitModel(model, data, { ...options, yieldEvery: "never" })
+    : await trainLoop(model, data, {
+      ...options,
+      optimizer: tf.train.sgd(0.2),
+    });
+  const report = {
+    stopReason: result.stopReason,
+    secondsAfterSignal: (performance.now() - killedAt) / 1000,
+    lines: lines.splice(0),
   };
   model.dispose();
   disposeData(data);
@@ -104,94 +166,120 @@ async function loop() {
     }
     aborted = stop.signal.aborted;
   }
-  let after = 0;
-  const own = () => void after++;
-  Deno.addSignalListener("SIGINT", own);
-  Deno.kill(Deno.pid, "SIGINT");
-  await sleep(200);
-  Deno.removeSignalListener("SIGINT", own);
+  const after = await ownListenerCalls();
   return { steps, aborted, called, lines, ownListenerCalls: after };
 }
 
-async function stimulus() {
-  const model = tf.sequential({
+/** A one-layer convnet on 8x8 images, its layer named "conv". */
+function convModel(filters: number): tf.Sequential {
+  return tf.sequential({
     layers: [
       tf.layers.conv2d({
         inputShape: [8, 8, 1],
-        filters: 3,
+        filters,
         kernelSize: 3,
         name: "conv",
       }),
     ],
   });
+}
+
+/**
+ * Runs a stimulus search on `model` that would take minutes, sends SIGINT
+ * after 1.5 s, and reports what the search returned, how long it took, the
+ * tensors it leaked and whether its listener is gone.
+ */
+async function interruptedSearch<T>(
+  model: tf.LayersModel,
+  search: (model: tf.LayersModel) => Promise<T>,
+) {
   const before = tf.memory().numTensors;
   const started = performance.now();
-  // Unit 0 alone would run for hours.
   setTimeout(() => Deno.kill(Deno.pid, "SIGINT"), 1500);
-  const stimuli = await maxStimulus(model, {
-    units: [0, 1, 2],
-    iterations: 10_000_000,
-  });
+  const found = await search(model);
   const seconds = (performance.now() - started) / 1000;
-  let after = 0;
-  const own = () => void after++;
-  Deno.addSignalListener("SIGINT", own);
-  Deno.kill(Deno.pid, "SIGINT");
-  await sleep(200);
-  Deno.removeSignalListener("SIGINT", own);
-  return {
-    units: stimuli.length,
-    seconds,
-    leaked: tf.memory().numTensors - before,
-    lines,
-    ownListenerCalls: after,
-  };
+  const leaked = tf.memory().numTensors - before;
+  const after = await ownListenerCalls();
+  model.dispose();
+  return { found, seconds, leaked, lines, ownListenerCalls: after };
+}
+
+async function stimulus() {
+  // Unit 0 alone would run for hours.
+  const { found, ...rest } = await interruptedSearch(
+    convModel(3),
+    (model) => maxStimulus(model, { units: [0, 1, 2], iterations: 10_000_000 }),
+  );
+  return { units: found.length, ...rest };
 }
 
 async function filters() {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [8, 8, 1],
-        filters: 256,
-        kernelSize: 3,
-        name: "conv",
-      }),
-    ],
-  });
-  const before = tf.memory().numTensors;
-  const started = performance.now();
   // 256 filters of 300 steps each would run for minutes.
-  setTimeout(() => Deno.kill(Deno.pid, "SIGINT"), 1500);
-  const found = await filterStimuli(model, {
-    layer: "conv",
-    count: 256,
-    iterations: 300,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  let after = 0;
-  const own = () => void after++;
-  Deno.addSignalListener("SIGINT", own);
-  Deno.kill(Deno.pid, "SIGINT");
-  await sleep(200);
-  Deno.removeSignalListener("SIGINT", own);
+  const { found, ...rest } = await interruptedSearch(
+    convModel(256),
+    (model) =>
+      filterStimuli(model, { layer: "conv", count: 256, iterations: 300 }),
+  );
+  return { tried: found.stimuli.length + found.skipped.length, ...rest };
+}
+
+/**
+ * A loop whose steps only await promises, checking `shouldStop()` with
+ * `yieldEveryMs` 50; SIGINT is sent at step 1000; a guard ends it at 20 s.
+ */
+async function loopWithoutYields() {
+  let steps = 0;
+  let stepsAtSignal = 0;
+  let signalledAt = 0;
+  const started = performance.now();
+  {
+    using stop = interruptible({
+      what: "my loop",
+      log: null,
+      yieldEveryMs: 50,
+    });
+    while (!(await stop.shouldStop())) {
+      if (++steps === 1000) {
+        stepsAtSignal = steps;
+        signalledAt = performance.now();
+        Deno.kill(Deno.pid, "SIGINT");
+      }
+      if (performance.now() - started > 20_000) break;
+      await Promise.resolve();
+    }
+  }
   return {
-    tried: found.stimuli.length + found.skipped.length,
-    seconds,
-    leaked: tf.memory().numTensors - before,
-    lines,
-    ownListenerCalls: after,
+    stopped: steps > stepsAtSignal && performance.now() - started < 20_000,
+    secondsAfterSignal: (performance.now() - signalledAt) / 1000,
   };
+}
+
+/** What `interruptible` says when SIGINT is blocked (or not) here. */
+function blocked() {
+  const said: string[] = [];
+  interruptible({ what: "my loop", log: (l) => said.push(l) }).dispose();
+  interruptible({ what: "my loop", log: (l) => said.push(l) }).dispose();
+  return { lines: said };
 }
 
 if (import.meta.main) {
   const mode = Deno.args[0];
+  if (mode === "blocked") {
+    console.log(JSON.stringify(blocked()));
+    Deno.exit(0);
+  }
   if (mode === "filters") {
     console.log(JSON.stringify(await filters()));
     Deno.exit(0);
   }
   const report = mode === "loop"
     ? await loop()
+    : mode === "loop-no-yields"
+    ? await loopWithoutYields()
+    : mode.endsWith("-no-yields")
+    ? await withoutOwnYields(
+      mode.replace("-no-yields", "") as "fitModel" | "trainLoop",
+    )
     : mode === "stimulus"
     ? await stimulus()
     : await training(mode as "fitModel" | "trainLoop");

@@ -193,14 +193,14 @@ export async function maxStimulus(
     const gradOf = tf.grad((x: tf.Tensor) => activationOf(x));
     let image = _noiseImage([1, height, width, channels], seed + k, noise);
     const startActivation = await _scalar(() => activationOf(image));
-    for (let i = 0; i < iterations && !stop.stopRequested; i++) {
+    // shouldStop() lets the event loop take a timer turn now and then, so
+    // an interrupt is noticed between steps.
+    for (let i = 0; i < iterations && !(await stop.shouldStop()); i++) {
       const next = tf.tidy(() =>
         _ascentStep(image, gradOf(image), step, normalize)
       );
       image.dispose();
       image = next;
-      // A macrotask turn, so an interrupt can be noticed between steps.
-      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     if (stop.stopRequested) {
       image.dispose();
@@ -388,7 +388,7 @@ export async function filterStimuli(
   using stop = interruptible({ what: "the stimulus search" });
   for (
     let filter = 0;
-    filter < filters && stimuli.length < count && !stop.stopRequested;
+    filter < filters && stimuli.length < count && !(await stop.shouldStop());
     filter++
   ) {
     const lossOf = (image: tf.Tensor) =>
@@ -408,8 +408,6 @@ export async function filterStimuli(
       tf.dispose([value, grad, image]);
       image = next;
     }
-    // A macrotask turn, so an interrupt can be noticed between filters.
-    await new Promise((resolve) => setTimeout(resolve, 0));
     if (!(loss > 0)) {
       skipped.push(filter);
       image.dispose();

@@ -294,6 +294,9 @@ export async function runSession(
         batchesDone = batch + 1;
         await progress.batch(logs.size, logs.loss, logs.acc);
         for (const c of callbacks) await c.onBatchEnd?.(batch, logs, state);
+        // A timer turn now and then: the batches themselves may only await
+        // promises, and the SIGINT listener needs a macrotask to run.
+        await interrupt.shouldStop();
         return state.stopTraining;
       };
       const outcome = await runEpoch(epoch, onBatch, state);

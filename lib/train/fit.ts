@@ -40,8 +40,10 @@ import {
 /** Options of {@linkcode fitModel}. */
 export interface FitModelOptions extends CommonTrainOptions {
   /**
-   * Passed to `model.fit` (`yieldEvery`): how often tfjs yields to the event
-   * loop. Default: "auto".
+   * How often tfjs yields to the event loop with its `nextFrame` (tfjs's
+   * `yieldEvery`, given to the callback that bridges tfjs to this loop):
+   * "auto" is every 125 ms, counted from the start of each epoch. Interrupts
+   * do not depend on it. Default: "auto".
    */
   yieldEvery?: "auto" | "batch" | "epoch" | "never" | number;
 }
@@ -135,6 +137,7 @@ export async function fitModel(
         }
         let trainStart = 0;
         let trainEnd = 0;
+        // A CustomCallback ignores model.fit's `yieldEvery`: it takes its own.
         const bridge = new tf.CustomCallback({
           onEpochBegin: () => {
             trainStart = performance.now();
@@ -153,7 +156,7 @@ export async function fitModel(
             });
             if (stop) model.stopTraining = true;
           },
-        });
+        }, options.yieldEvery);
         try {
           const h = await model.fit(epochXs, epochYs, {
             epochs: epoch + 1,
@@ -163,7 +166,6 @@ export async function fitModel(
             validationData: validation,
             verbose: 0,
             callbacks: [bridge],
-            yieldEvery: options.yieldEvery,
           });
           const logs = h.history as Record<string, unknown>;
           const outcome: EpochOutcome = {

@@ -6,6 +6,14 @@
  * safe point (between batches), the cell ends normally and the kernel, the
  * model and every variable live on.
  *
+ * Deno runs a signal listener as a macrotask. Work that awaits only promises
+ * (tfjs's `data()` on the cpu and wasm backends resolves as a microtask, and
+ * tfjs's own `nextFrame` yield is a `setImmediate`, after which the signal
+ * often waits for dozens more turns) never lets it run, so the interrupt is
+ * seen late or never. {@linkcode Interruptible.shouldStop} therefore lets the
+ * event loop take a timer turn every `yieldEveryMs` and then says whether to
+ * stop: call it between steps.
+ *
  * `fitModel`, `trainLoop` and `trainDataParallel` listen while they run; a
  * hand-written loop in a notebook uses {@linkcode interruptible}.
  *
@@ -13,8 +21,8 @@
  * ```ts
  * import { interruptible } from "./interrupt.ts";
  * using stop = interruptible({ what: "my loop" });
- * for (let step = 0; step < 1000 && !stop.stopRequested; step++) {
- *   await new Promise((r) => setTimeout(r, 1)); // one step of work
+ * for (let step = 0; step < 1000 && !(await stop.shouldStop()); step++) {
+ *   await Promise.resolve(); // one step of work
  * }
  * ```
  *
@@ -31,6 +39,12 @@ export interface InterruptibleOptions {
    * Where the one-line notice goes; null for none. Default: `console.error`.
    */
   log?: ((line: string) => void) | null;
+  /**
+   * At most how often, in milliseconds, `shouldStop()` lets the event loop
+   * take a timer turn (about 1-2 ms each), so that a pending interrupt can
+   * reach the listener. Default: 200.
+   */
+  yieldEveryMs?: number;
 }
 
 /** A live SIGINT listener; remove it with `dispose()` (or `using`). */
@@ -41,24 +55,35 @@ export interface Interruptible extends Disposable {
   readonly signal: AbortSignal;
   /** Whether the listener could be installed (false where Deno has no signals). */
   readonly listening: boolean;
+  /**
+   * Call between steps: lets the event loop take a timer turn when
+   * `yieldEveryMs` passed since the last one (so a pending interrupt reaches
+   * the listener even when the steps only await promises), then resolves to
+   * `stopRequested`.
+   */
+  shouldStop(): Promise<boolean>;
   /** Removes the listener; safe to call more than once. */
   dispose(): void;
 }
 
+/** Whether the blocked-SIGINT warning was printed (once per process). */
+let blockedWarned = false;
+
 /**
  * Listens for SIGINT until disposed: the first interrupt sets
  * `stopRequested`, aborts `signal`, calls `onInterrupt` and prints one line;
- * the process (or Jupyter kernel) is not killed. Check `stopRequested`
- * between steps and always dispose (best with `using`), or Ctrl-C stays
- * captured.
+ * the process (or Jupyter kernel) is not killed. Await `shouldStop()`
+ * between steps (reading `stopRequested` alone is not enough when the steps
+ * never yield to the event loop) and always dispose (best with `using`), or
+ * Ctrl-C stays captured.
  *
  * @example
  * ```ts
  * import { interruptible } from "./interrupt.ts";
  * const stop = interruptible({ what: "training" });
  * try {
- *   while (!stop.stopRequested) {
- *     await new Promise((r) => setTimeout(r, 10)); // a batch
+ *   while (!(await stop.shouldStop())) {
+ *     await Promise.resolve(); // a batch
  *     break;
  *   }
  * } finally {
@@ -70,6 +95,12 @@ export function interruptible(
   options: InterruptibleOptions = {},
 ): Interruptible {
   const what = options.what ?? "the work";
+  const yieldEveryMs = options.yieldEveryMs ?? 200;
+  if (!(yieldEveryMs >= 0)) {
+    throw new RangeError(
+      `yieldEveryMs must be a number >= 0 (milliseconds), got ${yieldEveryMs}`,
+    );
+  }
   const log = options.log === undefined ? console.error : options.log;
   const controller = new AbortController();
   let stopRequested = false;
@@ -92,6 +123,15 @@ export function interruptible(
   } catch {
     // No signal support here (e.g. some workers): nothing can interrupt.
   }
+  if (listening && !blockedWarned && _sigintBlocked()) {
+    blockedWarned = true;
+    log?.(
+      `Warning: SIGINT is blocked in this process (inherited from the ` +
+        `program that started it), so Ctrl-C or Jupyter's stop button cannot ` +
+        `reach ${what}; start it from a shell or program that does not block ` +
+        `SIGINT.`,
+    );
+  }
   const dispose = () => {
     if (!listening) return;
     listening = false;
@@ -101,6 +141,17 @@ export function interruptible(
       // Already removed.
     }
   };
+  let lastTurn = performance.now();
+  const shouldStop = async () => {
+    if (listening && !stopRequested) {
+      const now = performance.now();
+      if (now - lastTurn >= yieldEveryMs) {
+        await _timerTurn();
+        lastTurn = performance.now();
+      }
+    }
+    return stopRequested;
+  };
   return {
     get stopRequested() {
       return stopRequested;
@@ -109,7 +160,37 @@ export function interruptible(
     get listening() {
       return listening;
     },
+    shouldStop,
     dispose,
     [Symbol.dispose]: dispose,
   };
+}
+
+/**
+ * Whether this thread blocks SIGINT (Linux: `SigBlk` in /proc). A blocked
+ * signal is inherited across `exec`: a kernel started by a program that
+ * blocks SIGINT never receives it. False wherever that cannot be read
+ * without asking for a permission.
+ */
+function _sigintBlocked(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  const path = "/proc/thread-self/status";
+  try {
+    const read = Deno.permissions.querySync({ name: "read", path });
+    if (read.state !== "granted") return false;
+    const mask = /^SigBlk:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync(path));
+    return mask !== null && (BigInt(`0x${mask[1]}`) & 2n) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One event-loop turn through the timers phase. A `setImmediate` (tfjs's
+ * `nextFrame` under Deno) or a resolved promise is not enough: measured on
+ * Deno 2.9.6, a SIGINT listener ran 0.7-1.7 s after the signal with a
+ * `setImmediate` every 125 ms, and within one turn with `setTimeout(0)`.
+ */
+function _timerTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
