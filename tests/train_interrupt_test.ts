@@ -18,10 +18,16 @@ const fixture = fileURLToPath(
 );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs the fixture in its own process (deno test handles SIGINT itself). */
-async function child(mode: string): Promise<Record<string, unknown>> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fixture, mode],
+/**
+ * Runs `command args` to completion, asserts exit 0 (printing its output
+ * otherwise) and returns the JSON object on its last stdout line.
+ */
+async function lastJson(
+  command: string,
+  args: string[],
+): Promise<Record<string, unknown>> {
+  const out = await new Deno.Command(command, {
+    args,
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -30,10 +36,15 @@ async function child(mode: string): Promise<Record<string, unknown>> {
   assert.equal(
     out.code,
     0,
-    `${mode}: exit ${out.code} (signal ${out.signal})\n${stdout}\n` +
+    `${args.at(-1)}: exit ${out.code} (signal ${out.signal})\n${stdout}\n` +
       new TextDecoder().decode(out.stderr),
   );
   return JSON.parse(stdout.trim().split("\n").at(-1)!);
+}
+
+/** Runs the fixture in its own process (deno test handles SIGINT itself). */
+function child(mode: string): Promise<Record<string, unknown>> {
+  return lastJson(Deno.execPath(), ["run", "-A", fixture, mode]);
 }
 
 for (const front of ["fitModel", "trainLoop"]) {
@@ -149,29 +160,16 @@ Deno.test({
     "interruptible: warns once when SIGINT is blocked in the process (inherited), and only then",
   ignore: !(await hasPython()),
 }, async () => {
-  const run = async (block: boolean) => {
-    const out = await new Deno.Command("/usr/bin/python3", {
-      args: [
-        "-c",
-        `import os, signal, sys
+  const run = async (block: boolean) =>
+    (await lastJson("/usr/bin/python3", [
+      "-c",
+      `import os, signal, sys
 if sys.argv[1] == "1": signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 os.execv(sys.argv[2], [sys.argv[2], "run", "-A", sys.argv[3], "blocked"])`,
-        block ? "1" : "0",
-        Deno.execPath(),
-        fixture,
-      ],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(
-      out.code,
-      0,
-      stdout + new TextDecoder().decode(out.stderr),
-    );
-    return JSON.parse(stdout.trim().split("\n").at(-1)!).lines as string[];
-  };
+      block ? "1" : "0",
+      Deno.execPath(),
+      fixture,
+    ])).lines as string[];
   const lines = await run(true);
   assert.equal(lines.length, 1, lines.join("\n"));
   assert.match(lines[0], /^Warning: SIGINT is blocked in this process/);
