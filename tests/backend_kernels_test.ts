@@ -514,6 +514,49 @@ Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
   });
 });
 
+Deno.test("wasm Slice matches the cpu kernel", async () => {
+  const cases: [number[], "float32" | "int32", number[], number[]][] = [
+    [[6, 3, 2], "float32", [2, 0, 0], [3, -1, -1]], // whole rows: one copy
+    [[6, 3, 2], "float32", [1, 1, 0], [4, 2, 2]],
+    [[5, 4], "int32", [1, 1], [3, 2]],
+    [[7], "float32", [2], [4]],
+    [[2, 3, 4, 5, 2], "float32", [1, 0, 1, 2, 1], [1, 3, 2, 3, 1]],
+    [[3, 4], "float32", [1, 0], [0, 4]], // empty
+  ];
+  for (const [i, [shape, dtype, begin, size]] of cases.entries()) {
+    const results = [];
+    for (const backend of ["wasm", "cpu"]) {
+      await tf.setBackend(backend);
+      const data = values(tf.util.sizeFromShape(shape), i + 70);
+      const x = dtype === "int32"
+        ? tf.tensor(Int32Array.from(data, (v) => Math.round(v * 1000)), shape)
+        : tf.tensor(data, shape);
+      const y = tf.slice(x, begin, size);
+      results.push({ shape: y.shape, data: Array.from(await y.data()) });
+      tf.dispose([x, y]);
+    }
+    assert.deepEqual(results[0], results[1], `slice ${shape} at ${begin}`);
+  }
+  // No copy of the whole input out of the heap (the shipped kernel's cost).
+  await tf.setBackend("wasm");
+  const backend = tf.backend() as BackendWasm;
+  const x = tf.zeros([64, 10]);
+  const readSync = backend.readSync;
+  let reads = 0;
+  backend.readSync = (...args: Parameters<typeof readSync>) => {
+    reads++;
+    return readSync.apply(backend, args);
+  };
+  try {
+    tf.slice(x, [8, 2], [4, 3]).dispose();
+    tf.slice(x, 8, 4).dispose();
+  } finally {
+    backend.readSync = readSync;
+    x.dispose();
+  }
+  assert.equal(reads, 0, "Slice read its whole input out of the heap");
+});
+
 Deno.test("wasm Tile matches the cpu kernel", async () => {
   const cases: [number[], number[], "float32" | "int32"][] = [
     [[1, 1, 1, 5], [2, 3, 4, 1], "float32"], // the batch-norm gradient's
