@@ -449,6 +449,10 @@ Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () =>
       [[1, 5, 3], [1, 4, 3], false, true],
       [[3, 3, 5], [1, 4, 3], true, true],
       [[7, 6], [7, 2], true, false],
+      // Rank 2, as dense layers pass them, and mixed ranks.
+      [[8, 12], [20, 12], false, true],
+      [[70, 8], [70, 5], true, false],
+      [[1, 6, 5], [3, 5], false, true],
     ];
     for (
       const [i, [aShape, bShape, transposeA, transposeB]] of cases.entries()
@@ -471,6 +475,108 @@ Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () =>
       );
     }
   });
+});
+
+Deno.test("wasm products on new weights (matmul_nn) match the cpu kernels", async () => {
+  await bothPaths(async (path) => {
+    const cases: [number[], number[]][] = [
+      [[1, 7, 13], [1, 13, 9]], // row and column tails
+      [[1, 5, 300], [1, 300, 16]], // several k chunks
+      [[1, 70, 9], [1, 9, 20]], // several row chunks
+      [[1, 3, 4], [1, 4, 4]],
+      [[8, 40], [40, 12]], // rank 2, as dense layers pass them
+      [[6, 5], [1, 5, 7]],
+      [[2, 3, 5], [2, 5, 4]], // batch 2: the shipped kernel
+    ];
+    for (const [i, [aShape, bShape]] of cases.entries()) {
+      const inputs = {
+        a: { shape: aShape, data: values(tf.util.sizeFromShape(aShape), i) },
+        b: { shape: bShape, data: values(tf.util.sizeFromShape(bShape), 9) },
+      };
+      const attrs = { transposeA: false, transposeB: false };
+      assertClose(
+        await run("wasm", "BatchMatMul", inputs, attrs),
+        await run("cpu", "BatchMatMul", inputs, attrs),
+        `${path}: a ${aShape} b ${bShape}`,
+      );
+    }
+    const convCases: [string, number[], number[], Record<string, unknown>][] = [
+      ["Conv2D", [2, 5, 6, 7], [1, 1, 7, 13], {}],
+      ["FusedConv2D", [2, 4, 4, 9], [1, 1, 9, 6], { bias: true }],
+      ["FusedConv2D", [1, 3, 5, 4], [1, 1, 4, 8], { activation: "relu" }],
+      ["Conv2D", [1, 5, 5, 3], [1, 1, 3, 4], { strides: 2 }],
+      ["Conv2D", [1, 5, 5, 2], [3, 3, 2, 4], {}], // 3x3: XNNPACK
+    ];
+    for (const [i, [kernel, xShape, fShape, extra]] of convCases.entries()) {
+      const co = fShape[3];
+      const inputs: Record<string, { shape: number[]; data: Float32Array }> = {
+        x: { shape: xShape, data: values(tf.util.sizeFromShape(xShape), i) },
+        filter: {
+          shape: fShape,
+          data: values(tf.util.sizeFromShape(fShape), i + 5),
+        },
+      };
+      if (extra.bias) inputs.bias = { shape: [co], data: values(co, i + 6) };
+      const attrs = {
+        strides: extra.strides ?? 1,
+        pad: "same",
+        dilations: 1,
+        dataFormat: "NHWC",
+        activation: extra.activation ?? "linear",
+      };
+      assertClose(
+        await run("wasm", kernel, inputs, attrs),
+        await run("cpu", kernel, inputs, attrs),
+        `${path}: ${kernel} x ${xShape} filter ${fShape} ${
+          JSON.stringify(extra)
+        }`,
+      );
+    }
+  });
+  // The same weights again: XNNPACK's cached operator, same result.
+  await tf.setBackend("wasm");
+  const a = tf.tensor(values(6 * 10, 1), [1, 6, 10]);
+  const b = tf.tensor(values(10 * 7, 2), [1, 10, 7]);
+  const first = tf.matMul(a, b);
+  const second = tf.matMul(a, b);
+  assertClose(
+    { shape: second.shape, data: await second.data() as Float32Array },
+    { shape: first.shape, data: await first.data() as Float32Array },
+    "the second product on the same weights",
+  );
+  tf.dispose([a, b, first, second]);
+});
+
+Deno.test("wasm Add, Sub, Multiply and RealDiv by a per-channel vector match the cpu kernels exactly", async () => {
+  const cases: [number[], number[]][] = [
+    [[2, 3, 6], [6]], // a bias: a vector and a 2-wide tail per row
+    [[5], [2, 3, 5]], // the vector on the left
+    [[2, 3, 8], [1, 1, 8]],
+    [[4, 6], [1, 6]],
+    [[3, 1], [1]],
+    [[2, 3], [2, 3]], // same shapes: the shipped kernels
+    [[2, 3], [2, 1]], // not per column: the shipped kernels
+  ];
+  for (const op of ["add", "sub", "mul", "div"] as const) {
+    for (const [i, [aShape, bShape]] of cases.entries()) {
+      const results = [];
+      for (const backend of ["wasm", "cpu"]) {
+        await tf.setBackend(backend);
+        const a = tf.tensor(
+          values(tf.util.sizeFromShape(aShape), i + 80),
+          aShape,
+        );
+        const b = tf.tensor(
+          values(tf.util.sizeFromShape(bShape), i + 90),
+          bShape,
+        );
+        const y = tf[op](a, b);
+        results.push({ shape: y.shape, data: Array.from(await y.data()) });
+        tf.dispose([a, b, y]);
+      }
+      assert.deepEqual(results[0], results[1], `${op} ${aShape} ${bShape}`);
+    }
+  }
 });
 
 Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {

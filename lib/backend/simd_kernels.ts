@@ -42,6 +42,10 @@ export interface SimdKernels {
   sum_rows(...args: number[]): void;
   /** LeakyRelu's gradient: x, dy, dx, size, alpha. */
   leaky_relu_grad(...args: number[]): void;
+  /** C = A · B (+ bias per column): a, b, c, bias (0: none), then rows of A, columns of B, shared length k. */
+  matmul_nn(...args: number[]): void;
+  /** out = x op y with y one value per column: x, y, out, rows, cols, op (0 add, 1 sub, 2 mul, 3 div), swap (y op x). */
+  column_op(...args: number[]): void;
   /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
   adamax_update(...args: number[]): void;
 }

@@ -367,6 +367,19 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
 const _MIN_SIMD_PIXELS = 64;
 
 /**
+ * A product operand as a matrix [rows, cols]: rank 2, or rank 3 with batch
+ * 1 (tfjs passes either); `undefined` for batched or non-float32 ones.
+ */
+function _matrix(t: tf.TensorInfo): [number, number] | undefined {
+  if (t.dtype !== "float32") return undefined;
+  if (t.shape.length === 2) return [t.shape[0], t.shape[1]];
+  if (t.shape.length === 3 && t.shape[0] === 1) {
+    return [t.shape[1], t.shape[2]];
+  }
+  return undefined;
+}
+
+/**
  * One matrix product with one transposed operand (batch 1, float32) in the
  * SIMD kernels, or `undefined` for other cases: Aᵀ·B is the filter
  * gradient of a 1x1 convolution over a column of `k` pixels; A·Bᵀ is
@@ -379,17 +392,18 @@ function _simdMatMul(
   b: tf.TensorInfo,
   transposeA: boolean,
 ): tf.TensorInfo | undefined {
-  if (
-    a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== 1 ||
-    b.shape[0] !== 1 || a.dtype !== "float32" || b.dtype !== "float32"
-  ) {
-    return undefined;
-  }
+  const am = _matrix(a), bm = _matrix(b);
+  if (am === undefined || bm === undefined) return undefined;
+  const lead = a.shape.length === 3 || b.shape.length === 3 ? [1] : [];
   if (transposeA) {
-    const [, k, m] = a.shape;
-    const n = b.shape[2];
+    const [k, m] = am;
+    const n = bm[1];
     if (k < _MIN_SIMD_PIXELS) return undefined;
-    return _simdCall(backend, simd, "conv2d_filter_grad", a, b, [1, m, n], [
+    return _simdCall(backend, simd, "conv2d_filter_grad", a, b, [
+      ...lead,
+      m,
+      n,
+    ], [
       1,
       k,
       1,
@@ -407,9 +421,81 @@ function _simdMatMul(
       0,
     ]);
   }
-  const [, m, k] = a.shape;
-  const n = b.shape[1];
-  return _simdCall(backend, simd, "matmul_nt", a, b, [1, m, n], [m, n, k]);
+  const [m, k] = am;
+  const n = bm[0];
+  return _simdCall(backend, simd, "matmul_nt", a, b, [...lead, m, n], [
+    m,
+    n,
+    k,
+  ]);
+}
+
+/**
+ * Weights (B operands, filters) that a product has already seen: XNNPACK
+ * keeps the operator it builds around such a tensor, so the next product
+ * with it is cheap. A tensor seen for the first time (a trained weight is a
+ * new tensor after every step) goes to the SIMD `matmul_nn` instead, which
+ * packs nothing.
+ */
+const _seenWeights = new WeakSet<object>();
+
+/** True the first time `weights` is asked about, false after that. */
+function _freshWeights(weights: tf.TensorInfo): boolean {
+  if (_seenWeights.has(weights.dataId)) return false;
+  _seenWeights.add(weights.dataId);
+  return true;
+}
+
+/**
+ * C = A · B (+ bias) for A [m, k] and B [k, n] in the SIMD kernels; `a`
+ * and `b` may carry leading 1s in their shapes.
+ */
+function _matmulNn(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  outShape: number[],
+): tf.TensorInfo {
+  const k = a.shape[a.shape.length - 1];
+  const n = b.shape[b.shape.length - 1];
+  const m = tf.util.sizeFromShape(a.shape) / Math.max(k, 1);
+  const out = backend.makeOutput(outShape, "float32");
+  if (m * n === 0) return out;
+  // Addresses after the allocation: they stay valid when the heap grows.
+  simd.matmul_nn(
+    _address(backend, a),
+    _address(backend, b),
+    _address(backend, out),
+    bias === undefined ? 0 : _address(backend, bias),
+    m,
+    n,
+    k,
+  );
+  return out;
+}
+
+/**
+ * A product without transposes on a weight seen for the first time (see
+ * {@linkcode _freshWeights}), batch 1, float32, in the SIMD kernels; or
+ * `undefined` for the shipped kernel.
+ */
+function _freshMatMul(
+  backend: BackendWasm,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+): tf.TensorInfo | undefined {
+  const simd = simdKernelsFor(backend);
+  const am = _matrix(a), bm = _matrix(b);
+  if (
+    simd === undefined || am === undefined || bm === undefined ||
+    !_freshWeights(b)
+  ) {
+    return undefined;
+  }
+  const lead = a.shape.length === 3 || b.shape.length === 3 ? [1] : [];
+  return _matmulNn(backend, simd, a, b, undefined, [...lead, am[0], bm[1]]);
 }
 
 /**
@@ -426,7 +512,8 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
   };
   const original = _originalKernel("BatchMatMul");
   if (!transposeA && !transposeB) {
-    return original(args as never) as tf.TensorInfo;
+    return _freshMatMul(backend, a, b) ??
+      original(args as never) as tf.TensorInfo;
   }
   const simd = simdKernelsFor(backend);
   if (simd !== undefined && transposeA !== transposeB) {
@@ -444,7 +531,7 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
   };
   const a2 = transposeA ? transpose(a) : a;
   const b2 = transposeB ? transpose(b) : b;
-  const out = original({
+  const out = _freshMatMul(backend, a2, b2) ?? original({
     inputs: { a: a2, b: b2 },
     backend: backend as unknown as tf.KernelBackend,
     attrs: { transposeA: false, transposeB: false },
@@ -452,6 +539,47 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
   if (a2 !== a) backend.disposeData(a2.dataId);
   if (b2 !== b) backend.disposeData(b2.dataId);
   return out;
+}
+
+/**
+ * Conv2D and FusedConv2D: a 1x1, stride-1, unpadded convolution (MobileNet's
+ * pointwise layers) with a filter seen for the first time is one product
+ * per pixel, x · W, in the SIMD kernels (bias added, linear activation
+ * only); everything else goes to XNNPACK through the shipped kernel.
+ */
+function _pointwiseConv(
+  name: "Conv2D" | "FusedConv2D",
+  args: KernelArgs,
+): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as {
+    x: tf.TensorInfo;
+    filter: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
+  const attrs = args.attrs as unknown as ConvAttrs & { activation?: string };
+  const simd = simdKernelsFor(backend);
+  const [fh, fw, ci, co] = filter.shape;
+  const pointwise = simd !== undefined && fh === 1 && fw === 1 &&
+    x.shape.length === 4 && x.shape[3] === ci &&
+    x.dtype === "float32" && filter.dtype === "float32" &&
+    attrs.dataFormat !== "NCHW" &&
+    (attrs.activation ?? "linear") === "linear" &&
+    preluActivationWeights === undefined &&
+    (bias === undefined ||
+      (bias.dtype === "float32" && bias.shape.length === 1 &&
+        bias.shape[0] === co));
+  if (pointwise) {
+    const info = _convInfo(x.shape, filter.shape, attrs, false);
+    const plain = info.strideHeight === 1 && info.strideWidth === 1 &&
+      info.outHeight === info.inHeight && info.outWidth === info.inWidth &&
+      info.padInfo.top === 0 && info.padInfo.left === 0;
+    if (plain && _freshWeights(filter)) {
+      return _matmulNn(backend, simd!, x, filter, bias, [...info.outShape]);
+    }
+  }
+  return _originalKernel(name)(args as never) as tf.TensorInfo;
 }
 
 function _depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
@@ -732,6 +860,61 @@ function _sum(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** The `column_op` code of each binary kernel it serves. */
+const _COLUMN_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+
+/** True when `t` holds one value per column of a tensor of `shape`. */
+function _perColumn(t: tf.TensorInfo, shape: readonly number[]): boolean {
+  const cols = shape[shape.length - 1];
+  return t.shape.length >= 1 && t.shape.length <= shape.length &&
+    t.shape[t.shape.length - 1] === cols &&
+    t.shape.slice(0, -1).every((d) => d === 1);
+}
+
+/**
+ * Add, Sub, Multiply and RealDiv of a tensor and a per-channel vector (a
+ * bias, a batch-norm mean or scale) as one SIMD pass: the shipped kernels
+ * broadcast through generic index arithmetic, ~5x slower. Other shapes and
+ * dtypes go to the shipped kernels.
+ */
+function _columnBinary(
+  name: keyof typeof _COLUMN_OPS,
+  args: KernelArgs,
+): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const simd = simdKernelsFor(backend);
+  if (
+    simd !== undefined && a.dtype === "float32" && b.dtype === "float32" &&
+    a.shape.length > 0 && b.shape.length > 0
+  ) {
+    const same = (s: readonly number[], t: readonly number[]) =>
+      s.length === t.length && s.every((d, i) => d === t[i]);
+    const swap = !(a.shape.length >= b.shape.length && _perColumn(b, a.shape));
+    const [big, vector] = swap ? [b, a] : [a, b];
+    if (
+      _perColumn(vector, big.shape) && !same(vector.shape, big.shape) &&
+      vector.shape.length <= big.shape.length
+    ) {
+      const out = backend.makeOutput([...big.shape], "float32");
+      const cols = big.shape[big.shape.length - 1];
+      const size = tf.util.sizeFromShape(big.shape);
+      if (size === 0) return out;
+      simd.column_op(
+        _address(backend, big),
+        _address(backend, vector),
+        _address(backend, out),
+        size / cols,
+        cols,
+        _COLUMN_OPS[name],
+        swap ? 1 : 0,
+      );
+      return out;
+    }
+  }
+  return _originalKernel(name)(args as never) as tf.TensorInfo;
+}
+
 /** The wasm kernel behind the LeakyRelu gradient, see {@linkcode _leakyReluGrad}. */
 const _LEAKY_RELU_GRAD = "ProjectLeakyReluGrad";
 
@@ -781,6 +964,12 @@ const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
 };
 
 const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  Conv2D: (args) => _pointwiseConv("Conv2D", args),
+  FusedConv2D: (args) => _pointwiseConv("FusedConv2D", args),
+  Add: (args) => _columnBinary("Add", args),
+  Sub: (args) => _columnBinary("Sub", args),
+  Multiply: (args) => _columnBinary("Multiply", args),
+  RealDiv: (args) => _columnBinary("RealDiv", args),
   Conv2DBackpropInput: _conv2dBackpropInput,
   BatchMatMul: _batchMatMul,
   MaxPoolGrad: _maxPoolGrad,

@@ -447,3 +447,126 @@ void sum_rows(const f32 *x, f32 *out, int rows, int cols) {
     out[c] = s;
   }
 }
+
+// C[i..i+MB)[j..j+4 NV) of C = A · B (+ bias), A [M, K] and B [K, N]
+// row-major, over k in [k0, k1): MB x NV vectors of C stay in registers
+// while a row of B (4 NV columns) and one A value per row are loaded per
+// k. The first k chunk starts from the bias (or zero), later ones from C.
+INLINE void nn_block(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
+                     int n, int k, int i, int j, int k0, int k1, int MB,
+                     int NV) {
+  // Named accumulators, not an array: clang keeps an array indexed in a
+  // loop on the stack here, and the module must not use the stack.
+  v128_t c00, c01, c10, c11, c20, c21, c30, c31;
+#define NN_INIT(r, v)                                                   \
+  c##r##v = k0 > 0  ? wasm_v128_load(c + (i + r) * n + j + 4 * v)       \
+            : bias ? wasm_v128_load(bias + j + 4 * v)                   \
+                   : wasm_f32x4_splat(0.f)
+  NN_INIT(0, 0);
+  c01 = c10 = c11 = c20 = c21 = c30 = c31 = c00;
+  if (NV > 1) NN_INIT(0, 1);
+  if (MB > 1) NN_INIT(1, 0);
+  if (MB > 1 && NV > 1) NN_INIT(1, 1);
+  if (MB > 2) NN_INIT(2, 0);
+  if (MB > 2 && NV > 1) NN_INIT(2, 1);
+  if (MB > 3) NN_INIT(3, 0);
+  if (MB > 3 && NV > 1) NN_INIT(3, 1);
+#undef NN_INIT
+  const f32 *ap = a + i * k;
+  for (int q = k0; q < k1; q++) {
+    const f32 *bq = b + q * n + j;
+    v128_t b0 = wasm_v128_load(bq);
+    v128_t b1 = NV > 1 ? wasm_v128_load(bq + 4) : b0;
+#define NN_ROW(r)                                                       \
+  if (MB > r) {                                                         \
+    v128_t ar = wasm_f32x4_splat(ap[r * k + q]);                        \
+    c##r##0 = wasm_f32x4_add(c##r##0, wasm_f32x4_mul(ar, b0));          \
+    if (NV > 1) c##r##1 = wasm_f32x4_add(c##r##1, wasm_f32x4_mul(ar, b1)); \
+  }
+    NN_ROW(0) NN_ROW(1) NN_ROW(2) NN_ROW(3)
+#undef NN_ROW
+  }
+#define NN_STORE(r)                                                     \
+  if (MB > r) {                                                         \
+    wasm_v128_store(c + (i + r) * n + j, c##r##0);                      \
+    if (NV > 1) wasm_v128_store(c + (i + r) * n + j + 4, c##r##1);      \
+  }
+  NN_STORE(0) NN_STORE(1) NN_STORE(2) NN_STORE(3)
+#undef NN_STORE
+}
+
+#define NN_BLOCKS(NV)                                                    \
+  switch (imin(4, i1 - i)) {                                         \
+    case 4: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 4, NV); break;   \
+    case 3: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 3, NV); break;   \
+    case 2: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 2, NV); break;   \
+    default: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 1, NV);         \
+  }
+
+// C is computed in tiles of NN_M_CHUNK rows by 8 columns over k chunks of
+// NN_K_CHUNK: the tile's slice of B (4 KiB) stays in L1 while the slice of
+// A (32 KiB) is reused by every column panel.
+#define NN_K_CHUNK 128
+#define NN_M_CHUNK 64
+
+// C = A · B (+ bias[N] on every row when `bias` is not 0) for A [m_rows, k]
+// and B [k, n]: a dense layer's forward product and a 1x1 convolution's
+// (x · W per pixel), with no packed copy of B. XNNPACK packs B into a new
+// operator whenever B is a new tensor, as trained weights are every step
+// (~25 ms for 1024x1024).
+EXPORT("matmul_nn")
+void matmul_nn(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
+               int m_rows, int n, int k) {
+  int n4 = n & ~3;
+  for (int k0 = 0; k0 < k || k0 == 0; k0 += NN_K_CHUNK) {
+    int k1 = imin(k, k0 + NN_K_CHUNK);
+    for (int i0 = 0; i0 < m_rows; i0 += NN_M_CHUNK) {
+      int i1 = imin(m_rows, i0 + NN_M_CHUNK);
+      int j = 0;
+      for (; j + 8 <= n4; j += 8)
+        for (int i = i0; i < i1; i += 4) NN_BLOCKS(2)
+      for (; j < n4; j += 4)
+        for (int i = i0; i < i1; i += 4) NN_BLOCKS(1)
+    }
+    if (k1 >= k) break;
+  }
+  // The last n % 4 columns, in scalars.
+  for (int i = 0; i < m_rows; i++)
+    for (int j = n4; j < n; j++) {
+      f32 s = bias ? bias[j] : 0.f;
+      for (int q = 0; q < k; q++) s += a[i * k + q] * b[q * n + j];
+      c[i * n + j] = s;
+    }
+}
+
+// out = x op y, where y has one value per column of x ([rows, cols]): a
+// bias added, a batch-norm mean subtracted or a scale multiplied, per
+// channel. op 0: add, 1: subtract, 2: multiply, 3: divide; with `swap` the
+// per-column value is the left operand (y op x).
+EXPORT("column_op")
+void column_op(const f32 *x, const f32 *y, f32 *out, int rows, int cols,
+               int op, int swap) {
+  int c4 = cols & ~3;
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols;
+    f32 *o = out + r * cols;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t u = wasm_v128_load(xr + c), v = wasm_v128_load(y + c);
+      if (swap) {
+        v128_t t = u;
+        u = v;
+        v = t;
+      }
+      v128_t w = op == 0   ? wasm_f32x4_add(u, v)
+                 : op == 1 ? wasm_f32x4_sub(u, v)
+                 : op == 2 ? wasm_f32x4_mul(u, v)
+                           : wasm_f32x4_div(u, v);
+      wasm_v128_store(o + c, w);
+    }
+    for (; c < cols; c++) {
+      f32 u = swap ? y[c] : xr[c], v = swap ? xr[c] : y[c];
+      o[c] = op == 0 ? u + v : op == 1 ? u - v : op == 2 ? u * v : u / v;
+    }
+  }
+}
