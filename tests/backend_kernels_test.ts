@@ -579,6 +579,57 @@ Deno.test("wasm Add, Sub, Multiply and RealDiv by a per-channel vector match the
   }
 });
 
+Deno.test("wasm convolutions over few input channels (conv2d_direct) match the cpu kernels", async () => {
+  await bothPaths(async (path) => {
+    const cases: ConvCase[] = [
+      { x: [2, 9, 9, 1], filter: [5, 5, 1, 6], strides: 1, pad: "same" },
+      { x: [2, 7, 11, 3], filter: [3, 3, 3, 16], strides: 1, pad: "same" },
+      { x: [1, 9, 9, 1], filter: [3, 3, 1, 32], strides: 2, pad: "valid" },
+      // A numeric pad with a square filter and stride only: otherwise
+      // tfjs's output shape and XNNPACK's disagree, and the shipped kernel
+      // (the js path) writes past its output.
+      { x: [1, 8, 7, 2], filter: [3, 3, 2, 13], strides: 2, pad: 1 },
+      { x: [1, 8, 7, 2], filter: [3, 2, 2, 13], strides: [2, 1], pad: "same" },
+      {
+        x: [1, 9, 9, 3],
+        filter: [3, 3, 3, 4],
+        strides: 1,
+        pad: "same",
+        dilations: 2,
+      },
+      { x: [2, 6, 6, 1], filter: [2, 2, 1, 5], strides: 1, pad: "valid" },
+      { x: [1, 6, 5, 2], filter: [3, 3, 2, 3], strides: 1, pad: "same" }, // co < 4: XNNPACK
+    ];
+    for (const [i, c] of cases.entries()) {
+      const co = c.filter[3];
+      for (const kernel of ["Conv2D", "FusedConv2D"]) {
+        const inputs: Record<string, { shape: number[]; data: Float32Array }> =
+          {
+            x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i) },
+            filter: {
+              shape: c.filter,
+              data: values(tf.util.sizeFromShape(c.filter), i + 3),
+            },
+          };
+        const fused = kernel === "FusedConv2D";
+        if (fused) inputs.bias = { shape: [co], data: values(co, i + 4) };
+        const attrs = {
+          strides: c.strides,
+          pad: c.pad,
+          dilations: c.dilations ?? 1,
+          dataFormat: "NHWC",
+          activation: fused ? "relu" : "linear",
+        };
+        assertClose(
+          await run("wasm", kernel, inputs, attrs),
+          await run("cpu", kernel, inputs, attrs),
+          `${path}: ${kernel} ${label(c)}`,
+        );
+      }
+    }
+  });
+});
+
 Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
   await bothPaths(async (path) => {
     const cases: [number[], number, number, Pad][] = [

@@ -46,6 +46,10 @@ export interface SimdKernels {
   matmul_nn(...args: number[]): void;
   /** out = x op y with y one value per column: x, y, out, rows, cols, op (0 add, 1 sub, 2 mul, 3 div), swap (y op x). */
   column_op(...args: number[]): void;
+  /** Zero-padded copy: x, out, then n, h, w, c, top, bottom, left, right padding. */
+  pad_nhwc(...args: number[]): void;
+  /** Convolution over a padded input: xp, filter, out, bias (0: none), relu, then n, hp, wp, ci, oh, ow, co, fh, fw, sh, sw, dh, dw. */
+  conv2d_direct(...args: number[]): void;
   /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
   adamax_update(...args: number[]): void;
 }

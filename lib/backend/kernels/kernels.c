@@ -570,3 +570,110 @@ void column_op(const f32 *x, const f32 *y, f32 *out, int rows, int cols,
     }
   }
 }
+
+// Copies x [n, h, w, c] into out [n, h + pt + pb, w + pl + pr, c] with zero
+// borders, so that a convolution over `out` needs no bounds checks.
+EXPORT("pad_nhwc")
+void pad_nhwc(const f32 *x, f32 *out, int n, int h, int w, int c, int pt,
+              int pb, int pl, int pr) {
+  int hp = h + pt + pb, wp = w + pl + pr, row = w * c;
+  for (int b = 0; b < n; b++) {
+    f32 *ob = out + b * hp * wp * c;
+    zero(ob, pt * wp * c);
+    for (int y = 0; y < h; y++) {
+      f32 *o = ob + (pt + y) * wp * c;
+      const f32 *xr = x + (b * h + y) * row;
+      zero(o, pl * c);
+      __builtin_memcpy(o + pl * c, xr, row * sizeof(f32));
+      zero(o + (pl + w) * c, pr * c);
+    }
+    zero(ob + (pt + h) * wp * c, pb * wp * c);
+  }
+}
+
+// Output pixels (b, y, x + p) for p < PB, channels [o, o + 4 NV), of a
+// convolution over a padded input (no bounds checks), from the bias or
+// zero, ReLU applied when `relu`; `out` points at pixel (b, y, x). PB x NV
+// accumulators stay in registers over all taps and input channels.
+INLINE void direct_block(const f32 *xp, const f32 *wt, f32 *out,
+                         const f32 *bias, int relu, int hp, int wp, int ci,
+                         int co, int fh, int fw, int sh, int sw, int dh,
+                         int dw, int b, int y, int x, int o, int o2, int PB,
+                         int NV) {
+  v128_t z = bias ? wasm_v128_load(bias + o) : wasm_f32x4_splat(0.f);
+  v128_t z1 = NV > 1 ? (bias ? wasm_v128_load(bias + o2) : z) : z;
+  v128_t c00 = z, c01 = z1, c10 = z, c11 = z1, c20 = z, c21 = z1, c30 = z,
+         c31 = z1;
+  int pixStep = sw * ci;
+  for (int kh = 0; kh < fh; kh++) {
+    const f32 *xrow = xp + ((b * hp + y * sh + kh * dh) * wp + x * sw) * ci;
+    for (int kw = 0; kw < fw; kw++) {
+      const f32 *xq = xrow + kw * dw * ci;
+      const f32 *wq = wt + (kh * fw + kw) * ci * co + o;
+      for (int c = 0; c < ci; c++) {
+        v128_t w0 = wasm_v128_load(wq + c * co);
+        v128_t w1 = NV > 1 ? wasm_v128_load(wq + c * co + o2 - o) : w0;
+#define DIRECT_PIXEL(p)                                                  \
+  if (PB > p) {                                                          \
+    v128_t xv = wasm_f32x4_splat(xq[p * pixStep + c]);                   \
+    c##p##0 = wasm_f32x4_add(c##p##0, wasm_f32x4_mul(xv, w0));           \
+    if (NV > 1) c##p##1 = wasm_f32x4_add(c##p##1, wasm_f32x4_mul(xv, w1)); \
+  }
+        DIRECT_PIXEL(0) DIRECT_PIXEL(1) DIRECT_PIXEL(2) DIRECT_PIXEL(3)
+#undef DIRECT_PIXEL
+      }
+    }
+  }
+  v128_t zero4 = wasm_f32x4_splat(0.f);
+  f32 *base = out + o;
+#define DIRECT_STORE(p)                                                  \
+  if (PB > p) {                                                          \
+    f32 *q = base + p * co;                                              \
+    wasm_v128_store(q, relu ? wasm_f32x4_max(c##p##0, zero4) : c##p##0); \
+    if (NV > 1)                                                          \
+      wasm_v128_store(q + o2 - o,                                        \
+                      relu ? wasm_f32x4_max(c##p##1, zero4) : c##p##1);  \
+  }
+  DIRECT_STORE(0) DIRECT_STORE(1) DIRECT_STORE(2) DIRECT_STORE(3)
+#undef DIRECT_STORE
+}
+
+#define DIRECT_BLOCKS(NV)                                                 \
+  switch (imin(4, ow - x)) {                                              \
+    case 4: DIRECT_CALL(4, NV); break;                                    \
+    case 3: DIRECT_CALL(3, NV); break;                                    \
+    case 2: DIRECT_CALL(2, NV); break;                                    \
+    default: DIRECT_CALL(1, NV);                                          \
+  }
+#define DIRECT_CALL(PB, NV)                                               \
+  direct_block(xp, wt, px, bias, relu, hp, wp, ci, co, fh, fw, sh, sw, dh, \
+               dw, b, y, x, o, o2, PB, NV)
+
+// A convolution computed directly over a zero-padded input xp [n, hp, wp,
+// ci] (see pad_nhwc) into out [n, oh, ow, co], co >= 4, plus the bias
+// (when not 0) and ReLU (when `relu`): for the few input channels where
+// XNNPACK's packed kernels do poorly (LeNet-5's first layer, 1 -> 6).
+// Channels go 8 at a time (two vectors, the second at o2); the last co % 8
+// as two overlapping vectors or one (same values written twice), not in
+// scalars.
+EXPORT("conv2d_direct")
+void conv2d_direct(const f32 *xp, const f32 *wt, f32 *out, const f32 *bias,
+                   int relu, int n, int hp, int wp, int ci, int oh, int ow,
+                   int co, int fh, int fw, int sh, int sw, int dh, int dw) {
+  for (int b = 0; b < n; b++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x += 4) {
+        f32 *px = out + ((b * oh + y) * ow + x) * co;
+        int o = 0, o2 = 4;
+        for (; o + 8 <= co; o += 8, o2 = o + 4) DIRECT_BLOCKS(2)
+        if (co - o > 4) {
+          o2 = co - 4;
+          DIRECT_BLOCKS(2)
+        } else if (co > o) {
+          o = co - 4;
+          DIRECT_BLOCKS(1)
+        }
+      }
+}
+#undef DIRECT_CALL
+#undef DIRECT_BLOCKS
