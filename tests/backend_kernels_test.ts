@@ -775,6 +775,46 @@ Deno.test("wasm LeakyRelu gradient matches the cpu one", async () => {
   });
 });
 
+Deno.test("wasm Relu and ClipByValue gradients match the cpu ones to the bit", async () => {
+  const x = values(2 * 3 * 5 * 7, 63).map((v) => v * 8); // across 0 and 6
+  // The boundaries, NaN and a signed zero (dy < 0 where x <= 0 gives -0).
+  x.set([0, -0, 6, NaN, Infinity, -Infinity], 0);
+  const weights = values(x.length, 64);
+  const grads = async (backend: string) => {
+    await tf.setBackend(backend);
+    const [t, w] = [tf.tensor(x, [2, 3, 5, 7]), tf.tensor(weights, [210])];
+    const out = [];
+    for (
+      const f of [
+        (a: tf.Tensor) => tf.relu(a),
+        (a: tf.Tensor) => tf.clipByValue(a, 0, 6),
+        (a: tf.Tensor) => tf.clipByValue(tf.relu(a), 0, 6), // ReLU6 layers
+      ]
+    ) {
+      const g = tf.grad((a: tf.Tensor) =>
+        tf.sum(tf.mul(tf.reshape(f(a), [210]), w))
+      )(t);
+      out.push(Array.from(await g.data()));
+      g.dispose();
+    }
+    tf.dispose([t, w]);
+    return out;
+  };
+  const expected = await grads("cpu");
+  await bothPaths(async (path) => {
+    const actual = await grads("wasm");
+    for (let k = 0; k < expected.length; k++) {
+      for (let i = 0; i < expected[k].length; i++) {
+        assert.ok(
+          Object.is(actual[k][i], expected[k][i]),
+          `${path}: gradient ${k}, element ${i}: ${actual[k][i]}, ` +
+            `expected ${expected[k][i]}`,
+        );
+      }
+    }
+  });
+});
+
 Deno.test("wasm Sum matches the cpu kernel", async () => {
   const cases: [number[], number | number[], boolean][] = [
     [[4, 3, 5, 13], [0, 1, 2], false], // a bias gradient: SIMD column sums

@@ -50,6 +50,10 @@ export interface SimdKernels {
   pad_nhwc(...args: number[]): void;
   /** Convolution over a padded input: xp, filter, out, bias (0: none), relu, then n, hp, wp, ci, oh, ow, co, fh, fw, sh, sw, dh, dw. */
   conv2d_direct(...args: number[]): void;
+  /** ClipByValue's gradient: x, dy, dx, size, min, max. */
+  clip_grad(...args: number[]): void;
+  /** Relu's gradient: x, dy, dx, size. */
+  relu_grad(...args: number[]): void;
   /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
   adamax_update(...args: number[]): void;
 }

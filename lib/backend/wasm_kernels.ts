@@ -1038,6 +1038,102 @@ const _leakyReluGrad: tf.GradConfig = {
   },
 };
 
+/** The wasm kernels behind the Relu and ClipByValue gradients. */
+const _RELU_GRAD = "ProjectReluGrad";
+const _CLIP_GRAD = "ProjectClipByValueGrad";
+
+function _reluGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const out = backend.makeOutput([...x.shape], "float32");
+  simdKernelsFor(backend)!.relu_grad(
+    _address(backend, x),
+    _address(backend, dy),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape),
+  );
+  return out;
+}
+
+function _clipGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { clipValueMin, clipValueMax } = args.attrs as unknown as {
+    clipValueMin: number;
+    clipValueMax: number;
+  };
+  const out = backend.makeOutput([...x.shape], "float32");
+  simdKernelsFor(backend)!.clip_grad(
+    _address(backend, x),
+    _address(backend, dy),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape),
+    clipValueMin,
+    clipValueMax,
+  );
+  return out;
+}
+
+/** True when a gradient of `x` and `dy` can run as one SIMD kernel. */
+function _fusedGrad(x: tf.Tensor, dy: tf.Tensor): boolean {
+  return tf.getBackend() === "wasm" && x.dtype === "float32" &&
+    dy.dtype === "float32" &&
+    tf.util.arraysEqual(x.shape, dy.shape) &&
+    simdKernelsFor(tf.backend() as BackendWasm) !== undefined;
+}
+
+/**
+ * Relu's gradient in one SIMD pass on wasm (to the same bits); tfjs's
+ * formula, mul(dy, cast(step(x))), everywhere else.
+ */
+const _reluGrad: tf.GradConfig = {
+  kernelName: "Relu",
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        _fusedGrad(x, g)
+          ? tf.engine().runKernel(_RELU_GRAD, { x, dy: g })
+          : tf.mul(g, tf.cast(tf.step(x), "float32")),
+    };
+  },
+};
+
+/**
+ * ClipByValue's gradient (ReLU6 layers clip) in one SIMD pass on wasm;
+ * tfjs's formula (where of logicalAnd of two comparisons) everywhere else.
+ */
+const _clipByValueGrad: tf.GradConfig = {
+  kernelName: "ClipByValue",
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const { clipValueMin, clipValueMax } = attrs as unknown as {
+      clipValueMin: number;
+      clipValueMax: number;
+    };
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        _fusedGrad(x, g)
+          ? tf.engine().runKernel(_CLIP_GRAD, { x, dy: g }, {
+            clipValueMin,
+            clipValueMax,
+          })
+          : tf.where(
+            tf.logicalAnd(
+              tf.greaterEqual(x, clipValueMin),
+              tf.lessEqual(x, clipValueMax),
+            ),
+            g,
+            tf.zerosLike(g),
+          ),
+    };
+  },
+};
+
 const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropFilter: _conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
@@ -1093,6 +1189,20 @@ export function registerWasmTrainingKernels(): void {
       kernelFunc: _leakyReluGradKernel as unknown as tf.KernelFunc,
     });
     tf.registerGradient(_leakyReluGrad);
+  }
+  for (
+    const [kernelName, kernelFunc, gradient] of [
+      [_RELU_GRAD, _reluGradKernel, _reluGrad],
+      [_CLIP_GRAD, _clipGradKernel, _clipByValueGrad],
+    ] as const
+  ) {
+    if (tf.getKernel(kernelName, "wasm") !== undefined) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+    tf.registerGradient(gradient);
   }
   for (const [kernelName, kernelFunc] of Object.entries(_ADDED)) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) continue;

@@ -677,3 +677,39 @@ void conv2d_direct(const f32 *xp, const f32 *wt, f32 *out, const f32 *bias,
 }
 #undef DIRECT_CALL
 #undef DIRECT_BLOCKS
+
+// The gradient of ClipByValue: dy where lo <= x <= hi, else 0 (tfjs
+// computes where(logicalAnd(greaterEqual(x, lo), lessEqual(x, hi)), dy,
+// zerosLike(dy)): five kernels; ReLU6 layers clip).
+EXPORT("clip_grad")
+void clip_grad(const f32 *x, const f32 *dy, f32 *dx, int n, f32 lo, f32 hi) {
+  v128_t vlo = wasm_f32x4_splat(lo), vhi = wasm_f32x4_splat(hi);
+  v128_t zero4 = wasm_f32x4_splat(0.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t in = wasm_v128_and(wasm_f32x4_ge(xv, vlo), wasm_f32x4_le(xv, vhi));
+    wasm_v128_store(dx + i, wasm_v128_bitselect(wasm_v128_load(dy + i), zero4,
+                                                in));
+  }
+  for (; i < n; i++) dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.f;
+}
+
+// The gradient of Relu, dy * step(x) with step(x) = 1 where x > 0, NaN
+// where x is NaN, else 0, as tfjs computes it (mul(dy, cast(step(x))):
+// three kernels), to the same bits (-0 where dy < 0 and x <= 0).
+EXPORT("relu_grad")
+void relu_grad(const f32 *x, const f32 *dy, f32 *dx, int n) {
+  v128_t one4 = wasm_f32x4_splat(1.f), zero4 = wasm_f32x4_splat(0.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t step = wasm_v128_bitselect(one4, zero4, wasm_f32x4_gt(xv, zero4));
+    step = wasm_v128_bitselect(step, xv, wasm_f32x4_eq(xv, xv));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < n; i++) {
+    f32 s = x[i] != x[i] ? x[i] : x[i] > 0.f ? 1.f : 0.f;
+    dx[i] = dy[i] * s;
+  }
+}
