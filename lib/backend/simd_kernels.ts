@@ -54,6 +54,12 @@ export interface SimdKernels {
   clip_grad(...args: number[]): void;
   /** Relu's gradient: x, dy, dx, size. */
   relu_grad(...args: number[]): void;
+  /** Batch-norm moments per channel: x, mean, variance, invstd, rows, cols, eps. */
+  bn_moments(...args: number[]): void;
+  /** Batch-norm forward: x, mean, invstd, gamma, beta, out, rows, cols. */
+  bn_forward(...args: number[]): void;
+  /** Batch-norm gradients: x, dy, mean, invstd, gamma, dx, dgamma, dbeta, rows, cols. */
+  bn_backward(...args: number[]): void;
   /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
   adamax_update(...args: number[]): void;
 }
