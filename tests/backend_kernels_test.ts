@@ -119,6 +119,8 @@ const CONV_CASES: ConvCase[] = [
     strides: [1, 2],
     pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
   },
+  // Many input channels: the input gradient in XNNPACK, not in columns.
+  { x: [1, 6, 7, 10], filter: [3, 3, 10, 4], strides: 2, pad: "same" },
   // 1x1 (pointwise) convolutions: a product per pixel in the SIMD kernels.
   { x: [2, 5, 6, 7], filter: [1, 1, 7, 5], strides: 1, pad: "same" },
   { x: [3, 4, 4, 9], filter: [1, 1, 9, 14], strides: 1, pad: "valid" },

@@ -60,6 +60,8 @@ export interface SimdKernels {
   bn_forward(...args: number[]): void;
   /** Batch-norm gradients: x, dy, mean, invstd, gamma, dx, dgamma, dbeta, rows, cols. */
   bn_backward(...args: number[]): void;
+  /** Input gradient of a convolution: dy, filter, dx, wt and cols scratch, then n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl. */
+  conv2d_input_grad(...args: number[]): void;
   /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
   adamax_update(...args: number[]): void;
 }

@@ -829,3 +829,43 @@ void bn_backward(const f32 *x, const f32 *dy, const f32 *mean,
     }
   }
 }
+
+// The input gradient of a convolution as products and scatters, one image
+// at a time: cols = dy[b] · Wᵀ ([oh ow, fh fw ci], by matmul_nn over the
+// filter transposed into `wt` [co, fh fw ci]), then every column block is
+// added to the input pixel its tap reads (col2im). `cols` holds one
+// image's columns; dx is overwritten.
+EXPORT("conv2d_input_grad")
+void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                       f32 *cols, int n, int h, int wd, int ci, int oh,
+                       int ow, int co, int fh, int fw, int sh, int sw, int dh,
+                       int dw, int pt, int pl) {
+  int taps = fh * fw * ci;
+  for (int t = 0; t < taps; t++)
+    for (int o = 0; o < co; o++) wt[o * taps + t] = w[t * co + o];
+  int ci4 = ci & ~3;
+  zero(dx, n * h * wd * ci);
+  for (int b = 0; b < n; b++) {
+    matmul_nn(dy + b * oh * ow * co, wt, cols, 0, oh * ow, taps, co);
+    f32 *dxb = dx + b * h * wd * ci;
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x++) {
+        const f32 *cp = cols + (y * ow + x) * taps;
+        for (int kh = 0; kh < fh; kh++) {
+          int iy = y * sh + kh * dh - pt;
+          if (iy < 0 || iy >= h) continue;
+          for (int kw = 0; kw < fw; kw++) {
+            int ix = x * sw + kw * dw - pl;
+            if (ix < 0 || ix >= wd) continue;
+            const f32 *src = cp + (kh * fw + kw) * ci;
+            f32 *dst = dxb + (iy * wd + ix) * ci;
+            int c = 0;
+            for (; c < ci4; c += 4)
+              wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c),
+                                                      wasm_v128_load(src + c)));
+            for (; c < ci; c++) dst[c] += src[c];
+          }
+        }
+      }
+  }
+}
