@@ -119,6 +119,8 @@ const CONV_CASES: ConvCase[] = [
     strides: [1, 2],
     pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
   },
+  // Many input channels: the input gradient in XNNPACK, not in columns.
+  { x: [1, 6, 7, 10], filter: [3, 3, 10, 4], strides: 2, pad: "same" },
   // 1x1 (pointwise) convolutions: a product per pixel in the SIMD kernels.
   { x: [2, 5, 6, 7], filter: [1, 1, 7, 5], strides: 1, pad: "same" },
   { x: [3, 4, 4, 9], filter: [1, 1, 9, 14], strides: 1, pad: "valid" },
@@ -449,6 +451,10 @@ Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () =>
       [[1, 5, 3], [1, 4, 3], false, true],
       [[3, 3, 5], [1, 4, 3], true, true],
       [[7, 6], [7, 2], true, false],
+      // Rank 2, as dense layers pass them, and mixed ranks.
+      [[8, 12], [20, 12], false, true],
+      [[70, 8], [70, 5], true, false],
+      [[1, 6, 5], [3, 5], false, true],
     ];
     for (
       const [i, [aShape, bShape, transposeA, transposeB]] of cases.entries()
@@ -469,6 +475,159 @@ Deno.test("wasm BatchMatMul with transposes matches the cpu kernel", async () =>
         await run("cpu", "BatchMatMul", inputs, attrs),
         `${path}: a ${aShape} b ${bShape} tA ${transposeA} tB ${transposeB}`,
       );
+    }
+  });
+});
+
+Deno.test("wasm products on new weights (matmul_nn) match the cpu kernels", async () => {
+  await bothPaths(async (path) => {
+    const cases: [number[], number[]][] = [
+      [[1, 7, 13], [1, 13, 9]], // row and column tails
+      [[1, 5, 300], [1, 300, 16]], // several k chunks
+      [[1, 70, 9], [1, 9, 20]], // several row chunks
+      [[1, 3, 4], [1, 4, 4]],
+      [[8, 40], [40, 12]], // rank 2, as dense layers pass them
+      [[6, 5], [1, 5, 7]],
+      [[2, 3, 5], [2, 5, 4]], // batch 2: the shipped kernel
+    ];
+    for (const [i, [aShape, bShape]] of cases.entries()) {
+      const inputs = {
+        a: { shape: aShape, data: values(tf.util.sizeFromShape(aShape), i) },
+        b: { shape: bShape, data: values(tf.util.sizeFromShape(bShape), 9) },
+      };
+      const attrs = { transposeA: false, transposeB: false };
+      assertClose(
+        await run("wasm", "BatchMatMul", inputs, attrs),
+        await run("cpu", "BatchMatMul", inputs, attrs),
+        `${path}: a ${aShape} b ${bShape}`,
+      );
+    }
+    const convCases: [string, number[], number[], Record<string, unknown>][] = [
+      ["Conv2D", [2, 5, 6, 7], [1, 1, 7, 13], {}],
+      ["FusedConv2D", [2, 4, 4, 9], [1, 1, 9, 6], { bias: true }],
+      ["FusedConv2D", [1, 3, 5, 4], [1, 1, 4, 8], { activation: "relu" }],
+      ["Conv2D", [1, 5, 5, 3], [1, 1, 3, 4], { strides: 2 }],
+      ["Conv2D", [1, 5, 5, 2], [3, 3, 2, 4], {}], // 3x3: XNNPACK
+    ];
+    for (const [i, [kernel, xShape, fShape, extra]] of convCases.entries()) {
+      const co = fShape[3];
+      const inputs: Record<string, { shape: number[]; data: Float32Array }> = {
+        x: { shape: xShape, data: values(tf.util.sizeFromShape(xShape), i) },
+        filter: {
+          shape: fShape,
+          data: values(tf.util.sizeFromShape(fShape), i + 5),
+        },
+      };
+      if (extra.bias) inputs.bias = { shape: [co], data: values(co, i + 6) };
+      const attrs = {
+        strides: extra.strides ?? 1,
+        pad: "same",
+        dilations: 1,
+        dataFormat: "NHWC",
+        activation: extra.activation ?? "linear",
+      };
+      assertClose(
+        await run("wasm", kernel, inputs, attrs),
+        await run("cpu", kernel, inputs, attrs),
+        `${path}: ${kernel} x ${xShape} filter ${fShape} ${
+          JSON.stringify(extra)
+        }`,
+      );
+    }
+  });
+  // The same weights again: XNNPACK's cached operator, same result.
+  await tf.setBackend("wasm");
+  const a = tf.tensor(values(6 * 10, 1), [1, 6, 10]);
+  const b = tf.tensor(values(10 * 7, 2), [1, 10, 7]);
+  const first = tf.matMul(a, b);
+  const second = tf.matMul(a, b);
+  assertClose(
+    { shape: second.shape, data: await second.data() as Float32Array },
+    { shape: first.shape, data: await first.data() as Float32Array },
+    "the second product on the same weights",
+  );
+  tf.dispose([a, b, first, second]);
+});
+
+Deno.test("wasm Add, Sub, Multiply and RealDiv by a per-channel vector match the cpu kernels exactly", async () => {
+  const cases: [number[], number[]][] = [
+    [[2, 3, 6], [6]], // a bias: a vector and a 2-wide tail per row
+    [[5], [2, 3, 5]], // the vector on the left
+    [[2, 3, 8], [1, 1, 8]],
+    [[4, 6], [1, 6]],
+    [[3, 1], [1]],
+    [[2, 3], [2, 3]], // same shapes: the shipped kernels
+    [[2, 3], [2, 1]], // not per column: the shipped kernels
+  ];
+  for (const op of ["add", "sub", "mul", "div"] as const) {
+    for (const [i, [aShape, bShape]] of cases.entries()) {
+      const results = [];
+      for (const backend of ["wasm", "cpu"]) {
+        await tf.setBackend(backend);
+        const a = tf.tensor(
+          values(tf.util.sizeFromShape(aShape), i + 80),
+          aShape,
+        );
+        const b = tf.tensor(
+          values(tf.util.sizeFromShape(bShape), i + 90),
+          bShape,
+        );
+        const y = tf[op](a, b);
+        results.push({ shape: y.shape, data: Array.from(await y.data()) });
+        tf.dispose([a, b, y]);
+      }
+      assert.deepEqual(results[0], results[1], `${op} ${aShape} ${bShape}`);
+    }
+  }
+});
+
+Deno.test("wasm convolutions over few input channels (conv2d_direct) match the cpu kernels", async () => {
+  await bothPaths(async (path) => {
+    const cases: ConvCase[] = [
+      { x: [2, 9, 9, 1], filter: [5, 5, 1, 6], strides: 1, pad: "same" },
+      { x: [2, 7, 11, 3], filter: [3, 3, 3, 16], strides: 1, pad: "same" },
+      { x: [1, 9, 9, 1], filter: [3, 3, 1, 32], strides: 2, pad: "valid" },
+      // A numeric pad with a square filter and stride only: otherwise
+      // tfjs's output shape and XNNPACK's disagree, and the shipped kernel
+      // (the js path) writes past its output.
+      { x: [1, 8, 7, 2], filter: [3, 3, 2, 13], strides: 2, pad: 1 },
+      { x: [1, 8, 7, 2], filter: [3, 2, 2, 13], strides: [2, 1], pad: "same" },
+      {
+        x: [1, 9, 9, 3],
+        filter: [3, 3, 3, 4],
+        strides: 1,
+        pad: "same",
+        dilations: 2,
+      },
+      { x: [2, 6, 6, 1], filter: [2, 2, 1, 5], strides: 1, pad: "valid" },
+      { x: [1, 6, 5, 2], filter: [3, 3, 2, 3], strides: 1, pad: "same" }, // co < 4: XNNPACK
+    ];
+    for (const [i, c] of cases.entries()) {
+      const co = c.filter[3];
+      for (const kernel of ["Conv2D", "FusedConv2D"]) {
+        const inputs: Record<string, { shape: number[]; data: Float32Array }> =
+          {
+            x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i) },
+            filter: {
+              shape: c.filter,
+              data: values(tf.util.sizeFromShape(c.filter), i + 3),
+            },
+          };
+        const fused = kernel === "FusedConv2D";
+        if (fused) inputs.bias = { shape: [co], data: values(co, i + 4) };
+        const attrs = {
+          strides: c.strides,
+          pad: c.pad,
+          dilations: c.dilations ?? 1,
+          dataFormat: "NHWC",
+          activation: fused ? "relu" : "linear",
+        };
+        assertClose(
+          await run("wasm", kernel, inputs, attrs),
+          await run("cpu", kernel, inputs, attrs),
+          `${path}: ${kernel} ${label(c)}`,
+        );
+      }
     }
   });
 });
@@ -512,6 +671,49 @@ Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
       );
     }
   });
+});
+
+Deno.test("wasm Slice matches the cpu kernel", async () => {
+  const cases: [number[], "float32" | "int32", number[], number[]][] = [
+    [[6, 3, 2], "float32", [2, 0, 0], [3, -1, -1]], // whole rows: one copy
+    [[6, 3, 2], "float32", [1, 1, 0], [4, 2, 2]],
+    [[5, 4], "int32", [1, 1], [3, 2]],
+    [[7], "float32", [2], [4]],
+    [[2, 3, 4, 5, 2], "float32", [1, 0, 1, 2, 1], [1, 3, 2, 3, 1]],
+    [[3, 4], "float32", [1, 0], [0, 4]], // empty
+  ];
+  for (const [i, [shape, dtype, begin, size]] of cases.entries()) {
+    const results = [];
+    for (const backend of ["wasm", "cpu"]) {
+      await tf.setBackend(backend);
+      const data = values(tf.util.sizeFromShape(shape), i + 70);
+      const x = dtype === "int32"
+        ? tf.tensor(Int32Array.from(data, (v) => Math.round(v * 1000)), shape)
+        : tf.tensor(data, shape);
+      const y = tf.slice(x, begin, size);
+      results.push({ shape: y.shape, data: Array.from(await y.data()) });
+      tf.dispose([x, y]);
+    }
+    assert.deepEqual(results[0], results[1], `slice ${shape} at ${begin}`);
+  }
+  // No copy of the whole input out of the heap (the shipped kernel's cost).
+  await tf.setBackend("wasm");
+  const backend = tf.backend() as BackendWasm;
+  const x = tf.zeros([64, 10]);
+  const readSync = backend.readSync;
+  let reads = 0;
+  backend.readSync = (...args: Parameters<typeof readSync>) => {
+    reads++;
+    return readSync.apply(backend, args);
+  };
+  try {
+    tf.slice(x, [8, 2], [4, 3]).dispose();
+    tf.slice(x, 8, 4).dispose();
+  } finally {
+    backend.readSync = readSync;
+    x.dispose();
+  }
+  assert.equal(reads, 0, "Slice read its whole input out of the heap");
 });
 
 Deno.test("wasm Tile matches the cpu kernel", async () => {
@@ -572,6 +774,46 @@ Deno.test("wasm LeakyRelu gradient matches the cpu one", async () => {
   const expected = await grad("cpu");
   await bothPaths(async (path) => {
     assertClose(await grad("wasm"), expected, `${path}: leakyRelu grad`);
+  });
+});
+
+Deno.test("wasm Relu and ClipByValue gradients match the cpu ones to the bit", async () => {
+  const x = values(2 * 3 * 5 * 7, 63).map((v) => v * 8); // across 0 and 6
+  // The boundaries, NaN and a signed zero (dy < 0 where x <= 0 gives -0).
+  x.set([0, -0, 6, NaN, Infinity, -Infinity], 0);
+  const weights = values(x.length, 64);
+  const grads = async (backend: string) => {
+    await tf.setBackend(backend);
+    const [t, w] = [tf.tensor(x, [2, 3, 5, 7]), tf.tensor(weights, [210])];
+    const out = [];
+    for (
+      const f of [
+        (a: tf.Tensor) => tf.relu(a),
+        (a: tf.Tensor) => tf.clipByValue(a, 0, 6),
+        (a: tf.Tensor) => tf.clipByValue(tf.relu(a), 0, 6), // ReLU6 layers
+      ]
+    ) {
+      const g = tf.grad((a: tf.Tensor) =>
+        tf.sum(tf.mul(tf.reshape(f(a), [210]), w))
+      )(t);
+      out.push(Array.from(await g.data()));
+      g.dispose();
+    }
+    tf.dispose([t, w]);
+    return out;
+  };
+  const expected = await grads("cpu");
+  await bothPaths(async (path) => {
+    const actual = await grads("wasm");
+    for (let k = 0; k < expected.length; k++) {
+      for (let i = 0; i < expected[k].length; i++) {
+        assert.ok(
+          Object.is(actual[k][i], expected[k][i]),
+          `${path}: gradient ${k}, element ${i}: ${actual[k][i]}, ` +
+            `expected ${expected[k][i]}`,
+        );
+      }
+    }
   });
 });
 

@@ -19,6 +19,7 @@ import { registerCpuTrainingKernels } from "./cpu_kernels.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { loadSimdKernels } from "./simd_kernels.ts";
 import { installFusedOptimizers } from "./fused_optimizers.ts";
+import { installFusedBatchNorm } from "./fused_batch_norm.ts";
 
 /** Names of the backends the project knows, fastest first. */
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -180,6 +181,7 @@ async function _tryWasm(): Promise<_Attempt> {
     await import("@tensorflow/tfjs-backend-wasm");
     registerWasmTrainingKernels();
     installFusedOptimizers();
+    installFusedBatchNorm();
   } catch (error) {
     return { ok: false, reason: _firstLine(error) };
   }

@@ -27,6 +27,7 @@ export {
 } from "./wasm_kernels.ts";
 export { registerCpuTrainingKernels } from "./cpu_kernels.ts";
 export { installFusedOptimizers } from "./fused_optimizers.ts";
+export { installFusedBatchNorm } from "./fused_batch_norm.ts";
 export {
   loadSimdKernels,
   SIMD_KERNELS_URL,

@@ -42,6 +42,26 @@ export interface SimdKernels {
   sum_rows(...args: number[]): void;
   /** LeakyRelu's gradient: x, dy, dx, size, alpha. */
   leaky_relu_grad(...args: number[]): void;
+  /** C = A · B (+ bias per column): a, b, c, bias (0: none), then rows of A, columns of B, shared length k. */
+  matmul_nn(...args: number[]): void;
+  /** out = x op y with y one value per column: x, y, out, rows, cols, op (0 add, 1 sub, 2 mul, 3 div), swap (y op x). */
+  column_op(...args: number[]): void;
+  /** Zero-padded copy: x, out, then n, h, w, c, top, bottom, left, right padding. */
+  pad_nhwc(...args: number[]): void;
+  /** Convolution over a padded input: xp, filter, out, bias (0: none), relu, then n, hp, wp, ci, oh, ow, co, fh, fw, sh, sw, dh, dw. */
+  conv2d_direct(...args: number[]): void;
+  /** ClipByValue's gradient: x, dy, dx, size, min, max. */
+  clip_grad(...args: number[]): void;
+  /** Relu's gradient: x, dy, dx, size. */
+  relu_grad(...args: number[]): void;
+  /** Batch-norm moments per channel: x, mean, variance, invstd, rows, cols, eps. */
+  bn_moments(...args: number[]): void;
+  /** Batch-norm forward: x, mean, invstd, gamma, beta, out, rows, cols. */
+  bn_forward(...args: number[]): void;
+  /** Batch-norm gradients: x, dy, mean, invstd, gamma, dx, dgamma, dbeta, rows, cols. */
+  bn_backward(...args: number[]): void;
+  /** Input gradient of a convolution: dy, filter, dx, wt and cols scratch, then n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl. */
+  conv2d_input_grad(...args: number[]): void;
   /** One Adamax step: value, grad, m, u, then their three outputs, size, scalars. */
   adamax_update(...args: number[]): void;
 }

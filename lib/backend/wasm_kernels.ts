@@ -269,6 +269,54 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
+ * Up to this many input channels, the input gradient runs in the SIMD
+ * kernels' `conv2d_input_grad` rather than as an XNNPACK convolution, which
+ * does poorly producing so few channels (LeNet-5's second layer, 6 input
+ * channels: measured ~2.3 ms against ~4 ms); with 16 or 32 (the CIFAR CNN)
+ * XNNPACK was as fast or faster.
+ */
+const _COLS_MAX_CHANNELS = 8;
+
+/**
+ * The input gradient in the SIMD kernels' `conv2d_input_grad`: per image,
+ * the product dy · Wᵀ (every tap's contribution of every output pixel),
+ * then each added to the input pixel it came from. Any stride, dilation
+ * and padding.
+ */
+function _colsInputGrad(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  inputShape: number[],
+): tf.TensorInfo {
+  _heapF32(backend, dy); // dtype checks
+  _heapF32(backend, filter);
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const dx = backend.makeOutput([...inputShape], "float32");
+  const wt = backend.makeOutput(
+    [Math.max(taps * info.outChannels, 1)],
+    "float32",
+  );
+  const cols = backend.makeOutput(
+    [Math.max(info.outHeight * info.outWidth * taps, 1)],
+    "float32",
+  );
+  simd.conv2d_input_grad(
+    _address(backend, dy),
+    _address(backend, filter),
+    _address(backend, dx),
+    _address(backend, wt),
+    _address(backend, cols),
+    ..._geometryArgs(info, true),
+  );
+  backend.disposeData(wt.dataId);
+  backend.disposeData(cols.dataId);
+  return dx;
+}
+
+/**
  * The input gradient as a stride-1 convolution of the (zero-dilated) output
  * gradient with the rotated filter: XNNPACK's convolution instead of
  * tfjs-backend-wasm's loop-based Conv2DBackpropInput.
@@ -312,6 +360,9 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
       [...attrs.inputShape],
       [pixels, info.inChannels, info.outChannels],
     );
+  }
+  if (simd !== undefined && info.inChannels <= _COLS_MAX_CHANNELS) {
+    return _colsInputGrad(backend, simd, dy, filter, info, attrs.inputShape);
   }
   if (Math.min(top, left, bottom, right) < 0) {
     // Padding wider than the filter: rare; the shipped kernel handles it.
@@ -367,6 +418,19 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
 const _MIN_SIMD_PIXELS = 64;
 
 /**
+ * A product operand as a matrix [rows, cols]: rank 2, or rank 3 with batch
+ * 1 (tfjs passes either); `undefined` for batched or non-float32 ones.
+ */
+function _matrix(t: tf.TensorInfo): [number, number] | undefined {
+  if (t.dtype !== "float32") return undefined;
+  if (t.shape.length === 2) return [t.shape[0], t.shape[1]];
+  if (t.shape.length === 3 && t.shape[0] === 1) {
+    return [t.shape[1], t.shape[2]];
+  }
+  return undefined;
+}
+
+/**
  * One matrix product with one transposed operand (batch 1, float32) in the
  * SIMD kernels, or `undefined` for other cases: Aᵀ·B is the filter
  * gradient of a 1x1 convolution over a column of `k` pixels; A·Bᵀ is
@@ -379,17 +443,18 @@ function _simdMatMul(
   b: tf.TensorInfo,
   transposeA: boolean,
 ): tf.TensorInfo | undefined {
-  if (
-    a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== 1 ||
-    b.shape[0] !== 1 || a.dtype !== "float32" || b.dtype !== "float32"
-  ) {
-    return undefined;
-  }
+  const am = _matrix(a), bm = _matrix(b);
+  if (am === undefined || bm === undefined) return undefined;
+  const lead = a.shape.length === 3 || b.shape.length === 3 ? [1] : [];
   if (transposeA) {
-    const [, k, m] = a.shape;
-    const n = b.shape[2];
+    const [k, m] = am;
+    const n = bm[1];
     if (k < _MIN_SIMD_PIXELS) return undefined;
-    return _simdCall(backend, simd, "conv2d_filter_grad", a, b, [1, m, n], [
+    return _simdCall(backend, simd, "conv2d_filter_grad", a, b, [
+      ...lead,
+      m,
+      n,
+    ], [
       1,
       k,
       1,
@@ -407,9 +472,81 @@ function _simdMatMul(
       0,
     ]);
   }
-  const [, m, k] = a.shape;
-  const n = b.shape[1];
-  return _simdCall(backend, simd, "matmul_nt", a, b, [1, m, n], [m, n, k]);
+  const [m, k] = am;
+  const n = bm[0];
+  return _simdCall(backend, simd, "matmul_nt", a, b, [...lead, m, n], [
+    m,
+    n,
+    k,
+  ]);
+}
+
+/**
+ * Weights (B operands, filters) that a product has already seen: XNNPACK
+ * keeps the operator it builds around such a tensor, so the next product
+ * with it is cheap. A tensor seen for the first time (a trained weight is a
+ * new tensor after every step) goes to the SIMD `matmul_nn` instead, which
+ * packs nothing.
+ */
+const _seenWeights = new WeakSet<object>();
+
+/** True the first time `weights` is asked about, false after that. */
+function _freshWeights(weights: tf.TensorInfo): boolean {
+  if (_seenWeights.has(weights.dataId)) return false;
+  _seenWeights.add(weights.dataId);
+  return true;
+}
+
+/**
+ * C = A · B (+ bias) for A [m, k] and B [k, n] in the SIMD kernels; `a`
+ * and `b` may carry leading 1s in their shapes.
+ */
+function _matmulNn(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  outShape: number[],
+): tf.TensorInfo {
+  const k = a.shape[a.shape.length - 1];
+  const n = b.shape[b.shape.length - 1];
+  const m = tf.util.sizeFromShape(a.shape) / Math.max(k, 1);
+  const out = backend.makeOutput(outShape, "float32");
+  if (m * n === 0) return out;
+  // Addresses after the allocation: they stay valid when the heap grows.
+  simd.matmul_nn(
+    _address(backend, a),
+    _address(backend, b),
+    _address(backend, out),
+    bias === undefined ? 0 : _address(backend, bias),
+    m,
+    n,
+    k,
+  );
+  return out;
+}
+
+/**
+ * A product without transposes on a weight seen for the first time (see
+ * {@linkcode _freshWeights}), batch 1, float32, in the SIMD kernels; or
+ * `undefined` for the shipped kernel.
+ */
+function _freshMatMul(
+  backend: BackendWasm,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+): tf.TensorInfo | undefined {
+  const simd = simdKernelsFor(backend);
+  const am = _matrix(a), bm = _matrix(b);
+  if (
+    simd === undefined || am === undefined || bm === undefined ||
+    !_freshWeights(b)
+  ) {
+    return undefined;
+  }
+  const lead = a.shape.length === 3 || b.shape.length === 3 ? [1] : [];
+  return _matmulNn(backend, simd, a, b, undefined, [...lead, am[0], bm[1]]);
 }
 
 /**
@@ -426,7 +563,8 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
   };
   const original = _originalKernel("BatchMatMul");
   if (!transposeA && !transposeB) {
-    return original(args as never) as tf.TensorInfo;
+    return _freshMatMul(backend, a, b) ??
+      original(args as never) as tf.TensorInfo;
   }
   const simd = simdKernelsFor(backend);
   if (simd !== undefined && transposeA !== transposeB) {
@@ -444,7 +582,7 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
   };
   const a2 = transposeA ? transpose(a) : a;
   const b2 = transposeB ? transpose(b) : b;
-  const out = original({
+  const out = _freshMatMul(backend, a2, b2) ?? original({
     inputs: { a: a2, b: b2 },
     backend: backend as unknown as tf.KernelBackend,
     attrs: { transposeA: false, transposeB: false },
@@ -452,6 +590,128 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
   if (a2 !== a) backend.disposeData(a2.dataId);
   if (b2 !== b) backend.disposeData(b2.dataId);
   return out;
+}
+
+/**
+ * Up to this many input channels (grey and RGB images), a convolution runs
+ * in the SIMD kernels' `conv2d_direct` rather than in XNNPACK, whose packed
+ * kernels do poorly with so few: LeNet-5's first layer (1 -> 6 channels,
+ * batch 64) measured ~1.6 ms against XNNPACK's ~2.6 ms; at 6 input
+ * channels the two were even.
+ */
+const _DIRECT_MAX_CHANNELS = 3;
+
+/** A convolution over few input channels in `conv2d_direct`. */
+function _directConv(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  relu: boolean,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { top, bottom, left, right } = info.padInfo;
+  const hp = info.inHeight + top + bottom;
+  const wp = info.inWidth + left + right;
+  const ci = info.inChannels;
+  const out = backend.makeOutput([...info.outShape], "float32");
+  if (tf.util.sizeFromShape(info.outShape) === 0) return out;
+  let padded = x;
+  if (top || bottom || left || right) {
+    padded = backend.makeOutput([info.batchSize, hp, wp, ci], "float32");
+    simd.pad_nhwc(
+      _address(backend, x),
+      _address(backend, padded),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      ci,
+      top,
+      bottom,
+      left,
+      right,
+    );
+  }
+  simd.conv2d_direct(
+    _address(backend, padded),
+    _address(backend, filter),
+    _address(backend, out),
+    bias === undefined ? 0 : _address(backend, bias),
+    relu ? 1 : 0,
+    info.batchSize,
+    hp,
+    wp,
+    ci,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+  );
+  if (padded !== x) backend.disposeData(padded.dataId);
+  return out;
+}
+
+/**
+ * Conv2D and FusedConv2D: a 1x1, stride-1, unpadded convolution (MobileNet's
+ * pointwise layers) with a filter seen for the first time is one product
+ * per pixel, x · W, in the SIMD kernels (bias added, linear activation
+ * only); a convolution over few input channels runs directly in the SIMD
+ * kernels (bias added, linear or ReLU activation); everything else goes to
+ * XNNPACK through the shipped kernel.
+ */
+function _pointwiseConv(
+  name: "Conv2D" | "FusedConv2D",
+  args: KernelArgs,
+): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as {
+    x: tf.TensorInfo;
+    filter: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
+  const attrs = args.attrs as unknown as ConvAttrs & { activation?: string };
+  const simd = simdKernelsFor(backend);
+  const [fh, fw, ci, co] = filter.shape;
+  const activation = attrs.activation ?? "linear";
+  const supported = simd !== undefined && x.shape.length === 4 &&
+    x.shape[3] === ci && x.dtype === "float32" &&
+    filter.dtype === "float32" && attrs.dataFormat !== "NCHW" &&
+    preluActivationWeights === undefined &&
+    (bias === undefined ||
+      (bias.dtype === "float32" && bias.shape.length === 1 &&
+        bias.shape[0] === co));
+  if (
+    supported && ci <= _DIRECT_MAX_CHANNELS && co >= 4 &&
+    (activation === "linear" || activation === "relu")
+  ) {
+    const info = _convInfo(x.shape, filter.shape, attrs, false);
+    return _directConv(
+      backend,
+      simd!,
+      x,
+      filter,
+      bias,
+      activation === "relu",
+      info,
+    );
+  }
+  if (supported && fh === 1 && fw === 1 && activation === "linear") {
+    const info = _convInfo(x.shape, filter.shape, attrs, false);
+    const plain = info.strideHeight === 1 && info.strideWidth === 1 &&
+      info.outHeight === info.inHeight && info.outWidth === info.inWidth &&
+      info.padInfo.top === 0 && info.padInfo.left === 0;
+    if (plain && _freshWeights(filter)) {
+      return _matmulNn(backend, simd!, x, filter, bias, [...info.outShape]);
+    }
+  }
+  return _originalKernel(name)(args as never) as tf.TensorInfo;
 }
 
 function _depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
@@ -599,6 +859,57 @@ function _gatherV2(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
+ * Slice read straight from the heap. The shipped kernel first copies the
+ * whole input out of the heap (`readSync`), so slicing a batch off a large
+ * tensor costs a copy of the large tensor (LeNet-5 inference over 1,920
+ * images spent 85% of its time there). Runs along the last axis are
+ * copied whole.
+ */
+function _slice(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { begin, size } = args.attrs as unknown as {
+    begin: number | number[];
+    size?: number | number[];
+  };
+  if (x.dtype === "string") {
+    return _originalKernel("Slice")(args as never) as tf.TensorInfo;
+  }
+  const [start, extent] = tf.slice_util.parseSliceParams(
+    x as tf.Tensor,
+    begin,
+    size,
+  );
+  const out = backend.makeOutput(extent, x.dtype);
+  const total = tf.util.sizeFromShape(extent);
+  if (total === 0) return out;
+  // Views after the allocation: the heap may have grown.
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  const strides = tf.util.computeStrides(x.shape);
+  if (tf.slice_util.isSliceContinous(x.shape, start, extent)) {
+    const offset = tf.slice_util.computeFlatOffset(start, strides);
+    to.set(from.subarray(offset, offset + total));
+    return out;
+  }
+  const rank = x.shape.length;
+  const run = extent[rank - 1];
+  const index = new Array<number>(rank - 1).fill(0);
+  for (let done = 0; done < total; done += run) {
+    let offset = start[rank - 1];
+    for (let d = 0; d < rank - 1; d++) {
+      offset += (start[d] + index[d]) * strides[d];
+    }
+    to.set(from.subarray(offset, offset + run), done);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++index[d] < extent[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
  * Tile that only repeats the whole tensor (every repeated axis comes before
  * the first axis longer than 1), as the batch-norm gradient's broadcasts of
  * per-channel values do: block copies, doubling, instead of the shipped
@@ -681,6 +992,61 @@ function _sum(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** The `column_op` code of each binary kernel it serves. */
+const _COLUMN_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+
+/** True when `t` holds one value per column of a tensor of `shape`. */
+function _perColumn(t: tf.TensorInfo, shape: readonly number[]): boolean {
+  const cols = shape[shape.length - 1];
+  return t.shape.length >= 1 && t.shape.length <= shape.length &&
+    t.shape[t.shape.length - 1] === cols &&
+    t.shape.slice(0, -1).every((d) => d === 1);
+}
+
+/**
+ * Add, Sub, Multiply and RealDiv of a tensor and a per-channel vector (a
+ * bias, a batch-norm mean or scale) as one SIMD pass: the shipped kernels
+ * broadcast through generic index arithmetic, ~5x slower. Other shapes and
+ * dtypes go to the shipped kernels.
+ */
+function _columnBinary(
+  name: keyof typeof _COLUMN_OPS,
+  args: KernelArgs,
+): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const simd = simdKernelsFor(backend);
+  if (
+    simd !== undefined && a.dtype === "float32" && b.dtype === "float32" &&
+    a.shape.length > 0 && b.shape.length > 0
+  ) {
+    const same = (s: readonly number[], t: readonly number[]) =>
+      s.length === t.length && s.every((d, i) => d === t[i]);
+    const swap = !(a.shape.length >= b.shape.length && _perColumn(b, a.shape));
+    const [big, vector] = swap ? [b, a] : [a, b];
+    if (
+      _perColumn(vector, big.shape) && !same(vector.shape, big.shape) &&
+      vector.shape.length <= big.shape.length
+    ) {
+      const out = backend.makeOutput([...big.shape], "float32");
+      const cols = big.shape[big.shape.length - 1];
+      const size = tf.util.sizeFromShape(big.shape);
+      if (size === 0) return out;
+      simd.column_op(
+        _address(backend, big),
+        _address(backend, vector),
+        _address(backend, out),
+        size / cols,
+        cols,
+        _COLUMN_OPS[name],
+        swap ? 1 : 0,
+      );
+      return out;
+    }
+  }
+  return _originalKernel(name)(args as never) as tf.TensorInfo;
+}
+
 /** The wasm kernel behind the LeakyRelu gradient, see {@linkcode _leakyReluGrad}. */
 const _LEAKY_RELU_GRAD = "ProjectLeakyReluGrad";
 
@@ -723,6 +1089,102 @@ const _leakyReluGrad: tf.GradConfig = {
   },
 };
 
+/** The wasm kernels behind the Relu and ClipByValue gradients. */
+const _RELU_GRAD = "ProjectReluGrad";
+const _CLIP_GRAD = "ProjectClipByValueGrad";
+
+function _reluGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const out = backend.makeOutput([...x.shape], "float32");
+  simdKernelsFor(backend)!.relu_grad(
+    _address(backend, x),
+    _address(backend, dy),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape),
+  );
+  return out;
+}
+
+function _clipGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { clipValueMin, clipValueMax } = args.attrs as unknown as {
+    clipValueMin: number;
+    clipValueMax: number;
+  };
+  const out = backend.makeOutput([...x.shape], "float32");
+  simdKernelsFor(backend)!.clip_grad(
+    _address(backend, x),
+    _address(backend, dy),
+    _address(backend, out),
+    tf.util.sizeFromShape(x.shape),
+    clipValueMin,
+    clipValueMax,
+  );
+  return out;
+}
+
+/** True when a gradient of `x` and `dy` can run as one SIMD kernel. */
+function _fusedGrad(x: tf.Tensor, dy: tf.Tensor): boolean {
+  return tf.getBackend() === "wasm" && x.dtype === "float32" &&
+    dy.dtype === "float32" &&
+    tf.util.arraysEqual(x.shape, dy.shape) &&
+    simdKernelsFor(tf.backend() as BackendWasm) !== undefined;
+}
+
+/**
+ * Relu's gradient in one SIMD pass on wasm (to the same bits); tfjs's
+ * formula, mul(dy, cast(step(x))), everywhere else.
+ */
+const _reluGrad: tf.GradConfig = {
+  kernelName: "Relu",
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        _fusedGrad(x, g)
+          ? tf.engine().runKernel(_RELU_GRAD, { x, dy: g })
+          : tf.mul(g, tf.cast(tf.step(x), "float32")),
+    };
+  },
+};
+
+/**
+ * ClipByValue's gradient (ReLU6 layers clip) in one SIMD pass on wasm;
+ * tfjs's formula (where of logicalAnd of two comparisons) everywhere else.
+ */
+const _clipByValueGrad: tf.GradConfig = {
+  kernelName: "ClipByValue",
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const { clipValueMin, clipValueMax } = attrs as unknown as {
+      clipValueMin: number;
+      clipValueMax: number;
+    };
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        _fusedGrad(x, g)
+          ? tf.engine().runKernel(_CLIP_GRAD, { x, dy: g }, {
+            clipValueMin,
+            clipValueMax,
+          })
+          : tf.where(
+            tf.logicalAnd(
+              tf.greaterEqual(x, clipValueMin),
+              tf.lessEqual(x, clipValueMax),
+            ),
+            g,
+            tf.zerosLike(g),
+          ),
+    };
+  },
+};
+
 const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Conv2DBackpropFilter: _conv2dBackpropFilter,
   DepthwiseConv2dNativeBackpropFilter: _depthwiseBackpropFilter,
@@ -730,10 +1192,17 @@ const _ADDED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
 };
 
 const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  Conv2D: (args) => _pointwiseConv("Conv2D", args),
+  FusedConv2D: (args) => _pointwiseConv("FusedConv2D", args),
+  Add: (args) => _columnBinary("Add", args),
+  Sub: (args) => _columnBinary("Sub", args),
+  Multiply: (args) => _columnBinary("Multiply", args),
+  RealDiv: (args) => _columnBinary("RealDiv", args),
   Conv2DBackpropInput: _conv2dBackpropInput,
   BatchMatMul: _batchMatMul,
   MaxPoolGrad: _maxPoolGrad,
   GatherV2: _gatherV2,
+  Slice: _slice,
   Tile: _tile,
   Identity: _identity,
   Sum: _sum,
@@ -752,7 +1221,7 @@ function _originalKernel(name: string): tf.KernelFunc {
  * Registers for `wasm` the training kernels it lacks (see
  * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones
  * (Conv2DBackpropInput, BatchMatMul with transposed operands, MaxPoolGrad,
- * GatherV2 along the first axis, Tile of whole tensors, Identity without
+ * GatherV2 along the first axis, Slice without a copy of its input, Tile of whole tensors, Identity without
  * a copy, and Sum over all leading axes) by faster versions. Idempotent; needs tfjs-backend-wasm to be
  * imported first.
  *
@@ -771,6 +1240,20 @@ export function registerWasmTrainingKernels(): void {
       kernelFunc: _leakyReluGradKernel as unknown as tf.KernelFunc,
     });
     tf.registerGradient(_leakyReluGrad);
+  }
+  for (
+    const [kernelName, kernelFunc, gradient] of [
+      [_RELU_GRAD, _reluGradKernel, _reluGrad],
+      [_CLIP_GRAD, _clipGradKernel, _clipByValueGrad],
+    ] as const
+  ) {
+    if (tf.getKernel(kernelName, "wasm") !== undefined) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+    tf.registerGradient(gradient);
   }
   for (const [kernelName, kernelFunc] of Object.entries(_ADDED)) {
     if (tf.getKernel(kernelName, "wasm") !== undefined) continue;

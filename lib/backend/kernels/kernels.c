@@ -447,3 +447,425 @@ void sum_rows(const f32 *x, f32 *out, int rows, int cols) {
     out[c] = s;
   }
 }
+
+// C[i..i+MB)[j..j+4 NV) of C = A · B (+ bias), A [M, K] and B [K, N]
+// row-major, over k in [k0, k1): MB x NV vectors of C stay in registers
+// while a row of B (4 NV columns) and one A value per row are loaded per
+// k. The first k chunk starts from the bias (or zero), later ones from C.
+INLINE void nn_block(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
+                     int n, int k, int i, int j, int k0, int k1, int MB,
+                     int NV) {
+  // Named accumulators, not an array: clang keeps an array indexed in a
+  // loop on the stack here, and the module must not use the stack.
+  v128_t c00, c01, c10, c11, c20, c21, c30, c31;
+#define NN_INIT(r, v)                                                   \
+  c##r##v = k0 > 0  ? wasm_v128_load(c + (i + r) * n + j + 4 * v)       \
+            : bias ? wasm_v128_load(bias + j + 4 * v)                   \
+                   : wasm_f32x4_splat(0.f)
+  NN_INIT(0, 0);
+  c01 = c10 = c11 = c20 = c21 = c30 = c31 = c00;
+  if (NV > 1) NN_INIT(0, 1);
+  if (MB > 1) NN_INIT(1, 0);
+  if (MB > 1 && NV > 1) NN_INIT(1, 1);
+  if (MB > 2) NN_INIT(2, 0);
+  if (MB > 2 && NV > 1) NN_INIT(2, 1);
+  if (MB > 3) NN_INIT(3, 0);
+  if (MB > 3 && NV > 1) NN_INIT(3, 1);
+#undef NN_INIT
+  const f32 *ap = a + i * k;
+  for (int q = k0; q < k1; q++) {
+    const f32 *bq = b + q * n + j;
+    v128_t b0 = wasm_v128_load(bq);
+    v128_t b1 = NV > 1 ? wasm_v128_load(bq + 4) : b0;
+#define NN_ROW(r)                                                       \
+  if (MB > r) {                                                         \
+    v128_t ar = wasm_f32x4_splat(ap[r * k + q]);                        \
+    c##r##0 = wasm_f32x4_add(c##r##0, wasm_f32x4_mul(ar, b0));          \
+    if (NV > 1) c##r##1 = wasm_f32x4_add(c##r##1, wasm_f32x4_mul(ar, b1)); \
+  }
+    NN_ROW(0) NN_ROW(1) NN_ROW(2) NN_ROW(3)
+#undef NN_ROW
+  }
+#define NN_STORE(r)                                                     \
+  if (MB > r) {                                                         \
+    wasm_v128_store(c + (i + r) * n + j, c##r##0);                      \
+    if (NV > 1) wasm_v128_store(c + (i + r) * n + j + 4, c##r##1);      \
+  }
+  NN_STORE(0) NN_STORE(1) NN_STORE(2) NN_STORE(3)
+#undef NN_STORE
+}
+
+#define NN_BLOCKS(NV)                                                    \
+  switch (imin(4, i1 - i)) {                                         \
+    case 4: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 4, NV); break;   \
+    case 3: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 3, NV); break;   \
+    case 2: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 2, NV); break;   \
+    default: nn_block(a, b, c, bias, n, k, i, j, k0, k1, 1, NV);         \
+  }
+
+// C is computed in tiles of NN_M_CHUNK rows by 8 columns over k chunks of
+// NN_K_CHUNK: the tile's slice of B (4 KiB) stays in L1 while the slice of
+// A (32 KiB) is reused by every column panel.
+#define NN_K_CHUNK 128
+#define NN_M_CHUNK 64
+
+// C = A · B (+ bias[N] on every row when `bias` is not 0) for A [m_rows, k]
+// and B [k, n]: a dense layer's forward product and a 1x1 convolution's
+// (x · W per pixel), with no packed copy of B. XNNPACK packs B into a new
+// operator whenever B is a new tensor, as trained weights are every step
+// (~25 ms for 1024x1024).
+EXPORT("matmul_nn")
+void matmul_nn(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
+               int m_rows, int n, int k) {
+  int n4 = n & ~3;
+  for (int k0 = 0; k0 < k || k0 == 0; k0 += NN_K_CHUNK) {
+    int k1 = imin(k, k0 + NN_K_CHUNK);
+    for (int i0 = 0; i0 < m_rows; i0 += NN_M_CHUNK) {
+      int i1 = imin(m_rows, i0 + NN_M_CHUNK);
+      int j = 0;
+      for (; j + 8 <= n4; j += 8)
+        for (int i = i0; i < i1; i += 4) NN_BLOCKS(2)
+      for (; j < n4; j += 4)
+        for (int i = i0; i < i1; i += 4) NN_BLOCKS(1)
+    }
+    if (k1 >= k) break;
+  }
+  // The last n % 4 columns, in scalars.
+  for (int i = 0; i < m_rows; i++)
+    for (int j = n4; j < n; j++) {
+      f32 s = bias ? bias[j] : 0.f;
+      for (int q = 0; q < k; q++) s += a[i * k + q] * b[q * n + j];
+      c[i * n + j] = s;
+    }
+}
+
+// out = x op y, where y has one value per column of x ([rows, cols]): a
+// bias added, a batch-norm mean subtracted or a scale multiplied, per
+// channel. op 0: add, 1: subtract, 2: multiply, 3: divide; with `swap` the
+// per-column value is the left operand (y op x).
+EXPORT("column_op")
+void column_op(const f32 *x, const f32 *y, f32 *out, int rows, int cols,
+               int op, int swap) {
+  int c4 = cols & ~3;
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols;
+    f32 *o = out + r * cols;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t u = wasm_v128_load(xr + c), v = wasm_v128_load(y + c);
+      if (swap) {
+        v128_t t = u;
+        u = v;
+        v = t;
+      }
+      v128_t w = op == 0   ? wasm_f32x4_add(u, v)
+                 : op == 1 ? wasm_f32x4_sub(u, v)
+                 : op == 2 ? wasm_f32x4_mul(u, v)
+                           : wasm_f32x4_div(u, v);
+      wasm_v128_store(o + c, w);
+    }
+    for (; c < cols; c++) {
+      f32 u = swap ? y[c] : xr[c], v = swap ? xr[c] : y[c];
+      o[c] = op == 0 ? u + v : op == 1 ? u - v : op == 2 ? u * v : u / v;
+    }
+  }
+}
+
+// Copies x [n, h, w, c] into out [n, h + pt + pb, w + pl + pr, c] with zero
+// borders, so that a convolution over `out` needs no bounds checks.
+EXPORT("pad_nhwc")
+void pad_nhwc(const f32 *x, f32 *out, int n, int h, int w, int c, int pt,
+              int pb, int pl, int pr) {
+  int hp = h + pt + pb, wp = w + pl + pr, row = w * c;
+  for (int b = 0; b < n; b++) {
+    f32 *ob = out + b * hp * wp * c;
+    zero(ob, pt * wp * c);
+    for (int y = 0; y < h; y++) {
+      f32 *o = ob + (pt + y) * wp * c;
+      const f32 *xr = x + (b * h + y) * row;
+      zero(o, pl * c);
+      __builtin_memcpy(o + pl * c, xr, row * sizeof(f32));
+      zero(o + (pl + w) * c, pr * c);
+    }
+    zero(ob + (pt + h) * wp * c, pb * wp * c);
+  }
+}
+
+// Output pixels (b, y, x + p) for p < PB, channels [o, o + 4 NV), of a
+// convolution over a padded input (no bounds checks), from the bias or
+// zero, ReLU applied when `relu`; `out` points at pixel (b, y, x). PB x NV
+// accumulators stay in registers over all taps and input channels.
+INLINE void direct_block(const f32 *xp, const f32 *wt, f32 *out,
+                         const f32 *bias, int relu, int hp, int wp, int ci,
+                         int co, int fh, int fw, int sh, int sw, int dh,
+                         int dw, int b, int y, int x, int o, int o2, int PB,
+                         int NV) {
+  v128_t z = bias ? wasm_v128_load(bias + o) : wasm_f32x4_splat(0.f);
+  v128_t z1 = NV > 1 ? (bias ? wasm_v128_load(bias + o2) : z) : z;
+  v128_t c00 = z, c01 = z1, c10 = z, c11 = z1, c20 = z, c21 = z1, c30 = z,
+         c31 = z1;
+  int pixStep = sw * ci;
+  for (int kh = 0; kh < fh; kh++) {
+    const f32 *xrow = xp + ((b * hp + y * sh + kh * dh) * wp + x * sw) * ci;
+    for (int kw = 0; kw < fw; kw++) {
+      const f32 *xq = xrow + kw * dw * ci;
+      const f32 *wq = wt + (kh * fw + kw) * ci * co + o;
+      for (int c = 0; c < ci; c++) {
+        v128_t w0 = wasm_v128_load(wq + c * co);
+        v128_t w1 = NV > 1 ? wasm_v128_load(wq + c * co + o2 - o) : w0;
+#define DIRECT_PIXEL(p)                                                  \
+  if (PB > p) {                                                          \
+    v128_t xv = wasm_f32x4_splat(xq[p * pixStep + c]);                   \
+    c##p##0 = wasm_f32x4_add(c##p##0, wasm_f32x4_mul(xv, w0));           \
+    if (NV > 1) c##p##1 = wasm_f32x4_add(c##p##1, wasm_f32x4_mul(xv, w1)); \
+  }
+        DIRECT_PIXEL(0) DIRECT_PIXEL(1) DIRECT_PIXEL(2) DIRECT_PIXEL(3)
+#undef DIRECT_PIXEL
+      }
+    }
+  }
+  v128_t zero4 = wasm_f32x4_splat(0.f);
+  f32 *base = out + o;
+#define DIRECT_STORE(p)                                                  \
+  if (PB > p) {                                                          \
+    f32 *q = base + p * co;                                              \
+    wasm_v128_store(q, relu ? wasm_f32x4_max(c##p##0, zero4) : c##p##0); \
+    if (NV > 1)                                                          \
+      wasm_v128_store(q + o2 - o,                                        \
+                      relu ? wasm_f32x4_max(c##p##1, zero4) : c##p##1);  \
+  }
+  DIRECT_STORE(0) DIRECT_STORE(1) DIRECT_STORE(2) DIRECT_STORE(3)
+#undef DIRECT_STORE
+}
+
+#define DIRECT_BLOCKS(NV)                                                 \
+  switch (imin(4, ow - x)) {                                              \
+    case 4: DIRECT_CALL(4, NV); break;                                    \
+    case 3: DIRECT_CALL(3, NV); break;                                    \
+    case 2: DIRECT_CALL(2, NV); break;                                    \
+    default: DIRECT_CALL(1, NV);                                          \
+  }
+#define DIRECT_CALL(PB, NV)                                               \
+  direct_block(xp, wt, px, bias, relu, hp, wp, ci, co, fh, fw, sh, sw, dh, \
+               dw, b, y, x, o, o2, PB, NV)
+
+// A convolution computed directly over a zero-padded input xp [n, hp, wp,
+// ci] (see pad_nhwc) into out [n, oh, ow, co], co >= 4, plus the bias
+// (when not 0) and ReLU (when `relu`): for the few input channels where
+// XNNPACK's packed kernels do poorly (LeNet-5's first layer, 1 -> 6).
+// Channels go 8 at a time (two vectors, the second at o2); the last co % 8
+// as two overlapping vectors or one (same values written twice), not in
+// scalars.
+EXPORT("conv2d_direct")
+void conv2d_direct(const f32 *xp, const f32 *wt, f32 *out, const f32 *bias,
+                   int relu, int n, int hp, int wp, int ci, int oh, int ow,
+                   int co, int fh, int fw, int sh, int sw, int dh, int dw) {
+  for (int b = 0; b < n; b++)
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x += 4) {
+        f32 *px = out + ((b * oh + y) * ow + x) * co;
+        int o = 0, o2 = 4;
+        for (; o + 8 <= co; o += 8, o2 = o + 4) DIRECT_BLOCKS(2)
+        if (co - o > 4) {
+          o2 = co - 4;
+          DIRECT_BLOCKS(2)
+        } else if (co > o) {
+          o = co - 4;
+          DIRECT_BLOCKS(1)
+        }
+      }
+}
+#undef DIRECT_CALL
+#undef DIRECT_BLOCKS
+
+// The gradient of ClipByValue: dy where lo <= x <= hi, else 0 (tfjs
+// computes where(logicalAnd(greaterEqual(x, lo), lessEqual(x, hi)), dy,
+// zerosLike(dy)): five kernels; ReLU6 layers clip).
+EXPORT("clip_grad")
+void clip_grad(const f32 *x, const f32 *dy, f32 *dx, int n, f32 lo, f32 hi) {
+  v128_t vlo = wasm_f32x4_splat(lo), vhi = wasm_f32x4_splat(hi);
+  v128_t zero4 = wasm_f32x4_splat(0.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t in = wasm_v128_and(wasm_f32x4_ge(xv, vlo), wasm_f32x4_le(xv, vhi));
+    wasm_v128_store(dx + i, wasm_v128_bitselect(wasm_v128_load(dy + i), zero4,
+                                                in));
+  }
+  for (; i < n; i++) dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.f;
+}
+
+// The gradient of Relu, dy * step(x) with step(x) = 1 where x > 0, NaN
+// where x is NaN, else 0, as tfjs computes it (mul(dy, cast(step(x))):
+// three kernels), to the same bits (-0 where dy < 0 and x <= 0).
+EXPORT("relu_grad")
+void relu_grad(const f32 *x, const f32 *dy, f32 *dx, int n) {
+  v128_t one4 = wasm_f32x4_splat(1.f), zero4 = wasm_f32x4_splat(0.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t step = wasm_v128_bitselect(one4, zero4, wasm_f32x4_gt(xv, zero4));
+    step = wasm_v128_bitselect(step, xv, wasm_f32x4_eq(xv, xv));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < n; i++) {
+    f32 s = x[i] != x[i] ? x[i] : x[i] > 0.f ? 1.f : 0.f;
+    dx[i] = dy[i] * s;
+  }
+}
+
+// Batch normalisation in training, over the rows of x [rows, cols] (every
+// axis but the channels, the last): the batch mean and (biased) variance
+// per channel, as tfjs's moments computes them (the mean of the squared
+// differences from the mean), and 1 / sqrt(variance + eps).
+EXPORT("bn_moments")
+void bn_moments(const f32 *x, f32 *mean, f32 *var, f32 *invstd, int rows,
+                int cols, f32 eps) {
+  int c4 = cols & ~3;
+  zero(mean, cols);
+  zero(var, cols);
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols;
+    int c = 0;
+    for (; c < c4; c += 4)
+      wasm_v128_store(mean + c, wasm_f32x4_add(wasm_v128_load(mean + c),
+                                               wasm_v128_load(xr + c)));
+    for (; c < cols; c++) mean[c] += xr[c];
+  }
+  f32 inv_n = 1.f / (f32)rows;
+  for (int c = 0; c < cols; c++) mean[c] *= inv_n;
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      wasm_v128_store(var + c, wasm_f32x4_add(wasm_v128_load(var + c),
+                                              wasm_f32x4_mul(d, d)));
+    }
+    for (; c < cols; c++) {
+      f32 d = xr[c] - mean[c];
+      var[c] += d * d;
+    }
+  }
+  for (int c = 0; c < cols; c++) {
+    var[c] *= inv_n;
+    invstd[c] = 1.f / __builtin_sqrtf(var[c] + eps);
+  }
+}
+
+// out = (x - mean) * invstd * gamma + beta, per channel (the last axis).
+EXPORT("bn_forward")
+void bn_forward(const f32 *x, const f32 *mean, const f32 *invstd,
+                const f32 *gamma, const f32 *beta, f32 *out, int rows,
+                int cols) {
+  int c4 = cols & ~3;
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols;
+    f32 *o = out + r * cols;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      v128_t s = wasm_f32x4_mul(wasm_v128_load(invstd + c),
+                                wasm_v128_load(gamma + c));
+      wasm_v128_store(o + c, wasm_f32x4_add(wasm_f32x4_mul(d, s),
+                                            wasm_v128_load(beta + c)));
+    }
+    for (; c < cols; c++)
+      o[c] = (xr[c] - mean[c]) * (invstd[c] * gamma[c]) + beta[c];
+  }
+}
+
+// The gradients of batch normalisation in training (the batch statistics
+// depend on x too), with xhat = (x - mean) invstd and N = rows:
+//   dbeta = sum dy;  dgamma = sum dy xhat
+//   dx = gamma invstd / N (N dy - dbeta - xhat dgamma)
+EXPORT("bn_backward")
+void bn_backward(const f32 *x, const f32 *dy, const f32 *mean,
+                 const f32 *invstd, const f32 *gamma, f32 *dx, f32 *dgamma,
+                 f32 *dbeta, int rows, int cols) {
+  int c4 = cols & ~3;
+  zero(dgamma, cols);
+  zero(dbeta, cols);
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols, *dr = dy + r * cols;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t d = wasm_v128_load(dr + c);
+      v128_t xh = wasm_f32x4_mul(
+          wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c)),
+          wasm_v128_load(invstd + c));
+      wasm_v128_store(dbeta + c, wasm_f32x4_add(wasm_v128_load(dbeta + c), d));
+      wasm_v128_store(dgamma + c, wasm_f32x4_add(wasm_v128_load(dgamma + c),
+                                                 wasm_f32x4_mul(d, xh)));
+    }
+    for (; c < cols; c++) {
+      f32 xh = (xr[c] - mean[c]) * invstd[c];
+      dbeta[c] += dr[c];
+      dgamma[c] += dr[c] * xh;
+    }
+  }
+  f32 n = (f32)rows, inv_n = 1.f / (f32)rows;
+  v128_t vn = wasm_f32x4_splat(n), vinv_n = wasm_f32x4_splat(inv_n);
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols, *dr = dy + r * cols;
+    f32 *o = dx + r * cols;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t is = wasm_v128_load(invstd + c);
+      v128_t xh = wasm_f32x4_mul(
+          wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c)), is);
+      v128_t t = wasm_f32x4_sub(
+          wasm_f32x4_sub(wasm_f32x4_mul(vn, wasm_v128_load(dr + c)),
+                         wasm_v128_load(dbeta + c)),
+          wasm_f32x4_mul(xh, wasm_v128_load(dgamma + c)));
+      v128_t k = wasm_f32x4_mul(
+          wasm_f32x4_mul(wasm_v128_load(gamma + c), is), vinv_n);
+      wasm_v128_store(o + c, wasm_f32x4_mul(k, t));
+    }
+    for (; c < cols; c++) {
+      f32 xh = (xr[c] - mean[c]) * invstd[c];
+      f32 t = (n * dr[c] - dbeta[c]) - xh * dgamma[c];
+      o[c] = ((gamma[c] * invstd[c]) * inv_n) * t;
+    }
+  }
+}
+
+// The input gradient of a convolution as products and scatters, one image
+// at a time: cols = dy[b] · Wᵀ ([oh ow, fh fw ci], by matmul_nn over the
+// filter transposed into `wt` [co, fh fw ci]), then every column block is
+// added to the input pixel its tap reads (col2im). `cols` holds one
+// image's columns; dx is overwritten.
+EXPORT("conv2d_input_grad")
+void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                       f32 *cols, int n, int h, int wd, int ci, int oh,
+                       int ow, int co, int fh, int fw, int sh, int sw, int dh,
+                       int dw, int pt, int pl) {
+  int taps = fh * fw * ci;
+  for (int t = 0; t < taps; t++)
+    for (int o = 0; o < co; o++) wt[o * taps + t] = w[t * co + o];
+  int ci4 = ci & ~3;
+  zero(dx, n * h * wd * ci);
+  for (int b = 0; b < n; b++) {
+    matmul_nn(dy + b * oh * ow * co, wt, cols, 0, oh * ow, taps, co);
+    f32 *dxb = dx + b * h * wd * ci;
+    for (int y = 0; y < oh; y++)
+      for (int x = 0; x < ow; x++) {
+        const f32 *cp = cols + (y * ow + x) * taps;
+        for (int kh = 0; kh < fh; kh++) {
+          int iy = y * sh + kh * dh - pt;
+          if (iy < 0 || iy >= h) continue;
+          for (int kw = 0; kw < fw; kw++) {
+            int ix = x * sw + kw * dw - pl;
+            if (ix < 0 || ix >= wd) continue;
+            const f32 *src = cp + (kh * fw + kw) * ci;
+            f32 *dst = dxb + (iy * wd + ix) * ci;
+            int c = 0;
+            for (; c < ci4; c += 4)
+              wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c),
+                                                      wasm_v128_load(src + c)));
+            for (; c < ci; c++) dst[c] += src[c];
+          }
+        }
+      }
+  }
+}
