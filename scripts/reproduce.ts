@@ -21,7 +21,7 @@
  * offline substitute) and a few epochs, so the models learn clearly
  * (MobileNet after notebook 000 recomputes its BatchNormalization
  * statistics, see lib/experiments/settings.ts); the five notebooks
- * take about 15 minutes on a 2-core CPU. `smoke` only proves
+ * took 10.3 minutes on a 2-core CPU (README). `smoke` only proves
  * that everything runs (seconds per model); `full` uses the tutorials'
  * settings (hours on a CPU). Exits non-zero if any notebook failed or saved
  * no results (the report is written either way).
@@ -244,7 +244,7 @@ const _SCALE_TEXT: Record<Scale, string> = {
     "stay near chance, 10%). The default `quick` scale learns.",
   quick: "**quick** — all the training data available here (or its labelled " +
     "substitute) and a few epochs per model, chosen so that the models learn " +
-    "clearly and the five notebooks finish in about 15 minutes on a 2-core " +
+    "clearly and the five notebooks finish within 15 minutes on a 2-core " +
     "CPU (MobileNet is scored after its BatchNormalization statistics are " +
     "recomputed: as fit() leaves it, so short a run scores chance). Fewer " +
     "epochs than the " +
