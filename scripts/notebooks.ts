@@ -28,6 +28,7 @@
 import { basename, join, relative } from "node:path";
 import { DEFAULT_SCALE } from "../lib/experiments/scale.ts";
 import {
+  ensureCellIds,
   executeNotebook,
   type NotebookRun,
   removeOrphanedKernelDirs,
@@ -183,6 +184,8 @@ export async function runNotebooks(
       continue;
     }
     const target = join(outDir, name);
+    // Jupyter adds ids to id-less cells when it reads the file; sign what it reads.
+    ensureCellIds(run.notebook);
     await Deno.writeTextFile(target, serializeNotebook(run.notebook));
     written.set(path, target);
     if (options.sign ?? true) {

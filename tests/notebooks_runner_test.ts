@@ -63,8 +63,12 @@ async function hasPythonNbformat(): Promise<boolean> {
 Deno.test("notebooks runner CLI: runs, writes signed notebooks and a report, fails naming the cell", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nb-runner-" });
   try {
+    // One cell without an id (as a hand-edited notebook may have): Jupyter's
+    // reader adds one, so the runner must add it before signing.
+    const idless = goodNotebook();
+    delete idless.cells[2].id;
     const paths = await writeNotebooks(dir, {
-      good: goodNotebook(),
+      good: idless,
       throwing: throwingNotebook(),
     });
     const dataDir = `${dir}/jupyter-data`;
@@ -91,6 +95,9 @@ Deno.test("notebooks runner CLI: runs, writes signed notebooks and a report, fai
     );
 
     const good = await readNotebook(`${dir}/out/good.ipynb`);
+    const ids = good.cells.map((c) => c.id);
+    assert.ok(ids.every((id) => typeof id === "string" && id.length > 0));
+    assert.equal(new Set(ids).size, ids.length, "cell ids are unique");
     const outputs = good.cells.map((c) => c.outputs ?? []);
     assert.deepEqual(outputs[1].map((o) => [o.output_type, text(o)]), [
       ["stream", "hello\n"],

@@ -181,6 +181,35 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 /**
+ * Gives every cell of an nbformat >= 4.5 notebook that lacks one a unique
+ * `id` (`cell-<n>`), in place; returns how many it added. Jupyter's reader
+ * adds random ids to such cells when it opens the file, so a notebook signed
+ * without them would no longer match its signature there: Jupyter would call
+ * it untrusted and hide its SVG figures.
+ *
+ * @example
+ * ```ts
+ * const added = ensureCellIds(nb); // before signing and writing
+ * ```
+ */
+export function ensureCellIds(nb: Notebook): number {
+  if (nb.nbformat < 4 || (nb.nbformat === 4 && nb.nbformat_minor < 5)) {
+    return 0;
+  }
+  const taken = new Set(nb.cells.map((c) => c.id).filter((id) => id));
+  let added = 0;
+  let next = 0;
+  for (const cell of nb.cells) {
+    if (cell.id) continue;
+    while (taken.has(`cell-${next}`)) next++;
+    cell.id = `cell-${next}`;
+    taken.add(cell.id);
+    added++;
+  }
+  return added;
+}
+
+/**
  * Returns the in-memory form nbformat's reader produces: multi-line text
  * joined into strings and transient fields (`metadata.signature`,
  * `orig_nbformat*`, cells' `metadata.trusted`) removed. Signatures are
