@@ -19,6 +19,10 @@ import {
   loadSimdKernels,
   simdKernelsFor,
 } from "../lib/backend/simd_kernels.ts";
+import {
+  kernelThreads,
+  startKernelThreads,
+} from "../lib/backend/kernel_threads.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 assert.ok(await loadSimdKernels(), "kernels.wasm did not load");
@@ -916,4 +920,57 @@ Deno.test("the kernels leak no tensors or wasm memory", async () => {
   // Intermediate heap buffers (patches, rotated filters) are freed too.
   assert.equal(dataIds(), before.dataIds);
   tf.dispose([x, filter, depthwise]);
+});
+
+/**
+ * Filter gradients big enough for the kernel thread (it takes filter taps
+ * [split, taps)): LeNet-5's two convolutions, odd tap counts, output
+ * channels with 8-, 4-wide and tail blocks, strides and padding.
+ */
+const THREADED_FILTER_CASES: ConvCase[] = [
+  { x: [64, 32, 32, 1], filter: [5, 5, 1, 6], strides: 1, pad: "valid" },
+  { x: [64, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: "valid" },
+  { x: [8, 24, 18, 3], filter: [3, 3, 3, 13], strides: 1, pad: "same" },
+  { x: [20, 32, 32, 5], filter: [2, 3, 5, 7], strides: [2, 1], pad: 1 },
+  { x: [8, 16, 16, 8], filter: [3, 3, 8, 32], strides: 2, pad: "same" },
+];
+
+Deno.test("wasm Conv2DBackpropFilter on two kernel threads equals one thread bit for bit", async () => {
+  Deno.env.set("CNN_KERNEL_THREADS", "2");
+  try {
+    assert.ok(await startKernelThreads(), "the kernel thread did not start");
+    for (const [i, c] of THREADED_FILTER_CASES.entries()) {
+      const { dyShape, info } = convShapes(c, false);
+      const work = tf.util.sizeFromShape(dyShape) * c.filter[0] *
+        c.filter[1] * c.filter[2];
+      assert.ok(work >= 1 << 20, `${label(c)} is too small to be threaded`);
+      const inputs = {
+        x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 7) },
+        dy: {
+          shape: dyShape,
+          data: values(tf.util.sizeFromShape(dyShape), i + 70),
+        },
+      };
+      const attrs = {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        filterShape: c.filter,
+      };
+      const results: Float32Array[] = [];
+      for (const threads of ["2", "1"]) {
+        Deno.env.set("CNN_KERNEL_THREADS", threads);
+        assert.equal(kernelThreads()?.threads ?? 1, Number(threads));
+        const before = tf.memory().numTensors;
+        results.push(
+          (await run("wasm", "Conv2DBackpropFilter", inputs, attrs)).data,
+        );
+        assert.equal(tf.memory().numTensors, before);
+      }
+      assert.deepEqual(results[0], results[1], label(c));
+      assert.ok(info.outChannels > 0 && results[0].some((v) => v !== 0));
+    }
+  } finally {
+    Deno.env.delete("CNN_KERNEL_THREADS");
+  }
 });

@@ -30,6 +30,7 @@ import {
   writeShiftedPatches,
 } from "./_conv_loops.ts";
 import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
+import { type KernelThreads, kernelThreads } from "./kernel_threads.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -203,6 +204,65 @@ function _im2colFilterGrad(
 }
 
 /**
+ * Multiply-adds below which a filter gradient stays on one thread: a
+ * hand-off costs a round trip and the copies of x and dy.
+ */
+const _MIN_THREADED_WORK = 1 << 20;
+
+/**
+ * `conv2d_filter_grad` on two threads: the worker computes the filter taps
+ * [split, taps) from copies of x and dy in the shared memory while this
+ * thread computes taps [0, split) in place; each tap is summed in the
+ * single-threaded order, so the result is the same bit for bit.
+ */
+function _threadedFilterGrad(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  threads: KernelThreads,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  filterShape: readonly [number, number, number, number],
+  geometry: number[],
+): tf.TensorInfo {
+  const [fh, fw, ci, co] = filterShape;
+  const taps = fh * fw;
+  const tapSize = ci * co;
+  // This thread also copies the inputs first, so it takes fewer taps.
+  const split = Math.floor(taps / 2);
+  const xSize = tf.util.sizeFromShape(x.shape);
+  const dySize = tf.util.sizeFromShape(dy.shape);
+  const base = threads.scratch(4 * (xSize + dySize + taps * tapSize));
+  const xAt = base, dyAt = xAt + 4 * xSize, dwAt = dyAt + 4 * dySize;
+  const out = backend.makeOutput([...filterShape], "float32");
+  const shared = new Float32Array(threads.memory.buffer);
+  const xHeap = _heapF32(backend, x), dyHeap = _heapF32(backend, dy);
+  shared.set(xHeap, xAt / 4);
+  shared.set(dyHeap, dyAt / 4);
+  threads.post("conv2d_filter_grad_taps", [
+    xAt,
+    dyAt,
+    dwAt,
+    ...geometry,
+    split,
+    taps,
+  ]);
+  simd.conv2d_filter_grad_taps(
+    xHeap.byteOffset,
+    dyHeap.byteOffset,
+    _address(backend, out),
+    ...geometry,
+    0,
+    split,
+  );
+  threads.join();
+  _heapF32(backend, out).set(
+    shared.subarray(dwAt / 4 + split * tapSize, dwAt / 4 + taps * tapSize),
+    split * tapSize,
+  );
+  return out;
+}
+
+/**
  * The filter gradient as one matrix product, patches · dyGrid, in XNNPACK.
  * The patches are copied a whole image row (or more) at a time from a
  * padded channel-major copy of the input ({@linkcode writeShiftedPatches}),
@@ -220,6 +280,20 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const columns = info.batchSize * info.outHeight * info.outWidth;
   const simd = simdKernelsFor(backend);
   if (simd !== undefined && columns >= _MIN_SIMD_PIXELS) {
+    const threads = kernelThreads();
+    const work = columns * info.filterHeight * info.filterWidth *
+      info.inChannels * info.outChannels;
+    if (threads !== undefined && work >= _MIN_THREADED_WORK) {
+      return _threadedFilterGrad(
+        backend,
+        simd,
+        threads,
+        x,
+        dy,
+        attrs.filterShape,
+        _geometryArgs(info, true),
+      );
+    }
     return _simdCall(
       backend,
       simd,
