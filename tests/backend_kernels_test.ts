@@ -923,6 +923,42 @@ Deno.test("the kernels leak no tensors or wasm memory", async () => {
 });
 
 /**
+ * Runs `kernel` with the project's kernels on two threads, then on one,
+ * and checks that the results are equal bit for bit (and that no tensor
+ * leaks).
+ */
+async function assertThreadsAgree(
+  kernel: string,
+  inputs: Record<string, { shape: number[]; data: Float32Array }>,
+  attrs: Record<string, unknown>,
+  what: string,
+) {
+  Deno.env.set("CNN_KERNEL_THREADS", "2");
+  try {
+    assert.ok(await startKernelThreads(), "the kernel thread did not start");
+    const results: Float32Array[] = [];
+    for (const threads of ["2", "1"]) {
+      Deno.env.set("CNN_KERNEL_THREADS", threads);
+      assert.equal(kernelThreads()?.threads ?? 1, Number(threads));
+      const before = tf.memory().numTensors;
+      results.push((await run("wasm", kernel, inputs, attrs)).data);
+      assert.equal(tf.memory().numTensors, before);
+    }
+    assert.ok(results[0].some((v) => v !== 0), `${what}: all zeros`);
+    assert.deepEqual(results[0], results[1], what);
+  } finally {
+    Deno.env.delete("CNN_KERNEL_THREADS");
+  }
+}
+
+/** Multiply-adds of a convolution case (above 2^20 it is threaded). */
+function convWork(c: ConvCase): number {
+  const { dyShape } = convShapes(c, false);
+  return tf.util.sizeFromShape(dyShape) * c.filter[0] * c.filter[1] *
+    c.filter[2];
+}
+
+/**
  * Filter gradients big enough for the kernel thread (it takes filter taps
  * [split, taps)): LeNet-5's two convolutions, odd tap counts, output
  * channels with 8-, 4-wide and tail blocks, strides and padding.
@@ -936,41 +972,61 @@ const THREADED_FILTER_CASES: ConvCase[] = [
 ];
 
 Deno.test("wasm Conv2DBackpropFilter on two kernel threads equals one thread bit for bit", async () => {
-  Deno.env.set("CNN_KERNEL_THREADS", "2");
-  try {
-    assert.ok(await startKernelThreads(), "the kernel thread did not start");
-    for (const [i, c] of THREADED_FILTER_CASES.entries()) {
-      const { dyShape, info } = convShapes(c, false);
-      const work = tf.util.sizeFromShape(dyShape) * c.filter[0] *
-        c.filter[1] * c.filter[2];
-      assert.ok(work >= 1 << 20, `${label(c)} is too small to be threaded`);
-      const inputs = {
-        x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 7) },
-        dy: {
-          shape: dyShape,
-          data: values(tf.util.sizeFromShape(dyShape), i + 70),
-        },
-      };
-      const attrs = {
-        strides: c.strides,
-        pad: c.pad,
-        dataFormat: "NHWC",
-        filterShape: c.filter,
-      };
-      const results: Float32Array[] = [];
-      for (const threads of ["2", "1"]) {
-        Deno.env.set("CNN_KERNEL_THREADS", threads);
-        assert.equal(kernelThreads()?.threads ?? 1, Number(threads));
-        const before = tf.memory().numTensors;
-        results.push(
-          (await run("wasm", "Conv2DBackpropFilter", inputs, attrs)).data,
-        );
-        assert.equal(tf.memory().numTensors, before);
-      }
-      assert.deepEqual(results[0], results[1], label(c));
-      assert.ok(info.outChannels > 0 && results[0].some((v) => v !== 0));
-    }
-  } finally {
-    Deno.env.delete("CNN_KERNEL_THREADS");
+  for (const [i, c] of THREADED_FILTER_CASES.entries()) {
+    assert.ok(convWork(c) >= 1 << 20, `${label(c)} is too small to thread`);
+    const { dyShape } = convShapes(c, false);
+    await assertThreadsAgree("Conv2DBackpropFilter", {
+      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 7) },
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 70),
+      },
+    }, {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      filterShape: c.filter,
+    }, label(c));
+  }
+});
+
+/**
+ * Input gradients over few input channels big enough for the kernel
+ * thread (it takes the second half of the batch): LeNet-5's second
+ * convolution, odd batches, strides, padding, dilation.
+ */
+const THREADED_INPUT_CASES: ConvCase[] = [
+  { x: [64, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: "valid" },
+  { x: [5, 20, 20, 3], filter: [3, 3, 3, 32], strides: 1, pad: "same" },
+  { x: [16, 24, 22, 8], filter: [3, 2, 8, 12], strides: [2, 1], pad: 1 },
+  {
+    x: [3, 30, 30, 4],
+    filter: [3, 3, 4, 24],
+    strides: 1,
+    pad: "same",
+    dilations: 2,
+  },
+];
+
+Deno.test("wasm Conv2DBackpropInput on two kernel threads equals one thread bit for bit", async () => {
+  for (const [i, c] of THREADED_INPUT_CASES.entries()) {
+    assert.ok(convWork(c) >= 1 << 20, `${label(c)} is too small to thread`);
+    const { dyShape } = convShapes(c, false);
+    await assertThreadsAgree("Conv2DBackpropInput", {
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 9),
+      },
+      filter: {
+        shape: c.filter,
+        data: values(tf.util.sizeFromShape(c.filter), i + 90),
+      },
+    }, {
+      strides: c.strides,
+      pad: c.pad,
+      dilations: c.dilations ?? 1,
+      dataFormat: "NHWC",
+      inputShape: c.x,
+    }, label(c));
   }
 });

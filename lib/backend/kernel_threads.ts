@@ -64,7 +64,10 @@ export interface KernelThreadInit {
 }
 
 /** The kernels the worker can run. */
-export const THREADED_KERNELS: readonly string[] = ["conv2d_filter_grad_taps"];
+export const THREADED_KERNELS: readonly string[] = [
+  "conv2d_filter_grad_taps",
+  "conv2d_input_grad",
+];
 
 /** Byte address where scratch space starts, after the control words. */
 const _SCRATCH = 4096;

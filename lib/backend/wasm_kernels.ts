@@ -377,6 +377,24 @@ function _colsInputGrad(
     [Math.max(info.outHeight * info.outWidth * taps, 1)],
     "float32",
   );
+  const threads = kernelThreads();
+  const work = info.batchSize * info.outHeight * info.outWidth * taps *
+    info.outChannels;
+  if (
+    threads !== undefined && info.batchSize >= 2 &&
+    work >= _MIN_THREADED_WORK
+  ) {
+    _threadedInputGrad(
+      backend,
+      simd,
+      threads,
+      [dy, filter, dx, wt, cols],
+      info,
+    );
+    backend.disposeData(wt.dataId);
+    backend.disposeData(cols.dataId);
+    return dx;
+  }
   simd.conv2d_input_grad(
     _address(backend, dy),
     _address(backend, filter),
@@ -388,6 +406,67 @@ function _colsInputGrad(
   backend.disposeData(wt.dataId);
   backend.disposeData(cols.dataId);
   return dx;
+}
+
+/**
+ * `conv2d_input_grad` on two threads: images are independent, so the
+ * worker takes the second half of the batch (from a copy of its dy, into
+ * its own scratch) while this thread does the first half in place.
+ */
+function _threadedInputGrad(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  threads: KernelThreads,
+  [dy, filter, dx, wt, cols]: tf.TensorInfo[],
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const n = info.batchSize;
+  const mine = Math.floor(n / 2);
+  const dyImage = info.outHeight * info.outWidth * info.outChannels;
+  const dxImage = info.inHeight * info.inWidth * info.inChannels;
+  const filterSize = tf.util.sizeFromShape(filter.shape);
+  const colsSize = tf.util.sizeFromShape(cols.shape);
+  const sizes = [
+    (n - mine) * dyImage,
+    filterSize,
+    (n - mine) * dxImage,
+    filterSize,
+    colsSize,
+  ];
+  let at = threads.scratch(4 * sizes.reduce((a, b) => a + b, 0));
+  const [dyAt, filterAt, dxAt, wtAt, colsAt] = sizes.map((size) => {
+    const start = at;
+    at += 4 * size;
+    return start;
+  });
+  const shared = new Float32Array(threads.memory.buffer);
+  const dyHeap = _heapF32(backend, dy);
+  shared.set(dyHeap.subarray(mine * dyImage), dyAt / 4);
+  shared.set(_heapF32(backend, filter), filterAt / 4);
+  const geometry = _geometryArgs(info, true);
+  threads.post("conv2d_input_grad", [
+    dyAt,
+    filterAt,
+    dxAt,
+    wtAt,
+    colsAt,
+    n - mine,
+    ...geometry.slice(1),
+  ]);
+  simd.conv2d_input_grad(
+    dyHeap.byteOffset,
+    _address(backend, filter),
+    _address(backend, dx),
+    _address(backend, wt),
+    _address(backend, cols),
+    mine,
+    ...geometry.slice(1),
+  );
+  threads.join();
+  _heapF32(backend, dx).set(
+    shared.subarray(dxAt / 4, dxAt / 4 + (n - mine) * dxImage),
+    mine * dxImage,
+  );
 }
 
 /**
