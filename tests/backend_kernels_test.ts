@@ -923,9 +923,9 @@ Deno.test("the kernels leak no tensors or wasm memory", async () => {
 });
 
 /**
- * Runs `kernel` with the project's kernels on two threads, then on one,
- * and checks that the results are equal bit for bit (and that no tensor
- * leaks).
+ * Runs `kernel` with the project's kernels on two threads (sharing the
+ * chunks, then with the worker doing them all), then on one, and checks
+ * that the results are equal bit for bit (and that no tensor leaks).
  */
 async function assertThreadsAgree(
   kernel: string,
@@ -937,15 +937,21 @@ async function assertThreadsAgree(
   try {
     assert.ok(await startKernelThreads(), "the kernel thread did not start");
     const results: Float32Array[] = [];
-    for (const threads of ["2", "1"]) {
-      Deno.env.set("CNN_KERNEL_THREADS", threads);
+    for (const [threads, workerOnly] of [["2", false], ["2", true], ["1"]]) {
+      Deno.env.set("CNN_KERNEL_THREADS", threads as string);
       assert.equal(kernelThreads()?.threads ?? 1, Number(threads));
+      if (workerOnly) kernelThreads()!.workerOnly = true;
       const before = tf.memory().numTensors;
-      results.push((await run("wasm", kernel, inputs, attrs)).data);
+      try {
+        results.push((await run("wasm", kernel, inputs, attrs)).data);
+      } finally {
+        if (workerOnly) kernelThreads()!.workerOnly = false;
+      }
       assert.equal(tf.memory().numTensors, before);
     }
     assert.ok(results[0].some((v) => v !== 0), `${what}: all zeros`);
-    assert.deepEqual(results[0], results[1], what);
+    assert.deepEqual(results[0], results[2], `${what}: shared chunks`);
+    assert.deepEqual(results[1], results[2], `${what}: worker only`);
   } finally {
     Deno.env.delete("CNN_KERNEL_THREADS");
   }

@@ -1,14 +1,18 @@
 /**
  * The worker side of {@linkcode startKernelThreads}
  * (`kernel_threads.ts`): it instantiates the shared-memory kernels over the
- * memory it is sent, answers "ready", then runs one kernel call per job
- * posted in the memory's control words, blocking in `Atomics.wait` between
- * jobs (it never returns to its event loop, so it needs no messages).
+ * memory it is sent, answers "ready", then claims chunks of each job
+ * posted in the memory's control words and runs them, blocking in
+ * `Atomics.wait` between jobs (it never returns to its event loop, so it needs no messages).
  *
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { CONTROL, type KernelThreadInit } from "./kernel_threads.ts";
+import {
+  claimChunk,
+  CONTROL,
+  type KernelThreadInit,
+} from "./kernel_threads.ts";
 
 parentPort!.once("message", (init: KernelThreadInit) => {
   const instance = new WebAssembly.Instance(init.module, {
@@ -23,18 +27,22 @@ parentPort!.once("message", (init: KernelThreadInit) => {
   for (;;) {
     Atomics.wait(control, CONTROL.posted, seen);
     seen = Atomics.load(control, CONTROL.posted);
-    let status = 0;
-    try {
-      const argc = control[CONTROL.argc];
-      const args = Array.from(
-        control.subarray(CONTROL.args, CONTROL.args + argc),
-      );
-      kernels[control[CONTROL.kernel]](...args);
-    } catch {
-      status = 1;
+    // Read before claiming: a claim succeeds only while this job is current,
+    // and the poster rewrites these words only after its last chunk is done.
+    const kernel = kernels[control[CONTROL.kernel]];
+    const args = Array.from(
+      control.subarray(CONTROL.args, CONTROL.args + control[CONTROL.argc]),
+    );
+    const total = control[CONTROL.total], step = control[CONTROL.step];
+    const chunks = Math.ceil(total / step);
+    for (let c; (c = claimChunk(control, seen, chunks)) >= 0;) {
+      try {
+        kernel(...args, c * step, Math.min(total, (c + 1) * step));
+      } catch {
+        control[CONTROL.status] = 1;
+      }
+      Atomics.add(control, CONTROL.done, 1);
+      Atomics.notify(control, CONTROL.done);
     }
-    control[CONTROL.status] = status;
-    Atomics.store(control, CONTROL.done, seen);
-    Atomics.notify(control, CONTROL.done);
   }
 });

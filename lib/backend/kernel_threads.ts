@@ -5,12 +5,13 @@
  * that one synchronous kernel can hand part of its work to the other core
  * and wait for it (a round trip costs some 10-20 µs).
  *
- * tfjs-backend-wasm's heap is not shared, so a threaded kernel copies the
- * inputs the worker needs into {@linkcode KernelThreads.scratch}, posts its
- * part with {@linkcode KernelThreads.post}, does its own part in the heap,
- * then {@linkcode KernelThreads.join}s and copies the worker's results
- * back. Parts are fixed disjoint slices of the output, each summed in the
- * single-threaded order, so the results do not depend on the threads.
+ * tfjs-backend-wasm's heap is not shared, so a threaded kernel copies its
+ * inputs into {@linkcode KernelThreads.scratch}, then
+ * {@linkcode KernelThreads.share}s the work in chunks: each thread claims
+ * chunks in turn, this one computing in the heap, the worker in the shared
+ * memory, whose results are then copied back. Chunks are disjoint slices
+ * of the output, each summed in the single-threaded order, so the results
+ * do not depend on which thread did what.
  *
  * {@linkcode startKernelThreads} starts the worker once (`initBackend`
  * does it); {@linkcode kernelThreads} then gives it, or `undefined` where
@@ -37,21 +38,49 @@ export const SHARED_KERNELS_URL: URL = new URL(
 
 /** The int32 control words at the start of the shared memory. */
 export const CONTROL = {
-  /** The number of the last job posted (the worker waits on it). */
+  /** The last job's number, 1 to 32767 (the worker waits on it). */
   posted: 0,
-  /** The number of the last job done (the poster waits on it). */
+  /** Chunks of the current job the worker has finished. */
   done: 1,
-  /** 0 when the last job ran, 1 when its kernel threw. */
+  /** 0, or 1 once a kernel threw on the worker during the current job. */
   status: 2,
   /** The index of the job's kernel in {@linkcode KernelThreadInit.names}. */
   kernel: 3,
-  /** How many int32 arguments follow. */
+  /** How many int32 arguments follow (before the chunk's range). */
   argc: 4,
+  /** The size of the range the job's chunks cover. */
+  total: 5,
+  /** The size of one chunk. */
+  step: 6,
+  /** (job << 16) | the next unclaimed chunk: both threads claim from it. */
+  claim: 7,
   /** The first argument. */
-  args: 5,
+  args: 8,
   /** Words reserved for control. */
   words: 64,
 } as const;
+
+/**
+ * Claims the next chunk of `job` for the calling thread: its index, or -1
+ * when they are all taken or `job` is no longer the current one (a late
+ * worker then does nothing).
+ */
+export function claimChunk(
+  control: Int32Array,
+  job: number,
+  chunks: number,
+): number {
+  for (;;) {
+    const value = Atomics.load(control, CONTROL.claim);
+    if (value >>> 16 !== job || (value & 0xffff) >= chunks) return -1;
+    if (
+      Atomics.compareExchange(control, CONTROL.claim, value, value + 1) ===
+        value
+    ) {
+      return value & 0xffff;
+    }
+  }
+}
 
 /** What the worker is sent to start. */
 export interface KernelThreadInit {
@@ -66,7 +95,7 @@ export interface KernelThreadInit {
 /** The kernels the worker can run. */
 export const THREADED_KERNELS: readonly string[] = [
   "conv2d_filter_grad_taps",
-  "conv2d_input_grad",
+  "conv2d_input_grad_images",
 ];
 
 /** Byte address where scratch space starts, after the control words. */
@@ -74,7 +103,7 @@ const _SCRATCH = 4096;
 const _PAGE = 65536;
 /** 1 GiB: the most `kernels_shared.wasm` declares. */
 const _MAX_PAGES = 16384;
-/** How long `join` waits for the worker before giving up. */
+/** How long `share` waits for the worker before giving up. */
 const _JOIN_TIMEOUT_MS = 60_000;
 
 /** A started kernel thread, shared by every threaded kernel. */
@@ -88,10 +117,27 @@ export interface KernelThreads {
   scratch(bytes: number): number;
   /** The shared memory (its buffer is a `SharedArrayBuffer`). */
   readonly memory: WebAssembly.Memory;
-  /** Starts `kernel` (one of {@linkcode THREADED_KERNELS}) on the worker with int32 `args`. */
-  post(kernel: string, args: readonly number[]): void;
-  /** Waits until the posted job is done; throws if its kernel failed. */
-  join(): void;
+  /**
+   * Runs one job split in chunks of `step` over the range [0, total): this
+   * thread and the worker claim chunks in turn (so a worker that is slow
+   * to wake, or descheduled, takes fewer). The worker calls `kernel` (one
+   * of {@linkcode THREADED_KERNELS}) with `args` then the chunk's range,
+   * over the shared memory; this thread calls `here` with the range.
+   * Returns, per chunk, whether the worker did it (its results are in the
+   * shared memory); throws if a kernel failed on the worker.
+   */
+  /**
+   * When true, this thread claims no chunks and the worker does them all:
+   * for tests, to check the worker's path and the copies back. Default
+   * false.
+   */
+  workerOnly: boolean;
+  share(
+    kernel: string,
+    args: readonly number[],
+    range: { total: number; step: number },
+    here: (from: number, to: number) => void,
+  ): boolean[];
 }
 
 let _threads: KernelThreads | undefined;
@@ -165,9 +211,10 @@ async function _start(): Promise<KernelThreads> {
   worker.unref();
   let control: Int32Array = new Int32Array(memory.buffer, 0, CONTROL.words);
   let job = 0;
-  return {
+  const started: KernelThreads = {
     threads: 2,
     memory,
+    workerOnly: false,
     scratch(bytes: number): number {
       const pages = Math.ceil((_SCRATCH + bytes) / _PAGE);
       const have = memory.buffer.byteLength / _PAGE;
@@ -183,22 +230,40 @@ async function _start(): Promise<KernelThreads> {
       }
       return _SCRATCH;
     },
-    post(kernel: string, args: readonly number[]): void {
+    share(kernel, args, { total, step }, here): boolean[] {
       const index = THREADED_KERNELS.indexOf(kernel);
       if (index < 0) throw new Error(`no threaded kernel ${kernel}`);
       if (args.length > CONTROL.words - CONTROL.args) {
         throw new Error(`${kernel}: too many arguments`);
       }
+      const chunks = Math.ceil(total / step);
+      if (chunks > 0xffff) throw new Error(`${kernel}: too many chunks`);
+      job = job % 0x7fff + 1;
       control[CONTROL.kernel] = index;
       control[CONTROL.argc] = args.length;
       control.set(args, CONTROL.args);
-      Atomics.store(control, CONTROL.posted, ++job);
+      control[CONTROL.total] = total;
+      control[CONTROL.step] = step;
+      control[CONTROL.status] = 0;
+      Atomics.store(control, CONTROL.done, 0);
+      Atomics.store(control, CONTROL.claim, job << 16);
+      Atomics.store(control, CONTROL.posted, job);
       Atomics.notify(control, CONTROL.posted);
-    },
-    join(): void {
+      const byWorker = new Array<boolean>(chunks).fill(true);
+      let mine = 0;
+      for (
+        let c;
+        !started.workerOnly && (c = claimChunk(control, job, chunks)) >= 0;
+      ) {
+        here(c * step, Math.min(total, (c + 1) * step));
+        byWorker[c] = false;
+        mine++;
+      }
       const start = performance.now();
-      while (Atomics.load(control, CONTROL.done) !== job) {
-        Atomics.wait(control, CONTROL.done, job - 1, 1000);
+      for (;;) {
+        const done = Atomics.load(control, CONTROL.done);
+        if (done === chunks - mine) break;
+        Atomics.wait(control, CONTROL.done, done, 100);
         if (performance.now() - start > _JOIN_TIMEOUT_MS) {
           throw new Error(
             "the kernel thread did not answer within 60 s; " +
@@ -207,10 +272,12 @@ async function _start(): Promise<KernelThreads> {
         }
       }
       if (control[CONTROL.status] !== 0) {
-        throw new Error("a kernel failed on the kernel thread");
+        throw new Error(`${kernel} failed on the kernel thread`);
       }
+      return byWorker;
     },
   };
+  return started;
 }
 
 /**

@@ -210,10 +210,10 @@ function _im2colFilterGrad(
 const _MIN_THREADED_WORK = 1 << 20;
 
 /**
- * `conv2d_filter_grad` on two threads: the worker computes the filter taps
- * [split, taps) from copies of x and dy in the shared memory while this
- * thread computes taps [0, split) in place; each tap is summed in the
- * single-threaded order, so the result is the same bit for bit.
+ * `conv2d_filter_grad` on two threads: they share the filter taps in
+ * chunks (the worker from copies of x and dy in the shared memory, this
+ * thread in place); each tap is summed in the single-threaded order, so
+ * the result is the same bit for bit.
  */
 function _threadedFilterGrad(
   backend: BackendWasm,
@@ -227,8 +227,6 @@ function _threadedFilterGrad(
   const [fh, fw, ci, co] = filterShape;
   const taps = fh * fw;
   const tapSize = ci * co;
-  // This thread also copies the inputs first, so it takes fewer taps.
-  const split = Math.floor(taps / 2);
   const xSize = tf.util.sizeFromShape(x.shape);
   const dySize = tf.util.sizeFromShape(dy.shape);
   const base = threads.scratch(4 * (xSize + dySize + taps * tapSize));
@@ -236,31 +234,40 @@ function _threadedFilterGrad(
   const out = backend.makeOutput([...filterShape], "float32");
   const shared = new Float32Array(threads.memory.buffer);
   const xHeap = _heapF32(backend, x), dyHeap = _heapF32(backend, dy);
+  const outAt = _address(backend, out);
   shared.set(xHeap, xAt / 4);
   shared.set(dyHeap, dyAt / 4);
-  threads.post("conv2d_filter_grad_taps", [
-    xAt,
-    dyAt,
-    dwAt,
-    ...geometry,
-    split,
-    taps,
-  ]);
-  simd.conv2d_filter_grad_taps(
-    xHeap.byteOffset,
-    dyHeap.byteOffset,
-    _address(backend, out),
-    ...geometry,
-    0,
-    split,
+  const step = Math.ceil(taps / _CHUNKS);
+  const byWorker = threads.share(
+    "conv2d_filter_grad_taps",
+    [xAt, dyAt, dwAt, ...geometry],
+    { total: taps, step },
+    (from, to) =>
+      simd.conv2d_filter_grad_taps(
+        xHeap.byteOffset,
+        dyHeap.byteOffset,
+        outAt,
+        ...geometry,
+        from,
+        to,
+      ),
   );
-  threads.join();
-  _heapF32(backend, out).set(
-    shared.subarray(dwAt / 4 + split * tapSize, dwAt / 4 + taps * tapSize),
-    split * tapSize,
-  );
+  const outHeap = _heapF32(backend, out);
+  byWorker.forEach((theirs, c) => {
+    if (!theirs) return;
+    const from = c * step * tapSize;
+    const to = Math.min(taps, (c + 1) * step) * tapSize;
+    outHeap.set(shared.subarray(dwAt / 4 + from, dwAt / 4 + to), from);
+  });
   return out;
 }
+
+/**
+ * How many chunks a threaded kernel's work is cut into: enough that a
+ * thread which starts late (a worker waking up, or descheduled under load)
+ * leaves its chunks to the other, few enough to keep calls cheap.
+ */
+const _CHUNKS = 8;
 
 /**
  * The filter gradient as one matrix product, patches · dyGrid, in XNNPACK.
@@ -410,8 +417,8 @@ function _colsInputGrad(
 
 /**
  * `conv2d_input_grad` on two threads: images are independent, so the
- * worker takes the second half of the batch (from a copy of its dy, into
- * its own scratch) while this thread does the first half in place.
+ * threads share the batch in chunks (the worker from a copy of dy, into
+ * the shared memory, with its own scratch; this thread in place).
  */
 function _threadedInputGrad(
   backend: BackendWasm,
@@ -421,17 +428,14 @@ function _threadedInputGrad(
   info: tf.backend_util.Conv2DInfo,
 ): void {
   const n = info.batchSize;
-  const mine = Math.floor(n / 2);
-  const dyImage = info.outHeight * info.outWidth * info.outChannels;
   const dxImage = info.inHeight * info.inWidth * info.inChannels;
   const filterSize = tf.util.sizeFromShape(filter.shape);
-  const colsSize = tf.util.sizeFromShape(cols.shape);
   const sizes = [
-    (n - mine) * dyImage,
+    tf.util.sizeFromShape(dy.shape),
     filterSize,
-    (n - mine) * dxImage,
+    n * dxImage,
     filterSize,
-    colsSize,
+    tf.util.sizeFromShape(cols.shape),
   ];
   let at = threads.scratch(4 * sizes.reduce((a, b) => a + b, 0));
   const [dyAt, filterAt, dxAt, wtAt, colsAt] = sizes.map((size) => {
@@ -440,33 +444,24 @@ function _threadedInputGrad(
     return start;
   });
   const shared = new Float32Array(threads.memory.buffer);
-  const dyHeap = _heapF32(backend, dy);
-  shared.set(dyHeap.subarray(mine * dyImage), dyAt / 4);
+  shared.set(_heapF32(backend, dy), dyAt / 4);
   shared.set(_heapF32(backend, filter), filterAt / 4);
   const geometry = _geometryArgs(info, true);
-  threads.post("conv2d_input_grad", [
-    dyAt,
-    filterAt,
-    dxAt,
-    wtAt,
-    colsAt,
-    n - mine,
-    ...geometry.slice(1),
-  ]);
-  simd.conv2d_input_grad(
-    dyHeap.byteOffset,
-    _address(backend, filter),
-    _address(backend, dx),
-    _address(backend, wt),
-    _address(backend, cols),
-    mine,
-    ...geometry.slice(1),
+  const here = [dy, filter, dx, wt, cols].map((t) => _address(backend, t));
+  const step = Math.ceil(n / _CHUNKS);
+  const byWorker = threads.share(
+    "conv2d_input_grad_images",
+    [dyAt, filterAt, dxAt, wtAt, colsAt, ...geometry],
+    { total: n, step },
+    (from, to) => simd.conv2d_input_grad_images(...here, ...geometry, from, to),
   );
-  threads.join();
-  _heapF32(backend, dx).set(
-    shared.subarray(dxAt / 4, dxAt / 4 + (n - mine) * dxImage),
-    mine * dxImage,
-  );
+  const dxHeap = _heapF32(backend, dx);
+  byWorker.forEach((theirs, c) => {
+    if (!theirs) return;
+    const from = c * step * dxImage;
+    const to = Math.min(n, (c + 1) * step) * dxImage;
+    dxHeap.set(shared.subarray(dxAt / 4 + from, dxAt / 4 + to), from);
+  });
 }
 
 /**

@@ -853,17 +853,16 @@ void bn_backward(const f32 *x, const f32 *dy, const f32 *mean,
 // filter transposed into `wt` [co, fh fw ci]), then every column block is
 // added to the input pixel its tap reads (col2im). `cols` holds one
 // image's columns; dx is overwritten.
-EXPORT("conv2d_input_grad")
-void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
-                       f32 *cols, int n, int h, int wd, int ci, int oh,
-                       int ow, int co, int fh, int fw, int sh, int sw, int dh,
-                       int dw, int pt, int pl) {
+INLINE void input_grad_images(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                              f32 *cols, int h, int wd, int ci, int oh,
+                              int ow, int co, int fh, int fw, int sh, int sw,
+                              int dh, int dw, int pt, int pl, int b0, int b1) {
   int taps = fh * fw * ci;
   for (int t = 0; t < taps; t++)
     for (int o = 0; o < co; o++) wt[o * taps + t] = w[t * co + o];
   int ci4 = ci & ~3;
-  zero(dx, n * h * wd * ci);
-  for (int b = 0; b < n; b++) {
+  zero(dx + b0 * h * wd * ci, (b1 - b0) * h * wd * ci);
+  for (int b = b0; b < b1; b++) {
     matmul_nn(dy + b * oh * ow * co, wt, cols, 0, oh * ow, taps, co);
     f32 *dxb = dx + b * h * wd * ci;
     for (int y = 0; y < oh; y++)
@@ -886,4 +885,25 @@ void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
         }
       }
   }
+}
+
+EXPORT("conv2d_input_grad")
+void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                       f32 *cols, int n, int h, int wd, int ci, int oh,
+                       int ow, int co, int fh, int fw, int sh, int sw, int dh,
+                       int dw, int pt, int pl) {
+  input_grad_images(dy, w, dx, wt, cols, h, wd, ci, oh, ow, co, fh, fw, sh,
+                    sw, dh, dw, pt, pl, 0, n);
+}
+
+// The same for images [b0, b1) only (images are independent): threads that
+// take disjoint image ranges give the whole kernel's result bit for bit.
+EXPORT("conv2d_input_grad_images")
+void conv2d_input_grad_images(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                              f32 *cols, int n, int h, int wd, int ci, int oh,
+                              int ow, int co, int fh, int fw, int sh, int sw,
+                              int dh, int dw, int pt, int pl, int b0, int b1) {
+  (void)n;
+  input_grad_images(dy, w, dx, wt, cols, h, wd, ci, oh, ow, co, fh, fw, sh,
+                    sw, dh, dw, pt, pl, b0, b1);
 }
