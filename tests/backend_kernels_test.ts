@@ -1036,3 +1036,12 @@ Deno.test("wasm Conv2DBackpropInput on two kernel threads equals one thread bit 
     }, label(c));
   }
 });
+
+Deno.test("CNN_KERNEL_THREADS other than 1 or 2 is refused with a clear error", async () => {
+  Deno.env.set("CNN_KERNEL_THREADS", "4");
+  try {
+    await assert.rejects(startKernelThreads(), /CNN_KERNEL_THREADS=4: use 1/);
+  } finally {
+    Deno.env.delete("CNN_KERNEL_THREADS");
+  }
+});

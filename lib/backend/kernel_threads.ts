@@ -283,9 +283,9 @@ async function _start(): Promise<KernelThreads> {
 /**
  * Starts the kernel thread once, where {@linkcode kernelThreadsWanted}
  * (a later call with `CNN_KERNEL_THREADS=2` can still start it); resolves
- * to whether it runs. Never throws: where a worker or shared memory is
- * unavailable, or `CNN_KERNEL_THREADS` is malformed, the kernels stay on
- * one thread.
+ * to whether it runs. Where a worker or shared memory is unavailable the
+ * kernels stay on one thread; it throws only for a malformed
+ * `CNN_KERNEL_THREADS`.
  *
  * @example
  * ```ts
@@ -294,11 +294,7 @@ async function _start(): Promise<KernelThreads> {
  * ```
  */
 export async function startKernelThreads(): Promise<boolean> {
-  try {
-    if (!kernelThreadsWanted()) return _threads !== undefined;
-  } catch {
-    return false;
-  }
+  if (!kernelThreadsWanted()) return _threads !== undefined;
   _starting ??= (async () => {
     try {
       _threads = await _start();
