@@ -103,6 +103,10 @@ const _SCRATCH = 4096;
 const _PAGE = 65536;
 /** 1 GiB: the most `kernels_shared.wasm` declares. */
 const _MAX_PAGES = 16384;
+/** Threads used when `CNN_KERNEL_THREADS` is unset. */
+const _DEFAULT_THREADS: number = 1;
+/** How long the worker may take to start before it is given up. */
+const _START_TIMEOUT_MS = 30_000;
 /** How long `share` waits for the worker before giving up. */
 const _JOIN_TIMEOUT_MS = 60_000;
 
@@ -118,6 +122,12 @@ export interface KernelThreads {
   /** The shared memory (its buffer is a `SharedArrayBuffer`). */
   readonly memory: WebAssembly.Memory;
   /**
+   * When true, this thread claims no chunks and the worker does them all:
+   * for tests, to check the worker's path and the copies back. Default
+   * false.
+   */
+  workerOnly: boolean;
+  /**
    * Runs one job split in chunks of `step` over the range [0, total): this
    * thread and the worker claim chunks in turn (so a worker that is slow
    * to wake, or descheduled, takes fewer). The worker calls `kernel` (one
@@ -126,12 +136,6 @@ export interface KernelThreads {
    * Returns, per chunk, whether the worker did it (its results are in the
    * shared memory); throws if a kernel failed on the worker.
    */
-  /**
-   * When true, this thread claims no chunks and the worker does them all:
-   * for tests, to check the worker's path and the copies back. Default
-   * false.
-   */
-  workerOnly: boolean;
   share(
     kernel: string,
     args: readonly number[],
@@ -164,9 +168,6 @@ export function kernelThreadsWanted(): boolean {
   return value === "2";
 }
 
-/** Threads used when `CNN_KERNEL_THREADS` is unset. */
-const _DEFAULT_THREADS: number = 1;
-
 async function _readModule(url: URL): Promise<Uint8Array> {
   if (url.protocol === "file:") return await Deno.readFile(url);
   const response = await fetch(url);
@@ -191,8 +192,13 @@ async function _start(): Promise<KernelThreads> {
   const worker = new Worker(
     new URL("./kernel_thread_worker.ts", import.meta.url),
   );
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("the kernel thread did not start")),
+        _START_TIMEOUT_MS,
+      );
       worker.once("message", () => resolve());
       worker.once("error", reject);
       worker.once("exit", () => reject(new Error("kernel thread exited")));
@@ -206,6 +212,8 @@ async function _start(): Promise<KernelThreads> {
   } catch (error) {
     await worker.terminate();
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
   worker.removeAllListeners();
   worker.unref();
