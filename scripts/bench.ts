@@ -15,7 +15,8 @@
  * CNN and 96 for MobileNet), `--cpu-samples N` (cap for the slow `cpu`
  * backend, default 256, 64 and 8),
  * `--models a,b`, `--backends a,b` (default: the accelerated backend `auto`
- * finds, plus wasm, wasm-x2 and cpu), `--rounds N` (default 3), `--no-torch`,
+ * finds, plus wasm, wasm-t2, wasm-x2 and cpu), `--rounds N` (default 3),
+ * `--no-torch`,
  * `--profile` (instead of the comparison: time per kernel of one training
  * step per model on the first backend of `--backends`, default `auto`'s).
  *
@@ -25,6 +26,10 @@
  * (`pytorch-1t`); `ratio_to_pytorch` divides by the faster of the two, and
  * every JSON line names the threads used on each side.
  *
+ * `wasm` runs the project's SIMD kernels on one thread
+ * (`CNN_KERNEL_THREADS=1`); `wasm-t2` the same model with those kernels
+ * splitting their work with a kernel thread (`CNN_KERNEL_THREADS=2`,
+ * `lib/backend/kernel_threads.ts`); `kernel_threads` in the JSON says which.
  * `wasm-x2` is wasm trained data-parallel on two cores (the main thread and
  * one Web Worker, `trainDataParallel` of `lib/train/`); its first epoch over
  * the samples is the warm-up, the next two are measured (weight sync
@@ -37,6 +42,7 @@ import {
   BACKEND_NAMES,
   type BackendName,
   initBackend,
+  startKernelThreads,
 } from "../lib/backend/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 import { trainDataParallel } from "../lib/train/mod.ts";
@@ -84,7 +90,12 @@ function _optimizer(model: BenchModel): tf.Optimizer {
 
 /** wasm on two cores: one replica on the main thread, one in a worker. */
 const _DATA_PARALLEL = "wasm-x2";
-type BenchBackend = BackendName | typeof _DATA_PARALLEL;
+/** wasm with the project's kernels on two threads (a kernel worker). */
+const _KERNEL_THREADS = "wasm-t2";
+type BenchBackend =
+  | BackendName
+  | typeof _DATA_PARALLEL
+  | typeof _KERNEL_THREADS;
 
 interface Measurement {
   train: number;
@@ -130,12 +141,12 @@ function _parseArgs(argv: string[]): BenchArgs {
     return m as BenchModel;
   });
   const backends = values.backends?.split(",").map((b): BenchBackend => {
-    if (b === _DATA_PARALLEL) return b;
+    if (b === _DATA_PARALLEL || b === _KERNEL_THREADS) return b;
     const name = backendFlag(b, "--backends");
     if (name === "auto" || name === undefined) {
       throw new UsageError(
         `--backends: name backends (${
-          [...BACKEND_NAMES, _DATA_PARALLEL].join(", ")
+          [...BACKEND_NAMES, _DATA_PARALLEL, _KERNEL_THREADS].join(", ")
         }); leave the flag out for the ones auto finds.`,
       );
     }
@@ -298,13 +309,18 @@ async function _measureTorch(
 async function _availableBackends(args: BenchArgs): Promise<BenchBackend[]> {
   if (args.backends !== undefined) {
     for (const name of args.backends) {
-      const backend = name === _DATA_PARALLEL ? "wasm" : name;
+      const backend = name === _DATA_PARALLEL || name === _KERNEL_THREADS
+        ? "wasm"
+        : name;
       await initBackend({ backend, verbose: false });
     }
     return args.backends;
   }
   const auto = await initBackend({ verbose: false });
   const found: BenchBackend[] = ["wasm", _DATA_PARALLEL, "cpu"];
+  if (await _withKernelThreads(2, startKernelThreads)) {
+    found.splice(1, 0, _KERNEL_THREADS);
+  }
   if (auto.name === "tensorflow" || auto.name === "webgpu") {
     found.unshift(auto.name);
   }
@@ -410,11 +426,15 @@ async function _profileStep(model: BenchModel, backend: string) {
 async function main(argv: string[]): Promise<number> {
   const args = _parseArgs(argv);
   if (args.profile) {
-    const backend = args.backends?.find((b) => b !== _DATA_PARALLEL) ??
+    const backend = args.backends?.find((b) =>
+      b !== _DATA_PARALLEL && b !== _KERNEL_THREADS
+    ) ??
       (await initBackend({ verbose: false })).name;
     await initBackend({ backend: backend as BackendName, verbose: false });
     _timeKernels(backend);
-    for (const model of args.models) await _profileStep(model, backend);
+    for (const model of args.models) {
+      await _profileStep(model, backend);
+    }
     return 0;
   }
   const backends = await _availableBackends(args);
@@ -446,7 +466,19 @@ async function main(argv: string[]): Promise<number> {
           );
         } else if (engine === _DATA_PARALLEL) {
           await initBackend({ backend: "wasm", verbose: false });
-          m = await _measureDataParallel(model, samples);
+          m = await _withKernelThreads(
+            1,
+            () => _measureDataParallel(model, samples),
+          );
+        } else if (engine === _KERNEL_THREADS || engine === "wasm") {
+          const threads = engine === "wasm" ? 1 : 2;
+          m = await _withKernelThreads(threads, async () => {
+            await initBackend({ backend: "wasm", verbose: false });
+            if (threads === 2 && !(await startKernelThreads())) {
+              throw new Error("wasm-t2: the kernel thread did not start");
+            }
+            return await _measureTfjs(model, samples);
+          });
         } else {
           await initBackend({ backend: engine as BackendName, verbose: false });
           m = await _measureTfjs(model, samples);
@@ -492,8 +524,29 @@ async function main(argv: string[]): Promise<number> {
 /** Threads (cores) each engine computes on. */
 function _threads(engine: string): number {
   if (engine === "pytorch") return navigator.hardwareConcurrency;
-  if (engine === _DATA_PARALLEL) return 2;
+  if (engine === _DATA_PARALLEL || engine === _KERNEL_THREADS) return 2;
   return 1;
+}
+
+/** Threads the project's wasm kernels use per model replica, if any. */
+function _kernelThreads(engine: string): number | null {
+  if (engine === _KERNEL_THREADS) return 2;
+  return engine === "wasm" || engine === _DATA_PARALLEL ? 1 : null;
+}
+
+/** Runs `body` with `CNN_KERNEL_THREADS` set to `threads`, then restores it. */
+async function _withKernelThreads<T>(
+  threads: number,
+  body: () => Promise<T>,
+): Promise<T> {
+  const before = Deno.env.get("CNN_KERNEL_THREADS");
+  Deno.env.set("CNN_KERNEL_THREADS", String(threads));
+  try {
+    return await body();
+  } finally {
+    if (before === undefined) Deno.env.delete("CNN_KERNEL_THREADS");
+    else Deno.env.set("CNN_KERNEL_THREADS", before);
+  }
 }
 
 /**
@@ -532,6 +585,7 @@ function _resultRows(
       model,
       backend: engine,
       threads: _threads(engine),
+      kernel_threads: _kernelThreads(engine),
       batch_size: BENCH_MODELS[model].batchSize,
       optimizer: BENCH_MODELS[model].optimizer,
       rounds: m.rounds,

@@ -1,8 +1,10 @@
 /**
  * `deno task build-kernels`: compiles `lib/backend/kernels/kernels.c` into
- * the committed `lib/backend/kernels/kernels.wasm` with Debian's clang and
- * lld (`apt-get install clang lld`). The build is deterministic (no debug
- * information, no paths, names stripped), so CI rebuilds it and compares.
+ * the committed `lib/backend/kernels/kernels.wasm` and, with shared memory
+ * and atomics for the kernel threads (`lib/backend/kernel_threads.ts`),
+ * `lib/backend/kernels/kernels_shared.wasm`, with Debian's clang and lld
+ * (`apt-get install clang lld`). The build is deterministic (no debug
+ * information, no paths, names stripped), so CI rebuilds both and compares.
  *
  * The module runs inside tfjs-backend-wasm's memory, so it must own no
  * memory: the build fails if it has a data section or if its code touches
@@ -20,6 +22,7 @@ import { parseCli, runCli } from "./_cli.ts";
 const USAGE = "usage: deno task build-kernels [--check]";
 const SOURCE = "lib/backend/kernels/kernels.c";
 const TARGET = "lib/backend/kernels/kernels.wasm";
+const SHARED_TARGET = "lib/backend/kernels/kernels_shared.wasm";
 
 /** clang flags: wasm32 with SIMD and bulk memory, the memory imported. */
 export const CLANG_FLAGS: readonly string[] = [
@@ -33,6 +36,17 @@ export const CLANG_FLAGS: readonly string[] = [
   "-Wl,--no-entry",
   "-Wl,--import-memory",
   "-Wl,--strip-all",
+];
+
+/**
+ * The extra flags of the shared-memory build: its memory is a shared
+ * `WebAssembly.Memory` of at most 1 GiB that the kernel threads' instances
+ * all import.
+ */
+export const SHARED_FLAGS: readonly string[] = [
+  "-matomics",
+  "-Wl,--shared-memory",
+  `-Wl,--max-memory=${1 << 30}`,
 ];
 
 const _DATA_SECTION = 11;
@@ -83,8 +97,9 @@ async function _objdump(): Promise<string | undefined> {
 }
 
 /** Compiles the kernels to `output` and checks that they own no memory. */
-async function build(output: string): Promise<void> {
-  await _run("clang", [...CLANG_FLAGS, "-o", output, SOURCE]);
+async function build(output: string, shared: boolean): Promise<void> {
+  const flags = shared ? [...CLANG_FLAGS, ...SHARED_FLAGS] : CLANG_FLAGS;
+  await _run("clang", [...flags, "-o", output, SOURCE]);
   const bytes = await Deno.readFile(output);
   if (_sectionIds(bytes).includes(_DATA_SECTION)) {
     throw new Error(
@@ -107,31 +122,38 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseCli(argv, { check: { type: "boolean" } });
   const root = new URL("..", import.meta.url).pathname;
   Deno.chdir(root);
+  const targets: [string, boolean][] = [[TARGET, false], [SHARED_TARGET, true]];
   if (values.check) {
-    const tmp = await Deno.makeTempFile({ suffix: ".wasm" });
-    try {
-      await build(tmp);
-      const [fresh, committed] = await Promise.all([
-        Deno.readFile(tmp),
-        Deno.readFile(TARGET),
-      ]);
-      const same = fresh.length === committed.length &&
-        fresh.every((b, i) => b === committed[i]);
-      if (!same) {
-        console.error(
-          `build-kernels: ${TARGET} differs from a fresh build of ${SOURCE}; ` +
-            "run `deno task build-kernels` and commit it.",
-        );
-        return 1;
+    let status = 0;
+    for (const [target, shared] of targets) {
+      const tmp = await Deno.makeTempFile({ suffix: ".wasm" });
+      try {
+        await build(tmp, shared);
+        const [fresh, committed] = await Promise.all([
+          Deno.readFile(tmp),
+          Deno.readFile(target).catch(() => new Uint8Array()),
+        ]);
+        const same = fresh.length === committed.length &&
+          fresh.every((b, i) => b === committed[i]);
+        if (!same) {
+          console.error(
+            `build-kernels: ${target} differs from a fresh build of ` +
+              `${SOURCE}; run \`deno task build-kernels\` and commit it.`,
+          );
+          status = 1;
+        } else {
+          console.log(`build-kernels: ${target} matches a fresh build`);
+        }
+      } finally {
+        await Deno.remove(tmp);
       }
-      console.log(`build-kernels: ${TARGET} matches a fresh build`);
-    } finally {
-      await Deno.remove(tmp);
     }
-    return 0;
+    return status;
   }
-  await build(TARGET);
-  console.log(`build-kernels: wrote ${TARGET}`);
+  for (const [target, shared] of targets) {
+    await build(target, shared);
+    console.log(`build-kernels: wrote ${target}`);
+  }
   return 0;
 }
 

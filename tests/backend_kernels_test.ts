@@ -19,6 +19,10 @@ import {
   loadSimdKernels,
   simdKernelsFor,
 } from "../lib/backend/simd_kernels.ts";
+import {
+  kernelThreads,
+  startKernelThreads,
+} from "../lib/backend/kernel_threads.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 assert.ok(await loadSimdKernels(), "kernels.wasm did not load");
@@ -916,4 +920,128 @@ Deno.test("the kernels leak no tensors or wasm memory", async () => {
   // Intermediate heap buffers (patches, rotated filters) are freed too.
   assert.equal(dataIds(), before.dataIds);
   tf.dispose([x, filter, depthwise]);
+});
+
+/**
+ * Runs `kernel` with the project's kernels on two threads (sharing the
+ * chunks, then with the worker doing them all), then on one, and checks
+ * that the results are equal bit for bit (and that no tensor leaks).
+ */
+async function assertThreadsAgree(
+  kernel: string,
+  inputs: Record<string, { shape: number[]; data: Float32Array }>,
+  attrs: Record<string, unknown>,
+  what: string,
+) {
+  Deno.env.set("CNN_KERNEL_THREADS", "2");
+  try {
+    assert.ok(await startKernelThreads(), "the kernel thread did not start");
+    const results: Float32Array[] = [];
+    for (const [threads, workerOnly] of [["2", false], ["2", true], ["1"]]) {
+      Deno.env.set("CNN_KERNEL_THREADS", threads as string);
+      assert.equal(kernelThreads()?.threads ?? 1, Number(threads));
+      if (workerOnly) kernelThreads()!.workerOnly = true;
+      const before = tf.memory().numTensors;
+      try {
+        results.push((await run("wasm", kernel, inputs, attrs)).data);
+      } finally {
+        if (workerOnly) kernelThreads()!.workerOnly = false;
+      }
+      assert.equal(tf.memory().numTensors, before);
+    }
+    assert.ok(results[0].some((v) => v !== 0), `${what}: all zeros`);
+    assert.deepEqual(results[0], results[2], `${what}: shared chunks`);
+    assert.deepEqual(results[1], results[2], `${what}: worker only`);
+  } finally {
+    Deno.env.delete("CNN_KERNEL_THREADS");
+  }
+}
+
+/** Multiply-adds of a convolution case (above 2^20 it is threaded). */
+function convWork(c: ConvCase): number {
+  const { dyShape } = convShapes(c, false);
+  return tf.util.sizeFromShape(dyShape) * c.filter[0] * c.filter[1] *
+    c.filter[2];
+}
+
+/**
+ * Filter gradients big enough for the kernel thread (it takes filter taps
+ * [split, taps)): LeNet-5's two convolutions, odd tap counts, output
+ * channels with 8-, 4-wide and tail blocks, strides and padding.
+ */
+const THREADED_FILTER_CASES: ConvCase[] = [
+  { x: [64, 32, 32, 1], filter: [5, 5, 1, 6], strides: 1, pad: "valid" },
+  { x: [64, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: "valid" },
+  { x: [8, 24, 18, 3], filter: [3, 3, 3, 13], strides: 1, pad: "same" },
+  { x: [20, 32, 32, 5], filter: [2, 3, 5, 7], strides: [2, 1], pad: 1 },
+  { x: [8, 16, 16, 8], filter: [3, 3, 8, 32], strides: 2, pad: "same" },
+];
+
+Deno.test("wasm Conv2DBackpropFilter on two kernel threads equals one thread bit for bit", async () => {
+  for (const [i, c] of THREADED_FILTER_CASES.entries()) {
+    assert.ok(convWork(c) >= 1 << 20, `${label(c)} is too small to thread`);
+    const { dyShape } = convShapes(c, false);
+    await assertThreadsAgree("Conv2DBackpropFilter", {
+      x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 7) },
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 70),
+      },
+    }, {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      filterShape: c.filter,
+    }, label(c));
+  }
+});
+
+/**
+ * Input gradients over few input channels big enough for the kernel
+ * thread (it takes the second half of the batch): LeNet-5's second
+ * convolution, odd batches, strides, padding, dilation.
+ */
+const THREADED_INPUT_CASES: ConvCase[] = [
+  { x: [64, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: "valid" },
+  { x: [5, 20, 20, 3], filter: [3, 3, 3, 32], strides: 1, pad: "same" },
+  { x: [16, 24, 22, 8], filter: [3, 2, 8, 12], strides: [2, 1], pad: 1 },
+  {
+    x: [3, 30, 30, 4],
+    filter: [3, 3, 4, 24],
+    strides: 1,
+    pad: "same",
+    dilations: 2,
+  },
+];
+
+Deno.test("wasm Conv2DBackpropInput on two kernel threads equals one thread bit for bit", async () => {
+  for (const [i, c] of THREADED_INPUT_CASES.entries()) {
+    assert.ok(convWork(c) >= 1 << 20, `${label(c)} is too small to thread`);
+    const { dyShape } = convShapes(c, false);
+    await assertThreadsAgree("Conv2DBackpropInput", {
+      dy: {
+        shape: dyShape,
+        data: values(tf.util.sizeFromShape(dyShape), i + 9),
+      },
+      filter: {
+        shape: c.filter,
+        data: values(tf.util.sizeFromShape(c.filter), i + 90),
+      },
+    }, {
+      strides: c.strides,
+      pad: c.pad,
+      dilations: c.dilations ?? 1,
+      dataFormat: "NHWC",
+      inputShape: c.x,
+    }, label(c));
+  }
+});
+
+Deno.test("CNN_KERNEL_THREADS other than 1 or 2 is refused with a clear error", async () => {
+  Deno.env.set("CNN_KERNEL_THREADS", "4");
+  try {
+    await assert.rejects(startKernelThreads(), /CNN_KERNEL_THREADS=4: use 1/);
+  } finally {
+    Deno.env.delete("CNN_KERNEL_THREADS");
+  }
 });

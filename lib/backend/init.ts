@@ -18,6 +18,7 @@ import * as tf from "../tf.ts";
 import { registerCpuTrainingKernels } from "./cpu_kernels.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { loadSimdKernels } from "./simd_kernels.ts";
+import { startKernelThreads } from "./kernel_threads.ts";
 import { installFusedOptimizers } from "./fused_optimizers.ts";
 import { installFusedBatchNorm } from "./fused_batch_norm.ts";
 
@@ -190,11 +191,13 @@ async function _tryWasm(): Promise<_Attempt> {
   }
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
   const own = simd && await loadSimdKernels();
+  const threaded = own && await startKernelThreads();
   return {
     ok: true,
     detail: `XNNPACK${simd ? " SIMD" : ""}` +
       `${own ? " + the project's SIMD training kernels" : ""}, 1 thread ` +
-      "(tfjs disables wasm threads under Deno)",
+      "(tfjs disables wasm threads under Deno)" +
+      `${threaded ? "; the project's kernels on 2 threads" : ""}`,
   };
 }
 

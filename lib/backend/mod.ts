@@ -34,3 +34,10 @@ export {
   type SimdKernels,
   simdKernelsFor,
 } from "./simd_kernels.ts";
+export {
+  type KernelThreads,
+  kernelThreads,
+  kernelThreadsWanted,
+  SHARED_KERNELS_URL,
+  startKernelThreads,
+} from "./kernel_threads.ts";

@@ -28,6 +28,10 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 export interface SimdKernels {
   /** Filter gradient of a convolution: x, dy, dw, then n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl. */
   conv2d_filter_grad(...args: number[]): void;
+  /** The filter gradient for taps (kh * fw + kw) [t0, t1) only: conv2d_filter_grad's arguments, then t0, t1. */
+  conv2d_filter_grad_taps(...args: number[]): void;
+  /** The input gradient for images [b0, b1) only: conv2d_input_grad's arguments, then b0, b1. */
+  conv2d_input_grad_images(...args: number[]): void;
   /** Max-pool input gradient: x, dy, dx, then n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dw, pt, pl. */
   max_pool_grad(...args: number[]): void;
   /** Depthwise filter gradient (multiplier 1): x, dy, dw, then n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dw, pt, pl. */

@@ -30,6 +30,7 @@ import {
   writeShiftedPatches,
 } from "./_conv_loops.ts";
 import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
+import { type KernelThreads, kernelThreads } from "./kernel_threads.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -203,6 +204,72 @@ function _im2colFilterGrad(
 }
 
 /**
+ * Multiply-adds below which a filter gradient stays on one thread: a
+ * hand-off costs a round trip and the copies of x and dy.
+ */
+const _MIN_THREADED_WORK = 1 << 20;
+
+/**
+ * `conv2d_filter_grad` on two threads: they share the filter taps in
+ * chunks (the worker from copies of x and dy in the shared memory, this
+ * thread in place); each tap is summed in the single-threaded order, so
+ * the result is the same bit for bit.
+ */
+function _threadedFilterGrad(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  threads: KernelThreads,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  filterShape: readonly [number, number, number, number],
+  geometry: number[],
+): tf.TensorInfo {
+  const [fh, fw, ci, co] = filterShape;
+  const taps = fh * fw;
+  const tapSize = ci * co;
+  const xSize = tf.util.sizeFromShape(x.shape);
+  const dySize = tf.util.sizeFromShape(dy.shape);
+  const base = threads.scratch(4 * (xSize + dySize + taps * tapSize));
+  const xAt = base, dyAt = xAt + 4 * xSize, dwAt = dyAt + 4 * dySize;
+  const out = backend.makeOutput([...filterShape], "float32");
+  const shared = new Float32Array(threads.memory.buffer);
+  const xHeap = _heapF32(backend, x), dyHeap = _heapF32(backend, dy);
+  const outAt = _address(backend, out);
+  shared.set(xHeap, xAt / 4);
+  shared.set(dyHeap, dyAt / 4);
+  const step = Math.ceil(taps / _CHUNKS);
+  const byWorker = threads.share(
+    "conv2d_filter_grad_taps",
+    [xAt, dyAt, dwAt, ...geometry],
+    { total: taps, step },
+    (from, to) =>
+      simd.conv2d_filter_grad_taps(
+        xHeap.byteOffset,
+        dyHeap.byteOffset,
+        outAt,
+        ...geometry,
+        from,
+        to,
+      ),
+  );
+  const outHeap = _heapF32(backend, out);
+  byWorker.forEach((theirs, c) => {
+    if (!theirs) return;
+    const from = c * step * tapSize;
+    const to = Math.min(taps, (c + 1) * step) * tapSize;
+    outHeap.set(shared.subarray(dwAt / 4 + from, dwAt / 4 + to), from);
+  });
+  return out;
+}
+
+/**
+ * How many chunks a threaded kernel's work is cut into: enough that a
+ * thread which starts late (a worker waking up, or descheduled under load)
+ * leaves its chunks to the other, few enough to keep calls cheap.
+ */
+const _CHUNKS = 8;
+
+/**
  * The filter gradient as one matrix product, patches · dyGrid, in XNNPACK.
  * The patches are copied a whole image row (or more) at a time from a
  * padded channel-major copy of the input ({@linkcode writeShiftedPatches}),
@@ -220,6 +287,20 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const columns = info.batchSize * info.outHeight * info.outWidth;
   const simd = simdKernelsFor(backend);
   if (simd !== undefined && columns >= _MIN_SIMD_PIXELS) {
+    const threads = kernelThreads();
+    const work = columns * info.filterHeight * info.filterWidth *
+      info.inChannels * info.outChannels;
+    if (threads !== undefined && work >= _MIN_THREADED_WORK) {
+      return _threadedFilterGrad(
+        backend,
+        simd,
+        threads,
+        x,
+        dy,
+        attrs.filterShape,
+        _geometryArgs(info, true),
+      );
+    }
     return _simdCall(
       backend,
       simd,
@@ -303,6 +384,24 @@ function _colsInputGrad(
     [Math.max(info.outHeight * info.outWidth * taps, 1)],
     "float32",
   );
+  const threads = kernelThreads();
+  const work = info.batchSize * info.outHeight * info.outWidth * taps *
+    info.outChannels;
+  if (
+    threads !== undefined && info.batchSize >= 2 &&
+    work >= _MIN_THREADED_WORK
+  ) {
+    _threadedInputGrad(
+      backend,
+      simd,
+      threads,
+      [dy, filter, dx, wt, cols],
+      info,
+    );
+    backend.disposeData(wt.dataId);
+    backend.disposeData(cols.dataId);
+    return dx;
+  }
   simd.conv2d_input_grad(
     _address(backend, dy),
     _address(backend, filter),
@@ -314,6 +413,55 @@ function _colsInputGrad(
   backend.disposeData(wt.dataId);
   backend.disposeData(cols.dataId);
   return dx;
+}
+
+/**
+ * `conv2d_input_grad` on two threads: images are independent, so the
+ * threads share the batch in chunks (the worker from a copy of dy, into
+ * the shared memory, with its own scratch; this thread in place).
+ */
+function _threadedInputGrad(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  threads: KernelThreads,
+  [dy, filter, dx, wt, cols]: tf.TensorInfo[],
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const n = info.batchSize;
+  const dxImage = info.inHeight * info.inWidth * info.inChannels;
+  const filterSize = tf.util.sizeFromShape(filter.shape);
+  const sizes = [
+    tf.util.sizeFromShape(dy.shape),
+    filterSize,
+    n * dxImage,
+    filterSize,
+    tf.util.sizeFromShape(cols.shape),
+  ];
+  let at = threads.scratch(4 * sizes.reduce((a, b) => a + b, 0));
+  const [dyAt, filterAt, dxAt, wtAt, colsAt] = sizes.map((size) => {
+    const start = at;
+    at += 4 * size;
+    return start;
+  });
+  const shared = new Float32Array(threads.memory.buffer);
+  shared.set(_heapF32(backend, dy), dyAt / 4);
+  shared.set(_heapF32(backend, filter), filterAt / 4);
+  const geometry = _geometryArgs(info, true);
+  const here = [dy, filter, dx, wt, cols].map((t) => _address(backend, t));
+  const step = Math.ceil(n / _CHUNKS);
+  const byWorker = threads.share(
+    "conv2d_input_grad_images",
+    [dyAt, filterAt, dxAt, wtAt, colsAt, ...geometry],
+    { total: n, step },
+    (from, to) => simd.conv2d_input_grad_images(...here, ...geometry, from, to),
+  );
+  const dxHeap = _heapF32(backend, dx);
+  byWorker.forEach((theirs, c) => {
+    if (!theirs) return;
+    const from = c * step * dxImage;
+    const to = Math.min(n, (c + 1) * step) * dxImage;
+    dxHeap.set(shared.subarray(dxAt / 4 + from, dxAt / 4 + to), from);
+  });
 }
 
 /**

@@ -118,10 +118,10 @@ static void filter_scalar(const Geometry *g, const f32 *x, const f32 *dy,
   }
 
 static void filter_grad_rows(const Geometry *g, const f32 *x, const f32 *dy,
-                             f32 *dw, int b, int r0, int r1) {
-  for (int kh = 0; kh < g->fh; kh++)
-    for (int kw = 0; kw < g->fw; kw++)
-      for (int c = 0; c < g->ci; c += 4) {
+                             f32 *dw, int b, int r0, int r1, int t0, int t1) {
+  for (int t = t0; t < t1; t++) {
+    int kh = t / g->fw, kw = t % g->fw;
+    for (int c = 0; c < g->ci; c += 4) {
         int nb = imin(4, g->ci - c);
         int o = 0;
         for (; o + 8 <= g->co; o += 8) FILTER_BLOCKS(2, 0)
@@ -136,6 +136,16 @@ static void filter_grad_rows(const Geometry *g, const f32 *x, const f32 *dy,
           for (int i = 0; i < nb; i++)
             filter_scalar(g, x, dy, dw, b, r0, r1, kh, kw, c + i, o);
       }
+  }
+}
+
+INLINE void filter_grad_taps(const Geometry *g, const f32 *x, const f32 *dy,
+                             f32 *dw, int t0, int t1) {
+  zero(dw + t0 * g->ci * g->co, (t1 - t0) * g->ci * g->co);
+  int rows = imax(1, 256 / (g->ow > 0 ? g->ow : 1));
+  for (int b = 0; b < g->n; b++)
+    for (int r = 0; r < g->oh; r += rows)
+      filter_grad_rows(g, x, dy, dw, b, r, imin(g->oh, r + rows), t0, t1);
 }
 
 // The filter gradient of a 2-D convolution, [fh, fw, ci, co], computed
@@ -146,11 +156,19 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int n, int h,
                         int w, int ci, int oh, int ow, int co, int fh, int fw,
                         int sh, int sw, int dh, int dwl, int pt, int pl) {
   Geometry geo = {n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dwl, pt, pl};
-  zero(dw, fh * fw * ci * co);
-  int rows = imax(1, 256 / (ow > 0 ? ow : 1));
-  for (int b = 0; b < n; b++)
-    for (int r = 0; r < oh; r += rows)
-      filter_grad_rows(&geo, x, dy, dw, b, r, imin(oh, r + rows));
+  filter_grad_taps(&geo, x, dy, dw, 0, fh * fw);
+}
+
+// The same for the filter taps [t0, t1) only (a tap is one (kh, kw); they
+// are dw's outermost rows), summed in the same order as the whole kernel:
+// two threads that take disjoint tap ranges give its result bit for bit.
+EXPORT("conv2d_filter_grad_taps")
+void conv2d_filter_grad_taps(const f32 *x, const f32 *dy, f32 *dw, int n,
+                             int h, int w, int ci, int oh, int ow, int co,
+                             int fh, int fw, int sh, int sw, int dh, int dwl,
+                             int pt, int pl, int t0, int t1) {
+  Geometry geo = {n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dwl, pt, pl};
+  filter_grad_taps(&geo, x, dy, dw, t0, t1);
 }
 
 // The input gradient of a max pool: each output gradient goes to the first
@@ -835,17 +853,16 @@ void bn_backward(const f32 *x, const f32 *dy, const f32 *mean,
 // filter transposed into `wt` [co, fh fw ci]), then every column block is
 // added to the input pixel its tap reads (col2im). `cols` holds one
 // image's columns; dx is overwritten.
-EXPORT("conv2d_input_grad")
-void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
-                       f32 *cols, int n, int h, int wd, int ci, int oh,
-                       int ow, int co, int fh, int fw, int sh, int sw, int dh,
-                       int dw, int pt, int pl) {
+INLINE void input_grad_images(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                              f32 *cols, int h, int wd, int ci, int oh,
+                              int ow, int co, int fh, int fw, int sh, int sw,
+                              int dh, int dw, int pt, int pl, int b0, int b1) {
   int taps = fh * fw * ci;
   for (int t = 0; t < taps; t++)
     for (int o = 0; o < co; o++) wt[o * taps + t] = w[t * co + o];
   int ci4 = ci & ~3;
-  zero(dx, n * h * wd * ci);
-  for (int b = 0; b < n; b++) {
+  zero(dx + b0 * h * wd * ci, (b1 - b0) * h * wd * ci);
+  for (int b = b0; b < b1; b++) {
     matmul_nn(dy + b * oh * ow * co, wt, cols, 0, oh * ow, taps, co);
     f32 *dxb = dx + b * h * wd * ci;
     for (int y = 0; y < oh; y++)
@@ -868,4 +885,25 @@ void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
         }
       }
   }
+}
+
+EXPORT("conv2d_input_grad")
+void conv2d_input_grad(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                       f32 *cols, int n, int h, int wd, int ci, int oh,
+                       int ow, int co, int fh, int fw, int sh, int sw, int dh,
+                       int dw, int pt, int pl) {
+  input_grad_images(dy, w, dx, wt, cols, h, wd, ci, oh, ow, co, fh, fw, sh,
+                    sw, dh, dw, pt, pl, 0, n);
+}
+
+// The same for images [b0, b1) only (images are independent): threads that
+// take disjoint image ranges give the whole kernel's result bit for bit.
+EXPORT("conv2d_input_grad_images")
+void conv2d_input_grad_images(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
+                              f32 *cols, int n, int h, int wd, int ci, int oh,
+                              int ow, int co, int fh, int fw, int sh, int sw,
+                              int dh, int dw, int pt, int pl, int b0, int b1) {
+  (void)n;
+  input_grad_images(dy, w, dx, wt, cols, h, wd, ci, oh, ow, co, fh, fw, sh,
+                    sw, dh, dw, pt, pl, b0, b1);
 }
