@@ -169,7 +169,7 @@ export async function checkNotebooks(
       }
       if (!formatted) {
         problems.push(
-          `deno fmt: ${path} is not formatted (run \`deno fmt ${path}\`)`,
+          `deno fmt: ${path} is not formatted (run \`deno fmt --no-config ${path}\`)`,
         );
       }
     }
