@@ -29,6 +29,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
+import { readWasmModule } from "./simd_kernels.ts";
 
 /** Where the shared-memory build lies, next to this file. */
 export const SHARED_KERNELS_URL: URL = new URL(
@@ -168,18 +169,9 @@ export function kernelThreadsWanted(): boolean {
   return value === "2";
 }
 
-async function _readModule(url: URL): Promise<Uint8Array> {
-  if (url.protocol === "file:") return await Deno.readFile(url);
-  const response = await fetch(url);
-  if (!response.ok) {
-    throw new Error(`fetching ${url} gave HTTP ${response.status}`);
-  }
-  return new Uint8Array(await response.arrayBuffer());
-}
-
 async function _start(): Promise<KernelThreads> {
   const module = await WebAssembly.compile(
-    await _readModule(SHARED_KERNELS_URL) as BufferSource,
+    await readWasmModule(SHARED_KERNELS_URL) as BufferSource,
   );
   const memory = new WebAssembly.Memory({
     initial: 32,

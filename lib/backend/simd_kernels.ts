@@ -80,7 +80,17 @@ let _module: WebAssembly.Module | undefined;
 let _loading: Promise<boolean> | undefined;
 const _instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
-async function _readModule(url: URL): Promise<Uint8Array> {
+/**
+ * The bytes of a WebAssembly module next to the library: read from disk for
+ * a `file:` URL, fetched otherwise (the library imported over HTTP).
+ *
+ * @example
+ * ```ts
+ * import { readWasmModule, SIMD_KERNELS_URL } from "./simd_kernels.ts";
+ * const bytes = await readWasmModule(SIMD_KERNELS_URL);
+ * ```
+ */
+export async function readWasmModule(url: URL): Promise<Uint8Array> {
   if (url.protocol === "file:") return await Deno.readFile(url);
   const response = await fetch(url);
   if (!response.ok) {
@@ -105,7 +115,7 @@ export function loadSimdKernels(): Promise<boolean> {
   _loading ??= (async () => {
     try {
       _module = await WebAssembly.compile(
-        await _readModule(SIMD_KERNELS_URL) as BufferSource,
+        await readWasmModule(SIMD_KERNELS_URL) as BufferSource,
       );
       return true;
     } catch {
