@@ -15,7 +15,7 @@
  * CNN and 96 for MobileNet), `--cpu-samples N` (cap for the slow `cpu`
  * backend, default 256, 64 and 8),
  * `--models a,b`, `--backends a,b` (default: the accelerated backend `auto`
- * finds, plus wasm, wasm-t2, wasm-x2 and cpu), `--rounds N` (default 3),
+ * finds, plus wasm, wasm-1t, wasm-x2 and cpu), `--rounds N` (default 3),
  * `--no-torch`,
  * `--profile` (instead of the comparison: time per kernel of one training
  * step per model on the first backend of `--backends`, default `auto`'s).
@@ -26,10 +26,10 @@
  * (`pytorch-1t`); `ratio_to_pytorch` divides by the faster of the two, and
  * every JSON line names the threads used on each side.
  *
- * `wasm` runs the project's SIMD kernels on one thread
- * (`CNN_KERNEL_THREADS=1`); `wasm-t2` the same model with those kernels
- * splitting their work with a kernel thread (`CNN_KERNEL_THREADS=2`,
- * `lib/backend/kernel_threads.ts`); `kernel_threads` in the JSON says which.
+ * `wasm` is the default: on two cores or more the project's SIMD kernels
+ * split their work with a kernel thread (`lib/backend/kernel_threads.ts`);
+ * `wasm-1t` the same model on one thread (`CNN_ONE_THREAD=1`);
+ * `kernel_threads` in the JSON says which.
  * `wasm-x2` is wasm trained data-parallel on two cores (the main thread and
  * one Web Worker, `trainDataParallel` of `lib/train/`); its first epoch over
  * the samples is the warm-up, the next two are measured (weight sync
@@ -42,7 +42,7 @@ import {
   BACKEND_NAMES,
   type BackendName,
   initBackend,
-  startKernelThreads,
+  kernelThreads,
 } from "../lib/backend/mod.ts";
 import { buildModel } from "../lib/models/mod.ts";
 import { trainDataParallel } from "../lib/train/mod.ts";
@@ -90,12 +90,12 @@ function _optimizer(model: BenchModel): tf.Optimizer {
 
 /** wasm on two cores: one replica on the main thread, one in a worker. */
 const _DATA_PARALLEL = "wasm-x2";
-/** wasm with the project's kernels on two threads (a kernel worker). */
-const _KERNEL_THREADS = "wasm-t2";
+/** wasm with the project's kernels on one thread (no kernel worker). */
+const _ONE_THREAD = "wasm-1t";
 type BenchBackend =
   | BackendName
   | typeof _DATA_PARALLEL
-  | typeof _KERNEL_THREADS;
+  | typeof _ONE_THREAD;
 
 interface Measurement {
   train: number;
@@ -141,12 +141,12 @@ function _parseArgs(argv: string[]): BenchArgs {
     return m as BenchModel;
   });
   const backends = values.backends?.split(",").map((b): BenchBackend => {
-    if (b === _DATA_PARALLEL || b === _KERNEL_THREADS) return b;
+    if (b === _DATA_PARALLEL || b === _ONE_THREAD) return b;
     const name = backendFlag(b, "--backends");
     if (name === "auto" || name === undefined) {
       throw new UsageError(
         `--backends: name backends (${
-          [...BACKEND_NAMES, _DATA_PARALLEL, _KERNEL_THREADS].join(", ")
+          [...BACKEND_NAMES, _DATA_PARALLEL, _ONE_THREAD].join(", ")
         }); leave the flag out for the ones auto finds.`,
       );
     }
@@ -309,7 +309,7 @@ async function _measureTorch(
 async function _availableBackends(args: BenchArgs): Promise<BenchBackend[]> {
   if (args.backends !== undefined) {
     for (const name of args.backends) {
-      const backend = name === _DATA_PARALLEL || name === _KERNEL_THREADS
+      const backend = name === _DATA_PARALLEL || name === _ONE_THREAD
         ? "wasm"
         : name;
       await initBackend({ backend, verbose: false });
@@ -317,10 +317,7 @@ async function _availableBackends(args: BenchArgs): Promise<BenchBackend[]> {
     return args.backends;
   }
   const auto = await initBackend({ verbose: false });
-  const found: BenchBackend[] = ["wasm", _DATA_PARALLEL, "cpu"];
-  if (await _withKernelThreads(2, startKernelThreads)) {
-    found.splice(1, 0, _KERNEL_THREADS);
-  }
+  const found: BenchBackend[] = ["wasm", _ONE_THREAD, _DATA_PARALLEL, "cpu"];
   if (auto.name === "tensorflow" || auto.name === "webgpu") {
     found.unshift(auto.name);
   }
@@ -371,7 +368,8 @@ function _timeKernels(backend: string): void {
 
 /**
  * Times one training step (forward, backward, optimizer) kernel by kernel
- * after two warm-up steps (the median step of three is shown), and prints
+ * after 20 warm-up steps (so that compiled code has tiered up; the median
+ * step of five is shown), and prints
  * the kernels that took the most time; the rest of the step is JavaScript
  * (tfjs-layers, the gradient tape) and, on wasm, the fused Adam/Adamax
  * steps, which call the SIMD module directly rather than as kernels.
@@ -384,9 +382,9 @@ async function _profileStep(model: BenchModel, backend: string) {
     loss: "categoricalCrossentropy",
   });
   const { xs, ys } = _syntheticData(net, batchSize, batchSize);
-  for (let i = 0; i < 2; i++) await net.trainOnBatch(xs, ys);
+  for (let i = 0; i < 20; i++) await net.trainOnBatch(xs, ys);
   const steps: { ms: number; kernels: Map<string, KernelTotal> }[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     _kernelTotals.clear();
     _recording = true;
     const start = performance.now();
@@ -398,13 +396,13 @@ async function _profileStep(model: BenchModel, backend: string) {
     steps.push({ ms, kernels });
   }
   steps.sort((a, b) => a.ms - b.ms);
-  const { ms: stepMs, kernels } = steps[1];
+  const { ms: stepMs, kernels } = steps[2];
   const sorted = [...kernels.values()].sort((a, b) => b.ms - a.ms);
   const kernelMs = sorted.reduce((sum, t) => sum + t.ms, 0);
   const calls = sorted.reduce((sum, t) => sum + t.calls, 0);
   console.log(
     `\nprofile: ${model} on ${backend}, one training step (batch ` +
-      `${batchSize}, ${BENCH_MODELS[model].optimizer}; median of 3): ` +
+      `${batchSize}, ${BENCH_MODELS[model].optimizer}; median of 5): ` +
       `${stepMs.toFixed(1)} ms, of which kernels ${kernelMs.toFixed(1)} ms ` +
       `in ${calls} calls, JavaScript around them ` +
       `${(stepMs - kernelMs).toFixed(1)} ms`,
@@ -427,7 +425,7 @@ async function main(argv: string[]): Promise<number> {
   const args = _parseArgs(argv);
   if (args.profile) {
     const backend = args.backends?.find((b) =>
-      b !== _DATA_PARALLEL && b !== _KERNEL_THREADS
+      b !== _DATA_PARALLEL && b !== _ONE_THREAD
     ) ??
       (await initBackend({ verbose: false })).name;
     await initBackend({ backend: backend as BackendName, verbose: false });
@@ -470,13 +468,9 @@ async function main(argv: string[]): Promise<number> {
             1,
             () => _measureDataParallel(model, samples),
           );
-        } else if (engine === _KERNEL_THREADS || engine === "wasm") {
-          const threads = engine === "wasm" ? 1 : 2;
-          m = await _withKernelThreads(threads, async () => {
+        } else if (engine === _ONE_THREAD) {
+          m = await _withKernelThreads(1, async () => {
             await initBackend({ backend: "wasm", verbose: false });
-            if (threads === 2 && !(await startKernelThreads())) {
-              throw new Error("wasm-t2: the kernel thread did not start");
-            }
             return await _measureTfjs(model, samples);
           });
         } else {
@@ -524,28 +518,29 @@ async function main(argv: string[]): Promise<number> {
 /** Threads (cores) each engine computes on. */
 function _threads(engine: string): number {
   if (engine === "pytorch") return navigator.hardwareConcurrency;
-  if (engine === _DATA_PARALLEL || engine === _KERNEL_THREADS) return 2;
+  if (engine === _DATA_PARALLEL) return 2;
+  if (engine === "wasm") return kernelThreads()?.threads ?? 1;
   return 1;
 }
 
 /** Threads the project's wasm kernels use per model replica, if any. */
 function _kernelThreads(engine: string): number | null {
-  if (engine === _KERNEL_THREADS) return 2;
-  return engine === "wasm" || engine === _DATA_PARALLEL ? 1 : null;
+  if (engine === "wasm") return kernelThreads()?.threads ?? 1;
+  return engine === _ONE_THREAD || engine === _DATA_PARALLEL ? 1 : null;
 }
 
-/** Runs `body` with `CNN_KERNEL_THREADS` set to `threads`, then restores it. */
+/** Runs `body` with `CNN_ONE_THREAD` set to `threads`, then restores it. */
 async function _withKernelThreads<T>(
   threads: number,
   body: () => Promise<T>,
 ): Promise<T> {
-  const before = Deno.env.get("CNN_KERNEL_THREADS");
-  Deno.env.set("CNN_KERNEL_THREADS", String(threads));
+  const before = Deno.env.get("CNN_ONE_THREAD");
+  Deno.env.set("CNN_ONE_THREAD", String(threads));
   try {
     return await body();
   } finally {
-    if (before === undefined) Deno.env.delete("CNN_KERNEL_THREADS");
-    else Deno.env.set("CNN_KERNEL_THREADS", before);
+    if (before === undefined) Deno.env.delete("CNN_ONE_THREAD");
+    else Deno.env.set("CNN_ONE_THREAD", before);
   }
 }
 

@@ -40,13 +40,14 @@ export const CLANG_FLAGS: readonly string[] = [
 
 /**
  * The extra flags of the shared-memory build: its memory is a shared
- * `WebAssembly.Memory` of at most 1 GiB that the kernel threads' instances
- * all import.
+ * `WebAssembly.Memory` of up to 4 GiB (tfjs-backend-wasm's heap, made
+ * shared by `shared_heap.ts`, declares that maximum) that the kernel
+ * threads' instances all import.
  */
 export const SHARED_FLAGS: readonly string[] = [
   "-matomics",
   "-Wl,--shared-memory",
-  `-Wl,--max-memory=${1 << 30}`,
+  `-Wl,--max-memory=${2 ** 32}`,
 ];
 
 const _DATA_SECTION = 11;

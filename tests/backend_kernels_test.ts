@@ -18,14 +18,23 @@ import {
 import {
   loadSimdKernels,
   simdKernelsFor,
+  wasmHeap,
 } from "../lib/backend/simd_kernels.ts";
 import {
   kernelThreads,
   startKernelThreads,
 } from "../lib/backend/kernel_threads.ts";
+import { withSharedWasmHeap } from "../lib/backend/shared_heap.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 assert.ok(await loadSimdKernels(), "kernels.wasm did not load");
+// As initBackend starts it where two threads are wanted: the kernel thread
+// computes in the backend's heap, which must be shared from the start.
+await withSharedWasmHeap(() => tf.setBackend("wasm"));
+assert.ok(
+  wasmHeap(tf.backend() as BackendWasm)?.buffer instanceof SharedArrayBuffer,
+  "the wasm heap is not shared",
+);
 
 /**
  * The wasm kernels that have a SIMD version run `check` twice: with the
@@ -932,6 +941,7 @@ async function assertThreadsAgree(
   inputs: Record<string, { shape: number[]; data: Float32Array }>,
   attrs: Record<string, unknown>,
   what: string,
+  { exact = true }: { exact?: boolean } = {},
 ) {
   Deno.env.set("CNN_KERNEL_THREADS", "2");
   try {
@@ -950,14 +960,22 @@ async function assertThreadsAgree(
       assert.equal(tf.memory().numTensors, before);
     }
     assert.ok(results[0].some((v) => v !== 0), `${what}: all zeros`);
-    assert.deepEqual(results[0], results[2], `${what}: shared chunks`);
-    assert.deepEqual(results[1], results[2], `${what}: worker only`);
+    assert.deepEqual(results[0], results[1], `${what}: worker only`);
+    if (exact) {
+      assert.deepEqual(results[0], results[2], `${what}: shared chunks`);
+    } else {
+      // One thread takes another kernel (XNNPACK): equal up to rounding.
+      const cpu = await run("cpu", kernel, inputs, attrs);
+      const shape = cpu.shape;
+      assertClose({ shape, data: results[0] }, cpu, `${what}: two threads`);
+      assertClose({ shape, data: results[2] }, cpu, `${what}: one thread`);
+    }
   } finally {
     Deno.env.delete("CNN_KERNEL_THREADS");
   }
 }
 
-/** Multiply-adds of a convolution case (above 2^20 it is threaded). */
+/** Multiply-adds of a convolution case (from 2^22 on it is threaded). */
 function convWork(c: ConvCase): number {
   const { dyShape } = convShapes(c, false);
   return tf.util.sizeFromShape(dyShape) * c.filter[0] * c.filter[1] *
@@ -965,21 +983,21 @@ function convWork(c: ConvCase): number {
 }
 
 /**
- * Filter gradients big enough for the kernel thread (it takes filter taps
- * [split, taps)): LeNet-5's two convolutions, odd tap counts, output
+ * Filter gradients big enough for the kernel thread (the threads share
+ * units of one tap by 4 input channels): LeNet-5's two convolutions, odd tap counts, output
  * channels with 8-, 4-wide and tail blocks, strides and padding.
  */
 const THREADED_FILTER_CASES: ConvCase[] = [
   { x: [64, 32, 32, 1], filter: [5, 5, 1, 6], strides: 1, pad: "valid" },
   { x: [64, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: "valid" },
-  { x: [8, 24, 18, 3], filter: [3, 3, 3, 13], strides: 1, pad: "same" },
-  { x: [20, 32, 32, 5], filter: [2, 3, 5, 7], strides: [2, 1], pad: 1 },
-  { x: [8, 16, 16, 8], filter: [3, 3, 8, 32], strides: 2, pad: "same" },
+  { x: [32, 24, 18, 3], filter: [3, 3, 3, 13], strides: 1, pad: "same" },
+  { x: [96, 32, 32, 5], filter: [2, 3, 5, 7], strides: [2, 1], pad: 1 },
+  { x: [32, 16, 16, 8], filter: [3, 3, 8, 32], strides: 2, pad: "same" },
 ];
 
 Deno.test("wasm Conv2DBackpropFilter on two kernel threads equals one thread bit for bit", async () => {
   for (const [i, c] of THREADED_FILTER_CASES.entries()) {
-    assert.ok(convWork(c) >= 1 << 20, `${label(c)} is too small to thread`);
+    assert.ok(convWork(c) >= 1 << 22, `${label(c)} is too small to thread`);
     const { dyShape } = convShapes(c, false);
     await assertThreadsAgree("Conv2DBackpropFilter", {
       x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 7) },
@@ -998,15 +1016,15 @@ Deno.test("wasm Conv2DBackpropFilter on two kernel threads equals one thread bit
 
 /**
  * Input gradients over few input channels big enough for the kernel
- * thread (it takes the second half of the batch): LeNet-5's second
+ * thread (the threads share the batch's images): LeNet-5's second
  * convolution, odd batches, strides, padding, dilation.
  */
 const THREADED_INPUT_CASES: ConvCase[] = [
   { x: [64, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: "valid" },
-  { x: [5, 20, 20, 3], filter: [3, 3, 3, 32], strides: 1, pad: "same" },
-  { x: [16, 24, 22, 8], filter: [3, 2, 8, 12], strides: [2, 1], pad: 1 },
+  { x: [15, 20, 20, 3], filter: [3, 3, 3, 32], strides: 1, pad: "same" },
+  { x: [80, 24, 22, 8], filter: [3, 2, 8, 12], strides: [2, 1], pad: 1 },
   {
-    x: [3, 30, 30, 4],
+    x: [8, 30, 30, 4],
     filter: [3, 3, 4, 24],
     strides: 1,
     pad: "same",
@@ -1016,7 +1034,7 @@ const THREADED_INPUT_CASES: ConvCase[] = [
 
 Deno.test("wasm Conv2DBackpropInput on two kernel threads equals one thread bit for bit", async () => {
   for (const [i, c] of THREADED_INPUT_CASES.entries()) {
-    assert.ok(convWork(c) >= 1 << 20, `${label(c)} is too small to thread`);
+    assert.ok(convWork(c) >= 1 << 22, `${label(c)} is too small to thread`);
     const { dyShape } = convShapes(c, false);
     await assertThreadsAgree("Conv2DBackpropInput", {
       dy: {
@@ -1035,6 +1053,85 @@ Deno.test("wasm Conv2DBackpropInput on two kernel threads equals one thread bit 
       inputShape: c.x,
     }, label(c));
   }
+});
+
+/**
+ * Convolutions big enough for the kernel thread, which then all run in
+ * conv2d_direct (one thread keeps XNNPACK from 4 input channels on): many
+ * channels, channel tails, strides, dilation, explicit padding.
+ */
+const THREADED_FORWARD_CASES: ConvCase[] = [
+  { x: [8, 16, 16, 16], filter: [3, 3, 16, 32], strides: 1, pad: "same" },
+  { x: [32, 14, 14, 6], filter: [5, 5, 6, 16], strides: 1, pad: "valid" },
+  { x: [48, 17, 15, 12], filter: [3, 3, 12, 14], strides: 2, pad: "same" },
+  {
+    x: [8, 20, 20, 8],
+    filter: [3, 3, 8, 20],
+    strides: 1,
+    pad: "same",
+    dilations: 2,
+  },
+  { x: [8, 16, 16, 8], filter: [3, 3, 8, 40], strides: 1, pad: 1 },
+];
+
+Deno.test("wasm Conv2D and FusedConv2D on two kernel threads (conv2d_direct) match one thread and the cpu kernels", async () => {
+  for (const [i, c] of THREADED_FORWARD_CASES.entries()) {
+    const { dyShape } = convShapes(c, false);
+    const work = tf.util.sizeFromShape(dyShape) * c.filter[0] * c.filter[1] *
+      c.filter[2];
+    assert.ok(work >= 1 << 22, `${label(c)} is too small to thread`);
+    for (const kernel of ["Conv2D", "FusedConv2D"]) {
+      const co = c.filter[3];
+      const fused = kernel === "FusedConv2D";
+      await assertThreadsAgree(
+        kernel,
+        {
+          x: { shape: c.x, data: values(tf.util.sizeFromShape(c.x), i + 11) },
+          filter: {
+            shape: c.filter,
+            data: values(tf.util.sizeFromShape(c.filter), i + 12),
+          },
+          ...(fused ? { bias: { shape: [co], data: values(co, i + 13) } } : {}),
+        },
+        {
+          strides: c.strides,
+          pad: c.pad,
+          dilations: c.dilations ?? 1,
+          dataFormat: "NHWC",
+          activation: fused ? "relu" : "linear",
+        },
+        `${kernel} ${label(c)}`,
+        { exact: false },
+      );
+    }
+  }
+});
+
+Deno.test("wasm dense-layer products on two kernel threads equal one thread bit for bit", async () => {
+  const [m, k, n] = [64, 400, 256]; // LeNet-5-like, 6.5M multiply-adds
+  const x = { shape: [m, k], data: values(m * k, 21) };
+  const w = { shape: [k, n], data: values(k * n, 22) };
+  const dy = { shape: [m, n], data: values(m * n, 23) };
+  const bias = { shape: [n], data: values(n, 24) };
+  for (const activation of ["linear", "relu"]) {
+    await assertThreadsAgree("_FusedMatMul", { a: x, b: w, bias }, {
+      transposeA: false,
+      transposeB: false,
+      activation,
+    }, `forward, ${activation}`);
+  }
+  await assertThreadsAgree("BatchMatMul", { a: x, b: w }, {
+    transposeA: false,
+    transposeB: false,
+  }, "x · W");
+  await assertThreadsAgree("BatchMatMul", { a: x, b: dy }, {
+    transposeA: true,
+    transposeB: false,
+  }, "xᵀ · dy (the weight gradient)");
+  await assertThreadsAgree("BatchMatMul", { a: dy, b: w }, {
+    transposeA: false,
+    transposeB: true,
+  }, "dy · Wᵀ (the input gradient)");
 });
 
 Deno.test("CNN_KERNEL_THREADS other than 1 or 2 is refused with a clear error", async () => {

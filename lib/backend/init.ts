@@ -18,7 +18,8 @@ import * as tf from "../tf.ts";
 import { registerCpuTrainingKernels } from "./cpu_kernels.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { loadSimdKernels } from "./simd_kernels.ts";
-import { startKernelThreads } from "./kernel_threads.ts";
+import { kernelThreadsWanted, startKernelThreads } from "./kernel_threads.ts";
+import { withSharedWasmHeap } from "./shared_heap.ts";
 import { installFusedOptimizers } from "./fused_optimizers.ts";
 import { installFusedBatchNorm } from "./fused_batch_norm.ts";
 
@@ -46,6 +47,13 @@ export interface InitBackendOptions {
    * stderr, once per process and choice. Default: true.
    */
   verbose?: boolean;
+  /**
+   * Let the wasm backend's kernels split their work with a second thread
+   * (a worker), where `CNN_KERNEL_THREADS` and the cores allow it; false
+   * where every core is already busy (a data-parallel replica).
+   * Default: true.
+   */
+  kernelThreads?: boolean;
 }
 
 /** What {@linkcode initBackend} chose, and why faster ones were skipped. */
@@ -177,7 +185,7 @@ async function _tryWebgpu(byName: boolean): Promise<_Attempt> {
   return { ok: true, detail: `${description}${software ? " (software)" : ""}` };
 }
 
-async function _tryWasm(): Promise<_Attempt> {
+async function _tryWasm(threads: boolean): Promise<_Attempt> {
   try {
     await import("@tensorflow/tfjs-backend-wasm");
     registerWasmTrainingKernels();
@@ -186,18 +194,25 @@ async function _tryWasm(): Promise<_Attempt> {
   } catch (error) {
     return { ok: false, reason: _firstLine(error) };
   }
-  if (!(await _activate("wasm"))) {
+  // Two threads need the heap shared from the start (shared_heap.ts).
+  const shared = threads && kernelThreadsWanted();
+  const activated = shared
+    ? await withSharedWasmHeap(() => _activate("wasm"))
+    : await _activate("wasm");
+  if (!activated) {
     return { ok: false, reason: "the WebAssembly module did not load" };
   }
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
   const own = simd && await loadSimdKernels();
-  const threaded = own && await startKernelThreads();
+  const threaded = own && shared && await startKernelThreads();
   return {
     ok: true,
     detail: `XNNPACK${simd ? " SIMD" : ""}` +
-      `${own ? " + the project's SIMD training kernels" : ""}, 1 thread ` +
-      "(tfjs disables wasm threads under Deno)" +
-      `${threaded ? "; the project's kernels on 2 threads" : ""}`,
+      `${own ? " + the project's SIMD training kernels" : ""}, ` +
+      (threaded
+        ? "on 2 threads (the project's kernels, with a kernel worker over " +
+          "a shared heap; XNNPACK's on 1)"
+        : "1 thread (tfjs disables its wasm threads under Deno)"),
   };
 }
 
@@ -210,14 +225,18 @@ async function _tryCpu(): Promise<_Attempt> {
   return { ok: true, detail: "pure JavaScript, 1 thread" };
 }
 
-function _attempt(name: BackendName, byName: boolean): Promise<_Attempt> {
+function _attempt(
+  name: BackendName,
+  byName: boolean,
+  threads: boolean,
+): Promise<_Attempt> {
   switch (name) {
     case "tensorflow":
       return _tryTensorflow();
     case "webgpu":
       return _tryWebgpu(byName);
     case "wasm":
-      return _tryWasm();
+      return _tryWasm(threads);
     case "cpu":
       return _tryCpu();
   }
@@ -282,7 +301,11 @@ export async function initBackend(
   const candidates = requested === "auto" ? BACKEND_NAMES : [requested];
   const skipped: BackendChoice["skipped"] = [];
   for (const name of candidates) {
-    const attempt = await _attempt(name, requested !== "auto");
+    const attempt = await _attempt(
+      name,
+      requested !== "auto",
+      options.kernelThreads ?? true,
+    );
     if (!attempt.ok) {
       skipped.push({ name, reason: attempt.reason });
       continue;

@@ -1,9 +1,10 @@
 /**
  * The worker side of {@linkcode startKernelThreads}
  * (`kernel_threads.ts`): it instantiates the shared-memory kernels over the
- * memory it is sent, answers "ready", then claims chunks of each job
- * posted in the memory's control words and runs them, blocking in
- * `Atomics.wait` between jobs (it never returns to its event loop, so it needs no messages).
+ * heap it is sent (tfjs-backend-wasm's, made shared), answers "ready",
+ * then claims chunks of each job posted in the heap's control words and
+ * runs them, blocking in `Atomics.wait` between jobs (it never returns to
+ * its event loop, so it needs no messages).
  *
  * @module
  */
@@ -12,7 +13,7 @@ import {
   claimChunk,
   CONTROL,
   type KernelThreadInit,
-} from "./kernel_threads.ts";
+} from "./_kernel_thread_protocol.ts";
 
 parentPort!.once("message", (init: KernelThreadInit) => {
   const instance = new WebAssembly.Instance(init.module, {
@@ -21,7 +22,11 @@ parentPort!.once("message", (init: KernelThreadInit) => {
   const kernels = init.names.map((name) =>
     instance.exports[name] as (...args: number[]) => void
   );
-  const control = new Int32Array(init.memory.buffer, 0, CONTROL.words);
+  const control = new Int32Array(
+    init.memory.buffer,
+    init.control,
+    CONTROL.words,
+  );
   parentPort!.postMessage("ready");
   let seen = 0;
   for (;;) {

@@ -1,23 +1,22 @@
 /**
  * A second thread for the project's SIMD kernels: a `node:worker_threads`
  * worker that runs the shared-memory build of the kernels
- * (`kernels/kernels_shared.wasm`) over a shared `WebAssembly.Memory`, so
- * that one synchronous kernel can hand part of its work to the other core
- * and wait for it (a round trip costs some 10-20 µs).
+ * (`kernels/kernels_shared.wasm`) over tfjs-backend-wasm's own heap, made
+ * shared when the backend starts (`shared_heap.ts`), so that one
+ * synchronous kernel can hand part of its work to the other core and wait
+ * for it (a round trip costs some 10-20 µs). Both threads read and write
+ * the tensors in place: nothing is copied.
  *
- * tfjs-backend-wasm's heap is not shared, so a threaded kernel copies its
- * inputs into {@linkcode KernelThreads.scratch}, then
- * {@linkcode KernelThreads.share}s the work in chunks: each thread claims
- * chunks in turn, this one computing in the heap, the worker in the shared
- * memory, whose results are then copied back. Chunks are disjoint slices
- * of the output, each summed in the single-threaded order, so the results
- * do not depend on which thread did what.
+ * A threaded kernel {@linkcode KernelThreads.share}s its work in chunks:
+ * each thread claims chunks in turn and computes them. Chunks are disjoint
+ * slices of the output, each summed in the single-threaded order, so the
+ * results do not depend on which thread did what.
  *
  * {@linkcode startKernelThreads} starts the worker once (`initBackend`
  * does it); {@linkcode kernelThreads} then gives it, or `undefined` where
- * `CNN_KERNEL_THREADS=1`, `CNN_SIMD_KERNELS=off`, or no shared memory or
- * worker is available: the kernels then run on one thread. The worker is
- * unref'd: it never keeps a script from exiting.
+ * `CNN_KERNEL_THREADS=1`, `CNN_SIMD_KERNELS=off`, one core, or no shared
+ * heap or worker is available: the kernels then run on one thread. The
+ * worker is unref'd: it never keeps a script from exiting.
  *
  * @example
  * ```ts
@@ -29,83 +28,28 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { readWasmModule } from "./simd_kernels.ts";
+import * as tf from "../tf.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { sharedKernelsModule, wasmHeap } from "./simd_kernels.ts";
+import {
+  claimChunk,
+  CONTROL,
+  type KernelThreadInit,
+} from "./_kernel_thread_protocol.ts";
 
-/** Where the shared-memory build lies, next to this file. */
-export const SHARED_KERNELS_URL: URL = new URL(
-  "./kernels/kernels_shared.wasm",
-  import.meta.url,
-);
-
-/** The int32 control words at the start of the shared memory. */
-export const CONTROL = {
-  /** The last job's number, 1 to 32767 (the worker waits on it). */
-  posted: 0,
-  /** Chunks of the current job the worker has finished. */
-  done: 1,
-  /** 0, or 1 once a kernel threw on the worker during the current job. */
-  status: 2,
-  /** The index of the job's kernel in {@linkcode KernelThreadInit.names}. */
-  kernel: 3,
-  /** How many int32 arguments follow (before the chunk's range). */
-  argc: 4,
-  /** The size of the range the job's chunks cover. */
-  total: 5,
-  /** The size of one chunk. */
-  step: 6,
-  /** (job << 16) | the next unclaimed chunk: both threads claim from it. */
-  claim: 7,
-  /** The first argument. */
-  args: 8,
-  /** Words reserved for control. */
-  words: 64,
-} as const;
-
-/**
- * Claims the next chunk of `job` for the calling thread: its index, or -1
- * when they are all taken or `job` is no longer the current one (a late
- * worker then does nothing).
- */
-export function claimChunk(
-  control: Int32Array,
-  job: number,
-  chunks: number,
-): number {
-  for (;;) {
-    const value = Atomics.load(control, CONTROL.claim);
-    if (value >>> 16 !== job || (value & 0xffff) >= chunks) return -1;
-    if (
-      Atomics.compareExchange(control, CONTROL.claim, value, value + 1) ===
-        value
-    ) {
-      return value & 0xffff;
-    }
-  }
-}
-
-/** What the worker is sent to start. */
-export interface KernelThreadInit {
-  /** The compiled `kernels_shared.wasm`. */
-  module: WebAssembly.Module;
-  /** The shared memory both threads instantiate it over. */
-  memory: WebAssembly.Memory;
-  /** The kernels a job can name, by index. */
-  names: readonly string[];
-}
+export { claimChunk, CONTROL, type KernelThreadInit };
 
 /** The kernels the worker can run. */
 export const THREADED_KERNELS: readonly string[] = [
-  "conv2d_filter_grad_taps",
+  "conv2d_filter_grad_units",
   "conv2d_input_grad_images",
+  "conv2d_direct_rows",
+  "matmul_nn_rows",
+  "matmul_nt_cols",
 ];
 
-/** Byte address where scratch space starts, after the control words. */
-const _SCRATCH = 4096;
-const _PAGE = 65536;
-/** 1 GiB: the most `kernels_shared.wasm` declares. */
-const _MAX_PAGES = 16384;
-/** Threads used when `CNN_KERNEL_THREADS` is unset. */
-const _DEFAULT_THREADS: number = 1;
+/** Threads used when `CNN_KERNEL_THREADS` is unset, on 2 cores or more. */
+const _DEFAULT_THREADS: number = 2;
 /** How long the worker may take to start before it is given up. */
 const _START_TIMEOUT_MS = 30_000;
 /** How long `share` waits for the worker before giving up. */
@@ -115,17 +59,11 @@ const _JOIN_TIMEOUT_MS = 60_000;
 export interface KernelThreads {
   /** Threads the kernels compute on: the caller's and the worker's. */
   readonly threads: number;
-  /**
-   * The shared memory, grown so that `bytes` bytes from the returned byte
-   * address are usable; take views of `memory.buffer` after calling it.
-   */
-  scratch(bytes: number): number;
-  /** The shared memory (its buffer is a `SharedArrayBuffer`). */
+  /** The shared heap (its buffer is a `SharedArrayBuffer`). */
   readonly memory: WebAssembly.Memory;
   /**
    * When true, this thread claims no chunks and the worker does them all:
-   * for tests, to check the worker's path and the copies back. Default
-   * false.
+   * for tests, to check the worker's path. Default false.
    */
   workerOnly: boolean;
   /**
@@ -133,16 +71,15 @@ export interface KernelThreads {
    * thread and the worker claim chunks in turn (so a worker that is slow
    * to wake, or descheduled, takes fewer). The worker calls `kernel` (one
    * of {@linkcode THREADED_KERNELS}) with `args` then the chunk's range,
-   * over the shared memory; this thread calls `here` with the range.
-   * Returns, per chunk, whether the worker did it (its results are in the
-   * shared memory); throws if a kernel failed on the worker.
+   * in the shared heap; this thread calls `here` with the range. Returns
+   * once every chunk is done; throws if a kernel failed on the worker.
    */
   share(
     kernel: string,
     args: readonly number[],
     range: { total: number; step: number },
     here: (from: number, to: number) => void,
-  ): boolean[];
+  ): void;
 }
 
 let _threads: KernelThreads | undefined;
@@ -156,11 +93,24 @@ function _env(name: string): string | undefined {
   }
 }
 
-/** Whether `CNN_KERNEL_THREADS` (and `CNN_SIMD_KERNELS`) allow a second thread. */
+let _suspended = 0;
+
+/**
+ * Whether `CNN_KERNEL_THREADS` (and `CNN_SIMD_KERNELS`) allow a second
+ * thread: by default where there are two cores or more.
+ *
+ * @example
+ * ```ts
+ * import { kernelThreadsWanted } from "./kernel_threads.ts";
+ * console.log(kernelThreadsWanted());
+ * ```
+ */
 export function kernelThreadsWanted(): boolean {
   if (_env("CNN_SIMD_KERNELS") === "off") return false;
   const value = _env("CNN_KERNEL_THREADS");
-  if (value === undefined || value === "") return _DEFAULT_THREADS > 1;
+  if (value === undefined || value === "") {
+    return _DEFAULT_THREADS > 1 && (navigator.hardwareConcurrency ?? 1) > 1;
+  }
   if (value !== "1" && value !== "2") {
     throw new Error(
       `CNN_KERNEL_THREADS=${value}: use 1 (one thread) or 2 (a worker too).`,
@@ -169,18 +119,31 @@ export function kernelThreadsWanted(): boolean {
   return value === "2";
 }
 
-async function _start(): Promise<KernelThreads> {
-  const module = await WebAssembly.compile(
-    await readWasmModule(SHARED_KERNELS_URL) as BufferSource,
-  );
-  const memory = new WebAssembly.Memory({
-    initial: 32,
-    maximum: _MAX_PAGES,
-    shared: true,
-  });
-  if (!(memory.buffer instanceof SharedArrayBuffer)) {
-    throw new Error("no shared WebAssembly memory here");
+/** The wasm backend's heap where it is shared (see `shared_heap.ts`). */
+function _sharedHeap(): { backend: BackendWasm; memory: WebAssembly.Memory } {
+  const backend = tf.findBackend("wasm") as BackendWasm | null;
+  const memory = backend === null ? undefined : wasmHeap(backend);
+  if (
+    backend === null || memory === undefined ||
+    !(memory.buffer instanceof SharedArrayBuffer)
+  ) {
+    throw new Error("the wasm backend's heap is not shared");
   }
+  return { backend, memory };
+}
+
+async function _start(): Promise<KernelThreads> {
+  const module = sharedKernelsModule();
+  if (module === undefined) throw new Error("no shared-memory kernels");
+  const { backend, memory } = _sharedHeap();
+  // Emscripten's allocator, which tfjs's typings leave out.
+  const heap = backend.wasm as unknown as {
+    _malloc(bytes: number): number;
+    _free(address: number): void;
+  };
+  const controlAt = heap._malloc(4 * CONTROL.words);
+  const control = new Int32Array(memory.buffer, controlAt, CONTROL.words);
+  control.fill(0);
   const worker = new Worker(
     new URL("./kernel_thread_worker.ts", import.meta.url),
   );
@@ -197,40 +160,26 @@ async function _start(): Promise<KernelThreads> {
       const init: KernelThreadInit = {
         module,
         memory,
+        control: controlAt,
         names: THREADED_KERNELS,
       };
       worker.postMessage(init);
     });
   } catch (error) {
     await worker.terminate();
+    heap._free(controlAt);
     throw error;
   } finally {
     clearTimeout(timer);
   }
   worker.removeAllListeners();
   worker.unref();
-  let control: Int32Array = new Int32Array(memory.buffer, 0, CONTROL.words);
   let job = 0;
   const started: KernelThreads = {
     threads: 2,
     memory,
     workerOnly: false,
-    scratch(bytes: number): number {
-      const pages = Math.ceil((_SCRATCH + bytes) / _PAGE);
-      const have = memory.buffer.byteLength / _PAGE;
-      if (pages > have) {
-        if (pages > _MAX_PAGES) {
-          throw new Error(
-            `a threaded kernel needs ${bytes} bytes of shared memory; ` +
-              "at most 1 GiB is available (set CNN_KERNEL_THREADS=1).",
-          );
-        }
-        memory.grow(pages - have);
-        control = new Int32Array(memory.buffer, 0, CONTROL.words);
-      }
-      return _SCRATCH;
-    },
-    share(kernel, args, { total, step }, here): boolean[] {
+    share(kernel, args, { total, step }, here): void {
       const index = THREADED_KERNELS.indexOf(kernel);
       if (index < 0) throw new Error(`no threaded kernel ${kernel}`);
       if (args.length > CONTROL.words - CONTROL.args) {
@@ -249,14 +198,12 @@ async function _start(): Promise<KernelThreads> {
       Atomics.store(control, CONTROL.claim, job << 16);
       Atomics.store(control, CONTROL.posted, job);
       Atomics.notify(control, CONTROL.posted);
-      const byWorker = new Array<boolean>(chunks).fill(true);
       let mine = 0;
       for (
         let c;
         !started.workerOnly && (c = claimChunk(control, job, chunks)) >= 0;
       ) {
         here(c * step, Math.min(total, (c + 1) * step));
-        byWorker[c] = false;
         mine++;
       }
       const start = performance.now();
@@ -274,7 +221,6 @@ async function _start(): Promise<KernelThreads> {
       if (control[CONTROL.status] !== 0) {
         throw new Error(`${kernel} failed on the kernel thread`);
       }
-      return byWorker;
     },
   };
   return started;
@@ -317,8 +263,29 @@ export async function startKernelThreads(): Promise<boolean> {
  * ```
  */
 export function kernelThreads(): KernelThreads | undefined {
-  if (_threads === undefined) return undefined;
+  if (_threads === undefined || _suspended > 0) return undefined;
   const value = _env("CNN_KERNEL_THREADS");
   if (value === "1" || _env("CNN_SIMD_KERNELS") === "off") return undefined;
   return _threads;
+}
+
+/**
+ * Runs `body` with the kernel thread unused (the kernels on this thread
+ * only), e.g. while data-parallel replicas already keep every core busy.
+ *
+ * @example
+ * ```ts
+ * import { withoutKernelThreads } from "./kernel_threads.ts";
+ * await withoutKernelThreads(async () => {});
+ * ```
+ */
+export async function withoutKernelThreads<T>(
+  body: () => Promise<T>,
+): Promise<T> {
+  _suspended++;
+  try {
+    return await body();
+  } finally {
+    _suspended--;
+  }
 }

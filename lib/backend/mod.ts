@@ -30,14 +30,18 @@ export { installFusedOptimizers } from "./fused_optimizers.ts";
 export { installFusedBatchNorm } from "./fused_batch_norm.ts";
 export {
   loadSimdKernels,
+  SHARED_KERNELS_URL,
+  sharedKernelsModule,
   SIMD_KERNELS_URL,
   type SimdKernels,
   simdKernelsFor,
+  wasmHeap,
 } from "./simd_kernels.ts";
 export {
   type KernelThreads,
   kernelThreads,
   kernelThreadsWanted,
-  SHARED_KERNELS_URL,
   startKernelThreads,
+  withoutKernelThreads,
 } from "./kernel_threads.ts";
+export { sharedMemoryModule, withSharedWasmHeap } from "./shared_heap.ts";

@@ -28,8 +28,14 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 export interface SimdKernels {
   /** Filter gradient of a convolution: x, dy, dw, then n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl. */
   conv2d_filter_grad(...args: number[]): void;
-  /** The filter gradient for taps (kh * fw + kw) [t0, t1) only: conv2d_filter_grad's arguments, then t0, t1. */
-  conv2d_filter_grad_taps(...args: number[]): void;
+  /** The filter gradient for units [u0, u1) only (unit = tap * ceil(ci / 4) + 4-channel block): conv2d_filter_grad's arguments, then u0, u1. */
+  conv2d_filter_grad_units(...args: number[]): void;
+  /** conv2d_direct for output rows (image * oh + y) [r0, r1) only: its arguments, then r0, r1. */
+  conv2d_direct_rows(...args: number[]): void;
+  /** Rows [r0, r1) of C = A · B (+ bias), ReLU where relu: a, b, c, bias (0: none), relu, rows of A, columns of B, k, r0, r1. */
+  matmul_nn_rows(...args: number[]): void;
+  /** Columns [n0, n1) of C = A · Bᵀ: matmul_nt's arguments, then n0, n1. */
+  matmul_nt_cols(...args: number[]): void;
   /** The input gradient for images [b0, b1) only: conv2d_input_grad's arguments, then b0, b1. */
   conv2d_input_grad_images(...args: number[]): void;
   /** Max-pool input gradient: x, dy, dx, then n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dw, pt, pl. */
@@ -76,7 +82,17 @@ export const SIMD_KERNELS_URL: URL = new URL(
   import.meta.url,
 );
 
+/**
+ * Where the shared-memory build lies: the same kernels, for a heap made
+ * shared (`shared_heap.ts`) and for the kernel thread (`kernel_threads.ts`).
+ */
+export const SHARED_KERNELS_URL: URL = new URL(
+  "./kernels/kernels_shared.wasm",
+  import.meta.url,
+);
+
 let _module: WebAssembly.Module | undefined;
+let _sharedModule: WebAssembly.Module | undefined;
 let _loading: Promise<boolean> | undefined;
 const _instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
@@ -117,12 +133,37 @@ export function loadSimdKernels(): Promise<boolean> {
       _module = await WebAssembly.compile(
         await readWasmModule(SIMD_KERNELS_URL) as BufferSource,
       );
-      return true;
     } catch {
       return false;
     }
+    try {
+      if (typeof SharedArrayBuffer === "function") {
+        _sharedModule = await WebAssembly.compile(
+          await readWasmModule(SHARED_KERNELS_URL) as BufferSource,
+        );
+      }
+      return true;
+    } catch {
+      return true; // a shared heap then runs the JavaScript loops
+    }
   })();
   return _loading;
+}
+
+/**
+ * The compiled shared-memory build (see {@linkcode SHARED_KERNELS_URL}), once
+ * {@linkcode loadSimdKernels} has loaded it; `undefined` before, or where
+ * shared memory is unavailable.
+ *
+ * @example
+ * ```ts
+ * import { loadSimdKernels, sharedKernelsModule } from "./simd_kernels.ts";
+ * await loadSimdKernels();
+ * console.log(sharedKernelsModule() !== undefined);
+ * ```
+ */
+export function sharedKernelsModule(): WebAssembly.Module | undefined {
+  return _sharedModule;
 }
 
 function _enabled(): boolean {
@@ -131,6 +172,27 @@ function _enabled(): boolean {
   } catch {
     return true; // no env permission: the default
   }
+}
+
+/**
+ * The `WebAssembly.Memory` that is `backend`'s heap (its buffer a
+ * `SharedArrayBuffer` where `shared_heap.ts` made it shared), or
+ * `undefined` where tfjs does not expose it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { wasmHeap } from "./simd_kernels.ts";
+ * const heap = wasmHeap(tf.backend() as BackendWasm);
+ * console.log(heap?.buffer instanceof SharedArrayBuffer);
+ * ```
+ */
+export function wasmHeap(backend: BackendWasm): WebAssembly.Memory | undefined {
+  const memory = (backend.wasm as unknown as {
+    asm?: { memory?: WebAssembly.Memory };
+  } | undefined)?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
 }
 
 /**
@@ -147,13 +209,16 @@ function _enabled(): boolean {
  */
 export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
   if (_module === undefined || !_enabled()) return undefined;
-  const memory = (backend.wasm as unknown as {
-    asm?: { memory?: WebAssembly.Memory };
-  }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  const memory = wasmHeap(backend);
+  if (memory === undefined) return undefined;
   let kernels = _instances.get(memory);
   if (kernels === undefined) {
-    const instance = new WebAssembly.Instance(_module, { env: { memory } });
+    // A shared heap (shared_heap.ts) links only to the shared build.
+    const module = memory.buffer instanceof SharedArrayBuffer
+      ? _sharedModule
+      : _module;
+    if (module === undefined) return undefined;
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     kernels = instance.exports as unknown as SimdKernels;
     _instances.set(memory, kernels);
   }

@@ -204,61 +204,108 @@ function _im2colFilterGrad(
 }
 
 /**
- * Multiply-adds below which a filter gradient stays on one thread: a
- * hand-off costs a round trip and the copies of x and dy.
+ * Multiply-adds below which a kernel stays on one thread: a hand-off costs
+ * a round trip (10-20 µs).
  */
-const _MIN_THREADED_WORK = 1 << 20;
+const _MIN_THREADED_WORK = 1 << 22;
+
+/** The SIMD kernels that compute a range of their output's rows or units. */
+type RangeKernel =
+  | "conv2d_filter_grad_units"
+  | "conv2d_direct_rows"
+  | "matmul_nn_rows"
+  | "matmul_nt_cols";
 
 /**
- * `conv2d_filter_grad` on two threads: they share the filter taps in
- * chunks (the worker from copies of x and dy in the shared memory, this
- * thread in place); each tap is summed in the single-threaded order, so
- * the result is the same bit for bit.
+ * Runs range kernel `name` with `args` over [0, total): shared with the
+ * kernel thread in chunks where it runs and `work` (multiply-adds) is
+ * worth a hand-off, else all here. The kernels compute every part alike
+ * however it is split, so the result is the same bit for bit.
  */
-function _threadedFilterGrad(
+function _rangeCall(
+  simd: SimdKernels,
+  name: RangeKernel,
+  args: readonly number[],
+  total: number,
+  work: number,
+): void {
+  const threads = kernelThreads();
+  if (threads === undefined || total < 2 || work < _MIN_THREADED_WORK) {
+    simd[name](...args, 0, total);
+    return;
+  }
+  threads.share(
+    name,
+    args,
+    { total, step: Math.ceil(total / _CHUNKS) },
+    (from, to) => simd[name](...args, from, to),
+  );
+}
+
+/**
+ * The filter gradient (fh x fw x ci x co values, shaped `outShape`) of a
+ * convolution with the given geometry ({@linkcode _geometryArgs}, with
+ * output channels) in `conv2d_filter_grad_units`, on two threads where
+ * they run.
+ */
+function _simdFilterGrad(
   backend: BackendWasm,
   simd: SimdKernels,
-  threads: KernelThreads,
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
-  filterShape: readonly [number, number, number, number],
+  outShape: readonly number[],
   geometry: number[],
 ): tf.TensorInfo {
-  const [fh, fw, ci, co] = filterShape;
-  const taps = fh * fw;
-  const tapSize = ci * co;
-  const xSize = tf.util.sizeFromShape(x.shape);
-  const dySize = tf.util.sizeFromShape(dy.shape);
-  const base = threads.scratch(4 * (xSize + dySize + taps * tapSize));
-  const xAt = base, dyAt = xAt + 4 * xSize, dwAt = dyAt + 4 * dySize;
-  const out = backend.makeOutput([...filterShape], "float32");
-  const shared = new Float32Array(threads.memory.buffer);
-  const xHeap = _heapF32(backend, x), dyHeap = _heapF32(backend, dy);
-  const outAt = _address(backend, out);
-  shared.set(xHeap, xAt / 4);
-  shared.set(dyHeap, dyAt / 4);
-  const step = Math.ceil(taps / _CHUNKS);
-  const byWorker = threads.share(
-    "conv2d_filter_grad_taps",
-    [xAt, dyAt, dwAt, ...geometry],
-    { total: taps, step },
-    (from, to) =>
-      simd.conv2d_filter_grad_taps(
-        xHeap.byteOffset,
-        dyHeap.byteOffset,
-        outAt,
-        ...geometry,
-        from,
-        to,
-      ),
+  const out = backend.makeOutput([...outShape], "float32");
+  // Addresses after the allocation: they stay valid when the heap grows.
+  const [n, , , ci, oh, ow, co, fh, fw] = geometry;
+  const pixels = n * oh * ow;
+  _rangeCall(
+    simd,
+    "conv2d_filter_grad_units",
+    [
+      _address(backend, x),
+      _address(backend, dy),
+      _address(backend, out),
+      ...geometry,
+    ],
+    fh * fw * Math.ceil(ci / 4),
+    pixels * fh * fw * ci * co,
   );
-  const outHeap = _heapF32(backend, out);
-  byWorker.forEach((theirs, c) => {
-    if (!theirs) return;
-    const from = c * step * tapSize;
-    const to = Math.min(taps, (c + 1) * step) * tapSize;
-    outHeap.set(shared.subarray(dwAt / 4 + from, dwAt / 4 + to), from);
-  });
+  return out;
+}
+
+/**
+ * C = A · Bᵀ (A [m, k], B [n, k], read from their last axis) in
+ * `matmul_nt_cols`, on two threads where they run; C is shaped
+ * `outShape`.
+ */
+function _simdMatMulNt(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  outShape: number[],
+): tf.TensorInfo {
+  const k = a.shape[a.shape.length - 1];
+  const m = tf.util.sizeFromShape(a.shape) / Math.max(k, 1);
+  const n = tf.util.sizeFromShape(b.shape) / Math.max(k, 1);
+  const out = backend.makeOutput(outShape, "float32");
+  if (m * n === 0) return out;
+  _rangeCall(
+    simd,
+    "matmul_nt_cols",
+    [
+      _address(backend, a),
+      _address(backend, b),
+      _address(backend, out),
+      m,
+      n,
+      k,
+    ],
+    n,
+    m * n * k,
+  );
   return out;
 }
 
@@ -287,27 +334,12 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const columns = info.batchSize * info.outHeight * info.outWidth;
   const simd = simdKernelsFor(backend);
   if (simd !== undefined && columns >= _MIN_SIMD_PIXELS) {
-    const threads = kernelThreads();
-    const work = columns * info.filterHeight * info.filterWidth *
-      info.inChannels * info.outChannels;
-    if (threads !== undefined && work >= _MIN_THREADED_WORK) {
-      return _threadedFilterGrad(
-        backend,
-        simd,
-        threads,
-        x,
-        dy,
-        attrs.filterShape,
-        _geometryArgs(info, true),
-      );
-    }
-    return _simdCall(
+    return _simdFilterGrad(
       backend,
       simd,
-      "conv2d_filter_grad",
       x,
       dy,
-      [...attrs.filterShape],
+      attrs.filterShape,
       _geometryArgs(info, true),
     );
   }
@@ -417,8 +449,8 @@ function _colsInputGrad(
 
 /**
  * `conv2d_input_grad` on two threads: images are independent, so the
- * threads share the batch in chunks (the worker from a copy of dy, into
- * the shared memory, with its own scratch; this thread in place).
+ * threads share the batch in chunks, in place in the shared heap, each
+ * with its own scratch (the worker's `wt` and `cols` are allocated here).
  */
 function _threadedInputGrad(
   backend: BackendWasm,
@@ -428,40 +460,36 @@ function _threadedInputGrad(
   info: tf.backend_util.Conv2DInfo,
 ): void {
   const n = info.batchSize;
-  const dxImage = info.inHeight * info.inWidth * info.inChannels;
-  const filterSize = tf.util.sizeFromShape(filter.shape);
-  const sizes = [
-    tf.util.sizeFromShape(dy.shape),
-    filterSize,
-    n * dxImage,
-    filterSize,
-    tf.util.sizeFromShape(cols.shape),
-  ];
-  let at = threads.scratch(4 * sizes.reduce((a, b) => a + b, 0));
-  const [dyAt, filterAt, dxAt, wtAt, colsAt] = sizes.map((size) => {
-    const start = at;
-    at += 4 * size;
-    return start;
-  });
-  const shared = new Float32Array(threads.memory.buffer);
-  shared.set(_heapF32(backend, dy), dyAt / 4);
-  shared.set(_heapF32(backend, filter), filterAt / 4);
-  const geometry = _geometryArgs(info, true);
-  const here = [dy, filter, dx, wt, cols].map((t) => _address(backend, t));
-  const step = Math.ceil(n / _CHUNKS);
-  const byWorker = threads.share(
-    "conv2d_input_grad_images",
-    [dyAt, filterAt, dxAt, wtAt, colsAt, ...geometry],
-    { total: n, step },
-    (from, to) => simd.conv2d_input_grad_images(...here, ...geometry, from, to),
-  );
-  const dxHeap = _heapF32(backend, dx);
-  byWorker.forEach((theirs, c) => {
-    if (!theirs) return;
-    const from = c * step * dxImage;
-    const to = Math.min(n, (c + 1) * step) * dxImage;
-    dxHeap.set(shared.subarray(dxAt / 4 + from, dxAt / 4 + to), from);
-  });
+  const wt2 = backend.makeOutput([...wt.shape], "float32");
+  const cols2 = backend.makeOutput([...cols.shape], "float32");
+  try {
+    const geometry = _geometryArgs(info, true);
+    const [dyAt, filterAt, dxAt] = [dy, filter, dx].map((t) =>
+      _address(backend, t)
+    );
+    const here = [
+      dyAt,
+      filterAt,
+      dxAt,
+      ...[wt, cols].map((t) => _address(backend, t)),
+    ];
+    threads.share(
+      "conv2d_input_grad_images",
+      [
+        dyAt,
+        filterAt,
+        dxAt,
+        ...[wt2, cols2].map((t) => _address(backend, t)),
+        ...geometry,
+      ],
+      { total: n, step: Math.ceil(n / _CHUNKS) },
+      (from, to) =>
+        simd.conv2d_input_grad_images(...here, ...geometry, from, to),
+    );
+  } finally {
+    backend.disposeData(wt2.dataId);
+    backend.disposeData(cols2.dataId);
+  }
 }
 
 /**
@@ -498,16 +526,7 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
     // A 1x1 convolution is a product per pixel: dx = dy · Wᵀ, with W read
     // as [inChannels, outChannels] (no rotated copy, no XNNPACK operator
     // built around a new filter, which costs 60 ms at 1024x1024).
-    const pixels = info.batchSize * info.inHeight * info.inWidth;
-    return _simdCall(
-      backend,
-      simd,
-      "matmul_nt",
-      dy,
-      filter,
-      [...attrs.inputShape],
-      [pixels, info.inChannels, info.outChannels],
-    );
+    return _simdMatMulNt(backend, simd, dy, filter, [...attrs.inputShape]);
   }
   if (simd !== undefined && info.inChannels <= _COLS_MAX_CHANNELS) {
     return _colsInputGrad(backend, simd, dy, filter, info, attrs.inputShape);
@@ -598,11 +617,7 @@ function _simdMatMul(
     const [k, m] = am;
     const n = bm[1];
     if (k < _MIN_SIMD_PIXELS) return undefined;
-    return _simdCall(backend, simd, "conv2d_filter_grad", a, b, [
-      ...lead,
-      m,
-      n,
-    ], [
+    return _simdFilterGrad(backend, simd, a, b, [...lead, m, n], [
       1,
       k,
       1,
@@ -622,11 +637,7 @@ function _simdMatMul(
   }
   const [m, k] = am;
   const n = bm[0];
-  return _simdCall(backend, simd, "matmul_nt", a, b, [...lead, m, n], [
-    m,
-    n,
-    k,
-  ]);
+  return _simdMatMulNt(backend, simd, a, b, [...lead, m, n]);
 }
 
 /**
@@ -646,8 +657,9 @@ function _freshWeights(weights: tf.TensorInfo): boolean {
 }
 
 /**
- * C = A · B (+ bias) for A [m, k] and B [k, n] in the SIMD kernels; `a`
- * and `b` may carry leading 1s in their shapes.
+ * C = A · B (+ bias, then ReLU where `relu`) for A [m, k] and B [k, n] in
+ * the SIMD kernels, on two threads where they run; `a` and `b` may carry
+ * leading 1s in their shapes.
  */
 function _matmulNn(
   backend: BackendWasm,
@@ -656,6 +668,7 @@ function _matmulNn(
   b: tf.TensorInfo,
   bias: tf.TensorInfo | undefined,
   outShape: number[],
+  relu = false,
 ): tf.TensorInfo {
   const k = a.shape[a.shape.length - 1];
   const n = b.shape[b.shape.length - 1];
@@ -663,16 +676,70 @@ function _matmulNn(
   const out = backend.makeOutput(outShape, "float32");
   if (m * n === 0) return out;
   // Addresses after the allocation: they stay valid when the heap grows.
-  simd.matmul_nn(
-    _address(backend, a),
-    _address(backend, b),
-    _address(backend, out),
-    bias === undefined ? 0 : _address(backend, bias),
+  _rangeCall(
+    simd,
+    "matmul_nn_rows",
+    [
+      _address(backend, a),
+      _address(backend, b),
+      _address(backend, out),
+      bias === undefined ? 0 : _address(backend, bias),
+      relu ? 1 : 0,
+      m,
+      n,
+      k,
+    ],
     m,
-    n,
-    k,
+    m * n * k,
   );
   return out;
+}
+
+/**
+ * _FusedMatMul (a dense layer's forward pass) without transposes, on a
+ * weight seen for the first time (see {@linkcode _freshWeights}), with a
+ * per-column bias or none and a linear or ReLU activation, in the SIMD
+ * kernels (on two threads where they run); anything else in the shipped
+ * kernel (XNNPACK, which first packs a new weight: 3 ms for 4096x256).
+ */
+function _fusedMatMul(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b, bias, preluActivationWeights } = args.inputs as {
+    a: tf.TensorInfo;
+    b: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
+  const { transposeA, transposeB, activation } = args.attrs as unknown as {
+    transposeA: boolean;
+    transposeB: boolean;
+    activation?: string;
+  };
+  const simd = simdKernelsFor(backend);
+  const am = _matrix(a), bm = _matrix(b);
+  const act = activation ?? "linear";
+  if (
+    simd !== undefined && am !== undefined && bm !== undefined &&
+    !transposeA && !transposeB && am[1] === bm[0] &&
+    preluActivationWeights === undefined &&
+    (act === "linear" || act === "relu") &&
+    (bias === undefined ||
+      (bias.dtype === "float32" && bias.shape.length === 1 &&
+        bias.shape[0] === bm[1])) &&
+    _freshWeights(b)
+  ) {
+    const lead = a.shape.length === 3 || b.shape.length === 3 ? [1] : [];
+    return _matmulNn(
+      backend,
+      simd,
+      a,
+      b,
+      bias,
+      [...lead, am[0], bm[1]],
+      act === "relu",
+    );
+  }
+  return _originalKernel("_FusedMatMul")(args as never) as tf.TensorInfo;
 }
 
 /**
@@ -745,7 +812,9 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
  * in the SIMD kernels' `conv2d_direct` rather than in XNNPACK, whose packed
  * kernels do poorly with so few: LeNet-5's first layer (1 -> 6 channels,
  * batch 64) measured ~1.6 ms against XNNPACK's ~2.6 ms; at 6 input
- * channels the two were even.
+ * channels the two were even, and from 16 on too (34 GFLOP/s each). With
+ * the kernel thread running, every convolution goes to `conv2d_direct`,
+ * on two threads (XNNPACK's runs on one here).
  */
 const _DIRECT_MAX_CHANNELS = 3;
 
@@ -781,25 +850,33 @@ function _directConv(
       right,
     );
   }
-  simd.conv2d_direct(
-    _address(backend, padded),
-    _address(backend, filter),
-    _address(backend, out),
-    bias === undefined ? 0 : _address(backend, bias),
-    relu ? 1 : 0,
-    info.batchSize,
-    hp,
-    wp,
-    ci,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
+  const work = tf.util.sizeFromShape(info.outShape) * ci *
+    info.filterHeight * info.filterWidth;
+  _rangeCall(
+    simd,
+    "conv2d_direct_rows",
+    [
+      _address(backend, padded),
+      _address(backend, filter),
+      _address(backend, out),
+      bias === undefined ? 0 : _address(backend, bias),
+      relu ? 1 : 0,
+      info.batchSize,
+      hp,
+      wp,
+      ci,
+      info.outHeight,
+      info.outWidth,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+    ],
+    info.batchSize * info.outHeight,
+    work,
   );
   if (padded !== x) backend.disposeData(padded.dataId);
   return out;
@@ -836,7 +913,8 @@ function _pointwiseConv(
       (bias.dtype === "float32" && bias.shape.length === 1 &&
         bias.shape[0] === co));
   if (
-    supported && ci <= _DIRECT_MAX_CHANNELS && co >= 4 &&
+    supported && co >= 4 &&
+    (ci <= _DIRECT_MAX_CHANNELS || kernelThreads() !== undefined) &&
     (activation === "linear" || activation === "relu")
   ) {
     const info = _convInfo(x.shape, filter.shape, attrs, false);
@@ -1348,6 +1426,7 @@ const _REPLACED: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   RealDiv: (args) => _columnBinary("RealDiv", args),
   Conv2DBackpropInput: _conv2dBackpropInput,
   BatchMatMul: _batchMatMul,
+  _FusedMatMul: _fusedMatMul,
   MaxPoolGrad: _maxPoolGrad,
   GatherV2: _gatherV2,
   Slice: _slice,

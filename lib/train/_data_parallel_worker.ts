@@ -72,7 +72,12 @@ function _optimizer(spec: {
 async function _handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case "init": {
-      await initBackend({ backend: message.backend, verbose: false });
+      // Every core already runs a replica: no kernel thread on top.
+      await initBackend({
+        backend: message.backend,
+        verbose: false,
+        kernelThreads: false,
+      });
       setGlobalSeed(message.randomSeed);
       model = await tf.models.modelFromJSON(JSON.parse(message.topology));
       replica = new Replica(

@@ -28,7 +28,7 @@
  * @module
  */
 import * as tf from "../tf.ts";
-import type { BackendName } from "../backend/mod.ts";
+import { type BackendName, withoutKernelThreads } from "../backend/mod.ts";
 import type { TrainData } from "./types.ts";
 import { getLearningRate, getOptimizerState } from "./optimizer.ts";
 import { epochOrder, randomSeed } from "./_random.ts";
@@ -226,10 +226,22 @@ async function _checkInSync(
  * });
  * ```
  */
-export async function trainDataParallel(
+export function trainDataParallel(
   model: tf.LayersModel,
   data: TrainData,
   options: TrainDataParallelOptions = {},
+): Promise<TrainResult> {
+  // The replicas keep every core busy; the wasm kernels' second thread
+  // would only compete with them.
+  return (options.workers ?? 1) > 0
+    ? withoutKernelThreads(() => _trainDataParallel(model, data, options))
+    : _trainDataParallel(model, data, options);
+}
+
+async function _trainDataParallel(
+  model: tf.LayersModel,
+  data: TrainData,
+  options: TrainDataParallelOptions,
 ): Promise<TrainResult> {
   const optimizer = trainingOptimizer(model, options.optimizer, _WHAT);
   const { workers = 1, batchSize = 32, shuffle = true } = options;

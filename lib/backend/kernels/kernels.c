@@ -88,6 +88,58 @@ INLINE void filter_block(const Geometry *g, const f32 *x, const f32 *dy,
   }
 }
 
+// filter_block for one input channel (NB 1: grey images, LeNet-5's first
+// layer): a single accumulator per vector would wait on its own previous
+// add at every pixel, so four pixels go to four partial sums, added up at
+// the end of the row range.
+INLINE void filter_block1(const Geometry *g, const f32 *x, const f32 *dy,
+                          f32 *dw, int b, int r0, int r1, int kh, int kw,
+                          int c, int o, int NV, int skip) {
+  int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;
+  int ra = imax(r0, first_valid(rowOff, g->sh));
+  int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));
+  int qa = first_valid(colOff, g->sw);
+  int qb = end_valid(colOff, g->sw, g->w, g->ow);
+  if (ra >= rb || qa >= qb) return;
+  f32 *out = dw + ((kh * g->fw + kw) * g->ci + c) * g->co + o;
+  v128_t z = wasm_f32x4_splat(0.f);
+  v128_t a0 = wasm_v128_load(out), b0 = z, c0 = z, d0 = z;
+  v128_t a1 = NV > 1 ? wasm_v128_load(out + 4) : z, b1 = z, c1 = z, d1 = z;
+  int xStep = g->sw * g->ci, co = g->co;
+  for (int r = ra; r < rb; r++) {
+    const f32 *xp = x + ((b * g->h + r * g->sh + rowOff) * g->w +
+                         qa * g->sw + colOff) * g->ci + c;
+    const f32 *dp = dy + ((b * g->oh + r) * g->ow + qa) * co + o;
+    int q = qa;
+    for (; q + 4 <= qb; q += 4, xp += 4 * xStep, dp += 4 * co) {
+#define F1_PIXEL(acc0, acc1, p)                                              \
+  {                                                                          \
+    v128_t xv = wasm_f32x4_splat(xp[(p) * xStep]);                           \
+    acc0 = wasm_f32x4_add(acc0,                                              \
+                          wasm_f32x4_mul(xv, wasm_v128_load(dp + (p) * co))); \
+    if (NV > 1)                                                              \
+      acc1 = wasm_f32x4_add(                                                 \
+          acc1, wasm_f32x4_mul(xv, wasm_v128_load(dp + (p) * co + 4)));      \
+  }
+      F1_PIXEL(a0, a1, 0) F1_PIXEL(b0, b1, 1) F1_PIXEL(c0, c1, 2)
+      F1_PIXEL(d0, d1, 3)
+    }
+    for (; q < qb; q++, xp += xStep, dp += co) F1_PIXEL(a0, a1, 0)
+#undef F1_PIXEL
+  }
+  a0 = wasm_f32x4_add(wasm_f32x4_add(a0, b0), wasm_f32x4_add(c0, d0));
+  if (NV > 1)
+    a1 = wasm_f32x4_add(wasm_f32x4_add(a1, b1), wasm_f32x4_add(c1, d1));
+  if (skip == 0) {
+    wasm_v128_store(out, a0);
+    if (NV > 1) wasm_v128_store(out + 4, a1);
+    return;
+  }
+  if (skip <= 1) out[1] = wasm_f32x4_extract_lane(a0, 1);
+  if (skip <= 2) out[2] = wasm_f32x4_extract_lane(a0, 2);
+  out[3] = wasm_f32x4_extract_lane(a0, 3);
+}
+
 // The same for one output channel o (the tail of co % 4), in scalars.
 static void filter_scalar(const Geometry *g, const f32 *x, const f32 *dy,
                           f32 *dw, int b, int r0, int r1, int kh, int kw,
@@ -114,38 +166,45 @@ static void filter_scalar(const Geometry *g, const f32 *x, const f32 *dy,
     case 4: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 4, NV, SKIP); break; \
     case 3: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 3, NV, SKIP); break; \
     case 2: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 2, NV, SKIP); break; \
-    default: filter_block(g, x, dy, dw, b, r0, r1, kh, kw, c, o, 1, NV, SKIP);   \
+    default: filter_block1(g, x, dy, dw, b, r0, r1, kh, kw, c, o, NV, SKIP);     \
   }
 
+// A unit of the filter gradient is one tap (kh, kw) times one block of up
+// to 4 input channels: dW[tap][c..c+4)[all co], contiguous in dW. Units
+// [u0, u1) over the pixels of rows [r0, r1) of image b.
 static void filter_grad_rows(const Geometry *g, const f32 *x, const f32 *dy,
-                             f32 *dw, int b, int r0, int r1, int t0, int t1) {
-  for (int t = t0; t < t1; t++) {
+                             f32 *dw, int b, int r0, int r1, int u0, int u1) {
+  int blocks = (g->ci + 3) / 4;
+  for (int u = u0; u < u1; u++) {
+    int t = u / blocks, c = (u % blocks) * 4;
     int kh = t / g->fw, kw = t % g->fw;
-    for (int c = 0; c < g->ci; c += 4) {
-        int nb = imin(4, g->ci - c);
-        int o = 0;
-        for (; o + 8 <= g->co; o += 8) FILTER_BLOCKS(2, 0)
-        for (; o + 4 <= g->co; o += 4) FILTER_BLOCKS(1, 0)
-        if (o < g->co && g->co >= 4) {
-          int skip = 4 - (g->co - o);
-          o = g->co - 4;
-          FILTER_BLOCKS(1, skip)
-          o = g->co;
-        }
-        for (; o < g->co; o++)
-          for (int i = 0; i < nb; i++)
-            filter_scalar(g, x, dy, dw, b, r0, r1, kh, kw, c + i, o);
-      }
+    int nb = imin(4, g->ci - c);
+    int o = 0;
+    for (; o + 8 <= g->co; o += 8) FILTER_BLOCKS(2, 0)
+    for (; o + 4 <= g->co; o += 4) FILTER_BLOCKS(1, 0)
+    if (o < g->co && g->co >= 4) {
+      int skip = 4 - (g->co - o);
+      o = g->co - 4;
+      FILTER_BLOCKS(1, skip)
+      o = g->co;
+    }
+    for (; o < g->co; o++)
+      for (int i = 0; i < nb; i++)
+        filter_scalar(g, x, dy, dw, b, r0, r1, kh, kw, c + i, o);
   }
 }
 
-INLINE void filter_grad_taps(const Geometry *g, const f32 *x, const f32 *dy,
-                             f32 *dw, int t0, int t1) {
-  zero(dw + t0 * g->ci * g->co, (t1 - t0) * g->ci * g->co);
+INLINE void filter_grad_units(const Geometry *g, const f32 *x, const f32 *dy,
+                              f32 *dw, int u0, int u1) {
+  int blocks = (g->ci + 3) / 4;
+  for (int u = u0; u < u1; u++) {
+    int t = u / blocks, c = (u % blocks) * 4;
+    zero(dw + (t * g->ci + c) * g->co, imin(4, g->ci - c) * g->co);
+  }
   int rows = imax(1, 256 / (g->ow > 0 ? g->ow : 1));
   for (int b = 0; b < g->n; b++)
     for (int r = 0; r < g->oh; r += rows)
-      filter_grad_rows(g, x, dy, dw, b, r, imin(g->oh, r + rows), t0, t1);
+      filter_grad_rows(g, x, dy, dw, b, r, imin(g->oh, r + rows), u0, u1);
 }
 
 // The filter gradient of a 2-D convolution, [fh, fw, ci, co], computed
@@ -156,19 +215,20 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int n, int h,
                         int w, int ci, int oh, int ow, int co, int fh, int fw,
                         int sh, int sw, int dh, int dwl, int pt, int pl) {
   Geometry geo = {n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dwl, pt, pl};
-  filter_grad_taps(&geo, x, dy, dw, 0, fh * fw);
+  filter_grad_units(&geo, x, dy, dw, 0, fh * fw * ((ci + 3) / 4));
 }
 
-// The same for the filter taps [t0, t1) only (a tap is one (kh, kw); they
-// are dw's outermost rows), summed in the same order as the whole kernel:
-// two threads that take disjoint tap ranges give its result bit for bit.
-EXPORT("conv2d_filter_grad_taps")
-void conv2d_filter_grad_taps(const f32 *x, const f32 *dy, f32 *dw, int n,
-                             int h, int w, int ci, int oh, int ow, int co,
-                             int fh, int fw, int sh, int sw, int dh, int dwl,
-                             int pt, int pl, int t0, int t1) {
+// The same for units [u0, u1) only (a unit is one tap (kh * fw + kw) times
+// one block of 4 input channels, unit = tap * ceil(ci / 4) + block), each
+// summed in the same order as the whole kernel: threads that take disjoint
+// unit ranges give its result bit for bit.
+EXPORT("conv2d_filter_grad_units")
+void conv2d_filter_grad_units(const f32 *x, const f32 *dy, f32 *dw, int n,
+                              int h, int w, int ci, int oh, int ow, int co,
+                              int fh, int fw, int sh, int sw, int dh, int dwl,
+                              int pt, int pl, int u0, int u1) {
   Geometry geo = {n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dwl, pt, pl};
-  filter_grad_taps(&geo, x, dy, dw, t0, t1);
+  filter_grad_units(&geo, x, dy, dw, u0, u1);
 }
 
 // The input gradient of a max pool: each output gradient goes to the first
@@ -330,14 +390,27 @@ INLINE void nt_block(const f32 *a, const f32 *b, f32 *c, int n_cols, int k,
 // gradient (dy · Wᵀ) and a 1x1 convolution's (dy · Wᵀ per pixel) without
 // transposing W first. Columns outermost, so a small A stays in cache while
 // a large B streams through once.
+INLINE void nt_cols(const f32 *a, const f32 *b, f32 *c, int m_rows,
+                    int n_cols, int k, int n0, int n1) {
+  int n = n0;
+  for (; n + 2 <= n1; n += 2)
+    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(2)
+  for (; n < n1; n++)
+    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(1)
+}
+
 EXPORT("matmul_nt")
 void matmul_nt(const f32 *a, const f32 *b, f32 *c, int m_rows, int n_cols,
                int k) {
-  int n = 0;
-  for (; n + 2 <= n_cols; n += 2)
-    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(2)
-  for (; n < n_cols; n++)
-    for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(1)
+  nt_cols(a, b, c, m_rows, n_cols, k, 0, n_cols);
+}
+
+// The same for the columns [n0, n1) of C only (every entry is one dot
+// product, computed alike however the columns are split).
+EXPORT("matmul_nt_cols")
+void matmul_nt_cols(const f32 *a, const f32 *b, f32 *c, int m_rows,
+                    int n_cols, int k, int n0, int n1) {
+  nt_cols(a, b, c, m_rows, n_cols, k, n0, n1);
 }
 
 // One Adam step for one variable, as tfjs's AdamOptimizer computes it, op
@@ -557,6 +630,24 @@ void matmul_nn(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
     }
 }
 
+// Rows [r0, r1) of C = A · B (+ bias), then ReLU where `relu`: matmul_nn
+// over a slice of A's rows (each row is computed alike however the rows
+// are split), for dense layers on two threads.
+EXPORT("matmul_nn_rows")
+void matmul_nn_rows(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
+                    int relu, int m_rows, int n, int k, int r0, int r1) {
+  (void)m_rows;
+  if (r1 <= r0) return;
+  matmul_nn(a + r0 * k, b, c + r0 * n, bias, r1 - r0, n, k);
+  if (!relu) return;
+  f32 *p = c + r0 * n;
+  int size = (r1 - r0) * n, i = 0;
+  v128_t z = wasm_f32x4_splat(0.f);
+  for (; i + 4 <= size; i += 4)
+    wasm_v128_store(p + i, wasm_f32x4_max(wasm_v128_load(p + i), z));
+  for (; i < size; i++) p[i] = p[i] > 0.f ? p[i] : 0.f;
+}
+
 // out = x op y, where y has one value per column of x ([rows, cols]): a
 // bias added, a batch-norm mean subtracted or a scale multiplied, per
 // channel. op 0: add, 1: subtract, 2: multiply, 3: divide; with `swap` the
@@ -667,10 +758,33 @@ INLINE void direct_block(const f32 *xp, const f32 *wt, f32 *out,
   direct_block(xp, wt, px, bias, relu, hp, wp, ci, co, fh, fw, sh, sw, dh, \
                dw, b, y, x, o, o2, PB, NV)
 
+INLINE void direct_rows(const f32 *xp, const f32 *wt, f32 *out,
+                        const f32 *bias, int relu, int hp, int wp, int ci,
+                        int oh, int ow, int co, int fh, int fw, int sh,
+                        int sw, int dh, int dw, int r0, int r1) {
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, y = row % oh;
+    for (int x = 0; x < ow; x += 4) {
+      f32 *px = out + ((b * oh + y) * ow + x) * co;
+      int o = 0, o2 = 4;
+      for (; o + 8 <= co; o += 8, o2 = o + 4) DIRECT_BLOCKS(2)
+      if (co - o > 4) {
+        o2 = co - 4;
+        DIRECT_BLOCKS(2)
+      } else if (co > o) {
+        o = co - 4;
+        DIRECT_BLOCKS(1)
+      }
+    }
+  }
+}
+
 // A convolution computed directly over a zero-padded input xp [n, hp, wp,
 // ci] (see pad_nhwc) into out [n, oh, ow, co], co >= 4, plus the bias
 // (when not 0) and ReLU (when `relu`): for the few input channels where
-// XNNPACK's packed kernels do poorly (LeNet-5's first layer, 1 -> 6).
+// XNNPACK's packed kernels do poorly (LeNet-5's first layer, 1 -> 6), and
+// for any convolution on two threads (XNNPACK runs on one here); from 16
+// input channels on it is as fast as XNNPACK on one thread.
 // Channels go 8 at a time (two vectors, the second at o2); the last co % 8
 // as two overlapping vectors or one (same values written twice), not in
 // scalars.
@@ -678,20 +792,21 @@ EXPORT("conv2d_direct")
 void conv2d_direct(const f32 *xp, const f32 *wt, f32 *out, const f32 *bias,
                    int relu, int n, int hp, int wp, int ci, int oh, int ow,
                    int co, int fh, int fw, int sh, int sw, int dh, int dw) {
-  for (int b = 0; b < n; b++)
-    for (int y = 0; y < oh; y++)
-      for (int x = 0; x < ow; x += 4) {
-        f32 *px = out + ((b * oh + y) * ow + x) * co;
-        int o = 0, o2 = 4;
-        for (; o + 8 <= co; o += 8, o2 = o + 4) DIRECT_BLOCKS(2)
-        if (co - o > 4) {
-          o2 = co - 4;
-          DIRECT_BLOCKS(2)
-        } else if (co > o) {
-          o = co - 4;
-          DIRECT_BLOCKS(1)
-        }
-      }
+  direct_rows(xp, wt, out, bias, relu, hp, wp, ci, oh, ow, co, fh, fw, sh, sw,
+              dh, dw, 0, n * oh);
+}
+
+// The same for output rows [r0, r1) only, a row being (image, y) as
+// image * oh + y: threads that take disjoint row ranges give the whole
+// kernel's result.
+EXPORT("conv2d_direct_rows")
+void conv2d_direct_rows(const f32 *xp, const f32 *wt, f32 *out,
+                        const f32 *bias, int relu, int n, int hp, int wp,
+                        int ci, int oh, int ow, int co, int fh, int fw, int sh,
+                        int sw, int dh, int dw, int r0, int r1) {
+  (void)n;
+  direct_rows(xp, wt, out, bias, relu, hp, wp, ci, oh, ow, co, fh, fw, sh, sw,
+              dh, dw, r0, r1);
 }
 #undef DIRECT_CALL
 #undef DIRECT_BLOCKS
