@@ -635,9 +635,7 @@ function _simdMatMul(
       0,
     ]);
   }
-  const [m, k] = am;
-  const n = bm[0];
-  return _simdMatMulNt(backend, simd, a, b, [...lead, m, n]);
+  return _simdMatMulNt(backend, simd, a, b, [...lead, am[0], bm[0]]);
 }
 
 /**
