@@ -114,6 +114,8 @@ interface BenchArgs {
 }
 
 const _INFER_BATCH = 256;
+/** Training batches run before a measurement, not timed. */
+const _WARM_BATCHES = 10;
 
 const USAGE =
   "usage: deno task bench [--json] [--samples N] [--cpu-samples N] " +
@@ -205,9 +207,12 @@ async function _measureTfjs(
       verbose: 0,
       yieldEvery: "never",
     });
-  const warm = Math.min(2 * batchSize, n);
+  // Warm-up: kernel setup, XNNPACK operators, and V8 tiering up the code
+  // of every kernel for these shapes. With 2 batches, whichever engine ran
+  // first after a model switch measured slower (up to 25%).
+  const warm = Math.min(_WARM_BATCHES * batchSize, n);
   const [wx, wy] = [tf.slice(xs, 0, warm), tf.slice(ys, 0, warm)];
-  await fit(wx, wy); // warm-up: kernel setup, XNNPACK operator creation
+  await fit(wx, wy);
   tf.dispose([wx, wy]);
   const start = performance.now();
   await fit(xs, ys);

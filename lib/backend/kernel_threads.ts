@@ -142,6 +142,8 @@ async function _start(): Promise<KernelThreads> {
     _free(address: number): void;
   };
   const controlAt = heap._malloc(4 * CONTROL.words);
+  // A shared memory grows in place: this view stays valid when the heap
+  // grows (only memory.buffer's length changes).
   const control = new Int32Array(memory.buffer, controlAt, CONTROL.words);
   control.fill(0);
   const worker = new Worker(

@@ -228,6 +228,7 @@ function _rangeCall(
   args: readonly number[],
   total: number,
   work: number,
+  chunks = _CHUNKS,
 ): void {
   const threads = kernelThreads();
   if (threads === undefined || total < 2 || work < _MIN_THREADED_WORK) {
@@ -237,7 +238,7 @@ function _rangeCall(
   threads.share(
     name,
     args,
-    { total, step: Math.ceil(total / _CHUNKS) },
+    { total, step: Math.ceil(total / chunks) },
     (from, to) => simd[name](...args, from, to),
   );
 }
@@ -305,9 +306,18 @@ function _simdMatMulNt(
     ],
     n,
     m * n * k,
+    _PRODUCT_CHUNKS,
   );
   return out;
 }
+
+/**
+ * Chunks of a threaded matrix product: one per thread, as every chunk
+ * streams the whole of one operand (B for rows of A · B, A for columns of
+ * A · Bᵀ); with more, small-batch products (MobileNet's pointwise layers
+ * on 2x2 images) became memory-bound and slower than one thread.
+ */
+const _PRODUCT_CHUNKS = 2;
 
 /**
  * How many chunks a threaded kernel's work is cut into: enough that a
@@ -689,6 +699,7 @@ function _matmulNn(
     ],
     m,
     m * n * k,
+    _PRODUCT_CHUNKS,
   );
   return out;
 }
