@@ -173,6 +173,12 @@ const SIMD_FILTER_CASES: ConvCase[] = [
   { x: [2, 12, 12, 6], filter: [1, 1, 6, 9], strides: 1, pad: "valid" },
   { x: [4, 11, 13, 2], filter: [4, 4, 2, 7], strides: 3, pad: 2 },
   { x: [1, 3, 300, 1], filter: [3, 3, 1, 6], strides: 1, pad: "same" },
+  // One channel, stride 1: conv2d_filter_grad_one_channel (an odd channel
+  // count, widths not a multiple of 4, filters wider than 5, explicit pads).
+  { x: [2, 28, 28, 1], filter: [5, 5, 1, 6], strides: 1, pad: "same" },
+  { x: [3, 9, 11, 1], filter: [3, 3, 1, 5], strides: 1, pad: "valid" },
+  { x: [2, 10, 7, 1], filter: [2, 7, 1, 3], strides: 1, pad: "same" },
+  { x: [2, 6, 9, 1], filter: [3, 2, 1, 1], strides: 1, pad: 2 },
 ];
 
 Deno.test("wasm Conv2DBackpropFilter matches the cpu kernel", async () => {
@@ -594,7 +600,7 @@ Deno.test("wasm Add, Sub, Multiply and RealDiv by a per-channel vector match the
   }
 });
 
-Deno.test("wasm convolutions over few input channels (conv2d_direct) match the cpu kernels", async () => {
+Deno.test("wasm convolutions over few input channels (conv2d_direct, conv2d_one_channel_rows) match the cpu kernels", async () => {
   await bothPaths(async (path) => {
     const cases: ConvCase[] = [
       { x: [2, 9, 9, 1], filter: [5, 5, 1, 6], strides: 1, pad: "same" },
@@ -613,6 +619,11 @@ Deno.test("wasm convolutions over few input channels (conv2d_direct) match the c
         dilations: 2,
       },
       { x: [2, 6, 6, 1], filter: [2, 2, 1, 5], strides: 1, pad: "valid" },
+      // One channel, stride 1, 8+ pixels wide: conv2d_one_channel_rows
+      // (channel groups of 6 with a tail, a last pixel block that overlaps).
+      { x: [2, 12, 13, 1], filter: [3, 3, 1, 32], strides: 1, pad: "same" },
+      { x: [1, 10, 17, 1], filter: [5, 5, 1, 4], strides: 1, pad: "valid" },
+      { x: [1, 8, 8, 1], filter: [1, 1, 1, 7], strides: 1, pad: "valid" },
       { x: [1, 6, 5, 2], filter: [3, 3, 2, 3], strides: 1, pad: "same" }, // co < 4: XNNPACK
     ];
     for (const [i, c] of cases.entries()) {
@@ -1132,6 +1143,43 @@ Deno.test("wasm dense-layer products on two kernel threads equal one thread bit 
     transposeA: false,
     transposeB: true,
   }, "dy · Wᵀ (the input gradient)");
+});
+
+Deno.test("wasm MaxPoolGrad with disjoint windows on two kernel threads equals one thread bit for bit", async () => {
+  const cases: [number[], number, number, Pad][] = [
+    [[64, 28, 28, 6], 2, 2, "valid"], // LeNet-5's first pool
+    [[40, 33, 31, 8], 2, 2, "valid"], // odd sizes: rows left below
+    [[20, 30, 30, 16], 3, 3, "same"],
+    [[24, 29, 30, 16], 2, 2, "same"], // padding at the bottom and right
+  ];
+  for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
+    assert.ok(
+      16 * tf.util.sizeFromShape(shape) >= 1 << 22,
+      `${shape} is too small to thread`,
+    );
+    const x = values(tf.util.sizeFromShape(shape), i + 31);
+    await tf.setBackend("cpu");
+    const output = tf.tidy(() =>
+      tf.maxPool(
+        tf.tensor4d(x, shape as [number, number, number, number]),
+        filterSize,
+        strides,
+        pad as "same",
+      )
+    );
+    const inputs = {
+      input: { shape, data: x },
+      output: { shape: output.shape, data: output.dataSync() as Float32Array },
+      dy: { shape: output.shape, data: values(output.size, i + 32) },
+    };
+    output.dispose();
+    await assertThreadsAgree(
+      "MaxPoolGrad",
+      inputs,
+      { filterSize, strides, pad },
+      `pool ${shape} ${filterSize}/${strides} ${pad}`,
+    );
+  }
 });
 
 Deno.test("CNN_KERNEL_THREADS other than 1 or 2 is refused with a clear error", async () => {

@@ -44,6 +44,9 @@ export const THREADED_KERNELS: readonly string[] = [
   "conv2d_filter_grad_units",
   "conv2d_input_grad_images",
   "conv2d_direct_rows",
+  "conv2d_one_channel_rows",
+  "conv2d_filter_grad_one_channel",
+  "max_pool_grad_rows",
   "matmul_nn_rows",
   "matmul_nt_cols",
 ];

@@ -30,6 +30,12 @@ export interface SimdKernels {
   conv2d_filter_grad(...args: number[]): void;
   /** The filter gradient for units [u0, u1) only (unit = tap * ceil(ci / 4) + 4-channel block): conv2d_filter_grad's arguments, then u0, u1. */
   conv2d_filter_grad_units(...args: number[]): void;
+  /** The filter gradient of a one-channel, stride-1 convolution for units (filter row, channel pair) [u0, u1): xp, dyt (dy transposed per row), dw, then n, oh, ow4, hp, wp, co, fh, fw, u0, u1. */
+  conv2d_filter_grad_one_channel(...args: number[]): void;
+  /** x [rows][cols][c] transposed per row to [rows][c][cols4], zeros past cols: x, out, rows, cols, c, cols4. */
+  transpose_rows(...args: number[]): void;
+  /** A one-channel, stride-1 convolution over a padded input, rows [r0, r1): xp, filter, out, bias (0: none), relu, then n, hp, wp, oh, ow (>= 8), co, fh, fw, r0, r1. */
+  conv2d_one_channel_rows(...args: number[]): void;
   /** conv2d_direct for output rows (image * oh + y) [r0, r1) only: its arguments, then r0, r1. */
   conv2d_direct_rows(...args: number[]): void;
   /** Rows [r0, r1) of C = A · B (+ bias), ReLU where relu: a, b, c, bias (0: none), relu, rows of A, columns of B, k, r0, r1. */
@@ -40,6 +46,8 @@ export interface SimdKernels {
   conv2d_input_grad_images(...args: number[]): void;
   /** Max-pool input gradient: x, dy, dx, then n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dw, pt, pl. */
   max_pool_grad(...args: number[]): void;
+  /** The same for output rows (image * oh + r) [r0, r1), windows not overlapping: its arguments, then r0, r1. */
+  max_pool_grad_rows(...args: number[]): void;
   /** Depthwise filter gradient (multiplier 1): x, dy, dw, then n, h, w, c, oh, ow, fh, fw, sh, sw, dh, dw, pt, pl. */
   depthwise_filter_grad(...args: number[]): void;
   /** Depthwise input gradient (multiplier 1): filter, dy, dx, then the same geometry. */

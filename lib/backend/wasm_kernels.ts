@@ -213,6 +213,9 @@ const _MIN_THREADED_WORK = 1 << 22;
 type RangeKernel =
   | "conv2d_filter_grad_units"
   | "conv2d_direct_rows"
+  | "conv2d_one_channel_rows"
+  | "conv2d_filter_grad_one_channel"
+  | "max_pool_grad_rows"
   | "matmul_nn_rows"
   | "matmul_nt_cols";
 
@@ -273,6 +276,70 @@ function _simdFilterGrad(
     fh * fw * Math.ceil(ci / 4),
     pixels * fh * fw * ci * co,
   );
+  return out;
+}
+
+/**
+ * The filter gradient of a one-channel, stride-1, undilated convolution
+ * (grey images' first layer) in `conv2d_filter_grad_one_channel`, four
+ * output pixels per vector, on two threads where they run; `undefined` for
+ * other convolutions. Needs two scratch copies: x zero-padded (so no tap
+ * needs a bounds check) and dy transposed per output row to
+ * [channel][pixel].
+ */
+function _oneChannelFilterGrad(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  filterShape: readonly number[],
+): tf.TensorInfo | undefined {
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+    filterHeight: fh,
+    filterWidth: fw,
+  } = info;
+  if (
+    info.inChannels !== 1 || info.strideHeight !== 1 ||
+    info.strideWidth !== 1 || info.dilationHeight !== 1 ||
+    info.dilationWidth !== 1
+  ) {
+    return undefined;
+  }
+  const { top, left } = info.padInfo;
+  const ow4 = Math.ceil(ow / 4) * 4;
+  const hp = oh + fh - 1, wp = ow4 + fw - 1;
+  const bottom = hp - h - top, right = wp - w - left;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return undefined;
+  _heapF32(backend, x); // dtype checks
+  _heapF32(backend, dy);
+  const xp = backend.makeOutput([n, hp, wp, 1], "float32");
+  const dyt = backend.makeOutput([n * oh * co * ow4], "float32");
+  const out = backend.makeOutput([...filterShape], "float32");
+  try {
+    // Addresses after the allocations: they stay valid when the heap grows.
+    const [xAt, dyAt, xpAt, dytAt, outAt] = [x, dy, xp, dyt, out].map((t) =>
+      _address(backend, t)
+    );
+    simd.pad_nhwc(xAt, xpAt, n, h, w, 1, top, bottom, left, right);
+    simd.transpose_rows(dyAt, dytAt, n * oh, ow, co, ow4);
+    _rangeCall(
+      simd,
+      "conv2d_filter_grad_one_channel",
+      [xpAt, dytAt, outAt, n, oh, ow4, hp, wp, co, fh, fw],
+      fh * Math.ceil(co / 2),
+      n * oh * ow * fh * fw * co,
+    );
+  } finally {
+    backend.disposeData(xp.dataId);
+    backend.disposeData(dyt.dataId);
+  }
   return out;
 }
 
@@ -344,6 +411,15 @@ function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const columns = info.batchSize * info.outHeight * info.outWidth;
   const simd = simdKernelsFor(backend);
   if (simd !== undefined && columns >= _MIN_SIMD_PIXELS) {
+    const oneChannel = _oneChannelFilterGrad(
+      backend,
+      simd,
+      x,
+      dy,
+      info,
+      attrs.filterShape,
+    );
+    if (oneChannel !== undefined) return oneChannel;
     return _simdFilterGrad(
       backend,
       simd,
@@ -861,32 +937,65 @@ function _directConv(
   }
   const work = tf.util.sizeFromShape(info.outShape) * ci *
     info.filterHeight * info.filterWidth;
-  _rangeCall(
-    simd,
-    "conv2d_direct_rows",
-    [
-      _address(backend, padded),
-      _address(backend, filter),
-      _address(backend, out),
-      bias === undefined ? 0 : _address(backend, bias),
-      relu ? 1 : 0,
-      info.batchSize,
-      hp,
-      wp,
-      ci,
-      info.outHeight,
-      info.outWidth,
-      info.outChannels,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.dilationHeight,
-      info.dilationWidth,
-    ],
-    info.batchSize * info.outHeight,
-    work,
+  const rows = info.batchSize * info.outHeight;
+  const [xAt, filterAt, outAt] = [padded, filter, out].map((t) =>
+    _address(backend, t)
   );
+  const biasAt = bias === undefined ? 0 : _address(backend, bias);
+  if (
+    ci === 1 && info.outWidth >= 8 && info.strideHeight === 1 &&
+    info.strideWidth === 1 && info.dilationHeight === 1 &&
+    info.dilationWidth === 1
+  ) {
+    _rangeCall(
+      simd,
+      "conv2d_one_channel_rows",
+      [
+        xAt,
+        filterAt,
+        outAt,
+        biasAt,
+        relu ? 1 : 0,
+        info.batchSize,
+        hp,
+        wp,
+        info.outHeight,
+        info.outWidth,
+        info.outChannels,
+        info.filterHeight,
+        info.filterWidth,
+      ],
+      rows,
+      work,
+    );
+  } else {
+    _rangeCall(
+      simd,
+      "conv2d_direct_rows",
+      [
+        xAt,
+        filterAt,
+        outAt,
+        biasAt,
+        relu ? 1 : 0,
+        info.batchSize,
+        hp,
+        wp,
+        ci,
+        info.outHeight,
+        info.outWidth,
+        info.outChannels,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.dilationHeight,
+        info.dilationWidth,
+      ],
+      rows,
+      work,
+    );
+  }
   if (padded !== x) backend.disposeData(padded.dataId);
   return out;
 }
@@ -1025,6 +1134,29 @@ function _maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     attrs.dimRoundingMode,
   );
   const simd = simdKernelsFor(backend);
+  const disjoint = info.filterHeight <= info.strideHeight &&
+    info.filterWidth <= info.strideWidth && info.dilationHeight === 1 &&
+    info.dilationWidth === 1;
+  if (simd !== undefined && disjoint && kernelThreads() !== undefined) {
+    // Windows that do not overlap (2x2 stride 2): rows are independent.
+    _heapF32(backend, input); // dtype checks
+    _heapF32(backend, dy);
+    const dx = backend.makeOutput([...input.shape], "float32");
+    _rangeCall(
+      simd,
+      "max_pool_grad_rows",
+      [
+        _address(backend, input),
+        _address(backend, dy),
+        _address(backend, dx),
+        ..._geometryArgs(info, false),
+      ],
+      info.batchSize * info.outHeight,
+      // Not multiply-adds: a few compares per input value, weighted alike.
+      16 * tf.util.sizeFromShape(input.shape),
+    );
+    return dx;
+  }
   if (simd !== undefined) {
     return _simdCall(
       backend,

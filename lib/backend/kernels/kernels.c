@@ -234,61 +234,92 @@ void conv2d_filter_grad_units(const f32 *x, const f32 *dy, f32 *dw, int n,
 // The input gradient of a max pool: each output gradient goes to the first
 // (row-major) maximum of its window, as tfjs-backend-cpu's kernel does.
 // Geometry: n, h, w, c (channels), oh, ow, fh, fw, sh, sw, dh, dw, pt, pl.
+// Adds into dx for output rows (image * oh + r) [r0, r1).
+INLINE void pool_grad_rows(const f32 *x, const f32 *dy, f32 *dx, int h,
+                           int w, int c, int oh, int ow, int fh, int fw,
+                           int sh, int sw, int dh, int dwl, int pt, int pl,
+                           int r0, int r1) {
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, r = row % oh;
+    for (int q = 0; q < ow; q++) {
+      const f32 *d = dy + ((b * oh + r) * ow + q) * c;
+      int ch = 0;
+      for (; ch + 4 <= c; ch += 4) {
+        v128_t best = wasm_f32x4_splat(0.f);
+        v128_t at = wasm_i32x4_splat(-1);
+        for (int kh = 0; kh < fh; kh++) {
+          int ih = r * sh - pt + kh * dh;
+          if (ih < 0 || ih >= h) continue;
+          for (int kw = 0; kw < fw; kw++) {
+            int iw = q * sw - pl + kw * dwl;
+            if (iw < 0 || iw >= w) continue;
+            int i = ((b * h + ih) * w + iw) * c + ch;
+            v128_t v = wasm_v128_load(x + i);
+            // Take v where it is larger, or where nothing is taken yet.
+            v128_t take = wasm_v128_or(wasm_f32x4_gt(v, best),
+                                       wasm_i32x4_lt(at, wasm_i32x4_splat(0)));
+            best = wasm_v128_bitselect(v, best, take);
+            at = wasm_v128_bitselect(wasm_i32x4_splat(i), at, take);
+          }
+        }
+        int a0 = wasm_i32x4_extract_lane(at, 0);
+        if (a0 >= 0) {
+          dx[a0] += d[ch];
+          dx[wasm_i32x4_extract_lane(at, 1) + 1] += d[ch + 1];
+          dx[wasm_i32x4_extract_lane(at, 2) + 2] += d[ch + 2];
+          dx[wasm_i32x4_extract_lane(at, 3) + 3] += d[ch + 3];
+        }
+      }
+      for (; ch < c; ch++) {
+        f32 best = 0.f;
+        int at = -1;
+        for (int kh = 0; kh < fh; kh++) {
+          int ih = r * sh - pt + kh * dh;
+          if (ih < 0 || ih >= h) continue;
+          for (int kw = 0; kw < fw; kw++) {
+            int iw = q * sw - pl + kw * dwl;
+            if (iw < 0 || iw >= w) continue;
+            int i = ((b * h + ih) * w + iw) * c + ch;
+            if (at < 0 || x[i] > best) {
+              best = x[i];
+              at = i;
+            }
+          }
+        }
+        if (at >= 0) dx[at] += d[ch];
+      }
+    }
+  }
+}
+
 EXPORT("max_pool_grad")
 void max_pool_grad(const f32 *x, const f32 *dy, f32 *dx, int n, int h, int w,
                    int c, int oh, int ow, int fh, int fw, int sh, int sw,
                    int dh, int dwl, int pt, int pl) {
   zero(dx, n * h * w * c);
-  for (int b = 0; b < n; b++)
-    for (int r = 0; r < oh; r++)
-      for (int q = 0; q < ow; q++) {
-        const f32 *d = dy + ((b * oh + r) * ow + q) * c;
-        int ch = 0;
-        for (; ch + 4 <= c; ch += 4) {
-          v128_t best = wasm_f32x4_splat(0.f);
-          v128_t at = wasm_i32x4_splat(-1);
-          for (int kh = 0; kh < fh; kh++) {
-            int ih = r * sh - pt + kh * dh;
-            if (ih < 0 || ih >= h) continue;
-            for (int kw = 0; kw < fw; kw++) {
-              int iw = q * sw - pl + kw * dwl;
-              if (iw < 0 || iw >= w) continue;
-              int i = ((b * h + ih) * w + iw) * c + ch;
-              v128_t v = wasm_v128_load(x + i);
-              // Take v where it is larger, or where nothing is taken yet.
-              v128_t take = wasm_v128_or(wasm_f32x4_gt(v, best),
-                                         wasm_i32x4_lt(at, wasm_i32x4_splat(0)));
-              best = wasm_v128_bitselect(v, best, take);
-              at = wasm_v128_bitselect(wasm_i32x4_splat(i), at, take);
-            }
-          }
-          int a0 = wasm_i32x4_extract_lane(at, 0);
-          if (a0 >= 0) {
-            dx[a0] += d[ch];
-            dx[wasm_i32x4_extract_lane(at, 1) + 1] += d[ch + 1];
-            dx[wasm_i32x4_extract_lane(at, 2) + 2] += d[ch + 2];
-            dx[wasm_i32x4_extract_lane(at, 3) + 3] += d[ch + 3];
-          }
-        }
-        for (; ch < c; ch++) {
-          f32 best = 0.f;
-          int at = -1;
-          for (int kh = 0; kh < fh; kh++) {
-            int ih = r * sh - pt + kh * dh;
-            if (ih < 0 || ih >= h) continue;
-            for (int kw = 0; kw < fw; kw++) {
-              int iw = q * sw - pl + kw * dwl;
-              if (iw < 0 || iw >= w) continue;
-              int i = ((b * h + ih) * w + iw) * c + ch;
-              if (at < 0 || x[i] > best) {
-                best = x[i];
-                at = i;
-              }
-            }
-          }
-          if (at >= 0) dx[at] += d[ch];
-        }
-      }
+  pool_grad_rows(x, dy, dx, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl, pt, pl,
+                 0, n * oh);
+}
+
+// The same for output rows (image * oh + r) [r0, r1) only, where windows do
+// not overlap (fh <= sh, no dilation): each row zeroes, then fills, the
+// input rows [r sh - pt, (r + 1) sh - pt) (the last row of an image also
+// those below it), which no other row touches, so threads that take
+// disjoint row ranges give the whole kernel's result.
+EXPORT("max_pool_grad_rows")
+void max_pool_grad_rows(const f32 *x, const f32 *dy, f32 *dx, int n, int h,
+                        int w, int c, int oh, int ow, int fh, int fw, int sh,
+                        int sw, int dh, int dwl, int pt, int pl, int r0,
+                        int r1) {
+  (void)n;
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, r = row % oh;
+    int top = r == 0 ? 0 : imax(0, r * sh - pt);
+    int end = r == oh - 1 ? h : imin(h, (r + 1) * sh - pt);
+    if (end > top) zero(dx + (b * h + top) * w * c, (end - top) * w * c);
+    pool_grad_rows(x, dy, dx, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl, pt,
+                   pl, row, row + 1);
+  }
 }
 
 // Gradients of a depthwise convolution with channel multiplier 1 (filter
@@ -411,6 +442,96 @@ EXPORT("matmul_nt_cols")
 void matmul_nt_cols(const f32 *a, const f32 *b, f32 *c, int m_rows,
                     int n_cols, int k, int n0, int n1) {
   nt_cols(a, b, c, m_rows, n_cols, k, n0, n1);
+}
+
+// dW[kh][kw0 .. kw0 + KW)[o0], [o0 + 1] of a one-channel, stride-1,
+// undilated convolution: sums over every output pixel of
+// xp[b][y + kh][x + kw] * dy[b][y][x][o], four pixels x per vector, from
+// the padded input xp [n, hp, wp] and the output gradient transposed to
+// dyt [n oh][co][ow4] (zeros past ow). KW x 2 accumulators in registers.
+INLINE void one_channel_filter_unit(const f32 *xp, const f32 *dyt, f32 *dw,
+                                    int n, int oh, int ow4, int hp, int wp,
+                                    int co, int fw, int kh, int kw0, int o0,
+                                    int KW) {
+  v128_t z = wasm_f32x4_splat(0.f);
+  v128_t p0 = z, p1 = z, p2 = z, p3 = z, p4 = z;
+  v128_t q0 = z, q1 = z, q2 = z, q3 = z, q4 = z;
+  int o1 = o0 + 1 < co ? o0 + 1 : o0;
+  for (int b = 0; b < n; b++)
+    for (int y = 0; y < oh; y++) {
+      const f32 *xr = xp + (b * hp + y + kh) * wp + kw0;
+      const f32 *d0p = dyt + ((b * oh + y) * co + o0) * ow4;
+      const f32 *d1p = dyt + ((b * oh + y) * co + o1) * ow4;
+      for (int x = 0; x < ow4; x += 4) {
+        v128_t d0 = wasm_v128_load(d0p + x), d1 = wasm_v128_load(d1p + x);
+#define ONE_FILTER_TAP(k)                                                  \
+  if (KW > k) {                                                            \
+    v128_t xv = wasm_v128_load(xr + x + k);                                \
+    p##k = wasm_f32x4_add(p##k, wasm_f32x4_mul(xv, d0));                   \
+    q##k = wasm_f32x4_add(q##k, wasm_f32x4_mul(xv, d1));                   \
+  }
+        ONE_FILTER_TAP(0) ONE_FILTER_TAP(1) ONE_FILTER_TAP(2)
+        ONE_FILTER_TAP(3) ONE_FILTER_TAP(4)
+#undef ONE_FILTER_TAP
+      }
+    }
+  f32 *out = dw + (kh * fw + kw0) * co;
+#define ONE_FILTER_STORE(k)                                                \
+  if (KW > k) {                                                            \
+    out[k * co + o0] = hsum(p##k);                                         \
+    if (o1 != o0) out[k * co + o1] = hsum(q##k);                           \
+  }
+  ONE_FILTER_STORE(0) ONE_FILTER_STORE(1) ONE_FILTER_STORE(2)
+  ONE_FILTER_STORE(3) ONE_FILTER_STORE(4)
+#undef ONE_FILTER_STORE
+}
+
+// The filter gradient [fh, fw, 1, co] of a one-channel, stride-1,
+// undilated convolution (LeNet-5's first layer) for units [u0, u1), a unit
+// being one filter row kh and one pair of output channels (unit = kh *
+// ceil(co / 2) + pair): from xp, x zero-padded to [n, hp, wp] with hp = oh
+// + fh - 1 and wp = ow4 + fw - 1, and dyt, dy transposed per output row
+// to [n oh][co][ow4] with ow4 = ow rounded up to 4 and zeros past ow (see
+// transpose_rows). Every unit is computed alike however units are split.
+EXPORT("conv2d_filter_grad_one_channel")
+void conv2d_filter_grad_one_channel(const f32 *xp, const f32 *dyt, f32 *dw,
+                                    int n, int oh, int ow4, int hp, int wp,
+                                    int co, int fh, int fw, int u0, int u1) {
+  (void)fh;
+  int pairs = (co + 1) / 2;
+  for (int u = u0; u < u1; u++) {
+    int kh = u / pairs, o0 = (u % pairs) * 2;
+    for (int kw0 = 0; kw0 < fw; kw0 += 5) {
+      switch (imin(5, fw - kw0)) {
+#define ONE_FILTER_CALL(K)                                                 \
+  case K:                                                                  \
+    one_channel_filter_unit(xp, dyt, dw, n, oh, ow4, hp, wp, co, fw, kh,   \
+                            kw0, o0, K);                                   \
+    break;
+        ONE_FILTER_CALL(5) ONE_FILTER_CALL(4) ONE_FILTER_CALL(3)
+        ONE_FILTER_CALL(2) ONE_FILTER_CALL(1)
+#undef ONE_FILTER_CALL
+      }
+    }
+  }
+}
+
+// out [rows][cols_out] = x [rows][cols][c] transposed per row to
+// [rows][c][cols4]: out[r][ch][q] = x[r][q][ch] for q < cols, 0 up to
+// cols4 (cols rounded up to 4).
+EXPORT("transpose_rows")
+void transpose_rows(const f32 *x, f32 *out, int rows, int cols, int c,
+                    int cols4) {
+  for (int r = 0; r < rows; r++) {
+    const f32 *xr = x + r * cols * c;
+    f32 *o = out + r * c * cols4;
+    for (int ch = 0; ch < c; ch++) {
+      f32 *oc = o + ch * cols4;
+      int q = 0;
+      for (; q < cols; q++) oc[q] = xr[q * c + ch];
+      for (; q < cols4; q++) oc[q] = 0.f;
+    }
+  }
 }
 
 // One Adam step for one variable, as tfjs's AdamOptimizer computes it, op
@@ -810,6 +931,94 @@ void conv2d_direct_rows(const f32 *xp, const f32 *wt, f32 *out,
 }
 #undef DIRECT_CALL
 #undef DIRECT_BLOCKS
+
+// Output pixels x .. x + 8 of row (b, y), channels [o, o + G), of a
+// one-channel, stride-1, undilated convolution over a padded input: with
+// one input channel, the taps of 8 neighbouring pixels are 8 contiguous
+// input values, so the pixels go in the vector lanes (two vectors) and
+// every lane is useful, where conv2d_direct would put 6 channels in 8
+// lanes and splat one input value per pixel and tap.
+INLINE void one_channel_block(const f32 *xp, const f32 *wt, f32 *out,
+                              const f32 *bias, int relu, int hp, int wp,
+                              int oh, int ow, int co, int fh, int fw, int b,
+                              int y, int x, int o, int G) {
+  v128_t z = wasm_f32x4_splat(0.f);
+  v128_t a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z;
+  v128_t b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
+  for (int kh = 0; kh < fh; kh++) {
+    const f32 *row = xp + (b * hp + y + kh) * wp + x;
+    const f32 *wk = wt + kh * fw * co + o;
+    for (int kw = 0; kw < fw; kw++, wk += co) {
+      v128_t x0 = wasm_v128_load(row + kw), x1 = wasm_v128_load(row + kw + 4);
+#define ONE_TAP(g)                                                       \
+  if (G > g) {                                                           \
+    v128_t wv = wasm_v128_load32_splat(wk + g);                          \
+    a##g = wasm_f32x4_add(a##g, wasm_f32x4_mul(x0, wv));                 \
+    b##g = wasm_f32x4_add(b##g, wasm_f32x4_mul(x1, wv));                 \
+  }
+      ONE_TAP(0) ONE_TAP(1) ONE_TAP(2) ONE_TAP(3) ONE_TAP(4) ONE_TAP(5)
+#undef ONE_TAP
+    }
+  }
+  f32 *px = out + ((b * oh + y) * ow + x) * co + o;
+#define ONE_STORE(g)                                                     \
+  if (G > g) {                                                           \
+    v128_t bv = bias ? wasm_v128_load32_splat(bias + o + g) : z;         \
+    a##g = wasm_f32x4_add(a##g, bv);                                     \
+    b##g = wasm_f32x4_add(b##g, bv);                                     \
+    if (relu) {                                                          \
+      a##g = wasm_f32x4_max(a##g, z);                                    \
+      b##g = wasm_f32x4_max(b##g, z);                                    \
+    }                                                                    \
+    px[0 * co + g] = wasm_f32x4_extract_lane(a##g, 0);                   \
+    px[1 * co + g] = wasm_f32x4_extract_lane(a##g, 1);                   \
+    px[2 * co + g] = wasm_f32x4_extract_lane(a##g, 2);                   \
+    px[3 * co + g] = wasm_f32x4_extract_lane(a##g, 3);                   \
+    px[4 * co + g] = wasm_f32x4_extract_lane(b##g, 0);                   \
+    px[5 * co + g] = wasm_f32x4_extract_lane(b##g, 1);                   \
+    px[6 * co + g] = wasm_f32x4_extract_lane(b##g, 2);                   \
+    px[7 * co + g] = wasm_f32x4_extract_lane(b##g, 3);                   \
+  }
+  ONE_STORE(0) ONE_STORE(1) ONE_STORE(2) ONE_STORE(3) ONE_STORE(4)
+  ONE_STORE(5)
+#undef ONE_STORE
+}
+
+#define ONE_GROUPS                                                         \
+  switch (imin(6, co - o)) {                                               \
+    case 6: ONE_CALL(6); break;                                            \
+    case 5: ONE_CALL(5); break;                                            \
+    case 4: ONE_CALL(4); break;                                            \
+    case 3: ONE_CALL(3); break;                                            \
+    case 2: ONE_CALL(2); break;                                            \
+    default: ONE_CALL(1);                                                  \
+  }
+#define ONE_CALL(G)                                                        \
+  one_channel_block(xp, wt, out, bias, relu, hp, wp, oh, ow, co, fh, fw,  \
+                    b, y, x, o, G)
+
+// A convolution over one input channel (grey images: LeNet-5's first
+// layer), stride 1, no dilation, over a zero-padded input xp [n, hp, wp,
+// 1] into out [n, oh, ow, co], ow >= 8, plus the bias (when not 0) and
+// ReLU (when `relu`), for output rows (image * oh + y) [r0, r1): pixels 8
+// at a time (the last 8 overlap the previous block when ow % 8 > 0, and
+// write the same values again), channels 6 at a time.
+EXPORT("conv2d_one_channel_rows")
+void conv2d_one_channel_rows(const f32 *xp, const f32 *wt, f32 *out,
+                             const f32 *bias, int relu, int n, int hp,
+                             int wp, int oh, int ow, int co, int fh, int fw,
+                             int r0, int r1) {
+  (void)n;
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, y = row % oh;
+    for (int x0 = 0; x0 < ow; x0 += 8) {
+      int x = imin(x0, ow - 8);
+      for (int o = 0; o < co; o += 6) ONE_GROUPS
+    }
+  }
+}
+#undef ONE_CALL
+#undef ONE_GROUPS
 
 // The gradient of ClipByValue: dy where lo <= x <= hi, else 0 (tfjs
 // computes where(logicalAnd(greaterEqual(x, lo), lessEqual(x, hi)), dy,
