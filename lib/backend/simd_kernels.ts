@@ -30,10 +30,8 @@ export interface SimdKernels {
   conv2d_filter_grad(...args: number[]): void;
   /** The filter gradient for units [u0, u1) only (unit = tap * ceil(ci / 4) + 4-channel block): conv2d_filter_grad's arguments, then u0, u1. */
   conv2d_filter_grad_units(...args: number[]): void;
-  /** The filter gradient of a one-channel, stride-1 convolution for units (filter row, channel pair) [u0, u1): xp, dyt (dy transposed per row), dw, then n, oh, ow4, hp, wp, co, fh, fw, u0, u1. */
+  /** Partial filter gradients of a one-channel, stride-1 convolution, one per chunk of output rows, for chunks [c0, c1): xp, dy, dyt (scratch: dy transposed per row), partial, then n, oh, ow, ow4, hp, wp, co, fh, fw, chunk rows, c0, c1. */
   conv2d_filter_grad_one_channel(...args: number[]): void;
-  /** x [rows][cols][c] transposed per row to [rows][c][cols4], zeros past cols: x, out, rows, cols, c, cols4. */
-  transpose_rows(...args: number[]): void;
   /** A one-channel, stride-1 convolution over a padded input, rows [r0, r1): xp, filter, out, bias (0: none), relu, then n, hp, wp, oh, ow (>= 8), co, fh, fw, r0, r1. */
   conv2d_one_channel_rows(...args: number[]): void;
   /** conv2d_direct for output rows (image * oh + y) [r0, r1) only: its arguments, then r0, r1. */

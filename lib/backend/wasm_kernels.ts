@@ -282,10 +282,11 @@ function _simdFilterGrad(
 /**
  * The filter gradient of a one-channel, stride-1, undilated convolution
  * (grey images' first layer) in `conv2d_filter_grad_one_channel`, four
- * output pixels per vector, on two threads where they run; `undefined` for
- * other convolutions. Needs two scratch copies: x zero-padded (so no tap
- * needs a bounds check) and dy transposed per output row to
- * [channel][pixel].
+ * output pixels per vector: one partial gradient per chunk of output rows
+ * (the chunks shared by two threads where they run), then summed in chunk
+ * order; `undefined` for other convolutions. Needs scratch copies: x
+ * zero-padded (so no tap needs a bounds check) and dy transposed per
+ * output row to [channel][pixel].
  */
 function _oneChannelFilterGrad(
   backend: BackendWasm,
@@ -319,26 +320,54 @@ function _oneChannelFilterGrad(
   if (top < 0 || left < 0 || bottom < 0 || right < 0) return undefined;
   _heapF32(backend, x); // dtype checks
   _heapF32(backend, dy);
+  const rows = n * oh;
+  const chunkRows = Math.ceil(rows / _CHUNKS);
+  const chunks = Math.ceil(rows / chunkRows);
+  const size = fh * fw * co;
   const xp = backend.makeOutput([n, hp, wp, 1], "float32");
-  const dyt = backend.makeOutput([n * oh * co * ow4], "float32");
+  const dyt = backend.makeOutput([rows * co * ow4], "float32");
+  const partial = backend.makeOutput([chunks * size], "float32");
   const out = backend.makeOutput([...filterShape], "float32");
   try {
     // Addresses after the allocations: they stay valid when the heap grows.
-    const [xAt, dyAt, xpAt, dytAt, outAt] = [x, dy, xp, dyt, out].map((t) =>
-      _address(backend, t)
-    );
+    const [xAt, dyAt, xpAt, dytAt, partialAt, outAt] = [
+      x,
+      dy,
+      xp,
+      dyt,
+      partial,
+      out,
+    ].map((t) => _address(backend, t));
     simd.pad_nhwc(xAt, xpAt, n, h, w, 1, top, bottom, left, right);
-    simd.transpose_rows(dyAt, dytAt, n * oh, ow, co, ow4);
     _rangeCall(
       simd,
       "conv2d_filter_grad_one_channel",
-      [xpAt, dytAt, outAt, n, oh, ow4, hp, wp, co, fh, fw],
-      fh * Math.ceil(co / 2),
-      n * oh * ow * fh * fw * co,
+      [
+        xpAt,
+        dyAt,
+        dytAt,
+        partialAt,
+        n,
+        oh,
+        ow,
+        ow4,
+        hp,
+        wp,
+        co,
+        fh,
+        fw,
+        chunkRows,
+      ],
+      chunks,
+      rows * ow * size,
+      chunks,
     );
+    // The chunks' partial sums, added in chunk order.
+    simd.sum_rows(partialAt, outAt, chunks, size);
   } finally {
     backend.disposeData(xp.dataId);
     backend.disposeData(dyt.dataId);
+    backend.disposeData(partial.dataId);
   }
   return out;
 }

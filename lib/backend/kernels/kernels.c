@@ -445,36 +445,37 @@ void matmul_nt_cols(const f32 *a, const f32 *b, f32 *c, int m_rows,
 }
 
 // dW[kh][kw0 .. kw0 + KW)[o0], [o0 + 1] of a one-channel, stride-1,
-// undilated convolution: sums over every output pixel of
-// xp[b][y + kh][x + kw] * dy[b][y][x][o], four pixels x per vector, from
-// the padded input xp [n, hp, wp] and the output gradient transposed to
-// dyt [n oh][co][ow4] (zeros past ow). KW x 2 accumulators in registers.
+// undilated convolution, summed over the output rows (image * oh + y)
+// [r0, r1): xp[b][y + kh][x + kw] * dy[b][y][x][o], four pixels x per
+// vector, from the padded input xp [n, hp, wp] and the output gradient
+// transposed to dyt [n oh][co][ow4] (zeros past ow). KW x 2 accumulators
+// stay in registers; the sums are written (not added) to dw.
 INLINE void one_channel_filter_unit(const f32 *xp, const f32 *dyt, f32 *dw,
-                                    int n, int oh, int ow4, int hp, int wp,
-                                    int co, int fw, int kh, int kw0, int o0,
-                                    int KW) {
+                                    int oh, int ow4, int hp, int wp, int co,
+                                    int fw, int kh, int kw0, int o0, int r0,
+                                    int r1, int KW) {
   v128_t z = wasm_f32x4_splat(0.f);
   v128_t p0 = z, p1 = z, p2 = z, p3 = z, p4 = z;
   v128_t q0 = z, q1 = z, q2 = z, q3 = z, q4 = z;
   int o1 = o0 + 1 < co ? o0 + 1 : o0;
-  for (int b = 0; b < n; b++)
-    for (int y = 0; y < oh; y++) {
-      const f32 *xr = xp + (b * hp + y + kh) * wp + kw0;
-      const f32 *d0p = dyt + ((b * oh + y) * co + o0) * ow4;
-      const f32 *d1p = dyt + ((b * oh + y) * co + o1) * ow4;
-      for (int x = 0; x < ow4; x += 4) {
-        v128_t d0 = wasm_v128_load(d0p + x), d1 = wasm_v128_load(d1p + x);
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, y = row % oh;
+    const f32 *xr = xp + (b * hp + y + kh) * wp + kw0;
+    const f32 *d0p = dyt + (row * co + o0) * ow4;
+    const f32 *d1p = dyt + (row * co + o1) * ow4;
+    for (int x = 0; x < ow4; x += 4) {
+      v128_t d0 = wasm_v128_load(d0p + x), d1 = wasm_v128_load(d1p + x);
 #define ONE_FILTER_TAP(k)                                                  \
   if (KW > k) {                                                            \
     v128_t xv = wasm_v128_load(xr + x + k);                                \
     p##k = wasm_f32x4_add(p##k, wasm_f32x4_mul(xv, d0));                   \
     q##k = wasm_f32x4_add(q##k, wasm_f32x4_mul(xv, d1));                   \
   }
-        ONE_FILTER_TAP(0) ONE_FILTER_TAP(1) ONE_FILTER_TAP(2)
-        ONE_FILTER_TAP(3) ONE_FILTER_TAP(4)
+      ONE_FILTER_TAP(0) ONE_FILTER_TAP(1) ONE_FILTER_TAP(2)
+      ONE_FILTER_TAP(3) ONE_FILTER_TAP(4)
 #undef ONE_FILTER_TAP
-      }
     }
+  }
   f32 *out = dw + (kh * fw + kw0) * co;
 #define ONE_FILTER_STORE(k)                                                \
   if (KW > k) {                                                            \
@@ -486,43 +487,11 @@ INLINE void one_channel_filter_unit(const f32 *xp, const f32 *dyt, f32 *dw,
 #undef ONE_FILTER_STORE
 }
 
-// The filter gradient [fh, fw, 1, co] of a one-channel, stride-1,
-// undilated convolution (LeNet-5's first layer) for units [u0, u1), a unit
-// being one filter row kh and one pair of output channels (unit = kh *
-// ceil(co / 2) + pair): from xp, x zero-padded to [n, hp, wp] with hp = oh
-// + fh - 1 and wp = ow4 + fw - 1, and dyt, dy transposed per output row
-// to [n oh][co][ow4] with ow4 = ow rounded up to 4 and zeros past ow (see
-// transpose_rows). Every unit is computed alike however units are split.
-EXPORT("conv2d_filter_grad_one_channel")
-void conv2d_filter_grad_one_channel(const f32 *xp, const f32 *dyt, f32 *dw,
-                                    int n, int oh, int ow4, int hp, int wp,
-                                    int co, int fh, int fw, int u0, int u1) {
-  (void)fh;
-  int pairs = (co + 1) / 2;
-  for (int u = u0; u < u1; u++) {
-    int kh = u / pairs, o0 = (u % pairs) * 2;
-    for (int kw0 = 0; kw0 < fw; kw0 += 5) {
-      switch (imin(5, fw - kw0)) {
-#define ONE_FILTER_CALL(K)                                                 \
-  case K:                                                                  \
-    one_channel_filter_unit(xp, dyt, dw, n, oh, ow4, hp, wp, co, fw, kh,   \
-                            kw0, o0, K);                                   \
-    break;
-        ONE_FILTER_CALL(5) ONE_FILTER_CALL(4) ONE_FILTER_CALL(3)
-        ONE_FILTER_CALL(2) ONE_FILTER_CALL(1)
-#undef ONE_FILTER_CALL
-      }
-    }
-  }
-}
-
-// out [rows][cols_out] = x [rows][cols][c] transposed per row to
-// [rows][c][cols4]: out[r][ch][q] = x[r][q][ch] for q < cols, 0 up to
-// cols4 (cols rounded up to 4).
-EXPORT("transpose_rows")
-void transpose_rows(const f32 *x, f32 *out, int rows, int cols, int c,
-                    int cols4) {
-  for (int r = 0; r < rows; r++) {
+// out [rows][c][cols4] = x [rows][cols][c] transposed per row, rows
+// [r0, r1) only: out[r][ch][q] = x[r][q][ch] for q < cols, 0 up to cols4.
+INLINE void transpose_rows(const f32 *x, f32 *out, int cols, int c,
+                           int cols4, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
     const f32 *xr = x + r * cols * c;
     f32 *o = out + r * c * cols4;
     for (int ch = 0; ch < c; ch++) {
@@ -530,6 +499,44 @@ void transpose_rows(const f32 *x, f32 *out, int rows, int cols, int c,
       int q = 0;
       for (; q < cols; q++) oc[q] = xr[q * c + ch];
       for (; q < cols4; q++) oc[q] = 0.f;
+    }
+  }
+}
+
+// Partial filter gradients [fh, fw, 1, co] of a one-channel, stride-1,
+// undilated convolution (LeNet-5's first layer), one per chunk of
+// `chunk_rows` output rows (image * oh + y), for chunks [c0, c1), into
+// partial [chunks][fh fw co]; their sum in chunk order (sum_rows) is the
+// gradient, the same however threads split the chunks. A chunk's rows of
+// xp and dyt stay in cache while every filter row and channel pair passes
+// over them. xp is x zero-padded to [n, hp, wp] with hp = oh + fh - 1 and
+// wp = ow4 + fw - 1, ow4 being ow rounded up to 4; each chunk first writes
+// its rows of dy [n oh][ow][co] transposed into dyt [n oh][co][ow4], with
+// zeros past ow.
+EXPORT("conv2d_filter_grad_one_channel")
+void conv2d_filter_grad_one_channel(const f32 *xp, const f32 *dy, f32 *dyt,
+                                    f32 *partial, int n, int oh, int ow,
+                                    int ow4, int hp, int wp, int co, int fh,
+                                    int fw, int chunk_rows, int c0, int c1) {
+  int pairs = (co + 1) / 2, size = fh * fw * co;
+  for (int c = c0; c < c1; c++) {
+    int r0 = c * chunk_rows, r1 = imin(n * oh, r0 + chunk_rows);
+    transpose_rows(dy, dyt, ow, co, ow4, r0, r1);
+    f32 *dw = partial + c * size;
+    for (int u = 0; u < fh * pairs; u++) {
+      int kh = u / pairs, o0 = (u % pairs) * 2;
+      for (int kw0 = 0; kw0 < fw; kw0 += 5) {
+        switch (imin(5, fw - kw0)) {
+#define ONE_FILTER_CALL(K)                                                 \
+  case K:                                                                  \
+    one_channel_filter_unit(xp, dyt, dw, oh, ow4, hp, wp, co, fw, kh, kw0,  \
+                            o0, r0, r1, K);                                \
+    break;
+          ONE_FILTER_CALL(5) ONE_FILTER_CALL(4) ONE_FILTER_CALL(3)
+          ONE_FILTER_CALL(2) ONE_FILTER_CALL(1)
+#undef ONE_FILTER_CALL
+        }
+      }
     }
   }
 }
