@@ -801,6 +801,20 @@ Deno.test("wasm LeakyRelu gradient matches the cpu one", async () => {
   });
 });
 
+Deno.test("wasm LeakyRelu matches the cpu one", async () => {
+  const x = values(2 * 3 * 5 * 7 + 3, 64); // a 3-element tail
+  x[0] = 0;
+  x[1] = NaN;
+  const inputs = { x: { shape: [x.length], data: x } };
+  await bothPaths(async (path) => {
+    const got = await run("wasm", "LeakyRelu", inputs, { alpha: 0.2 });
+    const want = await run("cpu", "LeakyRelu", inputs, { alpha: 0.2 });
+    assert.ok(Number.isNaN(got.data[1]), `${path}: NaN stays NaN`);
+    got.data[1] = want.data[1] = 0;
+    assertClose(got, want, `${path}: leakyRelu`);
+  });
+});
+
 Deno.test("wasm Relu and ClipByValue gradients match the cpu ones to the bit", async () => {
   const x = values(2 * 3 * 5 * 7, 63).map((v) => v * 8); // across 0 and 6
   // The boundaries, NaN and a signed zero (dy < 0 where x <= 0 gives -0).
@@ -1180,6 +1194,19 @@ Deno.test("wasm MaxPoolGrad with disjoint windows on two kernel threads equals o
       `pool ${shape} ${filterSize}/${strides} ${pad}`,
     );
   }
+});
+
+Deno.test("wasm LeakyRelu on two kernel threads equals one thread bit for bit", async () => {
+  const shape = [32, 32, 32, 8]; // 256K values: threaded
+  const size = tf.util.sizeFromShape(shape);
+  await assertThreadsAgree(
+    "LeakyRelu",
+    {
+      x: { shape, data: values(size, 65) },
+    },
+    { alpha: 0.1 },
+    "leakyRelu",
+  );
 });
 
 Deno.test("CNN_KERNEL_THREADS other than 1 or 2 is refused with a clear error", async () => {

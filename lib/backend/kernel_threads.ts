@@ -47,6 +47,7 @@ export const THREADED_KERNELS: readonly string[] = [
   "conv2d_one_channel_rows",
   "conv2d_filter_grad_one_channel",
   "max_pool_grad_rows",
+  "leaky_relu_range",
   "matmul_nn_rows",
   "matmul_nt_cols",
 ];
@@ -187,6 +188,10 @@ async function _start(): Promise<KernelThreads> {
     share(kernel, args, { total, step }, here): void {
       const index = THREADED_KERNELS.indexOf(kernel);
       if (index < 0) throw new Error(`no threaded kernel ${kernel}`);
+      if (!args.every(Number.isInteger)) {
+        // The control words are int32s: a float would be truncated.
+        throw new Error(`${kernel}: arguments must be integers`);
+      }
       if (args.length > CONTROL.words - CONTROL.args) {
         throw new Error(`${kernel}: too many arguments`);
       }

@@ -56,6 +56,8 @@ export interface SimdKernels {
   adam_update(...args: number[]): void;
   /** Column sums: x, out, rows, cols. */
   sum_rows(...args: number[]): void;
+  /** LeakyRelu over elements [i0, i1): x, out, alpha's float32 bits (an int32), i0, i1. */
+  leaky_relu_range(...args: number[]): void;
   /** LeakyRelu's gradient: x, dy, dx, size, alpha. */
   leaky_relu_grad(...args: number[]): void;
   /** C = A · B (+ bias per column): a, b, c, bias (0: none), then rows of A, columns of B, shared length k. */

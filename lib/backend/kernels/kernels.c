@@ -637,6 +637,25 @@ void leaky_relu_grad(const f32 *x, const f32 *dy, f32 *dx, int n, f32 alpha) {
   for (; i < n; i++) dx[i] = x[i] > 0.f ? dy[i] : dy[i] * alpha;
 }
 
+// LeakyRelu, elements [i0, i1) of x: alpha x where x < 0, else x (NaN
+// stays NaN), as tfjs's cpu kernel; the shipped wasm kernel goes one
+// element at a time. alpha comes as its float32 bits: the kernel thread's
+// arguments are int32 words.
+EXPORT("leaky_relu_range")
+void leaky_relu_range(const f32 *x, f32 *out, int alpha_bits, int i0,
+                      int i1) {
+  f32 alpha = __builtin_bit_cast(f32, alpha_bits);
+  v128_t va = wasm_f32x4_splat(alpha), zero4 = wasm_f32x4_splat(0.f);
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t neg = wasm_f32x4_lt(v, zero4);
+    wasm_v128_store(out + i,
+                    wasm_v128_bitselect(wasm_f32x4_mul(v, va), v, neg));
+  }
+  for (; i < i1; i++) out[i] = x[i] < 0.f ? x[i] * alpha : x[i];
+}
+
 // Column sums of a [rows, cols] matrix: a bias gradient (dy summed over
 // batch and pixels). Eight columns at a time, so the sums stay in registers
 // while the rows stream by.
