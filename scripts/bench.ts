@@ -28,7 +28,7 @@
  *
  * `wasm` is the default: on two cores or more the project's SIMD kernels
  * split their work with a kernel thread (`lib/backend/kernel_threads.ts`);
- * `wasm-1t` the same model on one thread (`CNN_ONE_THREAD=1`);
+ * `wasm-1t` the same model on one thread (`CNN_KERNEL_THREADS=1`);
  * `kernel_threads` in the JSON says which.
  * `wasm-x2` is wasm trained data-parallel on two cores (the main thread and
  * one Web Worker, `trainDataParallel` of `lib/train/`); its first epoch over
@@ -534,18 +534,18 @@ function _kernelThreads(engine: string): number | null {
   return engine === _ONE_THREAD || engine === _DATA_PARALLEL ? 1 : null;
 }
 
-/** Runs `body` with `CNN_ONE_THREAD` set to `threads`, then restores it. */
+/** Runs `body` with `CNN_KERNEL_THREADS` set to `threads`, then restores it. */
 async function _withKernelThreads<T>(
   threads: number,
   body: () => Promise<T>,
 ): Promise<T> {
-  const before = Deno.env.get("CNN_ONE_THREAD");
-  Deno.env.set("CNN_ONE_THREAD", String(threads));
+  const before = Deno.env.get("CNN_KERNEL_THREADS");
+  Deno.env.set("CNN_KERNEL_THREADS", String(threads));
   try {
     return await body();
   } finally {
-    if (before === undefined) Deno.env.delete("CNN_ONE_THREAD");
-    else Deno.env.set("CNN_ONE_THREAD", before);
+    if (before === undefined) Deno.env.delete("CNN_KERNEL_THREADS");
+    else Deno.env.set("CNN_KERNEL_THREADS", before);
   }
 }
 

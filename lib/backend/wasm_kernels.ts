@@ -1650,10 +1650,14 @@ function _originalKernel(name: string): tf.KernelFunc {
 
 /**
  * Registers for `wasm` the training kernels it lacks (see
- * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones
- * (Conv2DBackpropInput, BatchMatMul with transposed operands, MaxPoolGrad,
- * GatherV2 along the first axis, Slice without a copy of its input, Tile of whole tensors, Identity without
- * a copy, and Sum over all leading axes) by faster versions. Idempotent; needs tfjs-backend-wasm to be
+ * {@linkcode WASM_TRAINING_KERNELS}) and replaces slow ones by faster
+ * versions: Conv2D and FusedConv2D (few input channels, 1x1 on new
+ * weights, and every convolution where the kernel thread runs),
+ * Conv2DBackpropInput, BatchMatMul with transposed operands or new
+ * weights, _FusedMatMul on new weights, MaxPoolGrad, LeakyRelu, GatherV2
+ * along the first axis, Slice without a copy of its input, Tile of whole
+ * tensors, Identity without a copy, per-channel Add/Sub/Multiply/RealDiv,
+ * and Sum over all leading axes. Idempotent; needs tfjs-backend-wasm to be
  * imported first.
  *
  * @example
