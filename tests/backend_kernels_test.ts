@@ -656,6 +656,36 @@ Deno.test("wasm convolutions over few input channels (conv2d_direct, conv2d_one_
   });
 });
 
+/**
+ * MaxPoolGrad's inputs: x from `seeds.x`, its max pool computed on the cpu
+ * backend, and an output gradient from `seeds.dy`.
+ */
+async function maxPoolGradInputs(
+  shape: number[],
+  filterSize: number,
+  strides: number,
+  pad: Pad,
+  seeds: { x: number; dy: number },
+): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+  const x = values(tf.util.sizeFromShape(shape), seeds.x);
+  await tf.setBackend("cpu");
+  const output = tf.tidy(() =>
+    tf.maxPool(
+      tf.tensor4d(x, shape as [number, number, number, number]),
+      filterSize,
+      strides,
+      pad as "same",
+    )
+  );
+  const inputs = {
+    input: { shape, data: x },
+    output: { shape: output.shape, data: await output.data() as Float32Array },
+    dy: { shape: output.shape, data: values(output.size, seeds.dy) },
+  };
+  output.dispose();
+  return inputs;
+}
+
 Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
   await bothPaths(async (path) => {
     const cases: [number[], number, number, Pad][] = [
@@ -668,25 +698,10 @@ Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
       [[1, 5, 6, 1], 2, 2, "same"],
     ];
     for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
-      const x = values(tf.util.sizeFromShape(shape), i + 21);
-      await tf.setBackend("cpu");
-      const output = tf.tidy(() =>
-        tf.maxPool(
-          tf.tensor4d(x, shape as [number, number, number, number]),
-          filterSize,
-          strides,
-          pad as "same",
-        )
-      );
-      const inputs = {
-        input: { shape, data: x },
-        output: {
-          shape: output.shape,
-          data: output.dataSync() as Float32Array,
-        },
-        dy: { shape: output.shape, data: values(output.size, i + 22) },
-      };
-      output.dispose();
+      const inputs = await maxPoolGradInputs(shape, filterSize, strides, pad, {
+        x: i + 21,
+        dy: i + 22,
+      });
       const attrs = { filterSize, strides, pad };
       assertClose(
         await run("wasm", "MaxPoolGrad", inputs, attrs),
@@ -1171,22 +1186,10 @@ Deno.test("wasm MaxPoolGrad with disjoint windows on two kernel threads equals o
       16 * tf.util.sizeFromShape(shape) >= 1 << 22,
       `${shape} is too small to thread`,
     );
-    const x = values(tf.util.sizeFromShape(shape), i + 31);
-    await tf.setBackend("cpu");
-    const output = tf.tidy(() =>
-      tf.maxPool(
-        tf.tensor4d(x, shape as [number, number, number, number]),
-        filterSize,
-        strides,
-        pad as "same",
-      )
-    );
-    const inputs = {
-      input: { shape, data: x },
-      output: { shape: output.shape, data: output.dataSync() as Float32Array },
-      dy: { shape: output.shape, data: values(output.size, i + 32) },
-    };
-    output.dispose();
+    const inputs = await maxPoolGradInputs(shape, filterSize, strides, pad, {
+      x: i + 31,
+      dy: i + 32,
+    });
     await assertThreadsAgree(
       "MaxPoolGrad",
       inputs,

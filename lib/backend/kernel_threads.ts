@@ -37,8 +37,6 @@ import {
   type KernelThreadInit,
 } from "./_kernel_thread_protocol.ts";
 
-export { claimChunk, CONTROL, type KernelThreadInit };
-
 /** The kernels the worker can run. */
 export const THREADED_KERNELS: readonly string[] = [
   "conv2d_filter_grad_units",

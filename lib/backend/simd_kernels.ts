@@ -26,19 +26,17 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
  * `kernels/kernels.c`).
  */
 export interface SimdKernels {
-  /** Filter gradient of a convolution: x, dy, dw, then n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl. */
-  conv2d_filter_grad(...args: number[]): void;
-  /** The filter gradient for units [u0, u1) only (unit = tap * ceil(ci / 4) + 4-channel block): conv2d_filter_grad's arguments, then u0, u1. */
+  /** Filter gradient of a convolution for units [u0, u1) (unit = tap * ceil(ci / 4) + 4-channel block; all: the whole gradient): x, dy, dw, then n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl, u0, u1. */
   conv2d_filter_grad_units(...args: number[]): void;
   /** Partial filter gradients of a one-channel, stride-1 convolution, one per chunk of output rows, for chunks [c0, c1): xp, dy, dyt (scratch: dy transposed per row), partial, then n, oh, ow, ow4, hp, wp, co, fh, fw, chunk rows, c0, c1. */
   conv2d_filter_grad_one_channel(...args: number[]): void;
-  /** A one-channel, stride-1 convolution over a padded input, rows [r0, r1): xp, filter, out, bias (0: none), relu, then n, hp, wp, oh, ow (>= 8), co, fh, fw, r0, r1. */
+  /** conv2d_direct_rows for one input channel, stride 1, no dilation, ow >= 8: the same arguments. */
   conv2d_one_channel_rows(...args: number[]): void;
-  /** conv2d_direct for output rows (image * oh + y) [r0, r1) only: its arguments, then r0, r1. */
+  /** Convolution over a padded input for output rows (image * oh + y) [r0, r1): xp, filter, out, bias (0: none), relu, then n, hp, wp, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, r0, r1. */
   conv2d_direct_rows(...args: number[]): void;
-  /** Rows [r0, r1) of C = A · B (+ bias), ReLU where relu: a, b, c, bias (0: none), relu, rows of A, columns of B, k, r0, r1. */
+  /** Rows [r0, r1) of C = A · B (+ bias per column), ReLU where relu: a, b, c, bias (0: none), relu, rows of A, columns of B, shared length k, r0, r1. */
   matmul_nn_rows(...args: number[]): void;
-  /** Columns [n0, n1) of C = A · Bᵀ: matmul_nt's arguments, then n0, n1. */
+  /** Columns [n0, n1) of C = A · Bᵀ: a, b, c, then rows of A, rows of B, shared length k, n0, n1. */
   matmul_nt_cols(...args: number[]): void;
   /** The input gradient for images [b0, b1) only: conv2d_input_grad's arguments, then b0, b1. */
   conv2d_input_grad_images(...args: number[]): void;
@@ -50,8 +48,6 @@ export interface SimdKernels {
   depthwise_filter_grad(...args: number[]): void;
   /** Depthwise input gradient (multiplier 1): filter, dy, dx, then the same geometry. */
   depthwise_input_grad(...args: number[]): void;
-  /** C = A · Bᵀ: a, b, c, then rows of A, rows of B, shared length k. */
-  matmul_nt(...args: number[]): void;
   /** One Adam step: value, grad, m, v, then their three outputs, size, scalars. */
   adam_update(...args: number[]): void;
   /** Column sums: x, out, rows, cols. */
@@ -60,14 +56,10 @@ export interface SimdKernels {
   leaky_relu_range(...args: number[]): void;
   /** LeakyRelu's gradient: x, dy, dx, size, alpha. */
   leaky_relu_grad(...args: number[]): void;
-  /** C = A · B (+ bias per column): a, b, c, bias (0: none), then rows of A, columns of B, shared length k. */
-  matmul_nn(...args: number[]): void;
   /** out = x op y with y one value per column: x, y, out, rows, cols, op (0 add, 1 sub, 2 mul, 3 div), swap (y op x). */
   column_op(...args: number[]): void;
   /** Zero-padded copy: x, out, then n, h, w, c, top, bottom, left, right padding. */
   pad_nhwc(...args: number[]): void;
-  /** Convolution over a padded input: xp, filter, out, bias (0: none), relu, then n, hp, wp, ci, oh, ow, co, fh, fw, sh, sw, dh, dw. */
-  conv2d_direct(...args: number[]): void;
   /** ClipByValue's gradient: x, dy, dx, size, min, max. */
   clip_grad(...args: number[]): void;
   /** Relu's gradient: x, dy, dx, size. */

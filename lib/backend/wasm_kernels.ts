@@ -676,7 +676,7 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
       backend.typedArrayFromHeap(source) as Float32Array,
     );
   }
-  // Through this module's Conv2D: on two threads (conv2d_direct) where the
+  // Through this module's Conv2D: on two threads (conv2d_direct_rows) where the
   // kernel thread runs, else XNNPACK's.
   const dx = _pointwiseConv("Conv2D", {
     inputs: { x: source, filter: rotated },
@@ -926,16 +926,20 @@ function _batchMatMul(args: KernelArgs): tf.TensorInfo {
 
 /**
  * Up to this many input channels (grey and RGB images), a convolution runs
- * in the SIMD kernels' `conv2d_direct` rather than in XNNPACK, whose packed
+ * in the SIMD kernels' `conv2d_direct_rows` rather than in XNNPACK, whose packed
  * kernels do poorly with so few: LeNet-5's first layer (1 -> 6 channels,
  * batch 64) measured ~1.6 ms against XNNPACK's ~2.6 ms; at 6 input
  * channels the two were even, and from 16 on too (34 GFLOP/s each). With
- * the kernel thread running, every convolution goes to `conv2d_direct`,
+ * the kernel thread running, every convolution goes to `conv2d_direct_rows`,
  * on two threads (XNNPACK's runs on one here).
  */
 const _DIRECT_MAX_CHANNELS = 3;
 
-/** A convolution over few input channels in `conv2d_direct`. */
+/**
+ * A convolution in the SIMD kernels, over a zero-padded copy of x:
+ * `conv2d_one_channel_rows` for one input channel at stride 1,
+ * `conv2d_direct_rows` otherwise; on two threads where they run.
+ */
 function _directConv(
   backend: BackendWasm,
   simd: SimdKernels,
@@ -973,61 +977,35 @@ function _directConv(
   const [xAt, filterAt, outAt] = [padded, filter, out].map((t) =>
     _address(backend, t)
   );
-  const biasAt = bias === undefined ? 0 : _address(backend, bias);
-  if (
-    ci === 1 && info.outWidth >= 8 && info.strideHeight === 1 &&
-    info.strideWidth === 1 && info.dilationHeight === 1 &&
-    info.dilationWidth === 1
-  ) {
-    _rangeCall(
-      simd,
-      "conv2d_one_channel_rows",
-      [
-        xAt,
-        filterAt,
-        outAt,
-        biasAt,
-        relu ? 1 : 0,
-        info.batchSize,
-        hp,
-        wp,
-        info.outHeight,
-        info.outWidth,
-        info.outChannels,
-        info.filterHeight,
-        info.filterWidth,
-      ],
-      rows,
-      work,
-    );
-  } else {
-    _rangeCall(
-      simd,
-      "conv2d_direct_rows",
-      [
-        xAt,
-        filterAt,
-        outAt,
-        biasAt,
-        relu ? 1 : 0,
-        info.batchSize,
-        hp,
-        wp,
-        ci,
-        info.outHeight,
-        info.outWidth,
-        info.outChannels,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.dilationHeight,
-        info.dilationWidth,
-      ],
-      rows,
-      work,
-    );
-  }
+  const oneChannel = ci === 1 && info.outWidth >= 8 &&
+    info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1;
+  _rangeCall(
+    simd,
+    oneChannel ? "conv2d_one_channel_rows" : "conv2d_direct_rows",
+    [
+      xAt,
+      filterAt,
+      outAt,
+      bias === undefined ? 0 : _address(backend, bias),
+      relu ? 1 : 0,
+      info.batchSize,
+      hp,
+      wp,
+      ci,
+      info.outHeight,
+      info.outWidth,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+    ],
+    rows,
+    work,
+  );
   if (padded !== x) backend.disposeData(padded.dataId);
   return out;
 }
@@ -1169,8 +1147,9 @@ function _maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const disjoint = info.filterHeight <= info.strideHeight &&
     info.filterWidth <= info.strideWidth && info.dilationHeight === 1 &&
     info.dilationWidth === 1;
-  if (simd !== undefined && disjoint && kernelThreads() !== undefined) {
-    // Windows that do not overlap (2x2 stride 2): rows are independent.
+  if (simd !== undefined && disjoint) {
+    // Windows that do not overlap (2x2 stride 2): rows are independent, and
+    // shared with the kernel thread where it runs.
     _heapF32(backend, input); // dtype checks
     _heapF32(backend, dy);
     const dx = backend.makeOutput([...input.shape], "float32");

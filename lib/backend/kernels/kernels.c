@@ -41,6 +41,18 @@ typedef struct {
   int n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, pt, pl;
 } Geometry;
 
+// The output pixels that filter tap (kh, kw) pairs with an input pixel,
+// within output rows [r0, r1): rows [ra, rb), columns [qa, qb), the input
+// at row r * sh + rowOff, column q * sw + colOff; returns from the calling
+// kernel when there are none. Needs g, r0, r1, kh and kw in scope.
+#define TAP_PIXELS                                                         \
+  int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;            \
+  int ra = imax(r0, first_valid(rowOff, g->sh));                           \
+  int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));                \
+  int qa = first_valid(colOff, g->sw);                                     \
+  int qb = end_valid(colOff, g->sw, g->w, g->ow);                          \
+  if (ra >= rb || qa >= qb) return
+
 // dW[tap][c..c+NB)[o..o+4*NV) += sum over the pixels of rows [r0, r1) of
 // image b of x[pixel + tap][c..] * dy[pixel][o..]: NB x NV accumulators stay
 // in registers for the whole pixel range. With skip > 0 (NV 1 only) the
@@ -49,12 +61,7 @@ typedef struct {
 INLINE void filter_block(const Geometry *g, const f32 *x, const f32 *dy,
                          f32 *dw, int b, int r0, int r1, int kh, int kw,
                          int c, int o, int NB, int NV, int skip) {
-  int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;
-  int ra = imax(r0, first_valid(rowOff, g->sh));
-  int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));
-  int qa = first_valid(colOff, g->sw);
-  int qb = end_valid(colOff, g->sw, g->w, g->ow);
-  if (ra >= rb || qa >= qb) return;
+  TAP_PIXELS;
   f32 *out = dw + ((kh * g->fw + kw) * g->ci + c) * g->co + o;
   v128_t acc[4][2];
   for (int i = 0; i < NB; i++)
@@ -95,12 +102,7 @@ INLINE void filter_block(const Geometry *g, const f32 *x, const f32 *dy,
 INLINE void filter_block1(const Geometry *g, const f32 *x, const f32 *dy,
                           f32 *dw, int b, int r0, int r1, int kh, int kw,
                           int c, int o, int NV, int skip) {
-  int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;
-  int ra = imax(r0, first_valid(rowOff, g->sh));
-  int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));
-  int qa = first_valid(colOff, g->sw);
-  int qb = end_valid(colOff, g->sw, g->w, g->ow);
-  if (ra >= rb || qa >= qb) return;
+  TAP_PIXELS;
   f32 *out = dw + ((kh * g->fw + kw) * g->ci + c) * g->co + o;
   v128_t z = wasm_f32x4_splat(0.f);
   v128_t a0 = wasm_v128_load(out), b0 = z, c0 = z, d0 = z;
@@ -144,12 +146,7 @@ INLINE void filter_block1(const Geometry *g, const f32 *x, const f32 *dy,
 static void filter_scalar(const Geometry *g, const f32 *x, const f32 *dy,
                           f32 *dw, int b, int r0, int r1, int kh, int kw,
                           int c, int o) {
-  int rowOff = kh * g->dh - g->pt, colOff = kw * g->dw - g->pl;
-  int ra = imax(r0, first_valid(rowOff, g->sh));
-  int rb = imin(r1, end_valid(rowOff, g->sh, g->h, g->oh));
-  int qa = first_valid(colOff, g->sw);
-  int qb = end_valid(colOff, g->sw, g->w, g->ow);
-  if (ra >= rb || qa >= qb) return;
+  TAP_PIXELS;
   f32 acc = 0.f;
   for (int r = ra; r < rb; r++) {
     const f32 *xp = x + ((b * g->h + r * g->sh + rowOff) * g->w +
@@ -208,20 +205,13 @@ INLINE void filter_grad_units(const Geometry *g, const f32 *x, const f32 *dy,
 }
 
 // The filter gradient of a 2-D convolution, [fh, fw, ci, co], computed
-// directly (no im2col). Output rows are taken a few at a time so that the
-// slices of x and dy they touch stay in cache across all taps and channels.
-EXPORT("conv2d_filter_grad")
-void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int n, int h,
-                        int w, int ci, int oh, int ow, int co, int fh, int fw,
-                        int sh, int sw, int dh, int dwl, int pt, int pl) {
-  Geometry geo = {n, h, w, ci, oh, ow, co, fh, fw, sh, sw, dh, dwl, pt, pl};
-  filter_grad_units(&geo, x, dy, dw, 0, fh * fw * ((ci + 3) / 4));
-}
-
-// The same for units [u0, u1) only (a unit is one tap (kh * fw + kw) times
-// one block of 4 input channels, unit = tap * ceil(ci / 4) + block), each
-// summed in the same order as the whole kernel: threads that take disjoint
-// unit ranges give its result bit for bit.
+// directly (no im2col), for units [u0, u1) (a unit is one tap (kh * fw +
+// kw) times one block of 4 input channels, unit = tap * ceil(ci / 4) +
+// block; all of them: the whole gradient). Output rows are taken a few at
+// a time so that the slices of x and dy they touch stay in cache across
+// all taps and channels. Each unit is summed in the same order however the
+// units are split, so threads that take disjoint ranges give the whole
+// gradient bit for bit.
 EXPORT("conv2d_filter_grad_units")
 void conv2d_filter_grad_units(const f32 *x, const f32 *dy, f32 *dw, int n,
                               int h, int w, int ci, int oh, int ow, int co,
@@ -417,10 +407,10 @@ INLINE void nt_block(const f32 *a, const f32 *b, f32 *c, int n_cols, int k,
     default: nt_block(a, b, c, n_cols, k, m, n, 1, NB);          \
   }
 
-// C = A · Bᵀ for A [m_rows, k] and B [n_cols, k]: a dense layer's input
-// gradient (dy · Wᵀ) and a 1x1 convolution's (dy · Wᵀ per pixel) without
-// transposing W first. Columns outermost, so a small A stays in cache while
-// a large B streams through once.
+// Columns [n0, n1) of C = A · Bᵀ for A [m_rows, k] and B [n_cols, k]: a
+// dense layer's input gradient (dy · Wᵀ) and a 1x1 convolution's (dy · Wᵀ
+// per pixel) without transposing W first. Columns outermost, so a small A
+// stays in cache while a large B streams through once.
 INLINE void nt_cols(const f32 *a, const f32 *b, f32 *c, int m_rows,
                     int n_cols, int k, int n0, int n1) {
   int n = n0;
@@ -430,14 +420,8 @@ INLINE void nt_cols(const f32 *a, const f32 *b, f32 *c, int m_rows,
     for (int m = 0; m < m_rows; m += 4) NT_BLOCKS(1)
 }
 
-EXPORT("matmul_nt")
-void matmul_nt(const f32 *a, const f32 *b, f32 *c, int m_rows, int n_cols,
-               int k) {
-  nt_cols(a, b, c, m_rows, n_cols, k, 0, n_cols);
-}
-
-// The same for the columns [n0, n1) of C only (every entry is one dot
-// product, computed alike however the columns are split).
+// The columns [n0, n1) of C (all of them: the whole product); every entry
+// is one dot product, computed alike however the columns are split.
 EXPORT("matmul_nt_cols")
 void matmul_nt_cols(const f32 *a, const f32 *b, f32 *c, int m_rows,
                     int n_cols, int k, int n0, int n1) {
@@ -752,8 +736,7 @@ INLINE void nn_block(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
 // (x · W per pixel), with no packed copy of B. XNNPACK packs B into a new
 // operator whenever B is a new tensor, as trained weights are every step
 // (~25 ms for 1024x1024).
-EXPORT("matmul_nn")
-void matmul_nn(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
+static void matmul_nn(const f32 *a, const f32 *b, f32 *c, const f32 *bias,
                int m_rows, int n, int k) {
   int n4 = n & ~3;
   for (int k0 = 0; k0 < k || k0 == 0; k0 += NN_K_CHUNK) {
@@ -934,18 +917,9 @@ INLINE void direct_rows(const f32 *xp, const f32 *wt, f32 *out,
 // input channels on it is as fast as XNNPACK on one thread.
 // Channels go 8 at a time (two vectors, the second at o2); the last co % 8
 // as two overlapping vectors or one (same values written twice), not in
-// scalars.
-EXPORT("conv2d_direct")
-void conv2d_direct(const f32 *xp, const f32 *wt, f32 *out, const f32 *bias,
-                   int relu, int n, int hp, int wp, int ci, int oh, int ow,
-                   int co, int fh, int fw, int sh, int sw, int dh, int dw) {
-  direct_rows(xp, wt, out, bias, relu, hp, wp, ci, oh, ow, co, fh, fw, sh, sw,
-              dh, dw, 0, n * oh);
-}
-
-// The same for output rows [r0, r1) only, a row being (image, y) as
-// image * oh + y: threads that take disjoint row ranges give the whole
-// kernel's result.
+// scalars. Output rows (image * oh + y) [r0, r1) only (all of them: the
+// whole convolution): threads that take disjoint row ranges give the
+// whole result.
 EXPORT("conv2d_direct_rows")
 void conv2d_direct_rows(const f32 *xp, const f32 *wt, f32 *out,
                         const f32 *bias, int relu, int n, int hp, int wp,
@@ -962,7 +936,7 @@ void conv2d_direct_rows(const f32 *xp, const f32 *wt, f32 *out,
 // one-channel, stride-1, undilated convolution over a padded input: with
 // one input channel, the taps of 8 neighbouring pixels are 8 contiguous
 // input values, so the pixels go in the vector lanes (two vectors) and
-// every lane is useful, where conv2d_direct would put 6 channels in 8
+// every lane is useful, where conv2d_direct_rows would put 6 channels in 8
 // lanes and splat one input value per pixel and tap.
 INLINE void one_channel_block(const f32 *xp, const f32 *wt, f32 *out,
                               const f32 *bias, int relu, int hp, int wp,
@@ -1023,18 +997,18 @@ INLINE void one_channel_block(const f32 *xp, const f32 *wt, f32 *out,
   one_channel_block(xp, wt, out, bias, relu, hp, wp, oh, ow, co, fh, fw,  \
                     b, y, x, o, G)
 
-// A convolution over one input channel (grey images: LeNet-5's first
-// layer), stride 1, no dilation, over a zero-padded input xp [n, hp, wp,
-// 1] into out [n, oh, ow, co], ow >= 8, plus the bias (when not 0) and
-// ReLU (when `relu`), for output rows (image * oh + y) [r0, r1): pixels 8
-// at a time (the last 8 overlap the previous block when ow % 8 > 0, and
-// write the same values again), channels 6 at a time.
+// conv2d_direct_rows (same arguments) for one input channel (grey images:
+// LeNet-5's first layer), stride 1, no dilation, ow >= 8 (ci, the strides
+// and dilations are then not read): pixels 8 at a time (the last 8 overlap
+// the previous block when ow % 8 > 0, and write the same values again),
+// channels 6 at a time.
 EXPORT("conv2d_one_channel_rows")
 void conv2d_one_channel_rows(const f32 *xp, const f32 *wt, f32 *out,
                              const f32 *bias, int relu, int n, int hp,
-                             int wp, int oh, int ow, int co, int fh, int fw,
-                             int r0, int r1) {
-  (void)n;
+                             int wp, int ci, int oh, int ow, int co, int fh,
+                             int fw, int sh, int sw, int dh, int dw, int r0,
+                             int r1) {
+  (void)n, (void)ci, (void)sh, (void)sw, (void)dh, (void)dw;
   for (int row = r0; row < r1; row++) {
     int b = row / oh, y = row % oh;
     for (int x0 = 0; x0 < ow; x0 += 8) {
