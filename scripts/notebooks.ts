@@ -45,7 +45,7 @@ import {
   type Scale,
   serializeNotebook,
   signNotebook,
-} from "./_jupyter/mod.ts";
+} from "./jupyter/mod.ts";
 import {
   folderTimestamp,
   nonNegativeNumber,

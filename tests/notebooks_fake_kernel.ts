@@ -16,7 +16,7 @@ import {
   makeMessage,
   type Message,
   MessageSigner,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 
 const info = JSON.parse(
   await Deno.readTextFile(Deno.args[0]),

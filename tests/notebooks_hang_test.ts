@@ -16,7 +16,7 @@ import {
   MAX_OUTPUT_CHARS,
   readNotebook,
   removeOrphanedKernelDirs,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 import { goodNotebook, writeNotebooks } from "./notebooks_fixtures.ts";
 
 const runner = fileURLToPath(

@@ -13,7 +13,7 @@ import {
   executeNotebook,
   makeNotebook,
   removeOrphanedKernelDirs,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 import { writeNotebooks } from "./notebooks_fixtures.ts";
 
 const runner = fileURLToPath(

@@ -13,7 +13,7 @@ import {
   parseNotebook,
   serializeNotebook,
   writeKernelspec,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 
 function iopub(
   msgType: string,

@@ -8,7 +8,7 @@ import {
   type Notebook,
   type Output,
   readNotebook,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 import {
   chattyNotebook,
   goodNotebook,
