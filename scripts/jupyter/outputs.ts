@@ -62,7 +62,8 @@ function _lastLine(text: string): string | null {
   return null;
 }
 
-type RichOutput = Extract<
+/** An output that carries a MIME bundle (and may be updated in place). */
+export type RichOutput = Extract<
   Output,
   { output_type: "display_data" | "execute_result" }
 >;
