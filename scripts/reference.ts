@@ -22,7 +22,7 @@ import {
   type NotebookResults,
   percentText,
 } from "../lib/experiments/mod.ts";
-import { joinText, readNotebook } from "./_jupyter/mod.ts";
+import { joinText, readNotebook } from "./jupyter/mod.ts";
 import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
 
