@@ -544,8 +544,15 @@ export async function runSession(
       }/${epochs}`;
     }
     for (const c of callbacks) await c.onTrainEnd?.(state);
-    await progress.end(state.history, state.stopReason);
-    if (failure.diverged) throw failure.diverged;
+    // The error carries the full message; the display only says where.
+    const diverged = failure.diverged as TrainingDivergedError | null;
+    await progress.end(
+      state.history,
+      diverged
+        ? `diverged in epoch ${diverged.info.epoch}, batch ${diverged.info.batch} (see the error)`
+        : state.stopReason,
+    );
+    if (diverged) throw diverged;
     if (interrupt.stopRequested && options.progress === "none") {
       console.error(`Stopped: ${state.stopReason}`);
     }
