@@ -218,11 +218,17 @@ async function main(argv: string[]): Promise<number> {
   const save = pathFlag(values.save, "--save");
   const logdir = pathFlag(values.logdir, "--logdir");
   // Every output path is checked before hours of training, not after.
-  if (save) {
+  for (
+    const [flag, dir, what] of [
+      ["--save", save, "save a model"],
+      ["--logdir", logdir, "write TensorBoard logs"],
+    ] as const
+  ) {
+    if (!dir) continue;
     try {
-      await checkSaveFolder(save);
+      await checkSaveFolder(dir, { what });
     } catch (e) {
-      throw new Error(`--save: ${(e as Error).message}`);
+      throw new Error(`${flag}: ${(e as Error).message}`);
     }
   }
   const dataset = usageCheck(() =>

@@ -96,6 +96,18 @@ Deno.test("train: empty paths and unusable --save folders are refused before any
       /^train: |data: /m,
       "refused before the data",
     );
+    const logs = await train(
+      "--model",
+      "lenet5",
+      "--logdir",
+      join(root, "afile", "logs"),
+    );
+    assert.equal(logs.code, 1, logs.stderr);
+    assert.match(
+      logs.stderr,
+      /--logdir: cannot write TensorBoard logs into .*afile is a file, not a folder/,
+    );
+    assert.doesNotMatch(logs.stderr, /^train: /m);
     const data = await runScript("data.ts", ["mnist", "--dir", ""]);
     assert.equal(data.code, 2, data.stderr);
     assert.match(data.stderr, /--dir is empty/);

@@ -230,6 +230,12 @@ function _checkWeightBytes(
   );
 }
 
+/** Options of {@linkcode checkSaveFolder}. */
+export interface CheckSaveFolderOptions {
+  /** What will be written, for the messages. Default: "save a model". */
+  what?: string;
+}
+
 /**
  * Checks, before any long work, that a model can be saved into folder
  * `dir`: the path is not empty, is not an existing file, and the folder
@@ -243,10 +249,14 @@ function _checkWeightBytes(
  * await checkSaveFolder(await Deno.makeTempDir());
  * ```
  */
-export async function checkSaveFolder(dir: string): Promise<void> {
+export async function checkSaveFolder(
+  dir: string,
+  options: CheckSaveFolderOptions = {},
+): Promise<void> {
+  const what = options.what ?? "save a model";
   if (dir.trim() === "") {
     throw new Error(
-      "the model folder path is empty; pass a folder like ./models/lenet",
+      `the folder path to ${what} into is empty; pass a folder like ./models/lenet`,
     );
   }
   const folder = _dirOf(dir);
@@ -260,13 +270,13 @@ export async function checkSaveFolder(dir: string): Promise<void> {
         !(e instanceof Deno.errors.NotFound) &&
         !(e instanceof Deno.errors.NotADirectory)
       ) {
-        throw new Error(`cannot save a model into ${folder}: ${probe}: ${e}`);
+        throw new Error(`cannot ${what} into ${folder}: ${probe}: ${e}`);
       }
     }
     if (info) {
       if (!info.isDirectory) {
         throw new Error(
-          `cannot save a model into ${folder}: ${probe} is a file, not a ` +
+          `cannot ${what} into ${folder}: ${probe} is a file, not a ` +
             "folder; choose another path",
         );
       }
@@ -283,7 +293,7 @@ export async function checkSaveFolder(dir: string): Promise<void> {
     await Deno.writeFile(test, new Uint8Array(0), { createNew: true });
   } catch (e) {
     throw new Error(
-      `cannot save a model into ${folder}: ${probe} is not writable (${
+      `cannot ${what} into ${folder}: ${probe} is not writable (${
         (e as Error).message
       }); choose another path`,
     );
