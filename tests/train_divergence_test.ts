@@ -96,3 +96,60 @@ Deno.test("divergence: NaN inputs give the same error (the loss is NaN), the sto
   xs.dispose();
   disposeData(clean);
 });
+
+const adapter = await (navigator as { gpu?: GPU }).gpu?.requestAdapter()
+  .catch(() => null);
+
+Deno.test({
+  name:
+    "divergence (webgpu, fitModel and trainLoop): the same error, read asynchronously" +
+    (adapter ? "" : " (SKIP: no WebGPU adapter)"),
+  ignore: !adapter,
+  async fn() {
+    // Its own process: the backend of this one stays as the others need it.
+    const lib = new URL("../lib/", import.meta.url).href;
+    const script = `
+      import * as tf from "${lib}tf.ts";
+      import { initBackend } from "${lib}backend/mod.ts";
+      import { fitModel, trainLoop } from "${lib}train/mod.ts";
+      await initBackend({ backend: "webgpu", verbose: false });
+      const model = () => tf.sequential({ layers: [
+        tf.layers.dense({ units: 8, inputShape: [4], activation: "relu" }),
+        tf.layers.dense({ units: 3, activation: "softmax" }),
+      ] });
+      const xs = tf.randomNormal([64, 4], 0, 1, "float32", 7);
+      const ys = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 3), "int32");
+      const options = { epochs: 3, batchSize: 16, seed: 1, progress: "none" };
+      for (const trainer of ["fitModel", "trainLoop"]) {
+        const m = model();
+        const optimizer = tf.train.sgd(1e30);
+        if (trainer === "fitModel") m.compile({ optimizer, loss: "sparseCategoricalCrossentropy" });
+        try {
+          if (trainer === "fitModel") await fitModel(m, { xs, ys }, options);
+          else await trainLoop(m, { xs, ys }, { ...options, optimizer });
+          console.log(trainer, "FINISHED");
+        } catch (e) {
+          console.log(trainer, e.name, e.message.split(":")[0]);
+        }
+      }
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      cwd: new URL("..", import.meta.url),
+      env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    const error = new TextDecoder().decode(out.stderr);
+    for (const trainer of ["fitModel", "trainLoop"]) {
+      assert.match(
+        text,
+        new RegExp(
+          `${trainer} TrainingDivergedError training diverged in epoch 1/3, batch \\d/4`,
+        ),
+        text + error,
+      );
+    }
+  },
+});
