@@ -57,7 +57,10 @@ Deno.test("loadModel: a weights.bin of another model names the file and the firs
 Deno.test("checkSaveFolder: refuses an empty path, a file and an unwritable parent; accepts a new folder without creating it", async () => {
   const root = await Deno.makeTempDir();
   try {
-    await assert.rejects(() => checkSaveFolder(""), /folder path to save a model into is empty/);
+    await assert.rejects(
+      () => checkSaveFolder(""),
+      /folder path to save a model into is empty/,
+    );
     await Deno.writeTextFile(join(root, "afile"), "x");
     await assert.rejects(
       () => checkSaveFolder(join(root, "afile")),
