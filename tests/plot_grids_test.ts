@@ -56,10 +56,10 @@ Deno.test("epochComparison: accuracy and seconds per epoch, one labelled line pe
   assert.equal(doc.querySelectorAll("path").length >= 4, true);
   assert.equal(doc.querySelectorAll("circle").length, 2 * points.length);
   const texts = [...doc.querySelectorAll("text")].map((t) => t.textContent);
-  // Each model is labelled once per panel, at its last point.
+  // Each model is named once per panel, in the legend.
   assert.equal(texts.filter((t) => t === "wide LeNet").length, 2);
   assert.equal(texts.filter((t) => t === "small LeNet").length, 2);
-  // The panels are widened by the longest label, so it is never cut.
+  // The panels are widened by the longest name, so it is never cut.
   const short = epochComparison(
     points.map((p) => ({ ...p, model: p.model[0] })),
   );

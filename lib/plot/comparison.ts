@@ -170,8 +170,9 @@ export interface EpochComparisonOptions {
  * Two panels side by side over the epochs, one line per model: test
  * accuracy after each epoch, and the seconds each epoch's training took
  * (seed 003's comparison of a wide and a small LeNet, epoch by epoch).
- * Each line is labelled at its last point; the right margin grows with the
- * longest label, so no label is cut. Notebook 003 writes the same function
+ * A legend in the right margin names each line's colour; the margin grows
+ * with the longest name, so no name is cut, and equal values cannot make
+ * names overlap. Notebook 003 writes the same function
  * in a cell (a test keeps the two equal).
  *
  * @example
@@ -191,7 +192,8 @@ export function epochComparison(
   options: EpochComparisonOptions = {},
 ): Figure {
   const { width = 360, height = 260 } = options;
-  const longest = Math.max(...points.map((p) => p.model.length));
+  const models = [...new Set(points.map((p) => p.model))];
+  const longest = Math.max(...models.map((m) => m.length));
   const panel = (y: "accuracy" | "seconds", label: string, format?: string) =>
     Plot.plot({
       document: plotDocument(),
@@ -206,17 +208,16 @@ export function epochComparison(
       marks: [
         Plot.lineY(points, { x: "epoch", y, z: "model", stroke: "model" }),
         Plot.dot(points, { x: "epoch", y, fill: "model", r: 2.5 }),
-        Plot.text(
-          points,
-          Plot.selectLast({
-            x: "epoch",
-            y,
-            z: "model",
-            text: "model",
-            fill: "model",
+        // A legend in the right margin: one coloured name per model.
+        ...models.map((model, k) =>
+          Plot.text([model], {
+            text: (d) => d,
+            fill: (d) => d,
+            frameAnchor: "top-right",
             textAnchor: "start",
-            dx: 6,
-          }),
+            dx: 8,
+            dy: 14 * k,
+          })
         ),
       ],
     }) as unknown as Element;
