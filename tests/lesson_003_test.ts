@@ -10,6 +10,11 @@ import * as tf from "../lib/tf.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { buildFashionLenet, classificationLoss } from "../lib/models/mod.ts";
 import { setGlobalSeed, trainLoop } from "../lib/train/mod.ts";
+import {
+  epochComparison,
+  type EpochPoint,
+  type Figure,
+} from "../lib/plot/mod.ts";
 import { layerConfigs } from "./_lesson_compare.ts";
 import { importNotebookCells } from "./_notebook_module.ts";
 
@@ -19,6 +24,10 @@ const NOTEBOOK = new URL(
 ).pathname;
 
 type Lesson = {
+  compareEpochs: (
+    points: readonly EpochPoint[],
+    options?: { title?: string; width?: number; height?: number },
+  ) => Figure;
   buildLeNet: () => tf.Sequential;
   buildSmallLeNet: () => tf.Sequential;
   trainAndTest: (
@@ -75,13 +84,18 @@ Deno.test("003: the notebook's training step and loop match trainLoop", async ()
   theirs.setWeights(mine.getWeights());
   const options = { epochs: 2, batchSize: 10 };
 
+  const logged: string[] = [];
   const notebook = await lesson.trainAndTest(
     mine,
     tf.train.adam(0.001),
     train,
     test,
-    { ...options, log: () => {} },
+    { ...options, log: (line) => void logged.push(line) },
   );
+  // One line per epoch (a 40-epoch run prints 40 lines), numbers rounded.
+  assert.equal(logged.length, options.epochs);
+  assert.match(logged[1], /^Epoch 2\/2 /);
+  assert.doesNotMatch(logged.join("\n"), /\d\.\d{5,}/, "unrounded numbers");
   const libraryLosses: number[] = [];
   const library = await trainLoop(theirs, train, {
     ...options,
@@ -138,4 +152,31 @@ Deno.test("003: the notebook's training step and loop match trainLoop", async ()
   mine.dispose();
   theirs.dispose();
   tf.dispose([train.xs, train.ys, test.xs, test.ys]);
+});
+
+Deno.test("003: the notebook's epoch comparison draws the library's epochComparison", () => {
+  const points = [1, 2, 3].flatMap((epoch) => [
+    {
+      model: "wide (32/64, 512)",
+      epoch,
+      accuracy: 0.7 + epoch / 50,
+      seconds: 30 + epoch,
+    },
+    {
+      model: "small (6/16, 128)",
+      epoch,
+      accuracy: 0.6 + epoch / 40,
+      seconds: 8,
+    },
+  ]);
+  for (
+    const options of [{}, { title: "two variants", width: 300, height: 200 }]
+  ) {
+    const mine = lesson.compareEpochs(points, options).svg;
+    assert.equal(mine, epochComparison(points, options).svg);
+    assert.equal((mine.match(/<circle /g) ?? []).length, 2 * points.length);
+  }
+  // One epoch (a quick run): dots and labels, no error.
+  const one = points.filter((p) => p.epoch === 1);
+  assert.equal(lesson.compareEpochs(one).svg, epochComparison(one).svg);
 });

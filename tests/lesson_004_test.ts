@@ -10,7 +10,15 @@ import assert from "node:assert/strict";
 import * as tf from "../lib/tf.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { buildCifarCnn } from "../lib/models/mod.ts";
-import { filterStimuli } from "../lib/plot/mod.ts";
+import {
+  confusionHeatmap,
+  type Figure,
+  filterStimuli,
+  imageDataUri,
+  type Tile,
+  tileGrid,
+} from "../lib/plot/mod.ts";
+import { type ConfusionMatrix, confusionMatrix } from "../lib/eval/mod.ts";
 import {
   cifarStimulusLayers,
   trainSettingsFor,
@@ -28,6 +36,11 @@ const NOTEBOOK = new URL("../notebooks/004_cifar10_cnn.ipynb", import.meta.url)
 
 type Found = { filter: number; loss: number; pixels: Uint8Array };
 type Lesson = {
+  tileGrid: (
+    tiles: readonly Tile[],
+    options?: { columns?: number; cellSize?: number; title?: string },
+  ) => Figure;
+  plotConfusion: (cm: ConfusionMatrix, title: string) => Figure;
   makeModel: (numClasses?: number) => tf.Sequential;
   lrScheduler: (epoch: number) => number;
   compileModel: (model: tf.LayersModel, oneHot: boolean) => void;
@@ -132,4 +145,47 @@ Deno.test("004: the notebook's maximum-stimulus search is the library's", async 
   assert.deepEqual(first.skipped, [1], "filter 1 is skipped and counted");
   assert.equal(tf.memory().numTensors, before, "the search leaked tensors");
   model.dispose();
+});
+
+Deno.test("004: the notebook's tileGrid draws the library's tileGrid (sample, prediction and stimulus grids)", () => {
+  const src = (v: number) =>
+    imageDataUri(new Uint8Array(2 * 2 * 3).fill(v), 2, 2, 3, [0, 255]);
+  const cases: [
+    Tile[],
+    { columns?: number; cellSize?: number; title?: string },
+  ][] = [
+    // The sample grid: one-line titles, default layout.
+    [
+      [{ src: src(10), title: "cat" }, { src: src(200), title: "automobile" }],
+      {},
+    ],
+    // The prediction grid: three lines, coloured, more tiles than columns.
+    [
+      Array.from({ length: 5 }, (_, i) => ({
+        src: src(40 * i),
+        title: `pred: dog\nscore: 0.${i}00\ntrue: ${i % 2 ? "dog" : "cat"}`,
+        color: i % 2 ? "#1a7f37" : "#cf222e",
+      })),
+      { columns: 3, cellSize: 40, title: "Test predictions" },
+    ],
+    // No titles at all.
+    [[{ src: src(0), title: "" }], { title: "untitled tiles" }],
+  ];
+  for (const [tiles, options] of cases) {
+    const mine = lesson.tileGrid(tiles, options).svg;
+    assert.equal(mine, tileGrid(tiles, options).svg);
+    assert.equal((mine.match(/<image /g) ?? []).length, tiles.length);
+  }
+});
+
+Deno.test("004: the notebook's confusion plot draws the library's confusionHeatmap (CIFAR-10's long names)", () => {
+  const names = ["airplane", "automobile", "bird", "cat"];
+  const cm = confusionMatrix(
+    [0, 0, 1, 1, 1, 2, 3, 3, 3],
+    [0, 1, 1, 1, 0, 2, 3, 2, 3],
+    { classNames: names },
+  );
+  const mine = lesson.plotConfusion(cm, "four classes").svg;
+  assert.equal(mine, confusionHeatmap(cm, { title: "four classes" }).svg);
+  assert.equal((mine.match(/<rect /g) ?? []).length >= 16, true);
 });

@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "../lib/tf.ts";
-import { crc32c, fitModel, tensorBoard, trainLoop } from "../lib/train/mod.ts";
+import {
+  crc32c,
+  fitModel,
+  histogramOf,
+  kerasGraphJson,
+  tensorBoard,
+  trainLoop,
+} from "../lib/train/mod.ts";
 import * as libRoot from "../lib/mod.ts";
 import { disposeData, tinyData, tinyModel } from "./train_fixtures.ts";
 
@@ -24,11 +31,57 @@ function unmask(masked: number): number {
   return ((rot >>> 17) | (rot << 15)) >>> 0;
 }
 
+interface DecodedHistogram {
+  min: number;
+  max: number;
+  num: number;
+  sum: number;
+  sumSquares: number;
+  bucketLimit: number[];
+  bucket: number[];
+}
+
 interface DecodedEvent {
   wallTime?: number;
   step: number;
   fileVersion?: string;
   scalars: Record<string, number>;
+  histograms: Record<string, DecodedHistogram>;
+  /** tag -> { plugin name, the tensor's string value } */
+  tensors: Record<string, { plugin: string; dtype: number; text: string }>;
+}
+
+function f64(b: Uint8Array, at: number): number {
+  return new DataView(b.buffer, b.byteOffset + at).getFloat64(0, true);
+}
+
+function packedDoubles(b: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < b.length; i += 8) out.push(f64(b, i));
+  return out;
+}
+
+function decodeHistogram(b: Uint8Array): DecodedHistogram {
+  const h: DecodedHistogram = {
+    min: NaN,
+    max: NaN,
+    num: NaN,
+    sum: NaN,
+    sumSquares: NaN,
+    bucketLimit: [],
+    bucket: [],
+  };
+  fields(b, (n, wire, at, end) => {
+    const keys = ["", "min", "max", "num", "sum", "sumSquares"] as const;
+    if (n >= 1 && n <= 5 && wire === 1) {
+      h[keys[n] as "min"] = f64(b, at.i);
+    } else if (n === 6 && wire === 2) {
+      h.bucketLimit = packedDoubles(b.subarray(at.i, end));
+    } else if (n === 7 && wire === 2) {
+      h.bucket = packedDoubles(b.subarray(at.i, end));
+    } else throw new Error(`unexpected HistogramProto field ${n}`);
+  });
+  return h;
 }
 
 function readVarint(b: Uint8Array, at: { i: number }): bigint {
@@ -70,7 +123,12 @@ function fields(
 }
 
 function decodeEvent(b: Uint8Array): DecodedEvent {
-  const event: DecodedEvent = { step: 0, scalars: {} };
+  const event: DecodedEvent = {
+    step: 0,
+    scalars: {},
+    histograms: {},
+    tensors: {},
+  };
   const view = (at: number) => new DataView(b.buffer, b.byteOffset + at);
   fields(b, (n, wire, at, end) => {
     if (n === 1 && wire === 1) event.wallTime = view(at.i).getFloat64(0, true);
@@ -83,16 +141,46 @@ function decodeEvent(b: Uint8Array): DecodedEvent {
         assert.equal(vwire, 2);
         const value = b.subarray(at.i, end).subarray(vat.i, vend);
         let tag = "";
-        let simple = NaN;
+        let simple: number | undefined;
+        let histo: DecodedHistogram | undefined;
+        let plugin = "";
+        let tensor: { dtype: number; text: string } | undefined;
+        const text = (m: Uint8Array) => new TextDecoder().decode(m);
         fields(value, (fn, fwire, fat, fend) => {
+          const inner = value.subarray(fat.i, fend);
           if (fn === 1) {
-            tag = new TextDecoder().decode(value.subarray(fat.i, fend));
+            tag = text(inner);
           } else if (fn === 2 && fwire === 5) {
             simple = new DataView(value.buffer, value.byteOffset + fat.i)
               .getFloat32(0, true);
+          } else if (fn === 5 && fwire === 2) {
+            histo = decodeHistogram(inner);
+          } else if (fn === 9 && fwire === 2) {
+            // SummaryMetadata.plugin_data (1) -> PluginData.plugin_name (1)
+            fields(inner, (mn, _mw, mat, mend) => {
+              if (mn !== 1) return;
+              fields(inner.subarray(mat.i, mend), (pn, _pw, pat, pend) => {
+                if (pn === 1) {
+                  plugin = text(
+                    inner.subarray(mat.i, mend).subarray(pat.i, pend),
+                  );
+                }
+              });
+            });
+          } else if (fn === 8 && fwire === 2) {
+            // TensorProto: dtype (1), tensor_shape (2), string_val (8)
+            tensor = { dtype: -1, text: "" };
+            fields(inner, (tn, _tw, tat, tend) => {
+              if (tn === 1) tensor!.dtype = Number(readVarint(inner, tat));
+              else if (tn === 8) {
+                tensor!.text = text(inner.subarray(tat.i, tend));
+              }
+            });
           } else throw new Error(`unexpected Summary.Value field ${fn}`);
         });
-        event.scalars[tag] = simple;
+        if (simple !== undefined) event.scalars[tag] = simple;
+        if (histo) event.histograms[tag] = histo;
+        if (tensor) event.tensors[tag] = { plugin, ...tensor };
       });
     } else throw new Error(`unexpected Event field ${n} (wire ${wire})`);
   });
@@ -250,4 +338,129 @@ Deno.test("tensorBoard: works with trainLoop, writes no validation file without 
     disposeData(data);
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("tensorBoard: histogramFreq writes a histogram of every weight each epoch, writeGraph the model's layer graph", async () => {
+  assert.throws(() => tensorBoard("x", { histogramFreq: -1 }), /histogramFreq/);
+  const dir = await Deno.makeTempDir({ prefix: "tb-histo-" });
+  const data = tinyData(32);
+  const model = tinyModel(tf.train.sgd(0.1));
+  const before = tf.memory().numTensors;
+  try {
+    const result = await fitModel(model, data, {
+      epochs: 3,
+      batchSize: 16,
+      seed: 2,
+      progress: "none",
+      callbacks: [tensorBoard(dir, { histogramFreq: 1, writeGraph: true })],
+    });
+    assert.equal(tf.memory().numTensors, before, "the callback leaked tensors");
+    const [file] = await eventFiles(join(dir, "train"));
+    const events = await readEventFile(file);
+
+    // The graph: one `keras` string tensor of the graph_keras_model plugin,
+    // holding the model's Keras-format JSON, before the first epoch.
+    const graphs = events.filter((e) => "keras" in e.tensors);
+    assert.equal(graphs.length, 1);
+    assert.equal(events.indexOf(graphs[0]), 1, "the graph comes first");
+    const graph = graphs[0].tensors.keras;
+    assert.equal(graph.plugin, "graph_keras_model");
+    assert.equal(graph.dtype, 7, "DT_STRING");
+    const json = JSON.parse(graph.text) as {
+      config: { layers: { class_name: string }[] };
+    };
+    assert.deepEqual(json, kerasGraphJson(model));
+    assert.deepEqual(
+      json.config.layers.map((l) => l.class_name),
+      model.layers.map((l) => l.getClassName()),
+    );
+
+    // One histogram event per epoch, one histogram per weight.
+    const histos = events.filter((e) => Object.keys(e.histograms).length > 0);
+    assert.deepEqual(
+      histos.map((e) => e.step),
+      result.records.map((r) => r.epoch),
+    );
+    const tags = model.weights.map((w) => `${w.originalName}_0`);
+    for (const e of histos) assert.deepEqual(Object.keys(e.histograms), tags);
+    // The last epoch's histograms describe the weights the model ends with.
+    const last = histos.at(-1)!;
+    for (const [i, w] of model.weights.entries()) {
+      const values = Array.from(await w.read().data());
+      const h = last.histograms[tags[i]];
+      assert.equal(h.num, values.length);
+      assert.equal(h.min, Math.min(...values));
+      assert.equal(h.max, Math.max(...values));
+      const sum = values.reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(h.sum - sum) < 1e-9 * values.length, `${tags[i]} sum`);
+      assert.equal(h.bucket.reduce((a, b) => a + b, 0), values.length);
+      assert.equal(h.bucket.length, h.bucketLimit.length);
+      assert.equal(h.bucketLimit.at(-1), h.max);
+      // Each value lies in its bucket: counts recomputed from the limits.
+      const counts = h.bucket.map(() => 0);
+      for (const v of values) {
+        const k = h.bucketLimit.findIndex((limit) => v < limit);
+        counts[k === -1 ? counts.length - 1 : k]++;
+      }
+      assert.deepEqual(counts, h.bucket, `${tags[i]} buckets`);
+    }
+    // Weights moved between epochs, so the histograms differ.
+    assert.notDeepEqual(histos[0].histograms, last.histograms);
+  } finally {
+    model.dispose();
+    disposeData(data);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("histogramOf: equal-width buckets, one bucket for constant values, non-finite values left out", () => {
+  const h = histogramOf([0, 1, 1, 2, NaN, Infinity], { buckets: 4 });
+  assert.deepEqual(
+    { ...h },
+    {
+      min: 0,
+      max: 2,
+      num: 4,
+      sum: 4,
+      sumSquares: 6,
+      bucketLimit: [0.5, 1, 1.5, 2],
+      bucket: [1, 0, 2, 1],
+    },
+  );
+  assert.deepEqual(histogramOf([3, 3]).bucket, [2]);
+  assert.deepEqual(histogramOf([]).num, 0);
+  assert.throws(() => histogramOf([1], { buckets: 0 }), /buckets/);
+});
+
+Deno.test("kerasGraphJson: a branching model's edges in the form TensorBoard's Graphs dashboard reads", () => {
+  // Checked once by hand with TensorBoard 2.21's keras_util: this JSON gave
+  // the nodes input1 -> a, input1 -> b, (a, b) -> sum.
+  const input = tf.input({ shape: [4] });
+  const a = tf.layers.dense({ name: "a", units: 3 }).apply(input);
+  const b = tf.layers.dense({ name: "b", units: 3 }).apply(input);
+  const out = tf.layers.add({ name: "sum" }).apply([
+    a as tf.SymbolicTensor,
+    b as tf.SymbolicTensor,
+  ]) as tf.SymbolicTensor;
+  const model = tf.model({ name: "branchy", inputs: input, outputs: out });
+  const json = kerasGraphJson(model) as {
+    config: { layers: { name: string; inbound_nodes: unknown[] }[] };
+  };
+  const history = (ref: unknown) =>
+    (ref as { config: { keras_history: unknown[] } }).config.keras_history;
+  const edges = Object.fromEntries(json.config.layers.map((l) => [
+    l.name,
+    l.inbound_nodes.flatMap((node) =>
+      (node as { args: unknown[] }).args.flatMap((arg) =>
+        Array.isArray(arg) ? arg.map(history) : [history(arg)]
+      )
+    ),
+  ]));
+  assert.deepEqual(edges, {
+    input1: [],
+    a: [["input1", 0, 0]],
+    b: [["input1", 0, 0]],
+    sum: [["a", 0, 0], ["b", 0, 0]],
+  });
+  model.dispose();
 });

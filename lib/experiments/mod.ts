@@ -18,6 +18,7 @@
 export * from "./scale.ts";
 export * from "./published.ts";
 export * from "./results.ts";
+export * from "./files.ts";
 export * from "./settings.ts";
 export * from "./data.ts";
 export * from "./input.ts";

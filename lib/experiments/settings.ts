@@ -304,3 +304,55 @@ function _checkSettings(model: string, s: TrainSettings): void {
     );
   }
 }
+
+/**
+ * One sentence saying what running `model` at `scale` changes against its
+ * tutorial's settings (`full`): epochs, training and test images, and
+ * whether early stopping can still fire. Notebooks print it under their
+ * first cell, so a reader of a quick run knows why a model trained one
+ * epoch.
+ *
+ * @example
+ * ```ts
+ * import { scaleNote } from "./settings.ts";
+ * console.log(scaleNote("lenet5", "quick"));
+ * // "quick scale: 1 epoch instead of the tutorial's up to 80 ..."
+ * ```
+ */
+export function scaleNote(model: string, scale: Scale): string {
+  const full = trainSettingsFor(model, "full");
+  const now = trainSettingsFor(model, scale);
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  const epochs = (n: number) => `${fmt(n)} epoch${n === 1 ? "" : "s"}`;
+  const upTo = full.earlyStoppingPatience !== null ? "up to " : "";
+  const images = (limit: number | null, what: string) =>
+    limit === null ? `all ${what}` : `at most the first ${fmt(limit)} ${what}`;
+  if (scale === "full") {
+    return `full scale: the tutorial's settings (${upTo}${
+      epochs(full.epochs)
+    }, all training and test images)`;
+  }
+  const patience = now.earlyStoppingPatience;
+  const canStop = patience !== null && patience < now.epochs;
+  const parts = [
+    now.epochs === full.epochs
+      ? `${upTo}${epochs(now.epochs)}, as the tutorial`
+      : `${canStop ? "up to " : ""}${
+        epochs(now.epochs)
+      } instead of the tutorial's ${upTo}${fmt(full.epochs)}`,
+    `${images(now.trainLimit, "training images")}${
+      now.trainLimit === full.trainLimit ? ", as the tutorial" : ""
+    }`,
+    `${images(now.testLimit, "test images")}${
+      now.testLimit === full.testLimit ? ", as the tutorial" : ""
+    }`,
+  ];
+  if (patience !== null && !canStop) {
+    parts.push(
+      `early stopping (patience ${patience}) cannot fire in ${
+        epochs(now.epochs)
+      }`,
+    );
+  }
+  return `${scale} scale: ${parts.join("; ")}`;
+}

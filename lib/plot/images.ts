@@ -159,66 +159,75 @@ function _minMax(
   return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : [0, 1];
 }
 
-/** One cell of a grid, after labels were turned into text. */
-interface _Tile {
+/** One tile of {@linkcode tileGrid}: an image and the text above it. */
+export interface Tile {
+  /** The image, as a data URI (see {@linkcode imageDataUri}) or a URL. */
   src: string;
+  /** Text above the image; "\n" breaks lines. */
   title: string;
-  color: string;
+  /** Colour of the text. Default: "black". */
+  color?: string;
+}
+
+/** Options of {@linkcode tileGrid}. */
+export interface TileGridOptions {
+  /** Tiles per row. Default: 8. */
+  columns?: number;
+  /** Displayed size of each image in pixels. Default: 64. */
+  cellSize?: number;
+  /** Figure title. Default: none. */
+  title?: string;
 }
 
 /**
- * Draws tiles (image + title) in a grid as one Plot panel.
+ * Images in a grid, each under its title: the tutorials' loop of
+ * `fig.add_subplot` panels, written as one Plot panel with an `image` and a
+ * `text` mark. Notebook 004 writes the same function in a cell (a test keeps
+ * the two equal); {@linkcode imageGrid} builds its tiles from labels.
  *
  * @example
  * ```ts
- * // internal: see imageGrid
+ * import { imageDataUri, tileGrid } from "./images.ts";
+ * const src = imageDataUri([0, 255, 255, 0], 2, 2, 1, [0, 255]);
+ * const fig = tileGrid([{ src, title: "cat" }, { src, title: "dog", color: "red" }]);
+ * console.log(fig.svg.includes("<image")); // true
  * ```
  */
-function _tileGrid(
-  tiles: _Tile[],
-  columns: number,
-  cellSize: number,
-  title: string | undefined,
+export function tileGrid(
+  tiles: readonly Tile[],
+  options: TileGridOptions = {},
 ): Figure {
+  const { columns = 8, cellSize = 64, title } = options;
   const lines = Math.max(
     0,
-    ...tiles.map((t) => (t.title ? t.title.split("\n").length : 0)),
+    ...tiles.map((t) => t.title ? t.title.split("\n").length : 0),
   );
   const titleHeight = lines * 13 + (lines ? 4 : 0);
-  const pad = 6;
-  const cols = Math.min(columns, tiles.length);
-  const rows = Math.ceil(tiles.length / cols);
-  // Wide enough for the longest title line too (about 0.6 em per character
-  // at 11 px), so neighbouring titles such as "true: automobile" never overlap.
+  // Wide enough for the longest title line (about 6.6 px per character at
+  // 11 px), so neighbouring titles such as "true: automobile" never overlap.
   const longest = Math.max(
     0,
-    ...tiles.flatMap((t) => (t.title ?? "").split("\n").map((l) => l.length)),
+    ...tiles.flatMap((t) => t.title.split("\n").map((l) => l.length)),
   );
-  const cellW = Math.max(cellSize, Math.ceil(longest * 6.6)) + pad * 2;
-  const cellH = cellSize + titleHeight + pad * 2;
-  const width = Math.max(cols * cellW, 120);
-  const height = rows * cellH;
-  const data = tiles.map((t, i) => {
-    const col = i % cols;
-    const row = Math.floor(i / cols);
-    return {
-      ...t,
-      x: col * cellW + cellW / 2,
-      yText: row * cellH + pad,
-      yImage: row * cellH + pad + titleHeight + cellSize / 2,
-    };
-  });
+  const cellW = Math.max(cellSize, Math.ceil(longest * 6.6)) + 12;
+  const cellH = cellSize + titleHeight + 12;
+  const cols = Math.min(columns, tiles.length);
+  const data = tiles.map((t, i) => ({
+    ...t,
+    x: (i % cols) * cellW + cellW / 2,
+    y: Math.floor(i / cols) * cellH + 6, // top of the title
+  }));
   const panel = Plot.plot({
     document: plotDocument(),
-    width,
-    height,
+    width: Math.max(cols * cellW, 120),
+    height: Math.ceil(tiles.length / cols) * cellH,
     margin: 0,
     x: { type: "identity", axis: null },
     y: { type: "identity", axis: null },
     marks: [
       Plot.image(data, {
         x: "x",
-        y: "yImage",
+        y: (d) => d.y + titleHeight + cellSize / 2,
         src: "src",
         width: cellSize,
         height: cellSize,
@@ -227,9 +236,9 @@ function _tileGrid(
       }),
       Plot.text(data, {
         x: "x",
-        y: "yText",
+        y: "y",
         text: "title",
-        fill: "color",
+        fill: (d) => d.color ?? "black",
         lineAnchor: "top",
         fontSize: 11,
       }),
@@ -298,7 +307,7 @@ function _imageGrid(batch: ImageBatch, options: ImageGridOptions): Figure {
   const range = options.range ?? "auto";
   const isBytes = batch.images instanceof Uint8Array ||
     batch.images instanceof Uint8ClampedArray;
-  const tiles: _Tile[] = indices.map((index, k) => {
+  const tiles: Tile[] = indices.map((index, k) => {
     const start = index * size;
     const pixels = Array.prototype.slice.call(
       batch.images,
@@ -329,12 +338,11 @@ function _imageGrid(batch: ImageBatch, options: ImageGridOptions): Figure {
       : WRONG_COLOR;
     return { src, title, color };
   });
-  return _tileGrid(
-    tiles,
-    options.columns ?? 8,
-    options.cellSize ?? 64,
-    options.title,
-  );
+  return tileGrid(tiles, {
+    columns: options.columns,
+    cellSize: options.cellSize,
+    title: options.title,
+  });
 }
 
 /** Options of {@linkcode filterGrid}. */

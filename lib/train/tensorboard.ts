@@ -6,10 +6,14 @@
  * CRC32C of those 8 bytes, the data, masked CRC32C of the data); each record
  * holds one `tensorflow.Event` protobuf. The first event carries
  * `file_version: "brain.Event:2"`, the others a `Summary` of scalar
- * (`simple_value`) values. {@linkcode tensorBoard} lays them out as Keras's
- * TensorBoard callback does (`<dir>/train` and `<dir>/validation`, tags
- * `epoch_loss`, `epoch_accuracy`, `epoch_learning_rate`), so TensorBoard
- * overlays training and validation curves.
+ * (`simple_value`) values, of weight histograms (`histo`, TensorBoard's
+ * `HistogramProto`) or of the model's layer graph (a string tensor of the
+ * Keras-format model JSON under the `graph_keras_model` plugin, which
+ * TensorBoard's Graphs dashboard draws as Keras's "conceptual graph").
+ * {@linkcode tensorBoard} lays them out as Keras's TensorBoard callback does
+ * (`<dir>/train` and `<dir>/validation`, tags `epoch_loss`,
+ * `epoch_accuracy`, `epoch_learning_rate`, one histogram per weight such as
+ * `conv1/kernel_0`), so TensorBoard overlays training and validation curves.
  *
  * @example
  * ```ts
@@ -21,7 +25,13 @@
  * @module
  */
 import { join } from "node:path";
-import type { BatchLogs, EpochRecord, TrainCallback } from "./types.ts";
+import type * as tf from "../tf.ts";
+import type {
+  BatchLogs,
+  EpochRecord,
+  TrainCallback,
+  TrainState,
+} from "./types.ts";
 
 const CRC32C_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -115,6 +125,21 @@ class ProtoWriter {
     return this.bytes(field, new TextEncoder().encode(value));
   }
 
+  /** A packed `repeated double` field. */
+  doubles(field: number, values: ArrayLike<number>): this {
+    const b = new Uint8Array(8 * values.length);
+    const view = new DataView(b.buffer);
+    for (let i = 0; i < values.length; i++) {
+      view.setFloat64(8 * i, values[i], true);
+    }
+    return this.bytes(field, b);
+  }
+
+  /** An embedded message. */
+  message(field: number, value: ProtoWriter): this {
+    return this.bytes(field, value.finish());
+  }
+
   finish(): Uint8Array {
     return Uint8Array.from(this.#bytes);
   }
@@ -130,12 +155,126 @@ export interface TensorBoardEvent {
   fileVersion?: string;
   /** Scalars by tag, stored as `Summary.Value.simple_value` (float32). */
   scalars?: Record<string, number>;
+  /** Histograms by tag, stored as `Summary.Value.histo`. */
+  histograms?: Record<string, Histogram>;
+  /**
+   * The model's Keras-format JSON (`model.toJSON()`), stored under the tag
+   * `keras` as a string tensor with the `graph_keras_model` plugin, as
+   * Keras's `write_graph` does for its conceptual graph.
+   */
+  kerasModel?: string;
+}
+
+/** A histogram as TensorBoard's `HistogramProto` holds it. */
+export interface Histogram {
+  /** Smallest value. */
+  min: number;
+  /** Largest value. */
+  max: number;
+  /** Number of values. */
+  num: number;
+  /** Sum of the values. */
+  sum: number;
+  /** Sum of their squares. */
+  sumSquares: number;
+  /** Right edge of each bucket (the last one is `max`). */
+  bucketLimit: number[];
+  /** Count of each bucket. */
+  bucket: number[];
+}
+
+/** Options of {@linkcode histogramOf}. */
+export interface HistogramOfOptions {
+  /** Number of equal-width buckets between min and max. Default: 30 (TensorFlow's). */
+  buckets?: number;
+}
+
+/**
+ * Summarises values as a histogram of equal-width buckets between their min
+ * and max (a single bucket when all values are equal); NaN and infinite
+ * values are left out.
+ *
+ * @example
+ * ```ts
+ * import { histogramOf } from "./tensorboard.ts";
+ * const h = histogramOf([0, 1, 1, 2], { buckets: 2 });
+ * console.log(h.bucket); // [1, 3]
+ * ```
+ */
+export function histogramOf(
+  values: ArrayLike<number>,
+  options: HistogramOfOptions = {},
+): Histogram {
+  const buckets = options.buckets ?? 30;
+  if (!(Number.isInteger(buckets) && buckets >= 1)) {
+    throw new Error(
+      `histogramOf: buckets must be a whole number >= 1, got ${buckets}`,
+    );
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  let num = 0;
+  let sum = 0;
+  let sumSquares = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    num++;
+    sum += v;
+    sumSquares += v * v;
+  }
+  if (num === 0) {
+    return {
+      min: 0,
+      max: 0,
+      num: 0,
+      sum: 0,
+      sumSquares: 0,
+      bucketLimit: [0],
+      bucket: [0],
+    };
+  }
+  const n = max > min ? buckets : 1;
+  const width = (max - min) / n;
+  const bucket = new Array<number>(n).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    bucket[n === 1 ? 0 : Math.min(n - 1, Math.floor((v - min) / width))]++;
+  }
+  const bucketLimit = bucket.map((_, k) =>
+    k === n - 1 ? max : min + width * (k + 1)
+  );
+  return { min, max, num, sum, sumSquares, bucketLimit, bucket };
+}
+
+/** `HistogramProto`: 1 min, 2 max, 3 num, 4 sum, 5 sum_squares, 6 bucket_limit, 7 bucket. */
+function _histogramProto(h: Histogram): ProtoWriter {
+  return new ProtoWriter().double(1, h.min).double(2, h.max).double(3, h.num)
+    .double(4, h.sum).double(5, h.sumSquares).doubles(6, h.bucketLimit)
+    .doubles(7, h.bucket);
+}
+
+/**
+ * The `keras` summary value: `metadata` (9) naming the `graph_keras_model`
+ * plugin, `tensor` (8) a scalar DT_STRING (dtype 7) holding the JSON.
+ */
+function _kerasModelValue(json: string): ProtoWriter {
+  const pluginData = new ProtoWriter().string(1, "graph_keras_model")
+    .string(2, "1");
+  const metadata = new ProtoWriter().message(1, pluginData);
+  const tensor = new ProtoWriter().int64(1, 7)
+    .message(2, new ProtoWriter()).string(8, json);
+  return new ProtoWriter().string(1, "keras").message(9, metadata)
+    .message(8, tensor);
 }
 
 /**
  * Encodes an event as `tensorflow.Event` protobuf bytes (fields: 1
  * wall_time, 2 step, 3 file_version, 5 summary; `Summary.value` 1 with
- * `tag` 1 and `simple_value` 2).
+ * `tag` 1 and `simple_value` 2, `histo` 5, or `metadata` 9 and `tensor` 8).
  *
  * @example
  * ```ts
@@ -149,13 +288,19 @@ export function encodeEvent(event: TensorBoardEvent): Uint8Array {
     event.step,
   );
   if (event.fileVersion !== undefined) out.string(3, event.fileVersion);
-  if (event.scalars) {
+  if (event.scalars || event.histograms || event.kerasModel !== undefined) {
     const summary = new ProtoWriter();
-    for (const [tag, value] of Object.entries(event.scalars)) {
-      summary.bytes(
+    for (const [tag, value] of Object.entries(event.scalars ?? {})) {
+      summary.message(1, new ProtoWriter().string(1, tag).float(2, value));
+    }
+    for (const [tag, histogram] of Object.entries(event.histograms ?? {})) {
+      summary.message(
         1,
-        new ProtoWriter().string(1, tag).float(2, value).finish(),
+        new ProtoWriter().string(1, tag).message(5, _histogramProto(histogram)),
       );
+    }
+    if (event.kerasModel !== undefined) {
+      summary.message(1, _kerasModelValue(event.kerasModel));
     }
     out.bytes(5, summary.finish());
   }
@@ -192,7 +337,7 @@ function hostname(): string {
   }
 }
 
-/** Appends scalar events to one `events.out.tfevents.*` file. */
+/** Appends scalar, histogram and graph events to one `events.out.tfevents.*` file. */
 export class EventFileWriter {
   /** Path of the event file. */
   readonly path: string;
@@ -244,6 +389,24 @@ export class EventFileWriter {
     );
   }
 
+  /** Queues one event with these histograms at `step` (written by `flush`). */
+  histograms(step: number, values: Record<string, Histogram>): void {
+    this.#pending.push(
+      tfRecord(
+        encodeEvent({ wallTime: Date.now() / 1000, step, histograms: values }),
+      ),
+    );
+  }
+
+  /** Queues the model's Keras-format JSON as its graph (written by `flush`). */
+  kerasModel(step: number, json: string): void {
+    this.#pending.push(
+      tfRecord(
+        encodeEvent({ wallTime: Date.now() / 1000, step, kerasModel: json }),
+      ),
+    );
+  }
+
   /** Appends the queued events to the file. */
   async flush(): Promise<void> {
     if (this.#pending.length === 0) return;
@@ -267,6 +430,95 @@ export interface TensorBoardOptions {
    * batches since the start of this run). Default: `"epoch"`.
    */
   updateFreq?: "epoch" | number;
+  /**
+   * Write a histogram of every weight of the model every N epochs (Keras's
+   * `histogram_freq`; tags such as `conv1/kernel_0` in `<logdir>/train`,
+   * 30 buckets); 0 = never. Default: 0.
+   */
+  histogramFreq?: number;
+  /**
+   * Write the model's layer graph once, at the start of training (Keras's
+   * `write_graph`): its Keras-format JSON, which TensorBoard's Graphs
+   * dashboard draws as the conceptual graph of layers. TensorFlow's own
+   * op-level graph has no TensorFlow.js counterpart and is not written.
+   * Default: false.
+   */
+  writeGraph?: boolean;
+}
+
+/** A layer entry of a Keras-format model JSON. */
+interface _LayerJson {
+  inbound_nodes?: unknown[];
+  [key: string]: unknown;
+}
+
+/**
+ * The model's Keras-format JSON (`model.toJSON()`) with each layer's
+ * `inbound_nodes` written the way current Keras writes them (`{args:
+ * [{class_name: "__keras_tensor__", config: {keras_history: [layer, node,
+ * tensor]}}], kwargs: {}}`), the only form TensorBoard's Graphs dashboard
+ * reads edges from; TensorFlow.js writes the older `[[layer, node, tensor,
+ * kwargs]]` lists. A Sequential model has no inbound nodes and is returned
+ * as is.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { kerasGraphJson } from "./tensorboard.ts";
+ * const input = tf.input({ shape: [2] });
+ * const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 1 }).apply(input) as tf.SymbolicTensor });
+ * console.log(JSON.stringify(kerasGraphJson(model)).includes("keras_history")); // true
+ * ```
+ */
+export function kerasGraphJson(model: tf.LayersModel): Record<string, unknown> {
+  const json = model.toJSON(null, false) as {
+    config: { layers?: _LayerJson[] };
+  };
+  const tensor = (ref: unknown) => {
+    const [name, node, index] = ref as [string, number, number];
+    return {
+      class_name: "__keras_tensor__",
+      config: { keras_history: [name, node, index] },
+    };
+  };
+  for (const layer of json.config.layers ?? []) {
+    if (!Array.isArray(layer.inbound_nodes)) continue;
+    layer.inbound_nodes = layer.inbound_nodes.map((node) => {
+      const refs = node as unknown[];
+      return {
+        args: [refs.length === 1 ? tensor(refs[0]) : refs.map(tensor)],
+        kwargs: {},
+      };
+    });
+  }
+  return json as unknown as Record<string, unknown>;
+}
+
+/**
+ * Every weight of `model` as a histogram, tagged as Keras tags them
+ * (`<weight name>_0`, e.g. `conv1/kernel_0`). Reads the weights with
+ * `await data()`, so it works on WebGPU.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { weightHistograms } from "./tensorboard.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
+ * console.log(Object.keys(await weightHistograms(model))); // ["dense_Dense1/kernel_0", ...]
+ * ```
+ */
+export async function weightHistograms(
+  model: tf.LayersModel,
+  options: HistogramOfOptions = {},
+): Promise<Record<string, Histogram>> {
+  const out: Record<string, Histogram> = {};
+  for (const w of model.weights) {
+    const values = await w.read().data();
+    let tag = `${w.originalName.replace(/:/g, "_")}_0`;
+    for (let k = 1; tag in out; k++) tag = `${w.originalName}_${k}`;
+    out[tag] = histogramOf(values as Float32Array, options);
+  }
+  return out;
 }
 
 /** The callback of {@linkcode tensorBoard}, with the files it writes. */
@@ -282,13 +534,15 @@ export interface TensorBoardCallback extends TrainCallback {
  * `TensorBoard(log_dir)` does: `<logdir>/train` gets `epoch_loss`,
  * `epoch_accuracy` and `epoch_learning_rate`, `<logdir>/validation` gets
  * `epoch_loss` and `epoch_accuracy` of the validation data, each at the
- * epoch number (1-based, as in the history). Open them with
- * `tensorboard --logdir <logdir>` (from `pip install tensorboard`).
+ * epoch number (1-based, as in the history). With `histogramFreq` the train
+ * file also gets a histogram of every weight, with `writeGraph` the model's
+ * layer graph. Open them with `tensorboard --logdir <logdir>` (from
+ * `pip install tensorboard`).
  *
  * @example
  * ```ts
  * import { tensorBoard } from "./tensorboard.ts";
- * const tb = tensorBoard("runs/lenet5", { updateFreq: 100 });
+ * const tb = tensorBoard("runs/lenet5", { histogramFreq: 1, writeGraph: true });
  * // await fitModel(model, data, { epochs: 10, callbacks: [tb] });
  * console.log(tb.files);
  * ```
@@ -298,6 +552,12 @@ export function tensorBoard(
   options: TensorBoardOptions = {},
 ): TensorBoardCallback {
   const updateFreq = options.updateFreq ?? "epoch";
+  const histogramFreq = options.histogramFreq ?? 0;
+  if (!(Number.isInteger(histogramFreq) && histogramFreq >= 0)) {
+    throw new Error(
+      `tensorBoard: histogramFreq must be a whole number >= 0, got ${histogramFreq}`,
+    );
+  }
   if (
     updateFreq !== "epoch" &&
     !(Number.isInteger(updateFreq) && updateFreq >= 1)
@@ -320,12 +580,16 @@ export function tensorBoard(
   return {
     logdir,
     files,
-    async onTrainBegin() {
+    async onTrainBegin(state: TrainState) {
       // A new run (or a resumed one) gets its own files.
       train = null;
       validation = null;
       batches = 0;
-      await trainWriter();
+      const writer = await trainWriter();
+      if (options.writeGraph) {
+        writer.kerasModel(0, JSON.stringify(kerasGraphJson(state.model)));
+        await writer.flush();
+      }
     },
     async onBatchEnd(_batch: number, logs: BatchLogs) {
       batches++;
@@ -335,12 +599,15 @@ export function tensorBoard(
       const writer = await trainWriter();
       writer.scalars(batches, values);
     },
-    async onEpochEnd(_epoch: number, record: EpochRecord) {
+    async onEpochEnd(_epoch: number, record: EpochRecord, state: TrainState) {
       const values: Record<string, number> = { epoch_loss: record.loss };
       if (record.acc !== null) values.epoch_accuracy = record.acc;
       if (record.lr !== null) values.epoch_learning_rate = record.lr;
       const writer = await trainWriter();
       writer.scalars(record.epoch, values);
+      if (histogramFreq > 0 && record.epoch % histogramFreq === 0) {
+        writer.histograms(record.epoch, await weightHistograms(state.model));
+      }
       await writer.flush();
       const val: Record<string, number> = {};
       if (record.val_loss !== null) val.epoch_loss = record.val_loss;

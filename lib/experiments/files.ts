@@ -1,0 +1,97 @@
+/**
+ * Where a notebook keeps the files it writes besides its results
+ * (TensorBoard logs, checkpoints, saved weights): one fixed folder per
+ * experiment that a reader can find and that the next run reuses, instead
+ * of a new temporary folder per run that nobody removes.
+ *
+ * @example
+ * ```ts
+ * import { notebookFilesDir } from "./files.ts";
+ * const dir = await notebookFilesDir("001-mnist-lenet5", { resultsDir: null, root: "/tmp/demo" });
+ * console.log(dir); // "/tmp/demo/001-mnist-lenet5"
+ * ```
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Options of {@linkcode notebookFilesDir}. */
+export interface NotebookFilesDirOptions {
+  /**
+   * The run's results folder (`deno task reproduce` sets
+   * `CNN_RESULTS_DIR=<report>/results`); the files then go to
+   * `<report>/files/<experiment>`, beside the executed notebooks. null: no
+   * results folder. Default: the `CNN_RESULTS_DIR` environment variable.
+   */
+  resultsDir?: string | null;
+  /**
+   * Folder of the per-experiment folders when there is no results folder.
+   * Default: `reports/files` in the project (git-ignored).
+   */
+  root?: string;
+}
+
+/**
+ * Creates (if needed) and returns the absolute path of the folder where the
+ * notebook of `experiment` writes its files: `<report>/files/<experiment>`
+ * when `deno task reproduce` runs it, else `reports/files/<experiment>` in
+ * the project. The folder is reused from run to run: a cell that writes a
+ * subfolder (`tensorboard/`, `checkpoints/`) empties that subfolder first,
+ * so it holds one run and the cell can run again.
+ *
+ * @example
+ * ```ts
+ * import { notebookFilesDir } from "./files.ts";
+ * const logs = `${await notebookFilesDir("001-mnist-lenet5")}/tensorboard`;
+ * ```
+ */
+export async function notebookFilesDir(
+  experiment: string,
+  options: NotebookFilesDirOptions = {},
+): Promise<string> {
+  if (!/^[\w.-]+$/.test(experiment) || /^\.+$/.test(experiment)) {
+    throw new Error(
+      `notebookFilesDir: the experiment id must be a plain folder name (letters, digits, "_", "-", "."), got ${
+        JSON.stringify(experiment)
+      }`,
+    );
+  }
+  let resultsDir = options.resultsDir;
+  if (resultsDir === undefined) {
+    try {
+      resultsDir = Deno.env.get("CNN_RESULTS_DIR") || null;
+    } catch {
+      resultsDir = null; // no --allow-env
+    }
+  }
+  const root = resultsDir
+    ? join(dirname(resolve(resultsDir)), "files")
+    : resolve(
+      options.root ??
+        fileURLToPath(new URL("../../reports/files", import.meta.url)),
+    );
+  const dir = join(root, experiment);
+  await Deno.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Empties `dir` (removes it with its contents, then creates it again) and
+ * returns it: what a notebook cell does before writing a run's logs or
+ * checkpoints, so the folder holds that run alone and the cell can run
+ * again.
+ *
+ * @example
+ * ```ts
+ * import { freshDir } from "./files.ts";
+ * const dir = await freshDir("/tmp/demo-logs");
+ * ```
+ */
+export async function freshDir(dir: string): Promise<string> {
+  await Deno.remove(dir, { recursive: true }).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+  await Deno.mkdir(dir, { recursive: true });
+  return dir;
+}
