@@ -28,10 +28,10 @@ import { fileURLToPath } from "node:url";
 import { _hasherFor, _hashFile } from "./_hash.ts";
 import { _message } from "./_bytes.ts";
 import {
-  _stderrProgress,
+  downloadProgress as _stderrProgress,
   type DownloadProgress,
   type ProgressCallback,
-} from "./_progress.ts";
+} from "../_progress.ts";
 import {
   CacheWriteError,
   ChecksumMismatchError,
