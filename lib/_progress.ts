@@ -103,11 +103,13 @@ export interface StatusLineOptions {
  * ```
  */
 export class StatusLine {
+  /** Whether lines are redrawn in place (a terminal). */
   readonly terminal: boolean;
   readonly #write: (text: string) => void;
   readonly #refresh: number;
   #last = -Infinity;
 
+  /** A status line writing to `options.write` (stderr by default). */
   constructor(options: StatusLineOptions = {}) {
     this.#write = options.write ?? writeStderr;
     this.terminal = options.terminal ?? stderrIsTerminal();
