@@ -28,8 +28,8 @@ import { fileURLToPath } from "node:url";
 import { _hasherFor, _hashFile } from "./_hash.ts";
 import { _message } from "./_bytes.ts";
 import {
-  downloadProgress as _stderrProgress,
   type DownloadProgress,
+  downloadProgress as _stderrProgress,
   type ProgressCallback,
 } from "../_progress.ts";
 import {
