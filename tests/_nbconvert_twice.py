@@ -17,8 +17,8 @@ checks:
 2. The Deno kernel sometimes publishes a cell's last outputs a few
    milliseconds after it reports ``idle``, and stock nbclient drops them
    (FINDINGS.md, "output race"). Errors are not affected, but the output-length
-   check needs every output, so each cell's iopub stream is drained for
-   ``grace`` seconds after ``idle``.
+   check needs every output, so in the first pass (whose outputs are saved)
+   each cell's iopub stream is drained for ``grace`` seconds after ``idle``.
 
 Use: ``PYTHONPATH=tests python3 -m nbconvert --to notebook --execute
 --NotebookExporter.preprocessors='["_nbconvert_twice.ExecuteTwice"]'
@@ -46,6 +46,8 @@ class ExecuteTwice(ExecutePreprocessor):
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
         await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
+        if not getattr(self, "_first_pass", True):
+            return
         deadline = monotonic() + self.grace
         while True:
             left = deadline - monotonic()
@@ -67,12 +69,14 @@ class ExecuteTwice(ExecutePreprocessor):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         failures = []
+        self._first_pass = True
         with self.setup_kernel():
             info_msg = self.wait_for_reply(self.kc.kernel_info())
             self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
             for index, cell in enumerate(self.nb.cells):
                 self.preprocess_cell(cell, resources, index)
             if self.twice:
+                self._first_pass = False
                 first = copy.deepcopy(self.nb.cells)
                 for index, cell in reversed(list(enumerate(first))):
                     if cell.cell_type != "code":
