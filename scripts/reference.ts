@@ -30,6 +30,7 @@ import {
   percentText,
 } from "../lib/experiments/mod.ts";
 import { type BundleOptions, figureBundle } from "../lib/plot/figure.ts";
+import { chartImage } from "../lib/train/progress.ts";
 import {
   joinText,
   type Notebook,
@@ -211,9 +212,11 @@ async function _figures(
 /**
  * Replaces every `image/svg+xml`-only figure output of `nb` (in place) by the
  * bundle the library displays figures as ({@linkcode figureBundle}: PNG at 2x
- * and alt text; `options.svg` keeps the SVG too). Outputs that already carry
- * a PNG are left alone, so running it twice changes nothing. Returns how many
- * outputs it replaced.
+ * and alt text; `options.svg` keeps the SVG too), and the inline SVG chart of
+ * each training-progress output (`text/html`) by the PNG `<img>` a finished
+ * run saves now ({@linkcode chartImage}). Outputs that already carry a PNG are
+ * left alone, so running it twice changes nothing. Returns how many outputs
+ * it replaced.
  *
  * @example
  * ```ts ignore
@@ -233,6 +236,21 @@ export async function rasterizeFigures(
         output.output_type !== "execute_result" &&
         output.output_type !== "display_data"
       ) continue;
+      const html = output.data["text/html"];
+      if (html !== undefined) {
+        const text = joinText(html as string | string[]);
+        const chart =
+          /<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*?<\/svg>$/
+            .exec(text);
+        if (text.startsWith("<pre") && chart) {
+          output.data = {
+            ...output.data,
+            "text/html": text.slice(0, chart.index) +
+              await chartImage(chart[0]),
+          };
+          replaced++;
+        }
+      }
       const svg = output.data["image/svg+xml"];
       if (svg === undefined || output.data["image/png"] !== undefined) {
         continue;
@@ -257,7 +275,7 @@ async function _pngFigures(paths: string[]): Promise<number> {
     if (replaced > 0) await _writeAtomic(path, serializeNotebook(nb));
     const after = (await Deno.stat(path)).size;
     console.log(
-      `${path}: ${replaced} figure(s) as PNG; ${before} -> ${after} bytes`,
+      `${path}: ${replaced} output(s) rasterised; ${before} -> ${after} bytes`,
     );
   }
   return 0;

@@ -10,7 +10,11 @@
 
 import assert from "node:assert/strict";
 import { runNotebooks } from "../scripts/notebooks.ts";
-import { readNotebook, serializeNotebook } from "../scripts/_jupyter/mod.ts";
+import {
+  joinText,
+  readNotebook,
+  serializeNotebook,
+} from "../scripts/_jupyter/mod.ts";
 import { goodNotebook, writeNotebooks } from "./notebooks_fixtures.ts";
 import {
   chromium,
@@ -100,13 +104,21 @@ Deno.test({
       server = await startNotebookServer(served, `${dir}/jupyter-data`, dir);
       for (const name of names) {
         const nb = await readNotebook(`${served}/${name}`);
-        // Figures: outputs with an image in any format (PNG or SVG).
-        const expected = nb.cells.flatMap((c) =>
-          c.outputs ?? []
-        ).filter((o) =>
-          "data" in o &&
-          Object.keys(o.data).some((mime) => mime.startsWith("image/"))
+        // Figures: outputs with an image in any format (PNG or SVG), and
+        // the training charts inside HTML outputs (inline SVG or PNG).
+        const data = nb.cells.flatMap((c) => c.outputs ?? []).flatMap((o) =>
+          "data" in o ? [o.data as Record<string, unknown>] : []
+        );
+        const images = data.filter((d) =>
+          Object.keys(d).some((mime) =>
+            mime.startsWith("image/")
+          )
         ).length;
+        const charts = data.map((d) =>
+          joinText(d["text/html"] as string[] | undefined)
+        ).filter((html) => /<svg xmlns|<img src="data:image\/png/.test(html))
+          .length;
+        const expected = images + charts;
         assert.ok(expected > 0, `${name} has no figure to show`);
         const dom = await chromium(dir, [
           "--dump-dom",

@@ -78,17 +78,27 @@ async function _nbconvert(
   return { ok: out.success, log: decode(out.stdout) + decode(out.stderr) };
 }
 
-/** The PNG figures of a notebook's outputs. */
-function _pngOutputs(nb: Notebook): string[] {
-  return nb.cells.flatMap((cell) =>
+/**
+ * The PNG images of a notebook's outputs, in order: figures (`image/png`) and
+ * the training charts inside HTML outputs.
+ */
+function _pngOutputs(nb: Notebook): { figures: number; pngs: string[] } {
+  let figures = 0;
+  const pngs = nb.cells.flatMap((cell) =>
     (cell.outputs ?? []).flatMap((output) => {
       if (!("data" in output)) return [];
-      const png = (output.data as Record<string, unknown>)["image/png"];
-      return png === undefined
-        ? []
-        : [joinText(png as string | string[]).replace(/\s/g, "")];
+      const data = output.data as Record<string, unknown>;
+      const png = data["image/png"];
+      if (png !== undefined) {
+        figures++;
+        return [joinText(png as string | string[]).replace(/\s/g, "")];
+      }
+      const html = joinText(data["text/html"] as string[] | undefined);
+      return [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)"/g)]
+        .map((m) => m[1]);
     })
   );
+  return { figures, pngs };
 }
 
 Deno.test({
@@ -112,8 +122,10 @@ Deno.test({
       });
       assert.ok(ok, log.slice(-2000));
       for (const name of names) {
-        const pngs = _pngOutputs(await readNotebook(join(REFERENCE, name)));
-        assert.ok(pngs.length > 0, `${name} has no figure`);
+        const { figures, pngs } = _pngOutputs(
+          await readNotebook(join(REFERENCE, name)),
+        );
+        assert.ok(figures > 0, `${name} has no figure`);
         const html = await Deno.readTextFile(
           join(dir, name.replace(/\.ipynb$/, ".html")),
         );
@@ -123,7 +135,7 @@ Deno.test({
         assert.equal(
           imgs.length,
           pngs.length,
-          `${name}: ${imgs.length} <img> for ${pngs.length} figures`,
+          `${name}: ${imgs.length} <img> for ${pngs.length} figures and charts`,
         );
         assert.deepEqual(
           imgs,

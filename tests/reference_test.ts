@@ -27,6 +27,7 @@ import {
   plotDocument,
 } from "../lib/plot/mod.ts";
 import * as Plot from "@observablehq/plot";
+import { chartImage, sparklineSvg } from "../lib/train/mod.ts";
 
 function row(experiment: string, model: string, accuracy: number): ResultRow {
   return {
@@ -114,7 +115,7 @@ Deno.test("reference: --png-figures gives SVG outputs the bundle figures display
       marks: [Plot.frame()],
     }),
   ], { title: "A frame" });
-  const nb = makeNotebook(["fig", "text", "shown"]);
+  const nb = makeNotebook(["fig", "text", "shown", "train"]);
   nb.cells[0].outputs = [{
     output_type: "execute_result",
     execution_count: 1,
@@ -131,9 +132,35 @@ Deno.test("reference: --png-figures gives SVG outputs the bundle figures display
     data: { "image/svg+xml": fig.svg.split(/(?<=>)/) },
     metadata: {},
   }];
+  // A training progress output of older runs: its chart as inline SVG.
+  const rows = [1, 2].map((epoch) => ({
+    epoch,
+    loss: 1 / epoch,
+    acc: 0.5 + epoch / 10,
+    val_loss: null,
+    val_acc: null,
+    lr: 0.01,
+    seconds: 1,
+    samples_per_s: 100,
+  }));
+  const pre = '<pre style="margin:0">Epoch 1/2 - 1.0s\nDone.</pre>';
+  nb.cells[3].outputs = [{
+    output_type: "display_data",
+    data: { "text/plain": "Epoch 1/2", "text/html": pre + sparklineSvg(rows) },
+    metadata: {},
+  }];
   // Through the file format, as the committed notebooks are read.
   const read = parseNotebook(serializeNotebook(nb));
-  assert.equal(await rasterizeFigures(read), 2);
+  assert.equal(await rasterizeFigures(read), 3);
+  const progress = read.cells[3].outputs![0] as Output & {
+    data: Record<string, unknown>;
+  };
+  assert.equal(
+    progress.data["text/html"],
+    pre + await chartImage(sparklineSvg(rows)),
+    "the chart as a finished run saves it now",
+  );
+  assert.deepEqual(progress.data["text/plain"], ["Epoch 1/2"]);
   const expected = await figureBundle(fig.svg);
   for (const i of [0, 2]) {
     const output = read.cells[i].outputs![0] as Output & {

@@ -30,24 +30,12 @@
  * @module
  */
 import { parseHTML } from "linkedom";
-import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { base64, type SaveOptions, svgToPng } from "../_raster.ts";
+
+export { type SaveOptions, svgToPng };
 
 /** The symbol the Deno Jupyter kernel calls to get rich output. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
-
-/** Options of {@linkcode Figure.save} and {@linkcode svgToPng}. */
-export interface SaveOptions {
-  /** PNG only: zoom factor over the SVG's pixel size. Default: 2. */
-  scale?: number;
-  /** PNG only: background colour. Default: "white". */
-  background?: string;
-  /**
-   * PNG only: font files for text. Default: the `CNN_PLOT_FONT` env var, else
-   * the first DejaVu Sans / Liberation Sans / Arial found in the usual system
-   * folders. Without any font, PNG text is left out (SVG is unaffected).
-   */
-  fontFiles?: string[];
-}
 
 /**
  * The MIME bundle a figure displays as: PNG (base64) and alt text, plus the
@@ -365,14 +353,6 @@ export function figureAltText(svg: string): string {
   return `${text} [${size[0]}x${size[1]} image]`;
 }
 
-function _base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
 /**
  * The Jupyter display bundle of standalone SVG text: PNG at `scale` (2 by
  * default) rendered with resvg, the alt text, and the SVG only with
@@ -393,7 +373,7 @@ export async function figureBundle(
 ): Promise<FigureBundle> {
   const png = await svgToPng(svg, { scale: options.scale ?? 2 });
   const bundle: FigureBundle = {
-    "image/png": _base64(png),
+    "image/png": base64(png),
     "text/plain": options.alt ?? figureAltText(svg),
   };
   if (options.svg) bundle["image/svg+xml"] = svg;
@@ -516,100 +496,4 @@ export function createFigure(
     );
   }
   return new SvgFigure(svg, width, height);
-}
-
-let _wasmReady: Promise<void> | undefined;
-
-async function _loadWasm(): Promise<Uint8Array> {
-  const url = new URL(
-    "index_bg.wasm",
-    import.meta.resolve("@resvg/resvg-wasm"),
-  );
-  try {
-    return await Deno.readFile(url);
-  } catch (err) {
-    throw new Error(
-      `could not read resvg's WebAssembly from ${url} (${
-        err instanceof Error ? err.message : err
-      }); ` +
-        `run the project with "nodeModulesDir": "auto" so npm packages live in node_modules`,
-    );
-  }
-}
-
-const FONT_CANDIDATES = [
-  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-  "/usr/share/fonts/TTF/DejaVuSans.ttf",
-  "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-  "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-  "/System/Library/Fonts/Supplemental/Arial.ttf",
-  "/Library/Fonts/Arial.ttf",
-  "C:\\Windows\\Fonts\\arial.ttf",
-];
-
-let _fonts: Promise<Uint8Array[]> | undefined;
-
-async function _defaultFonts(): Promise<Uint8Array[]> {
-  let fromEnv: string | undefined;
-  try {
-    fromEnv = Deno.env.get("CNN_PLOT_FONT");
-  } catch {
-    // No env permission: fall back to the usual folders.
-  }
-  for (
-    const path of fromEnv ? [fromEnv, ...FONT_CANDIDATES] : FONT_CANDIDATES
-  ) {
-    try {
-      return [await Deno.readFile(path)];
-    } catch {
-      // Try the next candidate.
-    }
-  }
-  return [];
-}
-
-/**
- * Rasterises standalone SVG to PNG bytes with resvg (WebAssembly).
- *
- * @example
- * ```ts
- * import { svgToPng } from "./figure.ts";
- * const png = await svgToPng(
- *   '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
- * console.log(png[1] === 0x50); // true
- * ```
- */
-export async function svgToPng(
-  svg: string,
-  options: SaveOptions = {},
-): Promise<Uint8Array> {
-  const scale = options.scale ?? 2;
-  if (!(scale > 0 && scale <= 16)) {
-    throw new Error(`scale must be in (0, 16], got ${scale}`);
-  }
-  _wasmReady ??= _loadWasm().then((bytes) => initWasm(bytes)).catch((err) => {
-    _wasmReady = undefined;
-    throw err;
-  });
-  await _wasmReady;
-  const fontBuffers = options.fontFiles
-    ? await Promise.all(options.fontFiles.map((f) => Deno.readFile(f)))
-    : await (_fonts ??= _defaultFonts());
-  const resvg = new Resvg(svg, {
-    background: options.background ?? "white",
-    fitTo: { mode: "zoom", value: scale },
-    // Nearest-neighbour for embedded images: 28x28 digits stay crisp pixels.
-    imageRendering: 1,
-    font: {
-      fontBuffers,
-      defaultFontFamily: "DejaVu Sans",
-      sansSerifFamily: "DejaVu Sans",
-    },
-  });
-  try {
-    return resvg.render().asPng();
-  } finally {
-    resvg.free();
-  }
 }

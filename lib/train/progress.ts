@@ -8,7 +8,9 @@
  * the run (loss and accuracy to 4 significant digits, the epoch's time): only
  * the current-batch line is redrawn, so a saved notebook or log holds the
  * whole run. In Jupyter a long run continues in a new output every
- * `linesPerOutput` epochs, so no output grows past a screenful.
+ * `linesPerOutput` epochs, so no output grows past a screenful, and the chart
+ * is saved as a PNG image (inline SVG while training), which notebooks show
+ * untrusted too.
  *
  * The terminal side (stderr, redraw in place, durations) is the library's one
  * progress-text system in `../_progress.ts`, which downloads use too.
@@ -29,6 +31,22 @@ import {
   stderrIsTerminal,
   writeStderr,
 } from "../_progress.ts";
+import { svgImage } from "../_raster.ts";
+
+/**
+ * The live chart as a finished run's saved output holds it: a PNG `<img>` at
+ * the chart's size (untrusted notebooks strip inline SVG and run its labels
+ * together). `deno task reference --png-figures` uses it on older outputs.
+ *
+ * @example
+ * ```ts
+ * import { chartImage, sparklineSvg } from "./progress.ts";
+ * console.log((await chartImage(sparklineSvg([]))).startsWith("<img")); // true
+ * ```
+ */
+export function chartImage(svg: string): Promise<string> {
+  return svgImage(svg, "Training curves: loss and accuracy per epoch");
+}
 
 export { formatDuration };
 
@@ -414,6 +432,9 @@ export function sparklineSvg(
 async function _chartHtml(chart: unknown): Promise<string> {
   if (typeof chart === "string") return chart;
   if (chart && typeof chart === "object") {
+    // A lib/plot Figure: its SVG live (cheap), a PNG once training ends.
+    const figureSvg = (chart as { svg?: unknown }).svg;
+    if (typeof figureSvg === "string") return figureSvg;
     const display =
       (chart as Record<symbol, unknown>)[Symbol.for("Jupyter.display")];
     if (typeof display === "function") {
@@ -425,8 +446,6 @@ async function _chartHtml(chart: unknown): Promise<string> {
         return `<img src="data:image/png;base64,${png}"/>`;
       }
     }
-    const svg = (chart as { svg?: unknown }).svg;
-    if (typeof svg === "string") return svg;
     const outer = (chart as { outerHTML?: unknown }).outerHTML;
     if (typeof outer === "string") return outer;
   }
@@ -522,6 +541,15 @@ class _JupyterProgress implements ProgressReporter {
     _history: readonly EpochRecord[],
     stopReason?: string,
   ): Promise<void> {
+    // What the notebook saves: the chart as a PNG <img>, since untrusted
+    // notebooks strip inline SVG (and run its labels together).
+    if (this.#chart.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')) {
+      try {
+        this.#chart = await chartImage(this.#chart);
+      } catch {
+        // No rasteriser (e.g. resvg's wasm unreadable): keep the SVG.
+      }
+    }
     await this.#draw(stopReason ? `Stopped: ${stopReason}` : "Done.");
   }
 }
