@@ -4,15 +4,22 @@
  * (full scale takes hours on a CPU, so experiments are run and committed
  * across sessions).
  *
- * Usage: `deno task reference RUN_DIR... [--ref DIR] [--command TEXT]`
+ * Usage: `deno task reference RUN_DIR... [--ref DIR] [--command TEXT]`, or
+ * `deno task reference --png-figures NOTEBOOK...`
  *
  * Each RUN_DIR is a report of `deno task reproduce --scale full` (it holds
  * `results/<experiment>.results.json` and `notebooks/<notebook>.ipynb`). For
  * every experiment found there, the reference's rows of that experiment are
  * replaced by the new ones, each stamped with when, how (`--command`, default
  * "deno task reproduce --scale full") and on which machine it was produced;
- * the executed notebook is copied beside `results.json`, its SVG figures are
- * written to `figures/`, and `results.md` is rewritten from all rows.
+ * the executed notebook is copied beside `results.json`, its figures are
+ * written to `figures/` (SVG where the output holds it, else PNG), and `results.md` is rewritten from all rows.
+ *
+ * `--png-figures` migrates notebooks executed before figures displayed as
+ * PNG: each `image/svg+xml` output is rasterised with the library's renderer
+ * and gets the alt text, so its bundle is the one a figure displays as now
+ * (`figureBundle` of `lib/plot`), and the notebook shows its figures when
+ * opened untrusted. The SVG files in `figures/` stay as they are.
  *
  * @module
  */
@@ -22,12 +29,20 @@ import {
   type NotebookResults,
   percentText,
 } from "../lib/experiments/mod.ts";
-import { joinText, readNotebook } from "./jupyter/mod.ts";
+import { type BundleOptions, figureBundle } from "../lib/plot/figure.ts";
+import { chartImage } from "../lib/train/progress.ts";
+import {
+  joinText,
+  type Notebook,
+  readNotebook,
+  serializeNotebook,
+} from "./jupyter/mod.ts";
 import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
 
 const USAGE =
-  "usage: deno task reference RUN_DIR... [--ref DIR] [--command TEXT]";
+  "usage: deno task reference RUN_DIR... [--ref DIR] [--command TEXT]\n" +
+  "       deno task reference --png-figures NOTEBOOK...";
 
 /** One row of `notebooks/reference/results.json`. */
 export interface ReferenceRecord extends Record<string, unknown> {
@@ -163,27 +178,118 @@ export function referenceMarkdown(reference: ReferenceFile): string {
   return lines.join("\n");
 }
 
-/** The SVG outputs of an executed notebook, in order. */
-async function _figures(path: string): Promise<string[]> {
+/**
+ * The figures of an executed notebook, in order: the SVG where the output
+ * holds one (trusted displays, older runs), else the PNG.
+ */
+async function _figures(
+  path: string,
+): Promise<{ ext: "svg" | "png"; bytes: Uint8Array }[]> {
   const nb = await readNotebook(path);
-  const svgs: string[] = [];
+  const figures: { ext: "svg" | "png"; bytes: Uint8Array }[] = [];
   for (const cell of nb.cells) {
     for (const output of cell.outputs ?? []) {
       const data = (output as { data?: Record<string, unknown> }).data;
       const svg = data?.["image/svg+xml"];
+      const png = data?.["image/png"];
       if (svg !== undefined) {
-        svgs.push(joinText(svg as string | string[]));
+        figures.push({
+          ext: "svg",
+          bytes: new TextEncoder().encode(joinText(svg as string | string[])),
+        });
+      } else if (png !== undefined) {
+        const base64 = joinText(png as string | string[]).replace(/\s/g, "");
+        figures.push({
+          ext: "png",
+          bytes: Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)),
+        });
       }
     }
   }
-  return svgs;
+  return figures;
+}
+
+/**
+ * Replaces every `image/svg+xml`-only figure output of `nb` (in place) by the
+ * bundle the library displays figures as ({@linkcode figureBundle}: PNG at 2x
+ * and alt text; `options.svg` keeps the SVG too), and the inline SVG chart of
+ * each training-progress output (`text/html`) by the PNG `<img>` a finished
+ * run saves now ({@linkcode chartImage}). Outputs that already carry a PNG are
+ * left alone, so running it twice changes nothing. Returns how many outputs
+ * it replaced.
+ *
+ * @example
+ * ```ts ignore
+ * import { rasterizeFigures } from "./reference.ts";
+ * const nb = await readNotebook("notebooks/reference/004_cifar10_cnn.ipynb");
+ * console.log(await rasterizeFigures(nb)); // 9
+ * ```
+ */
+export async function rasterizeFigures(
+  nb: Notebook,
+  options: BundleOptions = {},
+): Promise<number> {
+  let replaced = 0;
+  for (const cell of nb.cells) {
+    for (const output of cell.outputs ?? []) {
+      if (
+        output.output_type !== "execute_result" &&
+        output.output_type !== "display_data"
+      ) continue;
+      const html = output.data["text/html"];
+      if (html !== undefined) {
+        const text = joinText(html as string | string[]);
+        const chart =
+          /<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*?<\/svg>$/
+            .exec(text);
+        if (text.startsWith("<pre") && chart) {
+          output.data = {
+            ...output.data,
+            "text/html": text.slice(0, chart.index) +
+              await chartImage(chart[0]),
+          };
+          replaced++;
+        }
+      }
+      const svg = output.data["image/svg+xml"];
+      if (svg === undefined || output.data["image/png"] !== undefined) {
+        continue;
+      }
+      const text = joinText(svg as string | string[]);
+      const bundle = await figureBundle(text, options);
+      output.data = { ...bundle };
+      replaced++;
+    }
+  }
+  return replaced;
+}
+
+async function _pngFigures(paths: string[]): Promise<number> {
+  if (paths.length === 0) {
+    throw new UsageError("name at least one notebook for --png-figures");
+  }
+  for (const path of paths) {
+    const before = (await Deno.stat(path)).size;
+    const nb = await readNotebook(path);
+    const replaced = await rasterizeFigures(nb);
+    if (replaced > 0) await _writeAtomic(path, serializeNotebook(nb));
+    const after = (await Deno.stat(path)).size;
+    console.log(
+      `${path}: ${replaced} output(s) rasterised; ${before} -> ${after} bytes`,
+    );
+  }
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCli(argv, {
     ref: { type: "string" },
     command: { type: "string" },
+    "png-figures": { type: "boolean" },
   }, { positionals: true });
+  if (values["png-figures"]) {
+    return await _pngFigures(positionals.map((p) => pathFlag(p)));
+  }
   if (positionals.length === 0) {
     throw new UsageError("name at least one run folder");
   }
@@ -222,12 +328,15 @@ async function main(argv: string[]): Promise<number> {
         }
         const source = join(dir, "notebooks", nb.name);
         await Deno.copyFile(source, join(refDir, basename(nb.name)));
-        const svgs = await _figures(source);
-        for (const [i, svg] of svgs.entries()) {
+        const figures = await _figures(source);
+        for (const [i, figure] of figures.entries()) {
           const name = `${result.experiment}-${String(i + 1).padStart(2, "0")}`;
-          await _writeAtomic(join(refDir, "figures", `${name}.svg`), svg);
+          const path = join(refDir, "figures", `${name}.${figure.ext}`);
+          const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+          await Deno.writeFile(tmp, figure.bytes);
+          await Deno.rename(tmp, path);
         }
-        console.error(`${nb.name}: copied, ${svgs.length} figure(s)`);
+        console.error(`${nb.name}: copied, ${figures.length} figure(s)`);
       }
     }
     if (found === 0) throw new Error(`${dir}/results holds no results`);

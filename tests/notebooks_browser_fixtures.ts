@@ -84,6 +84,21 @@ export function outputSvgs(dom: string): string[] {
   return areas.flatMap((area) => area.match(/<svg[\s\S]*?<\/svg>/g) ?? []);
 }
 
+/**
+ * The `src` of every PNG `<img>` inside the page's output areas (each area
+ * read up to the next cell, so images of Markdown cells do not count).
+ */
+export function outputPngs(dom: string): string[] {
+  const areas = dom.split('class="output_subarea').slice(1);
+  return areas.flatMap((area) =>
+    [
+      ...area.split(/class="cell\b/)[0].matchAll(
+        /<img\b[^>]*\bsrc="(data:image\/png;base64,[^"]*)"/g,
+      ),
+    ].map((m) => m[1])
+  );
+}
+
 /** A running classic Notebook server serving `notebookDir`. */
 export interface NotebookServer {
   /** `http://127.0.0.1:<port>` */

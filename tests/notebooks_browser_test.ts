@@ -3,17 +3,24 @@
  * through headless Chromium and checks that its SVG figure is rendered, and
  * that an unsigned copy's is not (so the check can fail). Set
  * `NOTEBOOK_SCREENSHOT=path.png` to keep a screenshot of the page.
+ * Also opens the committed reference notebooks untrusted (no signature, as
+ * in a fresh clone) and counts the figures each page shows: all of them.
  * Skipped when Debian's `jupyter-notebook` or `chromium` is missing.
  */
 
 import assert from "node:assert/strict";
 import { runNotebooks } from "../scripts/notebooks.ts";
-import { readNotebook, serializeNotebook } from "../scripts/jupyter/mod.ts";
+import {
+  joinText,
+  readNotebook,
+  serializeNotebook,
+} from "../scripts/jupyter/mod.ts";
 import { goodNotebook, writeNotebooks } from "./notebooks_fixtures.ts";
 import {
   chromium,
   hasNotebookServer,
   type NotebookServer,
+  outputPngs,
   outputSvgs,
   startNotebookServer,
 } from "./notebooks_browser_fixtures.ts";
@@ -66,6 +73,65 @@ Deno.test({
           `--screenshot=${screenshot}`,
           `${base}/notebooks/good.ipynb`,
         ]);
+      }
+    } finally {
+      await server?.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the committed reference notebooks show every figure when opened untrusted (classic Notebook, headless Chromium)",
+  ignore: !hasNotebookServer(),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "nb-browser-ref-" });
+    let server: NotebookServer | undefined;
+    try {
+      const reference = new URL("../notebooks/reference/", import.meta.url)
+        .pathname;
+      const served = `${dir}/served`;
+      await Deno.mkdir(served);
+      const names = [...Deno.readDirSync(reference)].map((e) => e.name)
+        .filter((n) => n.endsWith(".ipynb")).sort();
+      assert.equal(names.length, 5, `reference notebooks: ${names}`);
+      for (const name of names) {
+        await Deno.copyFile(`${reference}${name}`, `${served}/${name}`);
+      }
+      // A fresh Jupyter data dir holds no signature: every notebook is
+      // untrusted, as in a fresh clone. Nothing is signed or trusted here.
+      server = await startNotebookServer(served, `${dir}/jupyter-data`, dir);
+      for (const name of names) {
+        const nb = await readNotebook(`${served}/${name}`);
+        // Figures: outputs with an image in any format (PNG or SVG), and
+        // the training charts inside HTML outputs (inline SVG or PNG).
+        const data = nb.cells.flatMap((c) => c.outputs ?? []).flatMap((o) =>
+          "data" in o ? [o.data as Record<string, unknown>] : []
+        );
+        const images = data.filter((d) =>
+          Object.keys(d).some((mime) =>
+            mime.startsWith("image/")
+          )
+        ).length;
+        const charts = data.map((d) =>
+          joinText(d["text/html"] as string[] | undefined)
+        ).filter((html) => /<svg xmlns|<img src="data:image\/png/.test(html))
+          .length;
+        const expected = images + charts;
+        assert.ok(expected > 0, `${name} has no figure to show`);
+        const dom = await chromium(dir, [
+          "--dump-dom",
+          `${server.base}/notebooks/${encodeURIComponent(name)}`,
+        ]);
+        assert.match(dom, /Not Trusted/, `${name} was opened trusted`);
+        const shown = outputPngs(dom);
+        assert.equal(
+          shown.length,
+          expected,
+          `${name}: the page shows ${shown.length} of ${expected} figures`,
+        );
+        assert.ok(shown.every((src) => src.length > 1000), `${name}: empty`);
       }
     } finally {
       await server?.close();

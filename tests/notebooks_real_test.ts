@@ -61,7 +61,7 @@ Deno.test({
         const all = texts.join("\n");
         assert.match(all, /smoke/, `${name} does not say its scale`);
         assert.ok(
-          all.includes("image/svg+xml"),
+          all.includes("image/png"),
           `${name} shows no figure`,
         );
         const last = texts.filter((t) => t.length > 0).at(-1) ?? "";

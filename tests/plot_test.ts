@@ -13,7 +13,10 @@ import { type EpochRecord, historyFrame } from "../lib/train/mod.ts";
 import {
   composeFigure,
   confusionHeatmap,
+  displayFigure,
   type Figure,
+  figureAltText,
+  figureBundle,
   filterGrid,
   filterStimuli,
   historyPoints,
@@ -320,7 +323,6 @@ Deno.test("save: .svg text and .png bytes; Jupyter display bundle", async () => 
       "PNG width = figure width at scale 1",
     );
     assert.equal(view.getUint32(20), fig.height);
-    assert.deepEqual(fig[JUPYTER_DISPLAY](), { "image/svg+xml": fig.svg });
     assert.equal(JUPYTER_DISPLAY, Symbol.for("Jupyter.display"));
     await assert.rejects(fig.save(`${dir}/cmp.jpg`), /use a \.svg or \.png/);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
@@ -354,6 +356,85 @@ function tinyConvNet(): tf.Sequential {
     ],
   });
 }
+
+/** Width and height of base64 PNG data, from its IHDR chunk. */
+function pngSize(base64: string): [number, number] {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  assert.deepEqual([...bytes.slice(1, 4)], [0x50, 0x4e, 0x47], "not a PNG");
+  const view = new DataView(bytes.buffer);
+  return [view.getUint32(16), view.getUint32(20)];
+}
+
+Deno.test("Jupyter display: PNG at 2x with alt text by default, SVG only when asked", async () => {
+  const doc = plotDocument();
+  const panel = () =>
+    Plot.plot({
+      document: doc,
+      width: 200,
+      height: 120,
+      marks: [Plot.dot([{ x: 1, y: 2 }], { x: "x", y: "y" })],
+    });
+  const fig = composeFigure([panel(), panel()], {
+    title: "Loss & accuracy <per epoch>",
+    panelTitles: ["loss", "accuracy"],
+  });
+  const bundle = await fig[JUPYTER_DISPLAY]();
+  assert.deepEqual(Object.keys(bundle).sort(), ["image/png", "text/plain"]);
+  assert.deepEqual(pngSize(bundle["image/png"]), [
+    2 * fig.width,
+    2 * fig.height,
+  ]);
+  assert.equal(
+    bundle["text/plain"],
+    `Figure: Loss & accuracy <per epoch> (panels: loss; accuracy) [${fig.width}x${fig.height} image]`,
+  );
+  assert.equal(fig.alt, bundle["text/plain"]);
+  const trusted = await fig.bundle({ svg: true, scale: 1, alt: "two dots" });
+  assert.equal(trusted["image/svg+xml"], fig.svg);
+  assert.equal(trusted["text/plain"], "two dots");
+  assert.deepEqual(pngSize(trusted["image/png"]), [fig.width, fig.height]);
+  // An explicit alt replaces the generated one, in the SVG too.
+  const described = composeFigure([panel()], { alt: "one dot" });
+  assert.match(described.svg, /^<svg[^>]*><title>one dot<\/title>/);
+  assert.equal(
+    described.alt,
+    `one dot [${described.width}x${described.height} image]`,
+  );
+
+  const sent: [string, Record<string, unknown>][] = [];
+  await displayFigure(fig, {
+    broadcast: (type, content) => {
+      sent.push([type, content]);
+      return Promise.resolve();
+    },
+  });
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0][0], "display_data");
+  assert.deepEqual(sent[0][1].data, bundle);
+  assert.deepEqual(sent[0][1].metadata, {
+    "image/png": { width: fig.width, height: fig.height },
+  });
+  await assert.rejects(
+    displayFigure(fig),
+    /needs the Deno Jupyter kernel; outside it, save the figure/,
+  );
+});
+
+Deno.test("figureAltText: reads older figures' drawn title, else says Figure", async () => {
+  const older = '<svg xmlns="http://www.w3.org/2000/svg" width="300" ' +
+    'height="90" viewBox="0 0 300 90"><rect width="100%" height="100%" ' +
+    'fill="white"/><text aria-label="Samples &amp; labels" ' +
+    'text-anchor="middle">Samples</text></svg>';
+  assert.equal(figureAltText(older), "Figure: Samples & labels [300x90 image]");
+  const bare = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">' +
+    '<text aria-label="x">x</text></svg>';
+  assert.equal(figureAltText(bare), "Figure: x [4x4 image]");
+  const none = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">' +
+    '<g aria-label="dot"></g></svg>';
+  assert.equal(figureAltText(none), "Figure [4x4 image]");
+  const bundle = await figureBundle(none, { scale: 3 });
+  assert.deepEqual(pngSize(bundle["image/png"]), [12, 12]);
+});
 
 Deno.test("filterGrid: one image per first-layer filter", async () => {
   const model = tinyConvNet();

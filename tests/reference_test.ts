@@ -7,10 +7,27 @@ import assert from "node:assert/strict";
 import type { NotebookResults, ResultRow } from "../lib/experiments/mod.ts";
 import {
   mergeReferenceRows,
+  rasterizeFigures,
   referenceMarkdown,
   type ReferenceRecord,
 } from "../scripts/reference.ts";
 import { readReference, REFERENCE_PATH } from "../scripts/reproduce.ts";
+import {
+  joinText,
+  makeNotebook,
+  type Output,
+  parseNotebook,
+  readNotebook,
+  serializeNotebook,
+} from "../scripts/_jupyter/mod.ts";
+import {
+  composeFigure,
+  figureBundle,
+  JUPYTER_DISPLAY,
+  plotDocument,
+} from "../lib/plot/mod.ts";
+import * as Plot from "@observablehq/plot";
+import { chartImage, sparklineSvg } from "../lib/train/mod.ts";
 
 function row(experiment: string, model: string, accuracy: number): ResultRow {
   return {
@@ -86,5 +103,116 @@ Deno.test("reference: the committed results.json reads back as a reference run",
     const record = r as unknown as ReferenceRecord;
     assert.equal(record.scale, "full", `${r.model} ran at full scale`);
     assert.ok(record.produced_at && record.produced_by, "says when and how");
+  }
+});
+
+Deno.test("reference: --png-figures gives SVG outputs the bundle figures display as now", async () => {
+  const fig = composeFigure([
+    Plot.plot({
+      document: plotDocument(),
+      width: 120,
+      height: 80,
+      marks: [Plot.frame()],
+    }),
+  ], { title: "A frame" });
+  const nb = makeNotebook(["fig", "text", "shown", "train"]);
+  nb.cells[0].outputs = [{
+    output_type: "execute_result",
+    execution_count: 1,
+    data: { "image/svg+xml": fig.svg },
+    metadata: {},
+  }];
+  nb.cells[1].outputs = [{
+    output_type: "stream",
+    name: "stdout",
+    text: "hello\n",
+  }];
+  nb.cells[2].outputs = [{
+    output_type: "display_data",
+    data: { "image/svg+xml": fig.svg.split(/(?<=>)/) },
+    metadata: {},
+  }];
+  // A training progress output of older runs: its chart as inline SVG.
+  const rows = [1, 2].map((epoch) => ({
+    epoch,
+    loss: 1 / epoch,
+    acc: 0.5 + epoch / 10,
+    val_loss: null,
+    val_acc: null,
+    lr: 0.01,
+    seconds: 1,
+    samples_per_s: 100,
+  }));
+  const pre = '<pre style="margin:0">Epoch 1/2 - 1.0s\nDone.</pre>';
+  nb.cells[3].outputs = [{
+    output_type: "display_data",
+    data: { "text/plain": "Epoch 1/2", "text/html": pre + sparklineSvg(rows) },
+    metadata: {},
+  }];
+  // Through the file format, as the committed notebooks are read.
+  const read = parseNotebook(serializeNotebook(nb));
+  assert.equal(await rasterizeFigures(read), 3);
+  const progress = read.cells[3].outputs![0] as Output & {
+    data: Record<string, unknown>;
+  };
+  assert.equal(
+    progress.data["text/html"],
+    pre + await chartImage(sparklineSvg(rows)),
+    "the chart as a finished run saves it now",
+  );
+  assert.deepEqual(progress.data["text/plain"], ["Epoch 1/2"]);
+  const expected = await figureBundle(fig.svg);
+  for (const i of [0, 2]) {
+    const output = read.cells[i].outputs![0] as Output & {
+      data: Record<string, unknown>;
+    };
+    assert.deepEqual(output.data, expected);
+  }
+  const stream = read.cells[1].outputs![0];
+  assert.ok(stream.output_type === "stream", "a stream stays a stream");
+  assert.equal(joinText(stream.text), "hello\n");
+  // What a figure displays as in the kernel, byte for byte once saved.
+  const live = makeNotebook(["fig"]);
+  live.cells[0].outputs = [{
+    output_type: "execute_result",
+    execution_count: 1,
+    data: { ...(await fig[JUPYTER_DISPLAY]()) },
+    metadata: {},
+  }];
+  const migrated = makeNotebook(["fig"]);
+  migrated.cells[0].outputs = [read.cells[0].outputs![0]];
+  assert.equal(serializeNotebook(migrated), serializeNotebook(live));
+  assert.equal(await rasterizeFigures(read), 0, "a second run changes nothing");
+});
+
+Deno.test("reference: every committed notebook's figure carries a PNG and alt text", async () => {
+  const dir = new URL("../notebooks/reference/", import.meta.url).pathname;
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) =>
+    n.endsWith(".ipynb")
+  ).sort();
+  assert.equal(names.length, 5);
+  for (const name of names) {
+    const nb = await readNotebook(dir + name);
+    let figures = 0;
+    for (const cell of nb.cells) {
+      for (const output of cell.outputs ?? []) {
+        if (!("data" in output)) continue;
+        const data = output.data as Record<string, unknown>;
+        assert.equal(
+          data["image/svg+xml"],
+          undefined,
+          `${name}: an SVG output (hidden when untrusted); run ` +
+            "deno task reference --png-figures " + name,
+        );
+        if (data["image/png"] === undefined) continue;
+        figures++;
+        assert.match(
+          joinText(data["text/plain"] as string[]),
+          /^Figure\b.*\[\d+x\d+ image\]$/,
+          `${name}: figure without alt text`,
+        );
+      }
+    }
+    assert.ok(figures > 0, `${name} shows no figure`);
   }
 });

@@ -29,10 +29,10 @@ import { _hasherFor, _hashFile } from "./_hash.ts";
 import { _message } from "./_bytes.ts";
 import { ownerFromTag, ownerTag, processAlive } from "../_process.ts";
 import {
-  _stderrProgress,
   type DownloadProgress,
+  downloadProgress as _stderrProgress,
   type ProgressCallback,
-} from "./_progress.ts";
+} from "../_progress.ts";
 import {
   CacheWriteError,
   ChecksumMismatchError,

@@ -1,5 +1,6 @@
 /**
- * Layer-by-layer tables of a model: Keras-style summaries and, as seed 000
+ * Tables of a model: a compact summary in blocks (repeated blocks collapsed,
+ * counts rounded for people), Keras-style per-layer rows and, as seed 000
  * does, the output shape of each layer for a random input.
  *
  * @module
@@ -88,39 +89,296 @@ export function summarizeModel(model: tf.LayersModel): LayerSummaryRow[] {
 }
 
 /**
- * A Keras-like text table of {@linkcode summarizeModel} plus the totals.
+ * A parameter count for people: "0", "842", "2.7k", "262k", "1.05M".
+ *
+ * @example
+ * ```ts
+ * import { formatCount } from "./summary.ts";
+ * console.log(formatCount(3_228_288)); // "3.23M"
+ * ```
+ */
+export function formatCount(n: number): string {
+  const abs = Math.abs(n);
+  const scaled = (value: number, unit: string) =>
+    `${Number(value.toPrecision(3))}${unit}`;
+  if (abs < 1000) return String(n);
+  if (abs < 999_500) return scaled(n / 1e3, "k");
+  if (abs < 999_500_000) return scaled(n / 1e6, "M");
+  return scaled(n / 1e9, "G");
+}
+
+/** One row of {@linkcode summarizeBlocks}: a block of layers, maybe repeated. */
+export interface BlockSummaryRow {
+  /** What the block does, e.g. "Depthwise 3x3 + BN + ReLU, Pointwise 1x1 + BN + ReLU". */
+  description: string;
+  /** Names of the block's layers (of every repeat), in order. */
+  layers: string[];
+  /** How many identical blocks in a row this row stands for. */
+  repeats: number;
+  /** Output shape of the (last) block, `null` for the batch dimension. */
+  outputShape: (number | null)[];
+  /** Weights of one block. */
+  params: number;
+}
+
+const _ACTIVATIONS = new Set([
+  "ReLU",
+  "LeakyReLU",
+  "ELU",
+  "PReLU",
+  "Softmax",
+  "ThresholdedReLU",
+  "Activation",
+]);
+
+/**
+ * Layers that belong to the layer before them: normalisation, activations,
+ * and weightless layers named after it (Keras' `conv1_bn`, `C1_squash`).
+ */
+function _isFollower(layer: tf.layers.Layer, unit: tf.layers.Layer[]): boolean {
+  const name = layer.getClassName();
+  if (name === "BatchNormalization" || _ACTIVATIONS.has(name)) return true;
+  const head = unit.find((l) => l.getClassName() !== "ZeroPadding2D");
+  return layer.countParams() === 0 && head !== undefined &&
+    layer.name.startsWith(`${head.name}_`);
+}
+
+function _pair(value: unknown): string {
+  const v = Array.isArray(value) ? value : [value, value];
+  return `${v[0]}x${v[1]}`;
+}
+
+function _stride(value: unknown): string {
+  const v = Array.isArray(value) ? value : [value, value];
+  return v.every((s) => s === 1 || s === undefined) ? "" : `/${v[0]}`;
+}
+
+/** A short label of one layer: "Conv 5x5", "BN", "ReLU", "MaxPool 2x2". */
+function _label(layer: tf.layers.Layer): string {
+  const name = layer.getClassName();
+  // deno-lint-ignore no-explicit-any
+  const c = layer.getConfig() as Record<string, any>;
+  const act = typeof c.activation === "string" && c.activation !== "linear"
+    ? ` + ${c.activation}`
+    : "";
+  switch (name) {
+    case "Conv2D":
+      return `${_pair(c.kernelSize) === "1x1" ? "Pointwise" : "Conv"} ${
+        _pair(c.kernelSize)
+      }${_stride(c.strides)}${act}`;
+    case "DepthwiseConv2D":
+      return `Depthwise ${_pair(c.kernelSize)}${_stride(c.strides)}${act}`;
+    case "Dense":
+      return `Dense${act}`;
+    case "BatchNormalization":
+      return "BN";
+    case "Activation":
+      return String(c.activation);
+    case "MaxPooling2D":
+    case "AveragePooling2D":
+      return `${name.startsWith("Max") ? "MaxPool" : "AvgPool"} ${
+        _pair(c.poolSize)
+      }${_stride(c.strides).replace(`/${_pair(c.poolSize)[0]}`, "")}`;
+    case "GlobalAveragePooling2D":
+      return "GlobalAvgPool";
+    case "GlobalMaxPooling2D":
+      return "GlobalMaxPool";
+    case "ZeroPadding2D":
+      return "Pad";
+    case "Dropout":
+      return `Dropout ${c.rate}`;
+    default:
+      return name;
+  }
+}
+
+/** "Separable 3x3/2: Pad + DW + BN + ReLU, PW + BN + ReLU". */
+function _separable(
+  depthwise: tf.layers.Layer[],
+  pointwise: tf.layers.Layer[],
+): string {
+  const dw = depthwise.find((l) => l.getClassName() === "DepthwiseConv2D")!;
+  // deno-lint-ignore no-explicit-any
+  const c = dw.getConfig() as Record<string, any>;
+  const short = (l: tf.layers.Layer) =>
+    l === dw ? "DW" : l === pointwise[0] ? "PW" : _label(l);
+  return `Separable ${_pair(c.kernelSize)}${_stride(c.strides)}: ` +
+    `${depthwise.map(short).join(" + ")}, ${pointwise.map(short).join(" + ")}`;
+}
+
+function _shapeText(shape: (number | null)[]): string {
+  return shape.slice(1).map((d) => d ?? "?").join("x");
+}
+
+/**
+ * The model in blocks a reader can take in: each weighted layer with the
+ * normalisation and activation layers that follow it (and the padding before
+ * it) is one block; a depthwise convolution followed by a 1x1 convolution is
+ * one depthwise-separable block ("Separable 3x3: DW + BN + ReLU, PW + BN +
+ * ReLU"); identical blocks in a row (same layers,
+ * output shape and parameter count) are one row with a repeat count.
+ *
+ * @example
+ * ```ts
+ * import { buildMobileNet, summarizeBlocks } from "./mod.ts";
+ * const rows = summarizeBlocks(buildMobileNet({ inputShape: [32, 32, 3], numClasses: 10 }));
+ * console.log(rows.find((r) => r.repeats > 1)?.repeats); // 5
+ * ```
+ */
+export function summarizeBlocks(model: tf.LayersModel): BlockSummaryRow[] {
+  const layers = model.layers.filter((l) => l.getClassName() !== "InputLayer");
+  // Units: [padding] weighted-or-other layer, then its followers.
+  const units: tf.layers.Layer[][] = [];
+  let pending: tf.layers.Layer[] = [];
+  for (const layer of layers) {
+    const name = layer.getClassName();
+    const last = units.at(-1);
+    if (pending.length === 0 && last && _isFollower(layer, last)) {
+      last.push(layer);
+    } else if (name === "ZeroPadding2D") {
+      pending.push(layer);
+    } else {
+      units.push([...pending, layer]);
+      pending = [];
+    }
+  }
+  if (pending.length > 0) units.push(pending);
+  // Blocks: a depthwise unit and the 1x1 convolution after it go together.
+  const blocks: tf.layers.Layer[][][] = [];
+  for (let i = 0; i < units.length; i++) {
+    const core = (u: tf.layers.Layer[]) =>
+      u.find((l) => l.getClassName() !== "ZeroPadding2D");
+    const next = units[i + 1];
+    if (
+      core(units[i])?.getClassName() === "DepthwiseConv2D" && next &&
+      core(next)?.getClassName() === "Conv2D" &&
+      _pair(core(next)!.getConfig().kernelSize) === "1x1"
+    ) {
+      blocks.push([units[i], next]);
+      i++;
+    } else blocks.push([units[i]]);
+  }
+  const rows: BlockSummaryRow[] = [];
+  for (const block of blocks) {
+    const all = block.flat();
+    const description = block.length === 2
+      ? _separable(block[0], block[1])
+      : block[0].map(_label).join(" + ");
+    const outputShape = _firstShape(all[all.length - 1].outputShape);
+    const params = all.reduce((s, l) => s + l.countParams(), 0);
+    const previous = rows.at(-1);
+    if (
+      previous && previous.description === description &&
+      previous.params === params &&
+      _shapeText(previous.outputShape) === _shapeText(outputShape)
+    ) {
+      previous.repeats++;
+      previous.layers.push(...all.map((l) => l.name));
+    } else {
+      rows.push({
+        description,
+        layers: all.map((l) => l.name),
+        repeats: 1,
+        outputShape,
+        params,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Options of {@linkcode formatSummary}. */
+export interface FormatSummaryOptions {
+  /**
+   * "blocks": one row per block with repeats collapsed and counts rounded
+   * ({@linkcode summarizeBlocks}); "layers": one row per layer with exact
+   * counts, as Keras' `model.summary()`. Default: "blocks".
+   */
+  group?: "blocks" | "layers";
+  /** Widest description before it is cut with "…". Default: 60. */
+  maxDescription?: number;
+}
+
+function _table(header: string[], lines: string[][], right: Set<number>) {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...lines.map((l) => l[i].length))
+  );
+  const row = (cells: string[]) =>
+    cells.map((c, i) =>
+      right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])
+    )
+      .join("  ").trimEnd();
+  return [
+    row(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...lines.map(row),
+  ];
+}
+
+/**
+ * A summary of the model a reader can take in: by default its blocks
+ * ({@linkcode summarizeBlocks}: MobileNet's 88 layers in 15 rows) with
+ * output shapes and rounded parameter counts, then the totals; with
+ * `{ group: "layers" }` one row per layer, as Keras prints it.
  *
  * @example
  * ```ts
  * import { buildCifarCnn, formatSummary } from "./mod.ts";
- * console.log(formatSummary(buildCifarCnn())); // ... Total params: 1,084,234
+ * console.log(formatSummary(buildCifarCnn())); // ... Total params: 1,084,234 (1.08M)
  * ```
  */
-export function formatSummary(model: tf.LayersModel): string {
-  const rows = summarizeModel(model);
+export function formatSummary(
+  model: tf.LayersModel,
+  options: FormatSummaryOptions = {},
+): string {
   const fmt = (n: number) => n.toLocaleString("en-US");
-  const lines = rows.map((r) => [
-    `${r.name} (${r.className})`,
-    `(${r.outputShape.map((d) => d ?? "None").join(", ")})`,
-    fmt(r.params),
-  ]);
-  const header = ["Layer (type)", "Output Shape", "Param #"];
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...lines.map((l) => l[i].length)) + 2
-  );
-  const row = (cells: string[]) =>
-    cells.map((c, i) => c.padEnd(widths[i])).join("").trimEnd();
-  const rule = "=".repeat(widths.reduce((a, b) => a + b, 0));
   const counts = countParams(model);
+  const layerCount = summarizeModel(model).length;
+  const input = _shapeText(_firstShape(model.inputs[0].shape));
+  let table: string[];
+  if (options.group === "layers") {
+    table = _table(
+      ["Layer (type)", "Output shape", "Params"],
+      summarizeModel(model).map((r) => [
+        `${r.name} (${r.className})`,
+        _shapeText(r.outputShape),
+        fmt(r.params),
+      ]),
+      new Set([2]),
+    );
+  } else if (options.group === undefined || options.group === "blocks") {
+    const max = options.maxDescription ?? 60;
+    const cut = (t: string) => t.length > max ? `${t.slice(0, max - 1)}…` : t;
+    table = _table(
+      ["Block", "Layers", "Output", "Params"],
+      summarizeBlocks(model).map((r) => {
+        const span = r.layers.length === 1
+          ? r.layers[0]
+          : `${r.layers[0]} … ${r.layers[r.layers.length - 1]}`;
+        return [
+          (r.repeats > 1 ? `${r.repeats} x ` : "") + cut(r.description),
+          span,
+          _shapeText(r.outputShape),
+          r.repeats > 1
+            ? `${r.repeats} x ${formatCount(r.params)}`
+            : formatCount(r.params),
+        ];
+      }),
+      new Set([3]),
+    );
+  } else {
+    throw new Error(
+      `formatSummary: group must be "blocks" or "layers", got '${options.group}'`,
+    );
+  }
+  const frozen = counts.nonTrainable > 0
+    ? `, non-trainable ${formatCount(counts.nonTrainable)}`
+    : "";
   return [
-    `Model: "${model.name}"`,
-    row(header),
-    rule,
-    ...lines.map(row),
-    rule,
-    `Total params: ${fmt(counts.total)}`,
-    `Trainable params: ${fmt(counts.trainable)}`,
-    `Non-trainable params: ${fmt(counts.nonTrainable)}`,
+    `Model "${model.name}": ${layerCount} layers, input ${input}`,
+    ...table,
+    `Total params: ${fmt(counts.total)} (${formatCount(counts.total)}); ` +
+    `trainable ${formatCount(counts.trainable)}${frozen}`,
   ].join("\n");
 }
 

@@ -3,6 +3,14 @@
  * displays in the Deno Jupyter kernel and saves as `.svg` or `.png` (rasterised
  * with resvg compiled to WebAssembly, so no system packages are needed).
  *
+ * In the kernel a figure shows as `image/png` (drawn at 2x its CSS size, so it
+ * stays sharp) with a `text/plain` alt text, as matplotlib's inline backend
+ * does. SVG is not in the bundle by default: Jupyter renders SVG only in a
+ * notebook trusted on the reader's machine (a cloned or downloaded notebook is
+ * not), and nbconvert's HTML export sanitizes untrusted SVG into empty boxes.
+ * {@linkcode displayFigure} with `{ svg: true }` adds it for trusted use;
+ * saved files stay SVG (or PNG, by the file name).
+ *
  * Observable Plot runs server-side against a `document` from linkedom; its
  * serialised SVG lacks `xmlns`, which standalone files need, so every figure
  * is wrapped in an outer `<svg xmlns=...>` holding the title and the panels.
@@ -22,23 +30,39 @@
  * @module
  */
 import { parseHTML } from "linkedom";
-import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { base64, type SaveOptions, svgToPng } from "../_raster.ts";
+
+export { type SaveOptions, svgToPng };
 
 /** The symbol the Deno Jupyter kernel calls to get rich output. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
 
-/** Options of {@linkcode Figure.save} and {@linkcode svgToPng}. */
-export interface SaveOptions {
-  /** PNG only: zoom factor over the SVG's pixel size. Default: 2. */
-  scale?: number;
-  /** PNG only: background colour. Default: "white". */
-  background?: string;
+/**
+ * The MIME bundle a figure displays as: PNG (base64) and alt text, plus the
+ * SVG when asked for.
+ */
+export interface FigureBundle {
+  /** The figure rasterised at {@linkcode BundleOptions.scale}, base64. */
+  "image/png": string;
+  /** Alt text: what frontends without images show. */
+  "text/plain": string;
+  /** The SVG itself, only with `svg: true`. */
+  "image/svg+xml"?: string;
+}
+
+/** Options of {@linkcode figureBundle}, {@linkcode Figure.bundle} and {@linkcode displayFigure}. */
+export interface BundleOptions {
   /**
-   * PNG only: font files for text. Default: the `CNN_PLOT_FONT` env var, else
-   * the first DejaVu Sans / Liberation Sans / Arial found in the usual system
-   * folders. Without any font, PNG text is left out (SVG is unaffected).
+   * Also put the SVG in the bundle. Frontends prefer it where the notebook is
+   * trusted and fall back to the PNG elsewhere, but nbconvert's HTML export
+   * of an untrusted notebook picks the SVG and sanitizes it into empty boxes,
+   * so use it only for notebooks you keep trusted. Default: false.
    */
-  fontFiles?: string[];
+  svg?: boolean;
+  /** PNG zoom over the figure's CSS size. Default: 2. */
+  scale?: number;
+  /** Alt text. Default: {@linkcode figureAltText} of the SVG. */
+  alt?: string;
 }
 
 /** A rendered figure: SVG text that Jupyter displays and scripts save. */
@@ -49,8 +73,12 @@ export interface Figure {
   readonly width: number;
   /** Height in CSS pixels. */
   readonly height: number;
-  /** Rich output for the Deno Jupyter kernel. */
-  [JUPYTER_DISPLAY](): { "image/svg+xml": string };
+  /** Alt text: the figure's title and panel titles, in words. */
+  readonly alt: string;
+  /** Rich output for the Deno Jupyter kernel: PNG at 2x and the alt text. */
+  [JUPYTER_DISPLAY](): Promise<FigureBundle>;
+  /** The display bundle, with options (e.g. `{ svg: true }` for trusted use). */
+  bundle(options?: BundleOptions): Promise<FigureBundle>;
   /** Writes `.svg` (text) or `.png` (rasterised), chosen by the extension. */
   save(path: string, options?: SaveOptions): Promise<void>;
   /** Rasterises to PNG bytes. */
@@ -158,6 +186,11 @@ export interface ComposeOptions {
   gap?: number;
   /** Background colour (also what PNGs get). Default: "white". */
   background?: string;
+  /**
+   * Alt text, stored as the SVG's `<title>`. Default: the title and the
+   * panel titles (see {@linkcode figureAltText}).
+   */
+  alt?: string;
 }
 
 /**
@@ -225,6 +258,8 @@ export function composeFigure(
   parts.push(
     `<svg xmlns="${SVG_NS}" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, system-ui, sans-serif">`,
   );
+  const alt = options.alt ?? _describe(options.title, options.panelTitles);
+  if (alt) parts.push(`<title>${_escape(alt)}</title>`);
   parts.push(
     `<rect width="100%" height="100%" fill="${
       _escape(options.background ?? "white")
@@ -272,6 +307,133 @@ export function composeFigure(
   return createFigure(parts.join(""), width, height);
 }
 
+/** "Figure: title (panels: a; b)" from what composeFigure draws. */
+function _describe(title?: string, panelTitles?: string[]): string {
+  const panels = (panelTitles ?? []).filter((t) => t);
+  const head = title ? `Figure: ${title.trim()}` : "";
+  const tail = panels.length > 0 ? `panels: ${panels.join("; ")}` : "";
+  if (head && tail) return `${head} (${tail})`;
+  return head || (tail ? `Figure (${tail})` : "");
+}
+
+function _unescape(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(
+    /&quot;/g,
+    '"',
+  ).replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+}
+
+/**
+ * The alt text of a figure's SVG: its root `<title>` (what
+ * {@linkcode composeFigure} writes), else the title text composeFigure drew
+ * (older figures), else "Figure", always followed by the size in CSS pixels.
+ *
+ * @example
+ * ```ts
+ * import { figureAltText } from "./figure.ts";
+ * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30">' +
+ *   "<title>Figure: loss per epoch</title></svg>";
+ * console.log(figureAltText(svg)); // "Figure: loss per epoch [40x30 image]"
+ * ```
+ */
+export function figureAltText(svg: string): string {
+  const root = /^<svg\b[^>]*>/.exec(svg)?.[0] ?? "";
+  const size = ["width", "height"].map((name) =>
+    new RegExp(`\\s${name}="([0-9.]+)"`).exec(root)?.[1] ?? "?"
+  );
+  const rest = svg.slice(root.length);
+  const title = /^<title>([^<]*)<\/title>/.exec(rest)?.[1];
+  const drawn = /^(?:<rect\b[^>]*\/>)?<text aria-label="([^"]*)"/.exec(rest)
+    ?.[1];
+  const text = title !== undefined
+    ? _unescape(title)
+    : drawn
+    ? `Figure: ${_unescape(drawn)}`
+    : "Figure";
+  return `${text} [${size[0]}x${size[1]} image]`;
+}
+
+/**
+ * The Jupyter display bundle of standalone SVG text: PNG at `scale` (2 by
+ * default) rendered with resvg, the alt text, and the SVG only with
+ * `svg: true`. Figures display through this; `deno task reference` uses it to
+ * give committed notebooks' SVG outputs the same bundle.
+ *
+ * @example
+ * ```ts
+ * import { figureBundle } from "./figure.ts";
+ * const bundle = await figureBundle(
+ *   '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
+ * console.log(Object.keys(bundle)); // ["image/png", "text/plain"]
+ * ```
+ */
+export async function figureBundle(
+  svg: string,
+  options: BundleOptions = {},
+): Promise<FigureBundle> {
+  const png = await svgToPng(svg, { scale: options.scale ?? 2 });
+  const bundle: FigureBundle = {
+    "image/png": base64(png),
+    "text/plain": options.alt ?? figureAltText(svg),
+  };
+  if (options.svg) bundle["image/svg+xml"] = svg;
+  return bundle;
+}
+
+/** Options of {@linkcode displayFigure}. */
+export interface DisplayFigureOptions extends BundleOptions {
+  /**
+   * Sends a `display_data` message. Default: `Deno.jupyter.broadcast` (the
+   * Deno Jupyter kernel); pass one to display elsewhere or to test.
+   */
+  broadcast?: (
+    type: "display_data",
+    content: Record<string, unknown>,
+  ) => Promise<void>;
+}
+
+/**
+ * Shows a figure in the Deno Jupyter kernel as its own output, with the PNG's
+ * CSS size in the output's metadata (so a 2x PNG shows at the figure's size,
+ * not twice it). `{ svg: true }` adds the SVG for notebooks you keep trusted.
+ * A figure left as a cell's last expression displays too (PNG and alt text,
+ * without the size metadata, which that path cannot carry).
+ *
+ * @example
+ * ```ts ignore
+ * import { displayFigure, trainingCurves } from "../plot/mod.ts";
+ * await displayFigure(trainingCurves(history), { svg: true });
+ * ```
+ */
+export async function displayFigure(
+  figure: Figure,
+  options: DisplayFigureOptions = {},
+): Promise<void> {
+  let broadcast = options.broadcast;
+  if (!broadcast) {
+    let jupyter: { broadcast?: DisplayFigureOptions["broadcast"] } | undefined;
+    try {
+      // Deno.jupyter throws outside `deno jupyter`.
+      jupyter = (Deno as unknown as { jupyter?: typeof jupyter }).jupyter;
+    } catch {
+      jupyter = undefined;
+    }
+    if (typeof jupyter?.broadcast !== "function") {
+      throw new Error(
+        "displayFigure needs the Deno Jupyter kernel; outside it, save the " +
+          'figure instead (await figure.save("figure.png"))',
+      );
+    }
+    broadcast = jupyter.broadcast.bind(jupyter);
+  }
+  const data = await figure.bundle(options);
+  await broadcast("display_data", {
+    data,
+    metadata: { "image/png": { width: figure.width, height: figure.height } },
+    transient: {},
+  });
+}
+
 class SvgFigure implements Figure {
   constructor(
     readonly svg: string,
@@ -279,8 +441,16 @@ class SvgFigure implements Figure {
     readonly height: number,
   ) {}
 
-  [JUPYTER_DISPLAY](): { "image/svg+xml": string } {
-    return { "image/svg+xml": this.svg };
+  get alt(): string {
+    return figureAltText(this.svg);
+  }
+
+  [JUPYTER_DISPLAY](): Promise<FigureBundle> {
+    return this.bundle();
+  }
+
+  bundle(options: BundleOptions = {}): Promise<FigureBundle> {
+    return figureBundle(this.svg, options);
   }
 
   toPng(options: SaveOptions = {}): Promise<Uint8Array> {
@@ -326,100 +496,4 @@ export function createFigure(
     );
   }
   return new SvgFigure(svg, width, height);
-}
-
-let _wasmReady: Promise<void> | undefined;
-
-async function _loadWasm(): Promise<Uint8Array> {
-  const url = new URL(
-    "index_bg.wasm",
-    import.meta.resolve("@resvg/resvg-wasm"),
-  );
-  try {
-    return await Deno.readFile(url);
-  } catch (err) {
-    throw new Error(
-      `could not read resvg's WebAssembly from ${url} (${
-        err instanceof Error ? err.message : err
-      }); ` +
-        `run the project with "nodeModulesDir": "auto" so npm packages live in node_modules`,
-    );
-  }
-}
-
-const FONT_CANDIDATES = [
-  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-  "/usr/share/fonts/TTF/DejaVuSans.ttf",
-  "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-  "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-  "/System/Library/Fonts/Supplemental/Arial.ttf",
-  "/Library/Fonts/Arial.ttf",
-  "C:\\Windows\\Fonts\\arial.ttf",
-];
-
-let _fonts: Promise<Uint8Array[]> | undefined;
-
-async function _defaultFonts(): Promise<Uint8Array[]> {
-  let fromEnv: string | undefined;
-  try {
-    fromEnv = Deno.env.get("CNN_PLOT_FONT");
-  } catch {
-    // No env permission: fall back to the usual folders.
-  }
-  for (
-    const path of fromEnv ? [fromEnv, ...FONT_CANDIDATES] : FONT_CANDIDATES
-  ) {
-    try {
-      return [await Deno.readFile(path)];
-    } catch {
-      // Try the next candidate.
-    }
-  }
-  return [];
-}
-
-/**
- * Rasterises standalone SVG to PNG bytes with resvg (WebAssembly).
- *
- * @example
- * ```ts
- * import { svgToPng } from "./figure.ts";
- * const png = await svgToPng(
- *   '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
- * console.log(png[1] === 0x50); // true
- * ```
- */
-export async function svgToPng(
-  svg: string,
-  options: SaveOptions = {},
-): Promise<Uint8Array> {
-  const scale = options.scale ?? 2;
-  if (!(scale > 0 && scale <= 16)) {
-    throw new Error(`scale must be in (0, 16], got ${scale}`);
-  }
-  _wasmReady ??= _loadWasm().then((bytes) => initWasm(bytes)).catch((err) => {
-    _wasmReady = undefined;
-    throw err;
-  });
-  await _wasmReady;
-  const fontBuffers = options.fontFiles
-    ? await Promise.all(options.fontFiles.map((f) => Deno.readFile(f)))
-    : await (_fonts ??= _defaultFonts());
-  const resvg = new Resvg(svg, {
-    background: options.background ?? "white",
-    fitTo: { mode: "zoom", value: scale },
-    // Nearest-neighbour for embedded images: 28x28 digits stay crisp pixels.
-    imageRendering: 1,
-    font: {
-      fontBuffers,
-      defaultFontFamily: "DejaVu Sans",
-      sansSerifFamily: "DejaVu Sans",
-    },
-  });
-  try {
-    return resvg.render().asPng();
-  } finally {
-    resvg.free();
-  }
 }

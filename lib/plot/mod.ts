@@ -1,7 +1,10 @@
 /**
  * Figures for the notebooks and scripts, drawn with Observable Plot on a
  * server-side document. Every function returns a {@linkcode Figure} that the
- * Deno Jupyter kernel displays as SVG and that `save()`s to `.svg` or `.png`.
+ * Deno Jupyter kernel displays as a PNG with alt text (so it shows in
+ * untrusted notebooks and nbconvert exports; {@linkcode displayFigure} with
+ * `{ svg: true }` adds the SVG for trusted use) and that `save()`s to `.svg`
+ * or `.png`.
  *
  * @example
  * ```ts

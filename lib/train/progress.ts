@@ -1,8 +1,19 @@
 /**
  * Progress display while training: a one-line bar (ETA, loss, accuracy,
  * samples/s) redrawn with `\r` in a terminal, plain periodic lines when
- * stderr is not a terminal (CI, logs), and in the Deno Jupyter kernel a single
+ * stderr is not a terminal (CI, logs), and in the Deno Jupyter kernel an
  * output updated in place with the text and a live loss/accuracy chart.
+ *
+ * Every mode keeps one compact line per finished epoch, for every epoch of
+ * the run (loss and accuracy to 4 significant digits, the epoch's time): only
+ * the current-batch line is redrawn, so a saved notebook or log holds the
+ * whole run. In Jupyter a long run continues in a new output every
+ * `linesPerOutput` epochs, so no output grows past a screenful, and the chart
+ * is saved as a PNG image (inline SVG while training), which notebooks show
+ * untrusted too.
+ *
+ * The terminal side (stderr, redraw in place, durations) is the library's one
+ * progress-text system in `../_progress.ts`, which downloads use too.
  *
  * @example
  * ```ts
@@ -14,6 +25,30 @@
  */
 import type { EpochRecord } from "./types.ts";
 import { RunningMean } from "./running_mean.ts";
+import {
+  formatDuration,
+  StatusLine,
+  stderrIsTerminal,
+  writeStderr,
+} from "../_progress.ts";
+import { svgImage } from "../_raster.ts";
+
+/**
+ * The live chart as a finished run's saved output holds it: a PNG `<img>` at
+ * the chart's size (untrusted notebooks strip inline SVG and run its labels
+ * together). `deno task reference --png-figures` uses it on older outputs.
+ *
+ * @example
+ * ```ts
+ * import { chartImage, sparklineSvg } from "./progress.ts";
+ * console.log((await chartImage(sparklineSvg([]))).startsWith("<img")); // true
+ * ```
+ */
+export function chartImage(svg: string): Promise<string> {
+  return svgImage(svg, "Training curves: loss and accuracy per epoch");
+}
+
+export { formatDuration };
 
 /** Where training is when a reporter starts. */
 export interface ProgressStart {
@@ -81,6 +116,11 @@ export interface ProgressOptions {
   render?: (rows: readonly EpochRecord[]) => unknown;
   /** Jupyter: the display function. Default: `Deno.jupyter.display`. */
   display?: DisplayFunction;
+  /**
+   * Jupyter: epoch lines per output; a longer run continues in a new output
+   * below (the chart stays with the last). Default: 50.
+   */
+  linesPerOutput?: number;
 }
 
 /**
@@ -102,39 +142,11 @@ export function inJupyter(): boolean {
   }
 }
 
-function _stderrIsTerminal(): boolean {
-  try {
-    return Deno.stderr.isTerminal();
-  } catch {
-    return false;
-  }
-}
-
-const _encoder = new TextEncoder();
-function _writeStderr(text: string): void {
-  const bytes = _encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) {
-    written += Deno.stderr.writeSync(bytes.subarray(written));
-  }
-}
-
-/** "1h02m", "3m05s", "12s", "0.4s". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "?";
-  if (seconds < 10) return `${seconds.toFixed(1)}s`;
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) {
-    return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  }
-  return `${Math.floor(s / 3600)}h${
-    String(Math.floor((s % 3600) / 60)).padStart(2, "0")
-  }m`;
-}
-
-function _num(value: number | null, digits = 4): string {
-  return value === null ? "-" : value.toFixed(digits);
+/** A metric to 4 significant digits ("0.01976", "0.9940", "2.303"). */
+function _num(value: number | null): string {
+  if (value === null) return "-";
+  if (!Number.isFinite(value)) return String(value);
+  return value === 0 ? "0" : value.toPrecision(4);
 }
 
 function _rate(value: number): string {
@@ -144,13 +156,16 @@ function _rate(value: number): string {
 }
 
 /**
- * One line summing up a finished epoch, as the reporters print it.
+ * One compact line summing up a finished epoch, as the reporters print it:
+ * loss and accuracy (and their validation twins) to 4 significant digits, the
+ * epoch's time, learning rate and throughput.
  *
  * @example
  * ```ts
  * import { formatEpoch } from "./progress.ts";
  * console.log(formatEpoch({ epoch: 1, loss: 0.5, acc: 0.8, val_loss: null,
  *   val_acc: null, lr: 0.001, seconds: 2, samples_per_s: 3000 }, 10));
+ * // Epoch 1/10 - 2.0s - loss 0.5000 - acc 0.8000 - lr 0.001 - 3,000 samples/s
  * ```
  */
 export function formatEpoch(record: EpochRecord, epochs: number): string {
@@ -162,7 +177,7 @@ export function formatEpoch(record: EpochRecord, epochs: number): string {
   if (record.acc !== null) parts.push(`acc ${_num(record.acc)}`);
   if (record.val_loss !== null) parts.push(`val_loss ${_num(record.val_loss)}`);
   if (record.val_acc !== null) parts.push(`val_acc ${_num(record.val_acc)}`);
-  if (record.lr !== null) parts.push(`lr ${record.lr.toPrecision(3)}`);
+  if (record.lr !== null) parts.push(`lr ${Number(record.lr.toPrecision(3))}`);
   parts.push(`${_rate(record.samples_per_s)} samples/s`);
   return parts.join(" - ");
 }
@@ -243,28 +258,26 @@ abstract class _TextProgress implements ProgressReporter {
   }
 }
 
-/** Terminal: one line redrawn in place with `\r`. */
+/** Terminal: the batch line redrawn in place with `\r`, epoch lines kept. */
 class _BarProgress extends _TextProgress {
-  #last = 0;
-  constructor(
-    write: (text: string) => void,
-    readonly refresh: number,
-  ) {
+  readonly #line: StatusLine;
+  constructor(write: (text: string) => void, refresh: number) {
     super(write);
+    this.#line = new StatusLine({
+      write,
+      terminal: true,
+      refreshSeconds: refresh,
+    });
   }
   epochBegin(epoch: number): void {
     this.tracker.begin(epoch);
-    this.#last = 0;
   }
   batch(size: number, loss: number, acc: number | null): void {
     this.tracker.add(size, loss, acc);
-    const now = performance.now();
-    if (now - this.#last < this.refresh * 1000) return;
-    this.#last = now;
-    this.write(`\r${this.tracker.status(true)}\x1b[K`);
+    this.#line.redraw(this.tracker.status(true));
   }
   epochEnd(record: EpochRecord): void {
-    this.write(`\r${formatEpoch(record, this.tracker.epochs)}\x1b[K\n`);
+    this.#line.commit(formatEpoch(record, this.tracker.epochs));
   }
 }
 
@@ -419,6 +432,9 @@ export function sparklineSvg(
 async function _chartHtml(chart: unknown): Promise<string> {
   if (typeof chart === "string") return chart;
   if (chart && typeof chart === "object") {
+    // A lib/plot Figure: its SVG live (cheap), a PNG once training ends.
+    const figureSvg = (chart as { svg?: unknown }).svg;
+    if (typeof figureSvg === "string") return figureSvg;
     const display =
       (chart as Record<symbol, unknown>)[Symbol.for("Jupyter.display")];
     if (typeof display === "function") {
@@ -430,34 +446,38 @@ async function _chartHtml(chart: unknown): Promise<string> {
         return `<img src="data:image/png;base64,${png}"/>`;
       }
     }
-    const svg = (chart as { svg?: unknown }).svg;
-    if (typeof svg === "string") return svg;
     const outer = (chart as { outerHTML?: unknown }).outerHTML;
     if (typeof outer === "string") return outer;
   }
   return "";
 }
 
-/** Jupyter: one output, replaced in place with text and chart. */
+/**
+ * Jupyter: an output replaced in place with text and chart. Every epoch line
+ * stays; after `linesPerOutput` of them the output is closed (text only) and
+ * the run continues in a new one.
+ */
 class _JupyterProgress implements ProgressReporter {
   readonly #t = new _EpochTracker();
-  readonly #id = `train-progress-${crypto.randomUUID()}`;
+  #id = `train-progress-${crypto.randomUUID()}`;
   #shown = false;
   #last = 0;
   #lines: string[] = [];
+  #epochLines = 0;
   #rows: readonly EpochRecord[] = [];
   #chart = "";
   constructor(
     readonly display: DisplayFunction,
     readonly refresh: number,
     readonly render?: (rows: readonly EpochRecord[]) => unknown,
+    readonly linesPerOutput = 50,
   ) {}
 
-  async #draw(status: string): Promise<void> {
+  async #draw(status: string, chart = this.#chart): Promise<void> {
     const text = [...this.#lines, status].filter(Boolean).join("\n");
     const bundle = {
       "text/plain": text,
-      "text/html": `<pre style="margin:0">${_escape(text)}</pre>${this.#chart}`,
+      "text/html": `<pre style="margin:0">${_escape(text)}</pre>${chart}`,
     };
     await this.display(bundle, {
       raw: true,
@@ -479,9 +499,11 @@ class _JupyterProgress implements ProgressReporter {
     this.#t.epochs = info.epochs;
     this.#t.samples = info.samples;
     this.#rows = info.history;
+    // Resumed epochs are shown too (the last `linesPerOutput` of them).
     this.#lines = info.history.map((r) =>
       formatEpoch(r, info.epochs) + " (resumed)"
-    );
+    ).slice(-this.linesPerOutput);
+    this.#epochLines = this.#lines.length;
     await this.#redrawChart();
     await this.#draw(
       `Training ${info.samples} samples, batch ${info.batchSize}...`,
@@ -502,10 +524,16 @@ class _JupyterProgress implements ProgressReporter {
     history: readonly EpochRecord[],
   ): Promise<void> {
     this.#rows = history.slice();
-    // Keep the text short: the last 5 epochs.
-    this.#lines = [...this.#lines, formatEpoch(record, this.#t.epochs)].slice(
-      -5,
-    );
+    if (this.#epochLines >= this.linesPerOutput) {
+      // Close this output as it stands (text only) and go on in a new one.
+      await this.#draw("(continued below)", "");
+      this.#id = `train-progress-${crypto.randomUUID()}`;
+      this.#shown = false;
+      this.#lines = [];
+      this.#epochLines = 0;
+    }
+    this.#lines.push(formatEpoch(record, this.#t.epochs));
+    this.#epochLines++;
     await this.#redrawChart();
     await this.#draw("");
   }
@@ -513,6 +541,15 @@ class _JupyterProgress implements ProgressReporter {
     _history: readonly EpochRecord[],
     stopReason?: string,
   ): Promise<void> {
+    // What the notebook saves: the chart as a PNG <img>, since untrusted
+    // notebooks strip inline SVG (and run its labels together).
+    if (this.#chart.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')) {
+      try {
+        this.#chart = await chartImage(this.#chart);
+      } catch {
+        // No rasteriser (e.g. resvg's wasm unreadable): keep the SVG.
+      }
+    }
     await this.#draw(stopReason ? `Stopped: ${stopReason}` : "Done.");
   }
 }
@@ -540,10 +577,16 @@ class _SilentProgress implements ProgressReporter {
 export function createProgress(
   options: ProgressOptions = {},
 ): ProgressReporter {
-  const { write = _writeStderr, intervalSeconds = 10, render } = options;
+  const { write = writeStderr, intervalSeconds = 10, render } = options;
   let mode = options.mode ?? "auto";
   if (mode === "auto") {
-    mode = inJupyter() ? "jupyter" : _stderrIsTerminal() ? "bar" : "lines";
+    mode = inJupyter() ? "jupyter" : stderrIsTerminal() ? "bar" : "lines";
+  }
+  const linesPerOutput = options.linesPerOutput ?? 50;
+  if (!Number.isInteger(linesPerOutput) || linesPerOutput < 1) {
+    throw new Error(
+      `createProgress: linesPerOutput must be an integer >= 1, got ${linesPerOutput}`,
+    );
   }
   switch (mode) {
     case "none":
@@ -565,7 +608,12 @@ export function createProgress(
             .jupyter;
         display = (bundle, opts) => jupyter.display(bundle, opts);
       }
-      return new _JupyterProgress(display, options.refreshSeconds ?? 1, render);
+      return new _JupyterProgress(
+        display,
+        options.refreshSeconds ?? 1,
+        render,
+        linesPerOutput,
+      );
     }
     default:
       throw new Error(
