@@ -16,7 +16,7 @@ import {
   joinText,
   type Notebook,
   readNotebook,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 
 /** The most lines an output may have. */
 export const MAX_OUTPUT_LINES = 60;

@@ -24,7 +24,7 @@ import {
   joinText,
   type Notebook,
   readNotebook,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 import { installKernel } from "../scripts/kernel.ts";
 import { longOutputs, MAX_OUTPUT_LINES } from "./_output_lines.ts";
 

@@ -19,7 +19,7 @@ import {
   parseNotebook,
   readNotebook,
   serializeNotebook,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 import {
   composeFigure,
   figureBundle,
