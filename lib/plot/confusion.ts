@@ -1,6 +1,9 @@
 /**
  * Confusion heatmap annotated "percent / count" per cell, rows = actual,
  * columns = predicted, coloured by row percentage (seed 000's `plot_cm`).
+ * Notebook 000 writes the same figure in its own cell (`plotConfusion`,
+ * @see notebooks/000_kannada_mnist.ipynb); `tests/lesson_000_test.ts` keeps
+ * the two drawing the same SVG.
  *
  * @example
  * ```ts
@@ -65,21 +68,20 @@ export function confusionHeatmap(
     row.map((count, j) => ({
       actual: names[i],
       predicted: names[j],
-      count,
       percent: matrix.percent[i][j],
       label: `${matrix.percent[i][j].toFixed(decimals)}%\n${count}`,
     }))
   );
-  const cell = options.cellSize ?? 52;
+  const side = options.cellSize ?? 52;
+  // Room for the row names; long names (CIFAR-10's) slant under the columns.
   const longest = Math.max(...names.map((n) => n.length));
   const rotate = longest > 3;
-  const marginLeft = 40 + longest * 7;
-  const marginBottom = 40 + (rotate ? longest * 5 : 0);
-  const n = names.length;
+  const marginLeft = 40 + 7 * longest;
+  const marginBottom = 40 + (rotate ? 5 * longest : 0);
   const panel = Plot.plot({
     document: plotDocument(),
-    width: marginLeft + n * cell + 20,
-    height: 20 + n * cell + marginBottom,
+    width: marginLeft + names.length * side + 20,
+    height: 20 + names.length * side + marginBottom,
     marginLeft,
     marginBottom,
     marginTop: 20,
@@ -103,8 +105,9 @@ export function confusionHeatmap(
         x: "predicted",
         y: "actual",
         text: "label",
+        fontSize: Math.max(8, Math.min(12, Math.round(side / 5))),
+        // White on the dark cells, black on the light ones.
         fill: (d: { percent: number }) => (d.percent > 55 ? "white" : "black"),
-        fontSize: Math.max(8, Math.min(12, cell / 5)),
       }),
     ],
   }) as unknown as Element;
