@@ -15,7 +15,8 @@ import {
   classificationLoss,
   pytorchDefaultInit,
 } from "../lib/models/mod.ts";
-import { trainLoop } from "../lib/train/mod.ts";
+import { type Figure, trainingCurves } from "../lib/plot/mod.ts";
+import { type EpochRecord, trainLoop } from "../lib/train/mod.ts";
 import { importNotebookCells } from "./_notebook_module.ts";
 import {
   comparableLayers,
@@ -194,4 +195,32 @@ Deno.test("002: the notebook's runners give trainLoop's loss trajectory", async 
   libOptimizer.dispose();
   mine.dispose();
   lib.dispose();
+});
+
+Deno.test("002: the notebook's curves draw the library's trainingCurves", () => {
+  const plotCurves = lesson.plotCurves as (
+    history: EpochRecord[],
+    title: string,
+  ) => Figure;
+  const record = (epoch: number, loss: number, acc: number) => ({
+    epoch,
+    loss,
+    acc,
+    val_loss: loss * 1.1,
+    val_acc: acc - 0.01,
+    lr: 0.001,
+    seconds: 1,
+    samples_per_s: 100,
+  });
+  const runs: EpochRecord[][] = [
+    [record(1, 0.3, 0.9)], // one epoch: the smoke scale
+    [record(1, 0.3, 0.9), record(2, 0.1, 0.97), record(3, 0.08, 0.98)],
+    Array.from({ length: 15 }, (_, i) => record(i + 1, 1 / (i + 2), 0.9)),
+  ];
+  for (const history of runs) {
+    const title = `${history.length} epochs`;
+    const mine = plotCurves(history, title).svg;
+    assert.equal(mine, trainingCurves(history, { title, columns: 1 }).svg);
+    assert.ok(mine.includes("validation") && mine.includes("Accuracy"));
+  }
 });
