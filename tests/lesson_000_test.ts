@@ -6,6 +6,8 @@ import * as tf from "../lib/tf.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import type { ImageSplit } from "../lib/data/mod.ts";
 import { planModelInput, toModelTensors } from "../lib/experiments/mod.ts";
+import { type ConfusionMatrix, confusionMatrix } from "../lib/eval/mod.ts";
+import { confusionHeatmap, type Figure } from "../lib/plot/mod.ts";
 import {
   buildKannadaCnn,
   buildLenet,
@@ -22,6 +24,10 @@ type Builder = (numClasses?: number) => tf.LayersModel;
 const buildSigmoidLeNet = lesson.buildSigmoidLeNet as Builder;
 const buildCustomCnn = lesson.buildCustomCnn as Builder;
 const buildMobileNetClassifier = lesson.buildMobileNetClassifier as Builder;
+const plotConfusion = lesson.plotConfusion as (
+  cm: ConfusionMatrix,
+  title: string,
+) => Figure;
 const resizeBatch = lesson.resizeBatch as (
   images: tf.Tensor4D,
   side?: number,
@@ -128,4 +134,27 @@ Deno.test("000: the batch generator yields resized, matching batches without lea
   // Two batches of 8 per pass over 20 images; four steps cover two passes.
   assert.ok(seen.size > 8);
   tf.dispose([xs, ys]);
+});
+
+Deno.test("000: the notebook's confusion plot draws the library's confusionHeatmap", () => {
+  // Ten digit classes (short names) and three long names (slanted labels),
+  // with an empty row and cells on both sides of the white-text threshold.
+  const digits = (s: string) => s.split(" ").map(Number);
+  const labels = digits("0 0 0 1 1 2 3 3 3 3 9 9 8 7 7 6 5 4 4 4");
+  const predicted = digits("0 0 9 1 7 2 3 3 5 3 9 0 8 7 1 6 5 4 4 9");
+  const tenDigits = confusionMatrix(labels, predicted, { numClasses: 10 });
+  const animals = confusionMatrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], {
+    classNames: ["airplane", "automobile", "bird"],
+  });
+  for (const cm of [tenDigits, animals]) {
+    const title = `${cm.classNames.length} classes`;
+    const mine = plotConfusion(cm, title).svg;
+    assert.equal(mine, confusionHeatmap(cm, { title }).svg);
+    assert.ok(mine.includes(`${cm.percent[0][0].toFixed(1)}%`));
+  }
+  // The comparison is not of two empty figures: one square per pair.
+  assert.equal(
+    (plotConfusion(tenDigits, "x").svg.match(/<rect /g) ?? []).length >= 100,
+    true,
+  );
 });

@@ -1,7 +1,9 @@
 /**
  * Training curves: loss and accuracy per epoch, training vs validation, as
  * two side-by-side panels (seed 002 plots loss and accuracy one above the
- * other with matplotlib).
+ * other with matplotlib: `columns: 1`). Notebook 002 writes the same figure
+ * in its own cell (`plotCurves`, @see notebooks/002_lenet_pytorch_style.ipynb);
+ * `tests/lesson_002_test.ts` keeps the two drawing the same SVG.
  *
  * @example
  * ```ts
@@ -79,6 +81,11 @@ export interface TrainingCurvesOptions {
   panelHeight?: number;
   /** Which metrics to draw, in order. Default: those present of ["loss", "accuracy"]. */
   metrics?: readonly ("loss" | "accuracy")[];
+  /**
+   * Panels per row: 1 stacks them as seed 002's `plt.subplot(2, 1, i)`.
+   * Default: all in one row.
+   */
+  columns?: number;
 }
 
 /** One point of a curve. */
@@ -246,5 +253,6 @@ export function trainingCurves(
   return composeFigure(panels, {
     title: options.title ?? "Training curves",
     panelTitles: metrics.map((m) => (m === "loss" ? "Loss" : "Accuracy")),
+    ...(options.columns === undefined ? {} : { columns: options.columns }),
   });
 }
