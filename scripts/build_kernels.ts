@@ -21,6 +21,8 @@ import { parseCli, runCli } from "./_cli.ts";
 
 const USAGE = "usage: deno task build-kernels [--check]";
 const SOURCE = "lib/backend/kernels/kernels.c";
+/** Every C file linked into the module (fused.c: the fused gradients). */
+const SOURCES = [SOURCE, "lib/backend/kernels/fused.c"];
 const TARGET = "lib/backend/kernels/kernels.wasm";
 const SHARED_TARGET = "lib/backend/kernels/kernels_shared.wasm";
 
@@ -100,7 +102,7 @@ async function _objdump(): Promise<string | undefined> {
 /** Compiles the kernels to `output` and checks that they own no memory. */
 async function build(output: string, shared: boolean): Promise<void> {
   const flags = shared ? [...CLANG_FLAGS, ...SHARED_FLAGS] : CLANG_FLAGS;
-  await _run("clang", [...flags, "-o", output, SOURCE]);
+  await _run("clang", [...flags, "-o", output, ...SOURCES]);
   const bytes = await Deno.readFile(output);
   if (_sectionIds(bytes).includes(_DATA_SECTION)) {
     throw new Error(

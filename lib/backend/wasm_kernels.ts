@@ -31,6 +31,7 @@ import {
 } from "./_conv_loops.ts";
 import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
 import { type KernelThreads, kernelThreads } from "./kernel_threads.ts";
+import { registerFusedKernels } from "./fused_kernels.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -1647,6 +1648,7 @@ function _originalKernel(name: string): tf.KernelFunc {
  * ```
  */
 export function registerWasmTrainingKernels(): void {
+  registerFusedKernels(); // fused_kernels.ts: Sigmoid and Tanh gradients
   if (tf.getKernel(_LEAKY_RELU_GRAD, "wasm") === undefined) {
     tf.registerKernel({
       kernelName: _LEAKY_RELU_GRAD,

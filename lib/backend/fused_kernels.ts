@@ -1,0 +1,132 @@
+/**
+ * Fused gradients of the saturating activations on `wasm`: Sigmoid's
+ * (000's LeNet, 003's Fashion LeNets: every layer) and Tanh's (the scaled
+ * tanh of 002's lenet5-1998). tfjs writes each as three or four kernel
+ * calls over the tensor (a scalar 1, then sub, square, mul); with the
+ * project's SIMD kernels each is one call and one pass
+ * (`kernels/fused.c`), to the same bits. Elsewhere (other backends, the
+ * SIMD module off) tfjs's formulas run unchanged.
+ *
+ * @example
+ * ```ts
+ * import { registerFusedKernels } from "./fused_kernels.ts";
+ * registerFusedKernels(); // after tfjs-backend-wasm is imported
+ * ```
+ *
+ * @module
+ */
+import * as tf from "../tf.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { simdKernelsFor } from "./simd_kernels.ts";
+
+/** The exports of `kernels/fused.c` (same module as the SIMD kernels). */
+interface FusedKernels {
+  /** dx = dy * (y * (1 - y)): y, dy, dx, size. */
+  sigmoid_grad(y: number, dy: number, dx: number, size: number): void;
+  /** dx = (1 - y * y) * dy: y, dy, dx, size. */
+  tanh_grad(y: number, dy: number, dx: number, size: number): void;
+}
+
+/** Names of the kernels {@linkcode registerFusedKernels} adds to wasm. */
+export const FUSED_GRAD_KERNELS = {
+  sigmoid: "ProjectSigmoidGrad",
+  tanh: "ProjectTanhGrad",
+} as const;
+
+type GradArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+};
+
+function _fused(backend: BackendWasm): FusedKernels | undefined {
+  const kernels = simdKernelsFor(backend) as unknown as
+    | Partial<FusedKernels>
+    | undefined;
+  return kernels?.sigmoid_grad && kernels.tanh_grad
+    ? kernels as FusedKernels
+    : undefined;
+}
+
+function _gradKernel(which: keyof FusedKernels) {
+  return (args: GradArgs): tf.TensorInfo => {
+    const backend = args.backend as BackendWasm;
+    const { y, dy } = args.inputs as { y: tf.TensorInfo; dy: tf.TensorInfo };
+    const out = backend.makeOutput([...y.shape], "float32");
+    const address = (t: tf.TensorInfo) =>
+      (backend.typedArrayFromHeap(t) as Float32Array).byteOffset;
+    // Addresses after the allocation: they stay valid when the heap grows.
+    _fused(backend)![which](
+      address(y),
+      address(dy),
+      address(out),
+      tf.util.sizeFromShape(y.shape),
+    );
+    return out;
+  };
+}
+
+/** True when the gradient of output `y` for `dy` can run as one kernel. */
+function _canFuse(y: tf.Tensor, dy: tf.Tensor): boolean {
+  return tf.getBackend() === "wasm" && y.dtype === "float32" &&
+    dy.dtype === "float32" && tf.util.arraysEqual(y.shape, dy.shape) &&
+    _fused(tf.backend() as BackendWasm) !== undefined;
+}
+
+const _sigmoidGrad: tf.GradConfig = {
+  kernelName: "Sigmoid",
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [y] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        _canFuse(y, g)
+          ? tf.engine().runKernel(FUSED_GRAD_KERNELS.sigmoid, { y, dy: g })
+          : tf.mul(g, tf.mul(y, tf.sub(tf.scalar(1), y))),
+    };
+  },
+};
+
+const _tanhGrad: tf.GradConfig = {
+  kernelName: "Tanh",
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [y] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        _canFuse(y, g)
+          ? tf.engine().runKernel(FUSED_GRAD_KERNELS.tanh, { y, dy: g })
+          : tf.mul(tf.sub(tf.scalar(1), tf.square(y)), g),
+    };
+  },
+};
+
+/**
+ * Registers the fused Sigmoid and Tanh gradient kernels for `wasm` and
+ * the gradients that use them there (tfjs's formulas elsewhere).
+ * Idempotent; needs tfjs-backend-wasm to be imported first.
+ *
+ * @example
+ * ```ts
+ * import "@tensorflow/tfjs-backend-wasm";
+ * import { registerFusedKernels } from "./fused_kernels.ts";
+ * registerFusedKernels();
+ * ```
+ */
+export function registerFusedKernels(): void {
+  for (
+    const [kernelName, which, gradient] of [
+      [FUSED_GRAD_KERNELS.sigmoid, "sigmoid_grad", _sigmoidGrad],
+      [FUSED_GRAD_KERNELS.tanh, "tanh_grad", _tanhGrad],
+    ] as const
+  ) {
+    if (tf.getKernel(kernelName, "wasm") !== undefined) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: _gradKernel(which) as unknown as tf.KernelFunc,
+    });
+    tf.registerGradient(gradient);
+  }
+}
