@@ -1,5 +1,6 @@
 /**
- * Fused gradients of the saturating activations on `wasm`: Sigmoid's
+ * Fused gradients of the saturating activations on `wasm`, and a SIMD
+ * Tanh (tfjs-backend-wasm's calls libm per element): Sigmoid's
  * (000's LeNet, 003's Fashion LeNets: every layer) and Tanh's (the scaled
  * tanh of 002's lenet5-1998). tfjs writes each as three or four kernel
  * calls over the tensor (a scalar 1, then sub, square, mul); with the
@@ -25,6 +26,8 @@ interface FusedKernels {
   sigmoid_grad(y: number, dy: number, dx: number, size: number): void;
   /** dx = (1 - y * y) * dy: y, dy, dx, size. */
   tanh_grad(y: number, dy: number, dx: number, size: number): void;
+  /** tanh of elements [i0, i1), within 1 ulp: x, out, i0, i1. */
+  tanh_range(x: number, out: number, i0: number, i1: number): void;
 }
 
 /** Names of the kernels {@linkcode registerFusedKernels} adds to wasm. */
@@ -42,12 +45,12 @@ function _fused(backend: BackendWasm): FusedKernels | undefined {
   const kernels = simdKernelsFor(backend) as unknown as
     | Partial<FusedKernels>
     | undefined;
-  return kernels?.sigmoid_grad && kernels.tanh_grad
+  return kernels?.sigmoid_grad && kernels.tanh_grad && kernels.tanh_range
     ? kernels as FusedKernels
     : undefined;
 }
 
-function _gradKernel(which: keyof FusedKernels) {
+function _gradKernel(which: "sigmoid_grad" | "tanh_grad") {
   return (args: GradArgs): tf.TensorInfo => {
     const backend = args.backend as BackendWasm;
     const { y, dy } = args.inputs as { y: tf.TensorInfo; dy: tf.TensorInfo };
@@ -63,6 +66,36 @@ function _gradKernel(which: keyof FusedKernels) {
     );
     return out;
   };
+}
+
+/** tfjs-backend-wasm's own Tanh (std::tanh per element), kept as the fallback. */
+let _shippedTanh: tf.KernelConfig | undefined;
+
+/**
+ * Tanh in SIMD (`tanh_range`: within 1 ulp of the exact value, as the cpu
+ * backend's Math.tanh; tfjs-backend-wasm calls libm's tanh per element,
+ * about 60x slower); the shipped kernel for other dtypes or without the
+ * SIMD module.
+ */
+function _tanh(args: GradArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const kernels = _fused(backend);
+  if (kernels === undefined || x.dtype !== "float32") {
+    return _shippedTanh!.kernelFunc(
+      args as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+  }
+  const out = backend.makeOutput([...x.shape], "float32");
+  const address = (t: tf.TensorInfo) =>
+    (backend.typedArrayFromHeap(t) as Float32Array).byteOffset;
+  kernels.tanh_range(
+    address(x),
+    address(out),
+    0,
+    tf.util.sizeFromShape(x.shape),
+  );
+  return out;
 }
 
 /** True when the gradient of output `y` for `dy` can run as one kernel. */
@@ -104,8 +137,9 @@ const _tanhGrad: tf.GradConfig = {
 
 /**
  * Registers the fused Sigmoid and Tanh gradient kernels for `wasm` and
- * the gradients that use them there (tfjs's formulas elsewhere).
- * Idempotent; needs tfjs-backend-wasm to be imported first.
+ * the gradients that use them there (tfjs's formulas elsewhere), and
+ * replaces wasm's Tanh by the SIMD one. Idempotent; needs
+ * tfjs-backend-wasm to be imported first.
  *
  * @example
  * ```ts
@@ -128,5 +162,23 @@ export function registerFusedKernels(): void {
       kernelFunc: _gradKernel(which) as unknown as tf.KernelFunc,
     });
     tf.registerGradient(gradient);
+  }
+  if (_shippedTanh === undefined) {
+    const shipped = tf.getKernel("Tanh", "wasm");
+    if (shipped === undefined) {
+      throw new Error(
+        'tfjs-backend-wasm has no Tanh kernel: import "@tensorflow/tfjs-backend-wasm" first.',
+      );
+    }
+    _shippedTanh = shipped;
+    tf.unregisterKernel("Tanh", "wasm");
+    tf.registerKernel({
+      kernelName: "Tanh",
+      backendName: "wasm",
+      // The shipped setup binds the C++ entry point the fallback needs.
+      setupFunc: shipped.setupFunc,
+      disposeFunc: shipped.disposeFunc,
+      kernelFunc: _tanh as unknown as tf.KernelFunc,
+    });
   }
 }
