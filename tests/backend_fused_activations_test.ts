@@ -74,22 +74,6 @@ async function grads(): Promise<{ data: Float32Array[]; fusedCalls: number }> {
   return { data, fusedCalls };
 }
 
-function assertSameBits(
-  actual: Float32Array[],
-  expected: Float32Array[],
-  what: string,
-) {
-  ACTIVATIONS.forEach(([name], k) => {
-    for (let i = 0; i < SIZE; i++) {
-      assert.ok(
-        Object.is(actual[k][i], expected[k][i]),
-        `${what}, ${name}, element ${i} (x = ${X[i]}): ${actual[k][i]}, ` +
-          `expected ${expected[k][i]}`,
-      );
-    }
-  });
-}
-
 /** Relative difference within float rounding of a few operations. */
 function assertClose(
   actual: Float32Array[],
