@@ -19,6 +19,7 @@
 import * as tf from "../tf.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { simdKernelsFor } from "./simd_kernels.ts";
+import { skipUnusedInputGrads } from "./unused_input_grads.ts";
 
 /** The exports of `kernels/fused.c` (same module as the SIMD kernels). */
 interface FusedKernels {
@@ -138,8 +139,9 @@ const _tanhGrad: tf.GradConfig = {
 /**
  * Registers the fused Sigmoid and Tanh gradient kernels for `wasm` and
  * the gradients that use them there (tfjs's formulas elsewhere), and
- * replaces wasm's Tanh by the SIMD one. Idempotent; needs
- * tfjs-backend-wasm to be imported first.
+ * replaces wasm's Tanh by the SIMD one; and stops fused convolutions from
+ * computing input gradients nothing uses (`unused_input_grads.ts`, every
+ * backend). Idempotent; needs tfjs-backend-wasm to be imported first.
  *
  * @example
  * ```ts
@@ -149,6 +151,7 @@ const _tanhGrad: tf.GradConfig = {
  * ```
  */
 export function registerFusedKernels(): void {
+  skipUnusedInputGrads();
   for (
     const [kernelName, which, gradient] of [
       [FUSED_GRAD_KERNELS.sigmoid, "sigmoid_grad", _sigmoidGrad],
