@@ -1648,7 +1648,7 @@ function _originalKernel(name: string): tf.KernelFunc {
  * ```
  */
 export function registerWasmTrainingKernels(): void {
-  registerFusedKernels(); // fused_kernels.ts: Sigmoid and Tanh gradients
+  registerFusedKernels(); // fused_kernels.ts: Sigmoid/Tanh, unused input grads
   if (tf.getKernel(_LEAKY_RELU_GRAD, "wasm") === undefined) {
     tf.registerKernel({
       kernelName: _LEAKY_RELU_GRAD,
