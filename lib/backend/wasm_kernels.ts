@@ -31,7 +31,7 @@ import {
 } from "./_conv_loops.ts";
 import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
 import { type KernelThreads, kernelThreads } from "./kernel_threads.ts";
-import { registerFusedKernels } from "./fused_kernels.ts";
+import { colsInputGradPays, registerFusedKernels } from "./fused_kernels.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -645,7 +645,10 @@ function _conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
     // built around a new filter, which costs 60 ms at 1024x1024).
     return _simdMatMulNt(backend, simd, dy, filter, [...attrs.inputShape]);
   }
-  if (simd !== undefined && info.inChannels <= _COLS_MAX_CHANNELS) {
+  if (
+    simd !== undefined &&
+    (info.inChannels <= _COLS_MAX_CHANNELS || colsInputGradPays(info))
+  ) {
     return _colsInputGrad(backend, simd, dy, filter, info, attrs.inputShape);
   }
   if (Math.min(top, left, bottom, right) < 0) {
