@@ -29,6 +29,8 @@ interface FusedKernels {
   tanh_grad(y: number, dy: number, dx: number, size: number): void;
   /** tanh of elements [i0, i1), within 1 ulp: x, out, i0, i1. */
   tanh_range(x: number, out: number, i0: number, i1: number): void;
+  /** x as [a, p, b, q, c] summed over p and q: x, out, a, p, b, q, c. */
+  sum_two_axes(...args: number[]): void;
 }
 
 /** Names of the kernels {@linkcode registerFusedKernels} adds to wasm. */
@@ -46,7 +48,8 @@ function _fused(backend: BackendWasm): FusedKernels | undefined {
   const kernels = simdKernelsFor(backend) as unknown as
     | Partial<FusedKernels>
     | undefined;
-  return kernels?.sigmoid_grad && kernels.tanh_grad && kernels.tanh_range
+  return kernels?.sigmoid_grad && kernels.tanh_grad && kernels.tanh_range &&
+      kernels.sum_two_axes
     ? kernels as FusedKernels
     : undefined;
 }
@@ -96,6 +99,58 @@ function _tanh(args: GradArgs): tf.TensorInfo {
     0,
     tf.util.sizeFromShape(x.shape),
   );
+  return out;
+}
+
+/**
+ * Sum over one or two axes that are not the last, in one pass
+ * (`sum_two_axes`), where tfjs-backend-wasm transposes the tensor first:
+ * lenet5-1998's trainable subsampling sums 2x2 windows of
+ * `[n, h/2, 2, w/2, 2, c]` over axes 2 and 4. Same order of additions as
+ * tfjs's, so the same bits (axes given in ascending order; others are
+ * left to tfjs). `undefined` for other reductions (the caller runs tfjs's
+ * kernel).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { sumTwoAxes } from "./fused_kernels.ts";
+ * const x = tf.ones([2, 3, 2, 3, 2, 4]);
+ * const info = sumTwoAxes(tf.backend() as BackendWasm, x, [2, 4], false);
+ * ```
+ */
+export function sumTwoAxes(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  axis: number | number[],
+  keepDims: boolean,
+): tf.TensorInfo | undefined {
+  const rank = x.shape.length;
+  const kernels = _fused(backend);
+  if (kernels === undefined || x.dtype !== "float32") return undefined;
+  // tfjs adds in the order the axes are given: ascending only, here.
+  const sorted = tf.util.parseAxisParam(axis, x.shape);
+  if (
+    sorted.length < 1 || sorted.length > 2 || sorted[0] >= rank - 1 ||
+    (sorted.length === 2 && !(sorted[0] < sorted[1] && sorted[1] < rank - 1))
+  ) {
+    return undefined;
+  }
+  const dims = x.shape;
+  const prod = (from: number, to: number) =>
+    dims.slice(from, to).reduce((m, d) => m * d, 1);
+  const [i, j] = sorted.length === 2 ? sorted : [sorted[0], sorted[0] + 1];
+  const geometry = sorted.length === 2
+    ? [prod(0, i), dims[i], prod(i + 1, j), dims[j], prod(j + 1, rank)]
+    : [prod(0, i), dims[i], 1, 1, prod(i + 1, rank)];
+  const shape = keepDims
+    ? dims.map((d, k) => (sorted.includes(k) ? 1 : d))
+    : dims.filter((_, k) => !sorted.includes(k));
+  const out = backend.makeOutput(shape, "float32");
+  const address = (t: tf.TensorInfo) =>
+    (backend.typedArrayFromHeap(t) as Float32Array).byteOffset;
+  kernels.sum_two_axes(address(x), address(out), ...geometry);
   return out;
 }
 

@@ -31,7 +31,11 @@ import {
 } from "./_conv_loops.ts";
 import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
 import { type KernelThreads, kernelThreads } from "./kernel_threads.ts";
-import { colsInputGradPays, registerFusedKernels } from "./fused_kernels.ts";
+import {
+  colsInputGradPays,
+  registerFusedKernels,
+  sumTwoAxes,
+} from "./fused_kernels.ts";
 
 /** Names of the kernels {@linkcode registerWasmTrainingKernels} adds. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -1358,7 +1362,8 @@ function _sum(args: KernelArgs): tf.TensorInfo {
   const leading = rank >= 2 && axes.length === rank - 1 &&
     axes.every((a, i) => a === i);
   if (simd === undefined || !leading || x.dtype !== "float32") {
-    return _originalKernel("Sum")(args as never) as tf.TensorInfo;
+    return sumTwoAxes(backend, x, axis, keepDims) ?? // fused_kernels.ts
+      _originalKernel("Sum")(args as never) as tf.TensorInfo;
   }
   const cols = x.shape[rank - 1];
   const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [

@@ -105,3 +105,35 @@ void tanh_grad(const f32 *y, const f32 *dy, f32 *dx, int n) {
   }
   for (; i < n; i++) dx[i] = (1.f - y[i] * y[i]) * dy[i];
 }
+
+// Sum over one or two axes with the innermost axis kept: x viewed as
+// [a, p, b, q, c] (q = 1 for one axis) summed over p and q into
+// [a, b, c]; each output starts at 0 and adds in (p, q) order, as
+// tfjs-backend-wasm's Sum after its transpose. lenet5-1998's trainable
+// subsampling sums 2x2 windows this way ([n, h/2, 2, w/2, 2, c] over axes
+// 2 and 4), which tfjs runs as a transpose and a reduction.
+EXPORT("sum_two_axes")
+void sum_two_axes(const f32 *x, f32 *out, int a, int p, int b, int q,
+                  int c) {
+  int c4 = c & ~3;
+  for (int i = 0; i < a; i++)
+    for (int j = 0; j < b; j++) {
+      f32 *o = out + (i * b + j) * c;
+      int k = 0;
+      for (; k < c4; k += 4) {
+        v128_t acc = wasm_f32x4_splat(0.f);
+        for (int u = 0; u < p; u++)
+          for (int v = 0; v < q; v++)
+            acc = wasm_f32x4_add(
+                acc, wasm_v128_load(x + (((i * p + u) * b + j) * q + v) * c + k));
+        wasm_v128_store(o + k, acc);
+      }
+      for (; k < c; k++) {
+        f32 acc = 0.f;
+        for (int u = 0; u < p; u++)
+          for (int v = 0; v < q; v++)
+            acc += x[(((i * p + u) * b + j) * q + v) * c + k];
+        o[k] = acc;
+      }
+    }
+}
