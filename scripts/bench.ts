@@ -1,39 +1,50 @@
 /**
- * `deno task bench`: training and inference speed of the tutorials' models
- * on each available TensorFlow.js backend, against PyTorch on the same
- * machine in the same run (rounds interleaved, so load from other processes
- * hits every engine alike; warm-up batches excluded; medians reported).
+ * `deno task bench`: training and inference speed of every model the
+ * notebooks train, each with its notebook's recipe, on each available
+ * TensorFlow.js backend, against a PyTorch twin (same architecture, batch
+ * and optimizer, `scripts/bench_torch.py`) on one thread and on all cores,
+ * in the same run (rounds interleaved, so load from other processes hits
+ * every engine alike; warm-up batches excluded; medians reported).
  *
  * ```sh
- * deno task bench                       # LeNet-5, CIFAR-10 CNN, MobileNet
- * deno task bench --json --models lenet5 --backends wasm --rounds 5
- * deno task bench --profile              # time per kernel of one step
+ * deno task bench --quick                 # about 3 minutes, one round
+ * deno task bench --json                  # full: median of 3 rounds
+ * deno task bench --write-docs            # also docs/benchmarks.{json,md}
+ * deno task bench --models lenet5,cifar-cnn --backends wasm --rounds 5
+ * deno task bench --profile --models lenet5   # where one step's time goes
  * ```
  *
- * Options: `--json` (one JSON object per line), `--samples N` (training
- * samples per measurement, default 1920 for LeNet-5, 640 for the CIFAR
- * CNN and 96 for MobileNet), `--cpu-samples N` (cap for the slow `cpu`
- * backend, default 256, 64 and 8),
- * `--models a,b`, `--backends a,b` (default: the accelerated backend `auto`
- * finds, plus wasm, wasm-1t, wasm-x2 and cpu), `--rounds N` (default 3),
- * `--no-torch`,
- * `--profile` (instead of the comparison: time per kernel of one training
- * step per model on the first backend of `--backends`, default `auto`'s).
+ * Options: `--quick` (one round, fewer samples, 3 warm-up batches, wasm
+ * only), `--json` (print the report: machine, SIMD level, date, commit,
+ * one row per recipe and engine), `--write-docs` (write the report to
+ * `docs/benchmarks.json` and `docs/benchmarks.md` from it,
+ * `scripts/bench_docs.ts`), `--samples N` (training samples per
+ * measurement; default per recipe), `--cpu-samples N` (cap for the slow
+ * `cpu` backend), `--models a,b` (default: all nine), `--backends a,b`
+ * (default: the accelerated backend `auto` finds, wasm and wasm-1t;
+ * `--quick`: wasm), `--rounds N` (default 3; `--quick`: 1), `--no-torch`,
+ * `--profile` (instead of the comparison: one training step kernel by
+ * kernel, split into arithmetic and fixed per-call cost).
  *
- * Each model trains with its tutorial's optimizer and batch size (LeNet-5:
- * Adam, 64; CIFAR CNN: Adamax, 32; MobileNet at 32x32: Adam, 8), in PyTorch
- * too. PyTorch runs with all cores (`pytorch`) and with one
- * (`pytorch-1t`); `ratio_to_pytorch` divides by the faster of the two, and
- * every JSON line names the threads used on each side.
+ * Recipes (`BENCH_RECIPES`; figures from `trainSettingsFor(model, "full")`):
+ * 000's sigmoid LeNet, Kannada CNN and MobileNet (fit, Adam, batch 32, 32,
+ * 8), 001's LeNet-5 (fit, SGD 0.01, batch 32), 002's lenet5-32 (the
+ * notebook's `optimizer.minimize` loop, Adam, batch 64) and lenet5-1998
+ * (trainModel's fit, Adam), 003's wide and small Fashion LeNets (the
+ * notebook's hand-written `tf.variableGrads` step, Adam, batch 100) and
+ * 004's CIFAR-10 CNN (fit, Adamax 5e-3, batch 32). PyTorch runs each twin
+ * with one thread (`pytorch-1t`) and all cores (`pytorch`);
+ * `ratio_to_pytorch` divides by the faster of the two, and every row names
+ * the threads used on each side.
  *
  * `wasm` is the default: on two cores or more the project's SIMD kernels
  * split their work with a kernel thread (`lib/backend/kernel_threads.ts`);
  * `wasm-1t` the same model on one thread (`CNN_KERNEL_THREADS=1`);
  * `kernel_threads` in the JSON says which.
  * `wasm-x2` is wasm trained data-parallel on two cores (the main thread and
- * one Web Worker, `trainDataParallel` of `lib/train/`); its first epoch over
- * the samples is the warm-up, the next two are measured (weight sync
- * included, worker start-up excluded); its inference is the main thread's.
+ * one Web Worker, `trainDataParallel` of `lib/train/`, with fit's step
+ * and categorical cross-entropy whatever the notebook's); its first epoch over the samples is the
+ * warm-up, the next two are measured; its inference is the main thread's.
  *
  * @module
  */
@@ -44,8 +55,12 @@ import {
   initBackend,
   kernelThreads,
 } from "../lib/backend/mod.ts";
-import { buildModel } from "../lib/models/mod.ts";
-import { trainDataParallel } from "../lib/train/mod.ts";
+import { buildModel, classificationLoss, MODELS } from "../lib/models/mod.ts";
+import { fitModel, trainDataParallel } from "../lib/train/mod.ts";
+import {
+  type OptimizerName,
+  trainSettingsFor,
+} from "../lib/experiments/settings.ts";
 import {
   backendFlag,
   parseCli,
@@ -53,39 +68,148 @@ import {
   runCli,
   UsageError,
 } from "./_cli.ts";
+import {
+  type BenchMachine,
+  type BenchReport,
+  type BenchRow,
+  writeBenchDocs,
+} from "./bench_docs.ts";
 
-/** Models the bench knows, with the tutorial's batch size. */
-const BENCH_MODELS = {
-  "lenet5": {
-    batchSize: 64,
-    samples: 1920,
+/**
+ * The recipes the notebooks train, one per model: where the notebook's
+ * training step differs from `fitModel` it is written out below as the
+ * notebook writes it. Batch size, optimizer, learning rate and input shape
+ * come from the recipe registry (`trainSettingsFor(model, "full")`,
+ * `MODELS[model].inputShape`), the sources the notebooks read.
+ * `samples`: training samples per measurement (full mode); `quickSamples`
+ * for `--quick`; `cpuSamples`: cap for the slow `cpu` backend.
+ */
+const BENCH_RECIPES = {
+  "lenet": {
+    notebook: "000",
+    step: "fit",
+    loss: "sparseCategoricalCrossentropy",
+    samples: 3200,
+    quickSamples: 1280,
     cpuSamples: 256,
-    optimizer: "adam",
-    learningRate: 1e-3,
   },
-  "cifar-cnn": {
-    batchSize: 32,
-    samples: 640,
-    cpuSamples: 64,
-    optimizer: "adamax",
-    learningRate: 5e-3,
+  "kannada-cnn": {
+    notebook: "000",
+    step: "fit",
+    loss: "sparseCategoricalCrossentropy",
+    samples: 512,
+    quickSamples: 160,
+    cpuSamples: 32,
   },
   "mobilenet": {
-    batchSize: 8,
+    notebook: "000",
+    step: "fit",
+    loss: "sparseCategoricalCrossentropy",
     samples: 96,
+    quickSamples: 48,
     cpuSamples: 8,
-    optimizer: "adam",
-    learningRate: 1e-3,
+  },
+  "lenet5": {
+    notebook: "001",
+    step: "fit",
+    loss: "sparseCategoricalCrossentropy",
+    samples: 3200,
+    quickSamples: 1280,
+    cpuSamples: 256,
+  },
+  "lenet5-32": {
+    notebook: "002",
+    step: "minimize",
+    loss: "nll",
+    samples: 3200,
+    quickSamples: 1280,
+    cpuSamples: 256,
+  },
+  "lenet5-1998": {
+    notebook: "002",
+    step: "fit",
+    loss: "scores",
+    samples: 2048,
+    quickSamples: 640,
+    cpuSamples: 128,
+  },
+  "fashion-lenet-large": {
+    notebook: "003",
+    step: "variableGrads",
+    loss: "probabilities",
+    samples: 1000,
+    quickSamples: 400,
+    cpuSamples: 100,
+  },
+  "fashion-lenet-small": {
+    notebook: "003",
+    step: "variableGrads",
+    loss: "probabilities",
+    samples: 4000,
+    quickSamples: 1600,
+    cpuSamples: 200,
+  },
+  "cifar-cnn": {
+    notebook: "004",
+    step: "fit",
+    loss: "categoricalCrossentropy",
+    samples: 640,
+    quickSamples: 256,
+    cpuSamples: 64,
   },
 } as const;
-type BenchModel = keyof typeof BENCH_MODELS;
+/** A model the bench knows. */
+export type BenchModel = keyof typeof BENCH_RECIPES;
+/**
+ * The models the bench measures, in the notebooks' order.
+ *
+ * @example
+ * ```ts
+ * import { BENCH_MODELS } from "./bench.ts";
+ * console.log(BENCH_MODELS.length); // 9
+ * ```
+ */
+export const BENCH_MODELS: readonly BenchModel[] = Object.keys(
+  BENCH_RECIPES,
+) as BenchModel[];
 
-/** The optimizer the tutorial trains `model` with. */
-function _optimizer(model: BenchModel): tf.Optimizer {
-  const { optimizer, learningRate } = BENCH_MODELS[model];
-  return optimizer === "adamax"
-    ? tf.train.adamax(learningRate)
-    : tf.train.adam(learningRate);
+/** A recipe with the registry's figures filled in. */
+interface Recipe {
+  model: BenchModel;
+  notebook: string;
+  step: "fit" | "minimize" | "variableGrads";
+  loss: (typeof BENCH_RECIPES)[BenchModel]["loss"];
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  inputShape: number[];
+}
+
+function _recipe(model: BenchModel): Recipe {
+  const r = BENCH_RECIPES[model];
+  const s = trainSettingsFor(model, "full");
+  return {
+    model,
+    notebook: r.notebook,
+    step: r.step,
+    loss: r.loss,
+    batchSize: s.batchSize,
+    optimizer: s.optimizer,
+    learningRate: s.learningRate,
+    inputShape: [...MODELS[model].inputShape],
+  };
+}
+
+/** The optimizer the notebook trains `model` with. */
+function _optimizer(recipe: Recipe): tf.Optimizer {
+  switch (recipe.optimizer) {
+    case "adamax":
+      return tf.train.adamax(recipe.learningRate);
+    case "sgd":
+      return tf.train.sgd(recipe.learningRate);
+    case "adam":
+      return tf.train.adam(recipe.learningRate);
+  }
 }
 
 /** wasm on two cores: one replica on the main thread, one in a worker. */
@@ -104,26 +228,33 @@ interface Measurement {
 
 interface BenchArgs {
   json: boolean;
+  quick: boolean;
+  writeDocs: boolean;
   samples?: number;
   cpuSamples?: number;
-  models: BenchModel[];
+  models: readonly BenchModel[];
   backends?: BenchBackend[];
   rounds: number;
   torch: boolean;
   profile: boolean;
+  warmBatches: number;
 }
 
 const _INFER_BATCH = 256;
 /** Training batches run before a measurement, not timed. */
 const _WARM_BATCHES = 10;
+const _QUICK_WARM_BATCHES = 3;
 
 const USAGE =
-  "usage: deno task bench [--json] [--samples N] [--cpu-samples N] " +
-  "[--models a,b] [--backends a,b] [--rounds N] [--no-torch] [--profile]";
+  "usage: deno task bench [--quick] [--json] [--write-docs] [--samples N] " +
+  "[--cpu-samples N] [--models a,b] [--backends a,b] [--rounds N] " +
+  "[--no-torch] [--profile]";
 
 function _parseArgs(argv: string[]): BenchArgs {
   const { values } = parseCli(argv, {
     json: { type: "boolean" },
+    quick: { type: "boolean" },
+    "write-docs": { type: "boolean" },
     profile: { type: "boolean" },
     "no-torch": { type: "boolean" },
     samples: { type: "string" },
@@ -133,11 +264,9 @@ function _parseArgs(argv: string[]): BenchArgs {
     backends: { type: "string" },
   });
   const models = values.models?.split(",").map((m) => {
-    if (!(m in BENCH_MODELS)) {
+    if (!(m in BENCH_RECIPES)) {
       throw new UsageError(
-        `--models: unknown model "${m}": use ${
-          Object.keys(BENCH_MODELS).join(", ")
-        }.`,
+        `--models: unknown model "${m}": use ${BENCH_MODELS.join(", ")}.`,
       );
     }
     return m as BenchModel;
@@ -154,15 +283,19 @@ function _parseArgs(argv: string[]): BenchArgs {
     }
     return name;
   });
+  const quick = values.quick ?? false;
   return {
     json: values.json ?? false,
+    quick,
+    writeDocs: values["write-docs"] ?? false,
     torch: !values["no-torch"],
     samples: positiveInt(values.samples, "--samples"),
     cpuSamples: positiveInt(values["cpu-samples"], "--cpu-samples"),
-    rounds: positiveInt(values.rounds, "--rounds") ?? 3,
-    models: models ?? ["lenet5", "cifar-cnn", "mobilenet"],
-    backends,
+    rounds: positiveInt(values.rounds, "--rounds") ?? (quick ? 1 : 3),
+    models: models ?? BENCH_MODELS,
+    backends: backends ?? (quick ? ["wasm"] : undefined),
     profile: values.profile ?? false,
+    warmBatches: quick ? _QUICK_WARM_BATCHES : _WARM_BATCHES,
   };
 }
 
@@ -172,55 +305,183 @@ function _median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Random inputs and one-hot targets: whole batches, at least one. */
+/** Random inputs, int32 labels and their one-hot form: whole batches, at least one. */
 function _syntheticData(
-  net: tf.LayersModel,
+  recipe: Recipe,
   samples: number,
+): { n: number; xs: tf.Tensor; labels: tf.Tensor1D; oneHot: tf.Tensor2D } {
+  const steps = Math.max(1, Math.floor(samples / recipe.batchSize));
+  const n = steps * recipe.batchSize;
+  const xs = tf.randomUniform([n, ...recipe.inputShape]);
+  const labels = tf.randomUniform([n], 0, 10, "int32") as tf.Tensor1D;
+  const oneHot = tf.oneHot(labels, 10) as tf.Tensor2D;
+  return { n, xs, labels, oneHot };
+}
+
+/** The model, compiled as its notebook compiles it (fit recipes). */
+function _buildCompiled(recipe: Recipe): tf.LayersModel {
+  const net = buildModel(recipe.model, { seed: 1 });
+  if (recipe.step === "fit") {
+    net.compile({
+      optimizer: _optimizer(recipe),
+      loss: recipe.loss === "scores"
+        ? classificationLoss("scores")
+        : recipe.loss,
+      metrics: ["accuracy"],
+    });
+  }
+  return net;
+}
+
+/** Trains on `xs` once, with the notebook's step; `optimizer` for loop steps. */
+type Trainer = (
+  xs: tf.Tensor,
+  labels: tf.Tensor1D,
+  oneHot: tf.Tensor2D,
+) => Promise<void>;
+
+/** 002's `trainRunner` step: gather a batch, `optimizer.minimize`, read loss and hits. */
+function _minimizeTrainer(
+  net: tf.LayersModel,
+  optimizer: tf.Optimizer,
   batchSize: number,
-): { n: number; xs: tf.Tensor; ys: tf.Tensor } {
-  const inputShape = net.inputs[0].shape.slice(1) as number[];
-  const steps = Math.max(1, Math.floor(samples / batchSize));
-  const n = steps * batchSize;
-  const xs = tf.randomUniform([n, ...inputShape]);
-  const ys = tf.tidy(() =>
-    tf.oneHot(tf.randomUniform([n], 0, 10, "int32") as tf.Tensor1D, 10)
-  );
-  return { n, xs, ys };
+): Trainer {
+  const nllLoss = (labels: tf.Tensor, logProbs: tf.Tensor) =>
+    tf.tidy(() => {
+      const oneHot = tf.oneHot(
+        tf.cast(labels, "int32") as tf.Tensor1D,
+        logProbs.shape[1] as number,
+      );
+      return tf.mean(tf.neg(tf.sum(tf.mul(oneHot, logProbs), -1))) as tf.Scalar;
+    });
+  const countCorrect = (labels: tf.Tensor, logProbs: tf.Tensor) =>
+    tf.tidy(() =>
+      tf.sum(
+        tf.cast(
+          tf.equal(tf.argMax(logProbs, -1), tf.cast(labels, "int32")),
+          "float32",
+        ),
+      )
+    );
+  return async (xs, labels) => {
+    const n = xs.shape[0];
+    const order = tf.util.createShuffledIndices(n);
+    const variables = net.trainableWeights.map((w) => w.read() as tf.Variable);
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const index = tf.tensor1d(
+        Int32Array.from(order.subarray(start, start + size)),
+        "int32",
+      );
+      const xb = tf.gather(xs, index);
+      const yb = tf.gather(labels, index);
+      const hits: tf.Scalar[] = [];
+      const loss = optimizer.minimize(
+        () => {
+          const out = net.apply(xb, { training: true }) as tf.Tensor;
+          hits.push(tf.keep(countCorrect(yb, out)) as tf.Scalar);
+          return nllLoss(yb, out);
+        },
+        true,
+        variables,
+      ) as tf.Scalar;
+      await Promise.all([loss.data(), hits[0].data()]);
+      tf.dispose([index, xb, yb, loss, ...hits]);
+    }
+  };
+}
+
+/** 003's `trainingStep`: consecutive batches, `tf.variableGrads`, `applyGradients`. */
+function _variableGradsTrainer(
+  net: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  batchSize: number,
+): Trainer {
+  const lossFn = (labels: tf.Tensor, probs: tf.Tensor): tf.Scalar => {
+    const p = probs.div(probs.sum(-1, true)).clipByValue(1e-7, 1 - 1e-7);
+    const trueClassProb = p.mul(tf.oneHot(labels as tf.Tensor1D, p.shape[1]!))
+      .sum(-1);
+    return trueClassProb.log().neg().mean();
+  };
+  const countCorrect = (labels: tf.Tensor, probs: tf.Tensor): tf.Scalar =>
+    probs.argMax(-1).equal(labels).sum();
+  return async (xs, labels) => {
+    const n = xs.shape[0];
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const images = xs.slice(start, size);
+      const ys = labels.slice(start, size);
+      const variables = net.trainableWeights.map((w) =>
+        w.read() as tf.Variable
+      );
+      const kept: tf.Tensor[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const probs = net.apply(images, { training: true }) as tf.Tensor;
+        kept.push(tf.keep(countCorrect(ys, probs)));
+        return lossFn(ys, probs);
+      }, variables);
+      optimizer.applyGradients(grads);
+      await value.data();
+      await kept[0].data();
+      tf.dispose([value, kept[0], images, ys]);
+      tf.dispose(grads);
+    }
+  };
+}
+
+/** The notebook's training loop for `recipe` over `net`. */
+function _trainer(
+  recipe: Recipe,
+  net: tf.LayersModel,
+): { train: Trainer; dispose: () => void } {
+  if (recipe.step === "fit") {
+    const oneHotTargets = recipe.loss === "categoricalCrossentropy" ||
+      recipe.loss === "scores";
+    return {
+      train: async (xs, labels, oneHot) => {
+        await fitModel(net, { xs, ys: oneHotTargets ? oneHot : labels }, {
+          epochs: 1,
+          batchSize: recipe.batchSize,
+          shuffle: false,
+          progress: "none",
+        });
+      },
+      dispose: () => net.optimizer.dispose(),
+    };
+  }
+  const optimizer = _optimizer(recipe);
+  const train = recipe.step === "minimize"
+    ? _minimizeTrainer(net, optimizer, recipe.batchSize)
+    : _variableGradsTrainer(net, optimizer, recipe.batchSize);
+  return { train, dispose: () => optimizer.dispose() };
 }
 
 async function _measureTfjs(
-  model: BenchModel,
+  recipe: Recipe,
   samples: number,
+  warmBatches: number,
 ): Promise<Measurement> {
-  const { batchSize } = BENCH_MODELS[model];
-  const net = buildModel(model);
-  net.compile({
-    optimizer: _optimizer(model),
-    loss: "categoricalCrossentropy",
-  });
-  const { n, xs, ys } = _syntheticData(net, samples, batchSize);
-  const fit = (x: tf.Tensor, y: tf.Tensor) =>
-    net.fit(x, y, {
-      batchSize,
-      epochs: 1,
-      shuffle: false,
-      verbose: 0,
-      yieldEvery: "never",
-    });
+  const net = _buildCompiled(recipe);
+  const { n, xs, labels, oneHot } = _syntheticData(recipe, samples);
+  const trainer = _trainer(recipe, net);
   // Warm-up: kernel setup, XNNPACK operators, and V8 tiering up the code
   // of every kernel for these shapes. With 2 batches, whichever engine ran
   // first after a model switch measured slower (up to 25%).
-  const warm = Math.min(_WARM_BATCHES * batchSize, n);
-  const [wx, wy] = [tf.slice(xs, 0, warm), tf.slice(ys, 0, warm)];
-  await fit(wx, wy);
-  tf.dispose([wx, wy]);
+  const warm = Math.min(warmBatches * recipe.batchSize, n);
+  const warmData = [
+    tf.slice(xs, 0, warm),
+    tf.slice(labels, 0, warm),
+    tf.slice(oneHot, 0, warm),
+  ] as const;
+  await trainer.train(...warmData);
+  tf.dispose([...warmData]);
   const start = performance.now();
-  await fit(xs, ys);
+  await trainer.train(xs, labels, oneHot);
   await net.getWeights()[0].data(); // flush asynchronous backends
   const train = n / ((performance.now() - start) / 1000);
   const infer = await _measureInference(net, xs, n);
-  tf.dispose([xs, ys]);
-  net.optimizer.dispose();
+  tf.dispose([xs, labels, oneHot]);
+  trainer.dispose();
   net.dispose();
   return { train, infer };
 }
@@ -246,18 +507,18 @@ async function _measureInference(
 }
 
 async function _measureDataParallel(
-  model: BenchModel,
+  recipe: Recipe,
   samples: number,
 ): Promise<Measurement> {
-  const { batchSize } = BENCH_MODELS[model];
-  const net = buildModel(model);
-  const { n, xs, ys } = _syntheticData(net, samples, batchSize);
-  const optimizer = _optimizer(model);
-  const result = await trainDataParallel(net, { xs, ys }, {
+  const net = buildModel(recipe.model, { seed: 1 });
+  const { n, xs, labels, oneHot } = _syntheticData(recipe, samples);
+  const optimizer = _optimizer(recipe);
+  const result = await trainDataParallel(net, { xs, ys: oneHot }, {
     optimizer,
+    // Data-parallel training takes named losses only: the cross-entropy.
     loss: "categoricalCrossentropy",
     epochs: 3, // the first is the warm-up
-    batchSize,
+    batchSize: recipe.batchSize,
     shuffle: false,
     workers: 1,
     progress: "none",
@@ -267,7 +528,7 @@ async function _measureDataParallel(
   const train = measured.length /
     measured.reduce((sum, r) => sum + 1 / r.samples_per_s, 0);
   const infer = await _measureInference(net, xs, n);
-  tf.dispose([xs, ys]);
+  tf.dispose([xs, labels, oneHot]);
   optimizer.dispose();
   net.dispose();
   return { train, infer };
@@ -286,29 +547,48 @@ async function _torchAvailable(): Promise<string | undefined> {
   }
 }
 
+/** PyTorch's twin of `recipe` on one thread and on all cores, one process. */
 async function _measureTorch(
-  model: BenchModel,
+  recipe: Recipe,
   samples: number,
-  threads?: number,
-): Promise<Measurement> {
+  warmBatches: number,
+): Promise<{ engine: string; m: Measurement; version: string }[]> {
   const script = new URL("./bench_torch.py", import.meta.url).pathname;
+  const all = navigator.hardwareConcurrency;
+  const threads = all > 1 ? [1, all] : [1];
   const out = await new Deno.Command("/usr/bin/python3", {
     args: [
       script,
       "--model",
-      model,
+      recipe.model,
       "--samples",
       String(samples),
-      ...(threads === undefined ? [] : ["--threads", String(threads)]),
+      "--batch",
+      String(recipe.batchSize),
+      "--optimizer",
+      recipe.optimizer,
+      "--lr",
+      String(recipe.learningRate),
+      "--warm",
+      String(warmBatches),
+      "--threads",
+      threads.join(","),
     ],
     stderr: "inherit",
   }).output();
-  if (!out.success) throw new Error(`bench_torch.py failed for ${model}`);
-  const result = JSON.parse(new TextDecoder().decode(out.stdout).trim());
-  return {
-    train: result.train_samples_per_s,
-    infer: result.infer_samples_per_s,
-  };
+  if (!out.success) {
+    throw new Error(`bench_torch.py failed for ${recipe.model}`);
+  }
+  return new TextDecoder().decode(out.stdout).trim().split("\n").map(
+    (line) => {
+      const r = JSON.parse(line);
+      return {
+        engine: r.threads === 1 ? "pytorch-1t" : "pytorch",
+        version: r.torch_version,
+        m: { train: r.train_samples_per_s, infer: r.infer_samples_per_s },
+      };
+    },
+  );
 }
 
 async function _availableBackends(args: BenchArgs): Promise<BenchBackend[]> {
@@ -322,12 +602,74 @@ async function _availableBackends(args: BenchArgs): Promise<BenchBackend[]> {
     return args.backends;
   }
   const auto = await initBackend({ verbose: false });
-  const found: BenchBackend[] = ["wasm", _ONE_THREAD, _DATA_PARALLEL, "cpu"];
+  const found: BenchBackend[] = ["wasm", _ONE_THREAD];
   if (auto.name === "tensorflow" || auto.name === "webgpu") {
     found.unshift(auto.name);
   }
   for (const s of auto.skipped) console.error(`bench: ${s.name}: ${s.reason}`);
   return found;
+}
+
+/** The vector extensions `lscpu` (or /proc/cpuinfo) lists, and the widest. */
+async function _machine(torch: string | null): Promise<BenchMachine> {
+  let cpu = "unknown";
+  let flags: string[] = [];
+  try {
+    const text = await Deno.readTextFile("/proc/cpuinfo");
+    cpu = text.match(/^model name\s*:\s*(.+)$/m)?.[1].trim() ?? cpu;
+    flags = text.match(/^flags\s*:\s*(.+)$/m)?.[1].trim().split(/\s+/) ?? [];
+  } catch {
+    // not Linux: leave unknown
+  }
+  const vector = flags.filter((f) =>
+    /^(avx512\w*|avx2|avx|fma|sse4_2|avx_vnni)$/.test(f)
+  ).sort();
+  const simd = flags.includes("avx512f")
+    ? "AVX-512"
+    : flags.includes("avx2")
+    ? "AVX2"
+    : flags.includes("avx")
+    ? "AVX"
+    : flags.includes("sse4_2")
+    ? "SSE4.2"
+    : "unknown";
+  return {
+    cpu,
+    cores: navigator.hardwareConcurrency,
+    simd,
+    simd_flags: vector,
+    os: `${Deno.build.os} ${Deno.build.arch}`,
+    deno: Deno.version.deno,
+    tfjs: tf.version_core,
+    torch,
+  };
+}
+
+async function _commit(): Promise<string> {
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", {
+      args,
+      stdout: "piped",
+      stderr: "null",
+      cwd: new URL("..", import.meta.url).pathname,
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  };
+  try {
+    const hash = await git("rev-parse", "--short", "HEAD");
+    const dirty = await git("status", "--porcelain", "--untracked-files=no");
+    return hash ? `${hash}${dirty ? "+dirty" : ""}` : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function _loadavg(): number[] {
+  try {
+    return Deno.loadavg().map((x) => Number(x.toFixed(2)));
+  } catch {
+    return [];
+  }
 }
 
 /** Kernel time of one step, per kernel name. */
@@ -372,28 +714,56 @@ function _timeKernels(backend: string): void {
 }
 
 /**
+ * Fixed cost of one kernel call through tfjs (engine dispatch, tensor
+ * bookkeeping, heap look-ups, the kernel's JavaScript), measured on
+ * one-element tensors where the arithmetic is nil: the median over a few
+ * common kernels of the mean of 2,000 calls each, in ms. Includes the
+ * kernel-time wrapper, as the profiled calls do.
+ */
+function _perCallMs(): number {
+  const a = tf.tensor2d([[1.5]]);
+  const b = tf.tensor2d([[0.5]]);
+  const ops: (() => tf.Tensor)[] = [
+    () => tf.add(a, b),
+    () => tf.mul(a, b),
+    () => tf.relu(a),
+    () => tf.matMul(a, b),
+    () => tf.sum(a, 0),
+    () => tf.reshape(a, [1]),
+  ];
+  const costs = ops.map((op) => {
+    for (let i = 0; i < 200; i++) op().dispose();
+    const start = performance.now();
+    for (let i = 0; i < 2000; i++) op().dispose();
+    return (performance.now() - start) / 2000;
+  });
+  tf.dispose([a, b]);
+  return _median(costs);
+}
+
+/**
  * Times one training step (forward, backward, optimizer) kernel by kernel
  * after 20 warm-up steps (so that compiled code has tiered up; the median
- * step of five is shown), and prints
- * the kernels that took the most time; the rest of the step is JavaScript
- * (tfjs-layers, the gradient tape) and, on wasm, the fused Adam/Adamax
- * steps, which call the SIMD module directly rather than as kernels.
+ * step of five is shown), and splits it: kernel time into an estimate of
+ * arithmetic and of fixed per-call cost (calls x {@linkcode _perCallMs}),
+ * and the JavaScript around the kernels (tfjs-layers, the gradient tape,
+ * the fused Adam/Adamax steps, which call the SIMD module directly).
  */
-async function _profileStep(model: BenchModel, backend: string) {
-  const { batchSize } = BENCH_MODELS[model];
-  const net = buildModel(model);
-  net.compile({
-    optimizer: _optimizer(model),
-    loss: "categoricalCrossentropy",
-  });
-  const { xs, ys } = _syntheticData(net, batchSize, batchSize);
-  for (let i = 0; i < 20; i++) await net.trainOnBatch(xs, ys);
+async function _profileStep(recipe: Recipe, backend: string) {
+  const net = _buildCompiled(recipe);
+  const { xs, labels, oneHot } = _syntheticData(recipe, recipe.batchSize);
+  const trainer = _trainer(recipe, net);
+  for (let i = 0; i < 20; i++) await trainer.train(xs, labels, oneHot);
+  _recording = true;
+  _kernelTotals.clear();
+  const perCall = _perCallMs();
+  _recording = false;
   const steps: { ms: number; kernels: Map<string, KernelTotal> }[] = [];
   for (let i = 0; i < 5; i++) {
     _kernelTotals.clear();
     _recording = true;
     const start = performance.now();
-    await net.trainOnBatch(xs, ys);
+    await trainer.train(xs, labels, oneHot);
     const ms = performance.now() - start;
     _recording = false;
     const kernels = new Map<string, KernelTotal>();
@@ -405,24 +775,36 @@ async function _profileStep(model: BenchModel, backend: string) {
   const sorted = [...kernels.values()].sort((a, b) => b.ms - a.ms);
   const kernelMs = sorted.reduce((sum, t) => sum + t.ms, 0);
   const calls = sorted.reduce((sum, t) => sum + t.calls, 0);
+  const fixedMs = Math.min(kernelMs, calls * perCall);
+  const outsideMs = stepMs - kernelMs;
   console.log(
-    `\nprofile: ${model} on ${backend}, one training step (batch ` +
-      `${batchSize}, ${BENCH_MODELS[model].optimizer}; median of 5): ` +
-      `${stepMs.toFixed(1)} ms, of which kernels ${kernelMs.toFixed(1)} ms ` +
-      `in ${calls} calls, JavaScript around them ` +
-      `${(stepMs - kernelMs).toFixed(1)} ms`,
+    `\nprofile: ${recipe.model} on ${backend}, one training step ` +
+      `(${recipe.step}, batch ${recipe.batchSize}, ${recipe.optimizer}; ` +
+      `median of 5): ${stepMs.toFixed(2)} ms\n` +
+      `  kernels: ${kernelMs.toFixed(2)} ms in ${calls} calls; a call costs ` +
+      `${(perCall * 1000).toFixed(1)} µs on one-element tensors, so about ` +
+      `${fixedMs.toFixed(2)} ms fixed per-call cost and ` +
+      `${(kernelMs - fixedMs).toFixed(2)} ms arithmetic\n` +
+      `  JavaScript around the kernels (layers, tape, optimizer): ` +
+      `${outsideMs.toFixed(2)} ms\n` +
+      `  => arithmetic ${(100 * (kernelMs - fixedMs) / stepMs).toFixed(0)}%, ` +
+      `per-call and JavaScript overhead ${
+        (100 * (fixedMs + outsideMs) / stepMs).toFixed(0)
+      }%`,
   );
-  console.log("kernel                              calls        ms      %");
-  for (const t of sorted.slice(0, 15)) {
+  console.log(
+    "kernel                              calls        ms   µs/call      %",
+  );
+  for (const t of sorted.slice(0, 20)) {
     console.log(
       `${t.name.padEnd(34)} ${String(t.calls).padStart(6)} ` +
         `${t.ms.toFixed(2).padStart(9)} ${
-          (100 * t.ms / stepMs).toFixed(1).padStart(6)
-        }`,
+          (1000 * t.ms / t.calls).toFixed(0).padStart(9)
+        } ${(100 * t.ms / stepMs).toFixed(1).padStart(6)}`,
     );
   }
-  tf.dispose([xs, ys]);
-  net.optimizer.dispose();
+  tf.dispose([xs, labels, oneHot]);
+  trainer.dispose();
   net.dispose();
 }
 
@@ -436,78 +818,112 @@ async function main(argv: string[]): Promise<number> {
     await initBackend({ backend: backend as BackendName, verbose: false });
     _timeKernels(backend);
     for (const model of args.models) {
-      await _profileStep(model, backend);
+      await _profileStep(_recipe(model), backend);
     }
     return 0;
   }
+  const date = new Date().toISOString();
+  const loadBefore = _loadavg();
   const backends = await _availableBackends(args);
   const noTorch = args.torch ? await _torchAvailable() : "--no-torch";
   if (noTorch !== undefined) {
     console.error(`bench: pytorch skipped: ${noTorch}`);
   }
-  // pytorch uses every core (its default); pytorch-1t one thread, like wasm
-  // here, which also shows how much PyTorch loses when other work shares
+  // pytorch uses every core (its default); pytorch-1t one thread, like
+  // wasm-1t, which also shows how much PyTorch loses when other work shares
   // the cores (its threads spin-wait on each other).
-  const engines = [
+  const engines: string[] = [
     ...backends,
-    ...(noTorch ? [] : ["pytorch", "pytorch-1t"]),
+    ...(noTorch ? [] : ["pytorch-1t", "pytorch"]),
   ];
+  let torchVersion: string | null = null;
   const results = new Map<string, Measurement[]>();
+  const record = (key: string, m: Measurement, round: number) => {
+    results.set(key, [...(results.get(key) ?? []), m]);
+    console.error(
+      `round ${round} ${key}: train ${m.train.toFixed(0)}/s, ` +
+        `infer ${m.infer.toFixed(0)}/s`,
+    );
+  };
   for (let round = 1; round <= args.rounds; round++) {
     for (const model of args.models) {
-      const base = args.samples ?? BENCH_MODELS[model].samples;
-      for (const engine of engines) {
+      const recipe = _recipe(model);
+      const spec = BENCH_RECIPES[model];
+      const base = args.samples ??
+        (args.quick ? spec.quickSamples : spec.samples);
+      for (const engine of backends) {
         const samples = engine === "cpu"
-          ? Math.min(base, args.cpuSamples ?? BENCH_MODELS[model].cpuSamples)
+          ? Math.min(base, args.cpuSamples ?? spec.cpuSamples)
           : base;
         let m: Measurement;
-        if (engine === "pytorch" || engine === "pytorch-1t") {
-          m = await _measureTorch(
-            model,
-            samples,
-            engine === "pytorch" ? undefined : 1,
-          );
-        } else if (engine === _DATA_PARALLEL) {
+        if (engine === _DATA_PARALLEL) {
           await initBackend({ backend: "wasm", verbose: false });
           m = await _withKernelThreads(
             1,
-            () => _measureDataParallel(model, samples),
+            () => _measureDataParallel(recipe, samples),
           );
         } else if (engine === _ONE_THREAD) {
           m = await _withKernelThreads(1, async () => {
             await initBackend({ backend: "wasm", verbose: false });
-            return await _measureTfjs(model, samples);
+            return await _measureTfjs(recipe, samples, args.warmBatches);
           });
         } else {
           await initBackend({ backend: engine as BackendName, verbose: false });
-          m = await _measureTfjs(model, samples);
+          m = await _measureTfjs(recipe, samples, args.warmBatches);
         }
-        const key = `${model}/${engine}`;
-        results.set(key, [...(results.get(key) ?? []), m]);
-        console.error(
-          `round ${round} ${key}: train ${m.train.toFixed(0)}/s, ` +
-            `infer ${m.infer.toFixed(0)}/s`,
-        );
+        record(`${model}/${engine}`, m, round);
+      }
+      if (!noTorch) {
+        for (const t of await _measureTorch(recipe, base, args.warmBatches)) {
+          torchVersion = t.version;
+          record(`${model}/${t.engine}`, t.m, round);
+        }
       }
     }
   }
+  const rows = args.models.flatMap((model) =>
+    _resultRows(_recipe(model), engines, results)
+  );
+  const report: BenchReport = {
+    schema: 1,
+    command: `deno task bench ${argv.join(" ")}`.trim(),
+    mode: args.quick ? "quick" : "full",
+    rounds: args.rounds,
+    date,
+    commit: await _commit(),
+    machine: await _machine(torchVersion),
+    load: { before: loadBefore, after: _loadavg() },
+    infer_batch: _INFER_BATCH,
+    rows,
+  };
+  if (args.writeDocs) {
+    await writeBenchDocs(report);
+    console.error("bench: wrote docs/benchmarks.json and docs/benchmarks.md");
+  }
+  if (args.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  const m = report.machine;
+  console.log(
+    `\n${m.cpu}, ${m.cores} CPUs, SIMD ${m.simd}; commit ${report.commit}; ` +
+      `${report.mode}, ${args.rounds} round(s); load ${
+        report.load.before.join("/")
+      } -> ${report.load.after.join("/")}`,
+  );
+  const ratio = (r: number | null) => r === null ? "-" : `${r.toFixed(2)}x`;
   for (const model of args.models) {
-    const rows = _resultRows(model, engines, results);
-    if (args.json) {
-      for (const row of rows) console.log(JSON.stringify(row));
-      continue;
-    }
-    const { batchSize, optimizer } = BENCH_MODELS[model];
+    const recipe = _recipe(model);
     console.log(
-      `\n${model} (batch ${batchSize}, ${optimizer}; median of ` +
-        `${args.rounds} rounds; inference batch ${_INFER_BATCH}; ratios ` +
-        `against PyTorch's faster thread setting)`,
+      `\n${model} (notebook ${recipe.notebook}, ${recipe.step}, batch ` +
+        `${recipe.batchSize}, ${recipe.optimizer} ${recipe.learningRate}; ` +
+        `inference batch ${_INFER_BATCH}; ratios against PyTorch's faster ` +
+        `thread setting)`,
     );
     console.log(
       "engine      threads   train/s   infer/s   train vs PyTorch   infer vs PyTorch",
     );
-    const ratio = (r: number | null) => r === null ? "-" : `${r.toFixed(2)}x`;
-    for (const r of rows) {
+    for (const r of rows.filter((r) => r.model === model)) {
       console.log(
         `${r.backend.padEnd(11)} ${String(r.threads).padStart(7)}` +
           ` ${String(r.train_samples_per_s).padStart(9)}` +
@@ -555,16 +971,18 @@ async function _withKernelThreads<T>(
  * for training and inference.
  */
 function _resultRows(
-  model: BenchModel,
+  recipe: Recipe,
   engines: string[],
   results: Map<string, Measurement[]>,
-) {
+): BenchRow[] {
+  const model = recipe.model;
+  const runs = (engine: string) => results.get(`${model}/${engine}`);
   const medians = (engine: string) => {
-    const runs = results.get(`${model}/${engine}`);
-    return runs === undefined ? undefined : {
-      rounds: runs.length,
-      train: _median(runs.map((m) => m.train)),
-      infer: _median(runs.map((m) => m.infer)),
+    const r = runs(engine);
+    return r === undefined ? undefined : {
+      rounds: r.length,
+      train: _median(r.map((m) => m.train)),
+      infer: _median(r.map((m) => m.infer)),
     };
   };
   const best = (key: "train" | "infer") => {
@@ -579,24 +997,34 @@ function _resultRows(
   };
   const torchTrain = best("train");
   const torchInfer = best("infer");
-  return engines.map((engine) => {
+  return engines.filter((e) => runs(e) !== undefined).map((engine) => {
     const m = medians(engine)!;
     return {
       model,
+      notebook: recipe.notebook,
+      step: recipe.step,
       backend: engine,
       threads: _threads(engine),
       kernel_threads: _kernelThreads(engine),
-      batch_size: BENCH_MODELS[model].batchSize,
-      optimizer: BENCH_MODELS[model].optimizer,
+      batch_size: recipe.batchSize,
+      optimizer: recipe.optimizer,
+      learning_rate: recipe.learningRate,
+      input_shape: recipe.inputShape,
       rounds: m.rounds,
       train_samples_per_s: Math.round(m.train),
       infer_samples_per_s: Math.round(m.infer),
-      pytorch_train_samples_per_s: torchTrain && Math.round(torchTrain.value),
+      train_rounds: runs(engine)!.map((r) => Math.round(r.train)),
+      infer_rounds: runs(engine)!.map((r) => Math.round(r.infer)),
+      pytorch_train_samples_per_s: torchTrain
+        ? Math.round(torchTrain.value)
+        : null,
       pytorch_train_threads: torchTrain?.threads ?? null,
       ratio_to_pytorch: torchTrain === undefined
         ? null
         : Number((m.train / torchTrain.value).toFixed(3)),
-      pytorch_infer_samples_per_s: torchInfer && Math.round(torchInfer.value),
+      pytorch_infer_samples_per_s: torchInfer
+        ? Math.round(torchInfer.value)
+        : null,
       pytorch_infer_threads: torchInfer?.threads ?? null,
       infer_ratio_to_pytorch: torchInfer === undefined
         ? null

@@ -133,7 +133,8 @@ const CONV_CASES: ConvCase[] = [
     strides: [1, 2],
     pad: [[0, 0], [1, 2], [2, 0], [0, 0]],
   },
-  // Many input channels: the input gradient in XNNPACK, not in columns.
+  // Many input channels, stride 2: the input has over twice the output's
+  // pixels, so the input gradient runs in columns (colsInputGradPays).
   { x: [1, 6, 7, 10], filter: [3, 3, 10, 4], strides: 2, pad: "same" },
   // 1x1 (pointwise) convolutions: a product per pixel in the SIMD kernels.
   { x: [2, 5, 6, 7], filter: [1, 1, 7, 5], strides: 1, pad: "same" },
@@ -339,9 +340,18 @@ Deno.test("wasm GatherV2 matches the cpu kernel", async () => {
   tf.dispose([x, bad]);
 });
 
+/** Input gradients on either side of policy.ts's colsInputGradPays. */
+const INPUT_GRAD_CASES: ConvCase[] = [
+  // Many input channels, as many output pixels: XNNPACK's convolution.
+  { x: [2, 6, 6, 12], filter: [3, 3, 12, 5], strides: 1, pad: "same" },
+  // 'valid' on a small map (lenet5-1998's C5): columns at 16 channels.
+  { x: [3, 5, 5, 16], filter: [5, 5, 16, 12], strides: 1, pad: "valid" },
+  { x: [2, 9, 9, 12], filter: [5, 5, 12, 7], strides: 1, pad: "valid" },
+];
+
 Deno.test("wasm Conv2DBackpropInput matches the cpu kernel", async () => {
   await bothPaths(async (path) => {
-    for (const [i, c] of CONV_CASES.entries()) {
+    for (const [i, c] of [...CONV_CASES, ...INPUT_GRAD_CASES].entries()) {
       const { dyShape } = convShapes(c, false);
       const inputs = {
         dy: {
@@ -898,6 +908,41 @@ Deno.test("wasm Relu and ClipByValue gradients match the cpu ones to the bit", a
   });
 });
 
+Deno.test("wasm Tanh and the Sigmoid and Tanh gradients match the cpu ones", async () => {
+  const x = values(2 * 3 * 5 * 7 + 3, 66).map((v) => v * 6); // saturating
+  x.set([0, -0, 0.625, -0.625, 9, -12], 0);
+  const inputs = { x: { shape: [x.length], data: x } };
+  const weights = values(x.length, 67);
+  const grads = async (backend: string) => {
+    await tf.setBackend(backend);
+    const [t, w] = [tf.tensor(x), tf.tensor(weights)];
+    const out = [];
+    for (
+      const f of [
+        (a: tf.Tensor) => tf.sigmoid(a),
+        (a: tf.Tensor) => tf.tanh(a),
+        (a: tf.Tensor) => tf.mul(tf.tanh(tf.mul(a, 2 / 3)), 1.7159),
+      ]
+    ) {
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), w)))(t);
+      out.push({ shape: g.shape, data: (await g.data()) as Float32Array });
+      g.dispose();
+    }
+    tf.dispose([t, w]);
+    return out;
+  };
+  const expected = await grads("cpu");
+  await bothPaths(async (path) => {
+    assertClose(
+      await run("wasm", "Tanh", inputs, {}),
+      await run("cpu", "Tanh", inputs, {}),
+      `${path}: tanh`,
+    );
+    const actual = await grads("wasm");
+    actual.forEach((g, k) => assertClose(g, expected[k], `${path}: grad ${k}`));
+  });
+});
+
 Deno.test("wasm Sum matches the cpu kernel", async () => {
   const cases: [number[], number | number[], boolean][] = [
     [[4, 3, 5, 13], [0, 1, 2], false], // a bias gradient: SIMD column sums
@@ -906,6 +951,11 @@ Deno.test("wasm Sum matches the cpu kernel", async () => {
     [[0, 5], [0], false], // no rows: zeros
     [[4, 3, 5], [0, 2], false], // not the leading axes: the shipped kernel
     [[4, 3], 1, false],
+    // One or two inner axes in ascending order: sum_two_axes.
+    [[3, 4, 2, 4, 2, 5], [2, 4], false], // lenet5-1998's 2x2 windows
+    [[2, 3, 3, 2, 3, 6], [1, 3], true],
+    [[4, 6, 9], 1, false],
+    [[2, 5, 2, 5, 2, 7], [4, 2], false], // descending: the shipped kernel
   ];
   for (const [i, [shape, axis, keepDims]] of cases.entries()) {
     const x = values(tf.util.sizeFromShape(shape), i + 80);

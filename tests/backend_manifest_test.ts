@@ -19,7 +19,12 @@ import {
   TfjsInternalsError,
 } from "../lib/backend/mod.ts";
 import { checkKernelExports } from "../lib/backend/bindings.ts";
-import { requireFields, wasmInternals } from "../lib/backend/tfjs_internals.ts";
+import {
+  lastTapeNode,
+  requireFields,
+  tapeEngine,
+  wasmInternals,
+} from "../lib/backend/tfjs_internals.ts";
 import { expectedBackendReadme } from "../scripts/backend_readme.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -219,6 +224,26 @@ Deno.test("the version guard names the internal and the versions", () => {
         accBeta1: "object",
       }),
     (e) => check(e, "AdamOptimizer.accBeta1"),
+  );
+  // The gradient tape that unused_input_grads.ts hooks.
+  const scope = { name: "fusedConv2d__op" };
+  assert.throws(
+    () => tapeEngine({ state: {} }, scope),
+    (e) => check(e, "Engine.addTapeNode"),
+  );
+  assert.throws(
+    () => tapeEngine({ addTapeNode() {}, state: {} }, { name: "fusedConv2d" }),
+    (e) => check(e, "the scope name of tf.fused.conv2d"),
+  );
+  const node = { kernelName: "fusedConv2d__op", inputs: {} };
+  assert.throws(
+    () => lastTapeNode({ addTapeNode() {}, state: { activeTape: [node] } }),
+    (e) => check(e, "Engine.state.activeTape"),
+  );
+  assert.equal(
+    tapeEngine(tf.engine(), tf.fused.conv2d),
+    tf.engine() as object,
+    "tfjs 4.22's engine and fused conv2d pass",
   );
 });
 

@@ -354,6 +354,37 @@ export const KERNEL_SIGNATURES = {
     doc: "ClipByValue that keeps NaN: x, out, size, min, max.",
     args: ["x: ptr", "out: ptr", "n: i32", "lo: f32", "hi: f32"],
   },
+  tanh_range: {
+    file: "elementwise.c",
+    doc:
+      "Tanh of elements [i0, i1), within 1 ulp of the exact value: x, out, i0, i1.",
+    args: ["x: ptr", "out: ptr", "i0: i32", "i1: i32"],
+  },
+  sigmoid_grad: {
+    file: "elementwise.c",
+    doc:
+      "Sigmoid's gradient from its output, dy * (y * (1 - y)): y, dy, dx, size.",
+    args: ["y: ptr", "dy: ptr", "dx: ptr", "n: i32"],
+  },
+  tanh_grad: {
+    file: "elementwise.c",
+    doc: "Tanh's gradient from its output, (1 - y * y) * dy: y, dy, dx, size.",
+    args: ["y: ptr", "dy: ptr", "dx: ptr", "n: i32"],
+  },
+  sum_two_axes: {
+    file: "elementwise.c",
+    doc:
+      "x viewed as [a, p, b, q, c] summed over p and q into [a, b, c] (q = 1 for one axis): x, out, a, p, b, q, c.",
+    args: [
+      "x: ptr",
+      "out: ptr",
+      "a: i32",
+      "p: i32",
+      "b: i32",
+      "q: i32",
+      "c: i32",
+    ],
+  },
   bn_moments: {
     file: "normalisation.c",
     doc:

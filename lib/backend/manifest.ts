@@ -141,7 +141,8 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     family: "convolution",
     summary:
       "The input gradient: dy · Wᵀ for 1x1, columns and col2im in C for few " +
-      "input channels, else a convolution with the rotated filter.",
+      "input channels or an input with at least twice the output's pixels " +
+      "('valid' on small maps), else a convolution with the rotated filter.",
     c: [
       "matmul_nt_cols",
       "conv2d_input_grad",
@@ -177,6 +178,22 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     threads: false,
     tfjs: _V,
     test: _KERNELS,
+  },
+  {
+    name: "Engine.addTapeNode",
+    kind: "patch",
+    backend: "all",
+    family: "convolution",
+    summary:
+      "A fused convolution's input gradient that the tape throws away (a " +
+      "model's first layer: tfjs's customGrad computes it eagerly) returns " +
+      "zeros uncomputed, on every backend; used gradients keep their bits.",
+    c: [],
+    fallback:
+      "the gradient computed as tfjs does (whenever the tape needs the input's)",
+    threads: false,
+    tfjs: _V,
+    test: "tests/backend_fused_unused_grads_test.ts",
   },
   {
     name: "BatchMatMul",
@@ -354,9 +371,25 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     backend: "wasm",
     family: "elementwise",
     summary:
-      "Sums over every axis but the last (bias gradients) as SIMD column sums.",
-    c: ["sum_rows"],
+      "Sums over every axis but the last (bias gradients) as SIMD column " +
+      "sums, and over one or two inner axes in ascending order " +
+      "(lenet5-1998's 2x2 windows) in one pass, to the shipped kernel's bits.",
+    c: ["sum_rows", "sum_two_axes"],
     fallback: _SHIPPED,
+    threads: false,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
+    name: "Tanh",
+    kind: "replaced",
+    backend: "wasm",
+    family: "elementwise",
+    summary:
+      "Tanh in one SIMD pass within 1 ulp of the exact value (the shipped " +
+      "kernel calls libm's tanh per element).",
+    c: ["tanh_range"],
+    fallback: "the shipped kernel (other dtypes)",
     threads: false,
     tfjs: _V,
     test: _KERNELS,
@@ -400,6 +433,33 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     test: _KERNELS,
   },
   {
+    name: "ProjectSigmoidGrad",
+    kind: "project",
+    backend: "wasm",
+    family: "elementwise",
+    summary:
+      "Sigmoid's gradient from its output in one SIMD pass, to tfjs's bits.",
+    c: ["sigmoid_grad"],
+    fallback:
+      "none: the Sigmoid gradient only calls it where the C kernels run",
+    threads: false,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
+    name: "ProjectTanhGrad",
+    kind: "project",
+    backend: "wasm",
+    family: "elementwise",
+    summary:
+      "Tanh's gradient from its output in one SIMD pass, to tfjs's bits.",
+    c: ["tanh_grad"],
+    fallback: "none: the Tanh gradient only calls it where the C kernels run",
+    threads: false,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
     name: "LeakyRelu",
     kind: "gradient",
     backend: "all",
@@ -431,6 +491,30 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     summary: "ProjectClipByValueGrad on wasm, tfjs's formula elsewhere.",
     c: [],
     fallback: "tfjs's formula: where(logicalAnd(x >= min, x <= max), dy, 0)",
+    threads: false,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
+    name: "Sigmoid",
+    kind: "gradient",
+    backend: "all",
+    family: "elementwise",
+    summary: "ProjectSigmoidGrad on wasm, tfjs's formula elsewhere.",
+    c: [],
+    fallback: "tfjs's formula: mul(dy, mul(y, sub(1, y)))",
+    threads: false,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
+    name: "Tanh",
+    kind: "gradient",
+    backend: "all",
+    family: "elementwise",
+    summary: "ProjectTanhGrad on wasm, tfjs's formula elsewhere.",
+    c: [],
+    fallback: "tfjs's formula: mul(sub(1, square(y)), dy)",
     threads: false,
     tfjs: _V,
     test: _KERNELS,

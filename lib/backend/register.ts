@@ -24,6 +24,7 @@ import { DATA_MOVEMENT_KERNELS } from "./wasm/data_movement.ts";
 import { GRADIENT_KERNELS, GRADIENTS } from "./wasm/gradients.ts";
 import { BATCH_NORM_KERNELS, patchBatchNormCall } from "./fused_batch_norm.ts";
 import { patchAdam, patchAdamax } from "./fused_optimizers.ts";
+import { skipUnusedInputGrads } from "./unused_input_grads.ts";
 
 /** Every wasm kernel of the project (added, replaced or its own). */
 const WASM_KERNELS: readonly KernelImpl[] = [
@@ -41,6 +42,7 @@ const PATCHES: Readonly<Record<string, () => void>> = {
   "AdamOptimizer.prototype.applyGradients": patchAdam,
   "AdamaxOptimizer.prototype.applyGradients": patchAdamax,
   "BatchNormalization.prototype.call": patchBatchNormCall,
+  "Engine.addTapeNode": skipUnusedInputGrads,
 };
 
 /**
@@ -151,7 +153,9 @@ let _gradients = false;
  * them): adds the training kernels tfjs-backend-wasm lacks (see
  * {@linkcode WASM_TRAINING_KERNELS}), replaces slow or wrong ones by the
  * project's (keeping the shipped ones as fallbacks), registers the project
- * kernels and the gradient overrides. Idempotent; needs
+ * kernels and the gradient overrides, and installs the convolution
+ * family's patch (fused convolutions skip the input gradients nothing
+ * uses, on every backend from then on). Idempotent; needs
  * tfjs-backend-wasm to be imported first.
  *
  * @example
@@ -164,6 +168,7 @@ let _gradients = false;
 export function registerWasmTrainingKernels(): void {
   checkManifest();
   for (const k of WASM_KERNELS) _register(k, _wasmEntry(k.kernelName)!);
+  _install("convolution");
   if (_gradients) return;
   for (const g of GRADIENTS) tf.registerGradient(g);
   _gradients = true;

@@ -139,11 +139,6 @@ export function sharedKernelsModule(): WebAssembly.Module | undefined {
  * ```ts
  * import * as tf from "../tf.ts";
  * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { bindKernels, checkKernelExports, type SimdKernels } from "./bindings.ts";
-import { backendOption } from "./options.ts";
-import { wasmInternals } from "./tfjs_internals.ts";
-
-export type { SimdKernels } from "./bindings.ts";
  * import { wasmHeap } from "./simd_kernels.ts";
  * const heap = wasmHeap(tf.backend() as BackendWasm);
  * console.log(heap?.buffer instanceof SharedArrayBuffer);
@@ -162,11 +157,6 @@ export function wasmHeap(backend: BackendWasm): WebAssembly.Memory {
  * ```ts
  * import * as tf from "../tf.ts";
  * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { bindKernels, checkKernelExports, type SimdKernels } from "./bindings.ts";
-import { backendOption } from "./options.ts";
-import { wasmInternals } from "./tfjs_internals.ts";
-
-export type { SimdKernels } from "./bindings.ts";
  * import { simdKernelsFor } from "./simd_kernels.ts";
  * const kernels = simdKernelsFor(tf.backend() as BackendWasm);
  * ```

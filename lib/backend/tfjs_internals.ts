@@ -2,8 +2,10 @@
  * The one version guard for the TensorFlow.js internals that `lib/backend`
  * touches: tfjs-backend-wasm's heap (`backend.wasm.asm.memory`) and
  * allocator (`_malloc`, `_free`), the memory flag byte of its module, the
- * private fields of tfjs's Adam and Adamax optimizers, and tfjs-layers'
- * `BatchNormalization.prototype.call` and fields. Each accessor checks what
+ * private fields of tfjs's Adam and Adamax optimizers, tfjs-layers'
+ * `BatchNormalization.prototype.call` and fields, and tfjs-core's gradient
+ * tape (`Engine.addTapeNode`, its tape nodes, the scope name of
+ * `tf.fused.conv2d`). Each accessor checks what
  * it reads and throws a {@linkcode TfjsInternalsError} naming the internal,
  * the tfjs versions found and the version the backend was checked against,
  * instead of silently falling back to slower kernels.
@@ -173,4 +175,83 @@ export function memoryFlagError(problem: string): TfjsInternalsError {
     "the memory flag byte of tfjs-backend-wasm's module",
     problem,
   );
+}
+
+/** A node of tfjs-core's gradient tape, as `unused_input_grads.ts` reads it. */
+export interface TapeNode {
+  /** The kernel or op scope that recorded it. */
+  kernelName: string;
+  /** Its inputs by name; on the tape's pruned copy, only those needing a gradient. */
+  inputs: Record<string, unknown>;
+  /** Its gradients by input name, from the output gradients. */
+  gradient?: (dys: unknown[]) => Record<string, () => unknown>;
+}
+
+/** What `unused_input_grads.ts` uses of tfjs-core's engine. */
+export interface TapeEngine {
+  /** Records a kernel or op call on the active tape. */
+  addTapeNode(...args: unknown[]): void;
+  /** The engine's state: the active tape while gradients are recorded. */
+  state: { activeTape?: TapeNode[] | null };
+}
+
+/** The scope name tfjs-core's op wrapper gives `tf.fused.conv2d`. */
+export const FUSED_CONV2D_SCOPE = "fusedConv2d__op";
+
+/**
+ * tfjs-core's engine as a {@linkcode TapeEngine}, after checking that it
+ * has `addTapeNode` and `state`, and that `fusedConv2d` (tfjs's
+ * `tf.fused.conv2d`) records its tape nodes under
+ * {@linkcode FUSED_CONV2D_SCOPE}; throws a {@linkcode TfjsInternalsError}
+ * naming the first that is not so.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../tf.ts";
+ * import { tapeEngine } from "./tfjs_internals.ts";
+ * const engine = tapeEngine(tf.engine(), tf.fused.conv2d);
+ * ```
+ */
+export function tapeEngine(
+  engine: object,
+  fusedConv2d: { name: string },
+): TapeEngine {
+  requireFields(engine, "Engine", { addTapeNode: "function", state: "object" });
+  if (fusedConv2d.name !== FUSED_CONV2D_SCOPE) {
+    throw new TfjsInternalsError(
+      "the scope name of tf.fused.conv2d",
+      `it is "${fusedConv2d.name}", not "${FUSED_CONV2D_SCOPE}"`,
+    );
+  }
+  return engine as TapeEngine;
+}
+
+/**
+ * The tape node that `Engine.addTapeNode` has just recorded for a fused
+ * convolution, with its gradient; throws a {@linkcode TfjsInternalsError}
+ * where the tape's last node is not that (tfjs records nodes differently).
+ *
+ * @example
+ * ```ts
+ * import { FUSED_CONV2D_SCOPE, lastTapeNode } from "./tfjs_internals.ts";
+ * const node = { kernelName: FUSED_CONV2D_SCOPE, inputs: {}, gradient: () => ({}) };
+ * lastTapeNode({ addTapeNode() {}, state: { activeTape: [node] } });
+ * ```
+ */
+export function lastTapeNode(
+  engine: TapeEngine,
+): TapeNode & Required<Pick<TapeNode, "gradient">> {
+  const tape = engine.state.activeTape;
+  const node = tape?.[tape.length - 1];
+  if (
+    node?.kernelName !== FUSED_CONV2D_SCOPE ||
+    typeof node.gradient !== "function" || typeof node.inputs !== "object"
+  ) {
+    throw new TfjsInternalsError(
+      "Engine.state.activeTape",
+      "its last node after addTapeNode is not the fused convolution's, " +
+        "with inputs and a gradient",
+    );
+  }
+  return node as TapeNode & Required<Pick<TapeNode, "gradient">>;
 }

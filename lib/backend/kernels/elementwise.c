@@ -1,5 +1,6 @@
 // Element-wise and per-column kernels: LeakyRelu and its gradient, column
-// sums, per-column binary ops, the Relu and ClipByValue gradients. See
+// sums, per-column binary ops, the Relu and ClipByValue gradients, Tanh,
+// the Sigmoid and Tanh gradients, and sums over one or two inner axes. See
 // kernels.h for the rules every kernel follows.
 
 #include "kernels.h"
@@ -152,4 +153,133 @@ void clip_by_value(const f32 *x, f32 *out, int n, f32 lo, f32 hi) {
     wasm_v128_store(out + i, r);
   }
   for (; i < n; i++) out[i] = x[i] > hi ? hi : x[i] < lo ? lo : x[i];
+}
+
+// tanh of four lanes to within 1 ulp of the correctly rounded value
+// (checked against float64 tanh on 5M points): an odd polynomial for
+// |x| < 0.625, 1 - 2 / (e^2|x| + 1) above (e^t = 2^n e^r, |r| <= ln2/2,
+// a polynomial for e^r), the sign put back last. NaN stays NaN (min and
+// nearest propagate it), +-Infinity gives +-1. Coefficients: least-squares
+// fits of this project (relative error), rounded to float32.
+static inline v128_t tanh4(v128_t x) {
+  v128_t ax = wasm_f32x4_abs(x);
+  v128_t z = wasm_f32x4_mul(ax, ax);
+  v128_t p = wasm_f32x4_splat(-0.0057981000281870365f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(0.020720280706882477f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(-0.053763799369335175f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(0.13331718742847443f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(-0.33333292603492737f));
+  v128_t small = wasm_f32x4_add(ax, wasm_f32x4_mul(ax, wasm_f32x4_mul(z, p)));
+  // tanh(10) rounds to 1 in float32: clamping 2|x| at 20 avoids overflow.
+  v128_t t = wasm_f32x4_min(wasm_f32x4_add(ax, ax), wasm_f32x4_splat(20.f));
+  v128_t n = wasm_f32x4_nearest(
+      wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(
+      wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f))),
+      wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187045e-06f)));
+  v128_t q = wasm_f32x4_splat(0.0013752965023741126f);
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, r), wasm_f32x4_splat(0.008366139605641365f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, r), wasm_f32x4_splat(0.04166920855641365f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, r), wasm_f32x4_splat(0.16666541993618011f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, r), wasm_f32x4_splat(0.49999991059303284f));
+  v128_t er = wasm_f32x4_add(
+      wasm_f32x4_splat(1.f),
+      wasm_f32x4_add(r, wasm_f32x4_mul(wasm_f32x4_mul(r, r), q)));
+  v128_t scale = wasm_i32x4_shl(
+      wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)),
+      23);
+  v128_t e = wasm_f32x4_mul(er, scale);
+  v128_t large = wasm_f32x4_sub(
+      wasm_f32x4_splat(1.f),
+      wasm_f32x4_div(wasm_f32x4_splat(2.f),
+                     wasm_f32x4_add(e, wasm_f32x4_splat(1.f))));
+  v128_t res = wasm_v128_bitselect(
+      small, large, wasm_f32x4_lt(ax, wasm_f32x4_splat(0.625f)));
+  v128_t sign = wasm_i32x4_splat((int)0x80000000);
+  return wasm_v128_or(wasm_v128_andnot(res, sign), wasm_v128_and(x, sign));
+}
+
+// Tanh of elements [i0, i1) of x into out (out never aliases x). The last
+// one to three elements go through the same vector code as the rest, so
+// every element gets the same bits wherever the range ends.
+EXPORT("tanh_range")
+void tanh_range(const f32 *x, f32 *out, int i0, int i1) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    wasm_v128_store(out + i, tanh4(wasm_v128_load(x + i)));
+  }
+  if (i < i1) {
+    int left = i1 - i;
+    v128_t v = wasm_f32x4_make(x[i], left > 1 ? x[i + 1] : 0.f,
+                               left > 2 ? x[i + 2] : 0.f, 0.f);
+    v128_t r = tanh4(v);
+    out[i] = wasm_f32x4_extract_lane(r, 0);
+    if (left > 1) out[i + 1] = wasm_f32x4_extract_lane(r, 1);
+    if (left > 2) out[i + 2] = wasm_f32x4_extract_lane(r, 2);
+  }
+}
+
+// Sigmoid's gradient from its output y: dx = dy * (y * (1 - y)), as
+// tfjs's mul(dy, mul(y, sub(1, y))). tfjs computes this gradient and
+// Tanh's as three or four kernel calls (a scalar, then sub/square/mul),
+// each a pass over the tensor; here each is one pass. The operations and
+// their order are tfjs's, in float32 without contraction (wasm has no
+// fused multiply-add), so the results are the same bits as tfjs's cpu and
+// wasm kernels give.
+EXPORT("sigmoid_grad")
+void sigmoid_grad(const f32 *y, const f32 *dy, f32 *dx, int n) {
+  v128_t one4 = wasm_f32x4_splat(1.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t yv = wasm_v128_load(y + i);
+    v128_t s = wasm_f32x4_mul(yv, wasm_f32x4_sub(one4, yv));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), s));
+  }
+  for (; i < n; i++) dx[i] = dy[i] * (y[i] * (1.f - y[i]));
+}
+
+// Tanh's gradient from its output y: dx = (1 - y * y) * dy, as tfjs's
+// mul(sub(1, square(y)), dy).
+EXPORT("tanh_grad")
+void tanh_grad(const f32 *y, const f32 *dy, f32 *dx, int n) {
+  v128_t one4 = wasm_f32x4_splat(1.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t yv = wasm_v128_load(y + i);
+    v128_t s = wasm_f32x4_sub(one4, wasm_f32x4_mul(yv, yv));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(s, wasm_v128_load(dy + i)));
+  }
+  for (; i < n; i++) dx[i] = (1.f - y[i] * y[i]) * dy[i];
+}
+
+// Sum over one or two axes with the innermost axis kept: x viewed as
+// [a, p, b, q, c] (q = 1 for one axis) summed over p and q into
+// [a, b, c]; each output starts at 0 and adds in (p, q) order, as
+// tfjs-backend-wasm's Sum after its transpose. lenet5-1998's trainable
+// subsampling sums 2x2 windows this way ([n, h/2, 2, w/2, 2, c] over axes
+// 2 and 4), which tfjs runs as a transpose and a reduction.
+EXPORT("sum_two_axes")
+void sum_two_axes(const f32 *x, f32 *out, int a, int p, int b, int q,
+                  int c) {
+  int c4 = c & ~3;
+  for (int i = 0; i < a; i++)
+    for (int j = 0; j < b; j++) {
+      f32 *o = out + (i * b + j) * c;
+      int k = 0;
+      for (; k < c4; k += 4) {
+        v128_t acc = wasm_f32x4_splat(0.f);
+        for (int u = 0; u < p; u++)
+          for (int v = 0; v < q; v++)
+            acc = wasm_f32x4_add(
+                acc, wasm_v128_load(x + (((i * p + u) * b + j) * q + v) * c + k));
+        wasm_v128_store(o + k, acc);
+      }
+      for (; k < c; k++) {
+        f32 acc = 0.f;
+        for (int u = 0; u < p; u++)
+          for (int v = 0; v < q; v++)
+            acc += x[(((i * p + u) * b + j) * q + v) * c + k];
+        o[k] = acc;
+      }
+    }
 }

@@ -41,6 +41,7 @@ import {
 import {
   CHUNKS,
   COLS_MAX_CHANNELS,
+  colsInputGradPays,
   DIRECT_MAX_CHANNELS,
   freshWeights,
   MAX_GRID_COLUMNS_RATIO,
@@ -360,8 +361,10 @@ function threadedInputGrad(
 }
 
 /**
- * The input gradient as a stride-1 convolution of the (zero-dilated) output
- * gradient with the rotated filter: XNNPACK's convolution instead of
+ * The input gradient: dy · Wᵀ for 1x1 convolutions; in `conv2d_input_grad`
+ * for few input channels or inputs with at least twice the output's pixels
+ * (`policy.ts`); else as a stride-1 convolution of the (zero-dilated)
+ * output gradient with the rotated filter: XNNPACK's convolution instead of
  * tfjs-backend-wasm's loop-based Conv2DBackpropInput.
  */
 function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
@@ -397,7 +400,10 @@ function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
     // built around a new filter, which costs 60 ms at 1024x1024).
     return simdMatMulNt(backend, simd, dy, filter, [...attrs.inputShape]);
   }
-  if (simd !== undefined && info.inChannels <= COLS_MAX_CHANNELS) {
+  if (
+    simd !== undefined &&
+    (info.inChannels <= COLS_MAX_CHANNELS || colsInputGradPays(info))
+  ) {
     return colsInputGrad(backend, simd, dy, filter, info, attrs.inputShape);
   }
   if (Math.min(top, left, bottom, right) < 0) {

@@ -1,11 +1,12 @@
 /**
  * Element-wise and per-channel kernels for `wasm`: Add, Sub, Multiply and
- * RealDiv by a per-channel vector, LeakyRelu, ClipByValue (NaN kept), and
- * Sum over all leading axes.
+ * RealDiv by a per-channel vector, LeakyRelu, ClipByValue (NaN kept), Tanh
+ * in SIMD, and Sum over all leading axes or over one or two inner axes.
  *
  * @module
  */
 import * as tf from "../../tf.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { simdKernelsFor } from "../simd_kernels.ts";
 import {
   address,
@@ -19,9 +20,52 @@ import {
 } from "./_common.ts";
 import { ELEMENTWISE_WORK_PER_VALUE } from "./policy.ts";
 /**
+ * Sum over one or two axes that are not the last, in one pass
+ * (`sum_two_axes`), where tfjs-backend-wasm transposes the tensor first:
+ * lenet5-1998's trainable subsampling sums 2x2 windows of
+ * `[n, h/2, 2, w/2, 2, c]` over axes 2 and 4. Same order of additions as
+ * tfjs's, so the same bits (axes given in ascending order; others are
+ * left to tfjs). `undefined` for other reductions (the caller runs tfjs's
+ * kernel).
+ */
+function sumInnerAxes(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  axis: number | number[],
+  keepDims: boolean,
+): tf.TensorInfo | undefined {
+  const rank = x.shape.length;
+  const simd = simdKernelsFor(backend);
+  if (simd === undefined || x.dtype !== "float32") return undefined;
+  // tfjs adds in the order the axes are given: ascending only, here.
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  if (
+    axes.length < 1 || axes.length > 2 || axes[0] >= rank - 1 ||
+    (axes.length === 2 && !(axes[0] < axes[1] && axes[1] < rank - 1))
+  ) {
+    return undefined;
+  }
+  const dims = x.shape;
+  const prod = (from: number, to: number) =>
+    dims.slice(from, to).reduce((m, d) => m * d, 1);
+  const [i, j] = axes.length === 2 ? axes : [axes[0], axes[0] + 1];
+  const geometry = axes.length === 2
+    ? [prod(0, i), dims[i], prod(i + 1, j), dims[j], prod(j + 1, rank)] as const
+    : [prod(0, i), dims[i], 1, 1, prod(i + 1, rank)] as const;
+  const shape = keepDims
+    ? dims.map((d, k) => (axes.includes(k) ? 1 : d))
+    : dims.filter((_, k) => !axes.includes(k));
+  const out = backend.makeOutput(shape, "float32");
+  // Addresses after the allocation: they stay valid when the heap grows.
+  simd.sum_two_axes(address(backend, x), address(backend, out), ...geometry);
+  return out;
+}
+
+/**
  * Sum over every axis but the last (a bias gradient) as SIMD column sums;
  * the shipped kernel transposes the whole tensor first to bring the summed
- * axes last. Other reductions go to the shipped kernel.
+ * axes last. Sums over one or two inner axes go to
+ * {@linkcode sumInnerAxes}, other reductions to the shipped kernel.
  */
 function sum(args: KernelArgs): tf.TensorInfo {
   const backend = wasmBackend(args);
@@ -36,7 +80,8 @@ function sum(args: KernelArgs): tf.TensorInfo {
   const leading = rank >= 2 && axes.length === rank - 1 &&
     axes.every((a, i) => a === i);
   if (simd === undefined || !leading || x.dtype !== "float32") {
-    return callOriginal("Sum", args);
+    return sumInnerAxes(backend, x, axis, keepDims) ??
+      callOriginal("Sum", args);
   }
   const cols = x.shape[rank - 1];
   const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [
@@ -178,6 +223,30 @@ function clipByValue(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/**
+ * Tanh in SIMD (`tanh_range`: within 1 ulp of the exact value, as the cpu
+ * backend's Math.tanh; tfjs-backend-wasm calls libm's tanh per element,
+ * about 60x slower); the shipped kernel for other dtypes or without the
+ * SIMD kernels.
+ */
+function tanh(args: KernelArgs): tf.TensorInfo {
+  const backend = wasmBackend(args);
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const simd = simdKernelsFor(backend);
+  if (simd === undefined || x.dtype !== "float32") {
+    return callOriginal("Tanh", args);
+  }
+  const out = backend.makeOutput([...x.shape], "float32");
+  // Addresses after the allocation: they stay valid when the heap grows.
+  simd.tanh_range(
+    address(backend, x),
+    address(backend, out),
+    0,
+    tf.util.sizeFromShape(x.shape),
+  );
+  return out;
+}
+
 /** The element-wise kernels, for `register.ts`. */
 export const ELEMENTWISE_KERNELS: readonly KernelImpl[] = [
   { kernelName: "Add", kernelFunc: (args) => columnBinary("Add", args) },
@@ -193,4 +262,5 @@ export const ELEMENTWISE_KERNELS: readonly KernelImpl[] = [
   { kernelName: "LeakyRelu", kernelFunc: leakyRelu },
   { kernelName: "ClipByValue", kernelFunc: clipByValue },
   { kernelName: "Sum", kernelFunc: sum },
+  { kernelName: "Tanh", kernelFunc: tanh },
 ];

@@ -1,7 +1,8 @@
 /**
  * Gradient overrides (global: gradients are registered per kernel name for
- * every backend) for LeakyRelu, Relu and ClipByValue, each one C kernel on
- * `wasm` and tfjs's formula elsewhere, with the project kernels behind them.
+ * every backend) for LeakyRelu, Relu, ClipByValue, Sigmoid and Tanh, each
+ * one C kernel on `wasm` and tfjs's formula elsewhere, with the project
+ * kernels behind them.
  *
  * @module
  */
@@ -154,11 +155,86 @@ const clipByValueGrad: tf.GradConfig = {
   },
 };
 
+/**
+ * The wasm kernels behind the Sigmoid and Tanh gradients: each one pass
+ * from the saved output (tfjs writes them as three or four kernel calls:
+ * a scalar 1, then sub, square, mul), to the same bits.
+ */
+export const FUSED_GRAD_KERNELS = {
+  sigmoid: "ProjectSigmoidGrad",
+  tanh: "ProjectTanhGrad",
+} as const;
+
+/** A kernel computing dx from an activation's output y and dy. */
+function outputGradKernel(which: "sigmoid_grad" | "tanh_grad") {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const backend = wasmBackend(args);
+    const { y, dy } = args.inputs as { y: tf.TensorInfo; dy: tf.TensorInfo };
+    const out = backend.makeOutput([...y.shape], "float32");
+    // Addresses after the allocation: they stay valid when the heap grows.
+    simdKernelsFor(backend)![which](
+      address(backend, y),
+      address(backend, dy),
+      address(backend, out),
+      tf.util.sizeFromShape(y.shape),
+    );
+    return out;
+  };
+}
+
+/**
+ * Sigmoid's gradient in one SIMD pass on wasm (000's LeNet, 003's Fashion
+ * LeNets: every layer); tfjs's formula, mul(dy, mul(y, sub(1, y))),
+ * everywhere else.
+ */
+const sigmoidGrad: tf.GradConfig = {
+  kernelName: "Sigmoid",
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [y] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        fusedGrad(y, g)
+          ? tf.engine().runKernel(FUSED_GRAD_KERNELS.sigmoid, { y, dy: g })
+          : tf.mul(g, tf.mul(y, tf.sub(tf.scalar(1), y))),
+    };
+  },
+};
+
+/**
+ * Tanh's gradient in one SIMD pass on wasm (the scaled tanh of 002's
+ * lenet5-1998); tfjs's formula, mul(sub(1, square(y)), dy), everywhere
+ * else.
+ */
+const tanhGrad: tf.GradConfig = {
+  kernelName: "Tanh",
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [y] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        fusedGrad(y, g)
+          ? tf.engine().runKernel(FUSED_GRAD_KERNELS.tanh, { y, dy: g })
+          : tf.mul(tf.sub(tf.scalar(1), tf.square(y)), g),
+    };
+  },
+};
+
 /** The project kernels behind the gradient overrides, for `register.ts`. */
 export const GRADIENT_KERNELS: readonly KernelImpl[] = [
   { kernelName: LEAKY_RELU_GRAD, kernelFunc: leakyReluGradKernel },
   { kernelName: RELU_GRAD, kernelFunc: reluGradKernel },
   { kernelName: CLIP_GRAD, kernelFunc: clipGradKernel },
+  {
+    kernelName: FUSED_GRAD_KERNELS.sigmoid,
+    kernelFunc: outputGradKernel("sigmoid_grad"),
+  },
+  {
+    kernelName: FUSED_GRAD_KERNELS.tanh,
+    kernelFunc: outputGradKernel("tanh_grad"),
+  },
 ];
 
 /** The gradient overrides, for `register.ts`. */
@@ -166,4 +242,6 @@ export const GRADIENTS: readonly tf.GradConfig[] = [
   leakyReluGrad,
   reluGrad,
   clipByValueGrad,
+  sigmoidGrad,
+  tanhGrad,
 ];

@@ -34,9 +34,43 @@ export const CHUNKS = 8;
  * kernels' `conv2d_input_grad` rather than as an XNNPACK convolution, which
  * does poorly producing so few channels (LeNet-5's second layer, 6 input
  * channels: measured ~2.3 ms against ~4 ms); with 16 or 32 (the CIFAR CNN)
- * XNNPACK was as fast or faster.
+ * XNNPACK was as fast or faster, except on inputs much larger than the
+ * output (see {@linkcode colsInputGradPays}).
  */
 export const COLS_MAX_CHANNELS = 8;
+
+/**
+ * From this ratio of input pixels to output pixels, the input gradient
+ * runs in `conv2d_input_grad` whatever the channel count (see
+ * {@linkcode colsInputGradPays}).
+ */
+export const COLS_MIN_PIXEL_RATIO = 2;
+
+/**
+ * Whether a convolution's input gradient should run as products per
+ * output pixel scattered onto the input (`conv2d_input_grad`) rather than
+ * as a convolution of the padded output gradient, whatever the channel
+ * count: when the input has at least {@linkcode COLS_MIN_PIXEL_RATIO}
+ * times the output's pixels (a 'valid' convolution on small maps), the
+ * convolution would multiply that many padding zeros. Measured on 2 loaded
+ * cores (median of 5, three alternations): lenet5-1998's C5 (1x1 output,
+ * 25 input pixels) 0.4-1.9 ms against 7-16 ms; the wide Fashion LeNet's
+ * second layer (8x8 from 12x12, 32 channels, batch 100) 76-135 ms against
+ * 97-363 ms; 'same' convolutions (the Kannada CNN) stay convolutions.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "../../tf.ts";
+ * import { colsInputGradPays } from "./policy.ts";
+ * const info = tf.backend_util.computeConv2DInfo(
+ *   [32, 5, 5, 16], [5, 5, 16, 120], 1, 1, "valid");
+ * console.log(colsInputGradPays(info)); // true
+ * ```
+ */
+export function colsInputGradPays(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.inHeight * info.inWidth >=
+    COLS_MIN_PIXEL_RATIO * info.outHeight * info.outWidth;
+}
 
 /**
  * Below this many output pixels (the length of each dot product), the

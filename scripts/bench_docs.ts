@@ -1,0 +1,317 @@
+/**
+ * `docs/benchmarks.md` from the bench's JSON (`docs/benchmarks.json`, written
+ * by `deno task bench --write-docs`): the machine, its SIMD level, the date
+ * and commit of the run, and per recipe the training and inference speed of
+ * each engine with its ratio to PyTorch's faster thread setting. The markdown
+ * is never typed by hand: `tests/bench_docs_test.ts` regenerates it from the
+ * committed JSON and fails on any difference.
+ *
+ * ```sh
+ * deno task bench-docs            # rewrite docs/benchmarks.md
+ * deno task bench-docs --check    # exit 1 if it is stale
+ * ```
+ *
+ * @module
+ */
+import { parseCli, runCli } from "./_cli.ts";
+
+/** The machine a bench ran on. */
+export interface BenchMachine {
+  /** CPU model name (`lscpu`'s "Model name"). */
+  cpu: string;
+  /** Logical CPUs. */
+  cores: number;
+  /** Widest x86 vector extension the CPU reports: "AVX-512", "AVX2", "AVX", "SSE4.2" or "unknown". */
+  simd: string;
+  /** The vector flags behind `simd` (avx512f, avx2, fma, ...). */
+  simd_flags: string[];
+  /** Operating system (`Deno.build`). */
+  os: string;
+  /** Deno version. */
+  deno: string;
+  /** TensorFlow.js core version. */
+  tfjs: string;
+  /** PyTorch version, when it ran. */
+  torch: string | null;
+}
+
+/** One engine's result for one recipe (medians over rounds). */
+export interface BenchRow {
+  /** Model name in the registry (`buildModel`). */
+  model: string;
+  /** Notebook that trains it ("000".."004"). */
+  notebook: string;
+  /** How the notebook's training step is written: "fit", "minimize" or "variableGrads". */
+  step: string;
+  /** Engine: a tfjs backend (wasm, wasm-1t, wasm-x2, cpu, webgpu), pytorch (all cores) or pytorch-1t. */
+  backend: string;
+  /** Threads (cores) the engine computes on. */
+  threads: number;
+  /** Threads of the project's wasm kernels per model replica; null elsewhere. */
+  kernel_threads: number | null;
+  batch_size: number;
+  optimizer: string;
+  learning_rate: number;
+  /** Input `[height, width, channels]`. */
+  input_shape: number[];
+  rounds: number;
+  train_samples_per_s: number;
+  infer_samples_per_s: number;
+  /** Every round's figures, in order (noise is visible from them). */
+  train_rounds: number[];
+  infer_rounds: number[];
+  pytorch_train_samples_per_s: number | null;
+  pytorch_train_threads: number | null;
+  ratio_to_pytorch: number | null;
+  pytorch_infer_samples_per_s: number | null;
+  pytorch_infer_threads: number | null;
+  infer_ratio_to_pytorch: number | null;
+}
+
+/** What `deno task bench --json` prints and `--write-docs` commits. */
+export interface BenchReport {
+  /** Format version of this object. */
+  schema: 1;
+  /** The command that produced it. */
+  command: string;
+  /** "quick" (one round, fewer samples) or "full" (median of rounds). */
+  mode: "quick" | "full";
+  rounds: number;
+  /** When the run started (ISO 8601). */
+  date: string;
+  /** Commit of the checkout (short hash), "+dirty" when it had changes. */
+  commit: string;
+  machine: BenchMachine;
+  /** Load averages (1, 5, 15 min) before and after: other work skews figures. */
+  load: { before: number[]; after: number[] };
+  /** Inference batch size. */
+  infer_batch: number;
+  rows: BenchRow[];
+}
+
+const _ENGINES: Record<string, string> = {
+  "wasm": "wasm (default)",
+  "wasm-1t": "wasm, one thread",
+  "wasm-x2": "wasm, 2 data-parallel replicas",
+  "cpu": "cpu (JavaScript)",
+  "webgpu": "webgpu",
+  "tensorflow": "tensorflow (native)",
+  "pytorch": "PyTorch, all cores",
+  "pytorch-1t": "PyTorch, one thread",
+};
+
+function _int(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function _ratio(r: number | null): string {
+  if (r === null) return "";
+  const text = `${r.toFixed(2)}x`;
+  return r < 1 ? `**${text}**` : text;
+}
+
+function _table(header: string[], rows: string[][], right: boolean[]): string {
+  const lines = [
+    `| ${header.join(" | ")} |`,
+    `| ${right.map((r) => (r ? "---:" : "---")).join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ];
+  return lines.join("\n");
+}
+
+/**
+ * The markdown page for a bench report: machine, SIMD level, date and
+ * commit, then one table row per recipe and engine. Deterministic: the same
+ * report always gives the same text.
+ *
+ * @example
+ * ```ts
+ * import { renderBenchmarksMarkdown } from "./bench_docs.ts";
+ * const report = JSON.parse(Deno.readTextFileSync("docs/benchmarks.json"));
+ * console.log(renderBenchmarksMarkdown(report).split("\n")[0]);
+ * ```
+ */
+export function renderBenchmarksMarkdown(report: BenchReport): string {
+  const m = report.machine;
+  const models = [...new Set(report.rows.map((r) => r.model))];
+  const tfjsRows = report.rows.filter((r) => !r.backend.startsWith("pytorch"));
+  const defaults = tfjsRows.filter((r) => r.backend === "wasm");
+  const worst = (key: "ratio_to_pytorch" | "infer_ratio_to_pytorch") => {
+    const ratios = defaults.filter((r) => r[key] !== null);
+    if (ratios.length === 0) return "no PyTorch figures";
+    const low = ratios.reduce((a, b) => (a[key]! <= b[key]! ? a : b));
+    return `${low[key]!.toFixed(2)}x (${low.model})`;
+  };
+  const below = (key: "ratio_to_pytorch" | "infer_ratio_to_pytorch") =>
+    defaults.filter((r) => r[key] !== null && r[key]! < 1).map((r) => r.model);
+  const out: string[] = [];
+  out.push("# Benchmarks");
+  out.push("");
+  out.push(
+    "<!-- Generated by scripts/bench_docs.ts from docs/benchmarks.json; " +
+      "do not edit by hand: rerun `deno task bench --write-docs`. -->",
+  );
+  out.push("");
+  out.push(
+    "Training and inference speed of every model the notebooks train, each " +
+      "with its notebook's recipe (optimizer, learning rate, batch size, input " +
+      "size, training step), against a PyTorch twin of the same architecture, " +
+      "batch and optimizer measured in the same run, rounds interleaved. " +
+      "Random inputs; warm-up batches excluded; samples per second. Ratios " +
+      "divide by PyTorch's faster thread setting (one thread or all cores), " +
+      "chosen separately for training and inference; ratios below 1 are bold.",
+  );
+  out.push("");
+  out.push(
+    _table(["", ""], [
+      ["command", `\`${report.command}\``],
+      [
+        "mode",
+        report.mode === "quick"
+          ? "quick (one round, fewer samples: a development look, noisy)"
+          : `full (median of ${report.rounds} rounds)`,
+      ],
+      ["date", report.date],
+      ["commit", report.commit],
+      ["CPU", `${m.cpu}, ${m.cores} logical CPUs`],
+      ["SIMD level", `${m.simd} (${m.simd_flags.join(", ") || "none"})`],
+      ["OS", m.os],
+      [
+        "software",
+        `Deno ${m.deno}, TensorFlow.js ${m.tfjs}` +
+        (m.torch ? `, PyTorch ${m.torch}` : ", PyTorch not run"),
+      ],
+      [
+        "load average (1/5/15 min)",
+        `${report.load.before.join(" / ")} before, ` +
+        `${report.load.after.join(" / ")} after`,
+      ],
+      ["inference batch", String(report.infer_batch)],
+    ], [false, false]),
+  );
+  out.push("");
+  out.push(
+    `Lowest ratio of the default engine (wasm): training ${
+      worst("ratio_to_pytorch")
+    }, inference ${worst("infer_ratio_to_pytorch")}.`,
+  );
+  const trainBelow = below("ratio_to_pytorch");
+  const inferBelow = below("infer_ratio_to_pytorch");
+  out.push(
+    trainBelow.length + inferBelow.length === 0
+      ? "Every recipe trains and infers at least as fast as PyTorch in this run."
+      : `Below PyTorch in this run: training ${
+        trainBelow.join(", ") || "none"
+      }; inference ${inferBelow.join(", ") || "none"}.`,
+  );
+  out.push("");
+  const rows: string[][] = [];
+  for (const model of models) {
+    for (const r of report.rows.filter((x) => x.model === model)) {
+      rows.push([
+        r.model,
+        r.notebook,
+        `${r.optimizer} ${r.learning_rate}, batch ${r.batch_size}, ` +
+        `${r.input_shape.join("x")}, ${r.step}`,
+        _ENGINES[r.backend] ?? r.backend,
+        String(r.threads),
+        _int(r.train_samples_per_s),
+        _int(r.infer_samples_per_s),
+        r.backend.startsWith("pytorch") ? "" : _ratio(r.ratio_to_pytorch),
+        r.backend.startsWith("pytorch") ? "" : _ratio(r.infer_ratio_to_pytorch),
+      ]);
+    }
+  }
+  out.push(
+    _table(
+      [
+        "model",
+        "notebook",
+        "recipe",
+        "engine",
+        "threads",
+        "train/s",
+        "infer/s",
+        "train vs PyTorch",
+        "infer vs PyTorch",
+      ],
+      rows,
+      [false, false, false, false, true, true, true, true, true],
+    ),
+  );
+  out.push("");
+  out.push(
+    "Round by round (training samples/s per round, in order): " +
+      "spread between rounds shows the machine's noise.",
+  );
+  out.push("");
+  out.push(
+    _table(
+      ["model", "engine", "train rounds", "infer rounds"],
+      report.rows.map((r) => [
+        r.model,
+        r.backend,
+        r.train_rounds.map(_int).join(", "),
+        r.infer_rounds.map(_int).join(", "),
+      ]),
+      [false, false, true, true],
+    ),
+  );
+  out.push("");
+  return out.join("\n");
+}
+
+/** Where the committed report and page live. */
+export const BENCH_DOCS = {
+  json: new URL("../docs/benchmarks.json", import.meta.url),
+  markdown: new URL("../docs/benchmarks.md", import.meta.url),
+};
+
+/**
+ * Writes `docs/benchmarks.json` (the report, as given) and the markdown
+ * generated from it.
+ *
+ * @example
+ * ```ts
+ * import { writeBenchDocs } from "./bench_docs.ts";
+ * const report = JSON.parse(Deno.readTextFileSync("docs/benchmarks.json"));
+ * await writeBenchDocs(report);
+ * ```
+ */
+export async function writeBenchDocs(report: BenchReport): Promise<void> {
+  await Deno.mkdir(new URL(".", BENCH_DOCS.json), { recursive: true });
+  await _writeAtomic(BENCH_DOCS.json, JSON.stringify(report, null, 2) + "\n");
+  await _writeAtomic(BENCH_DOCS.markdown, renderBenchmarksMarkdown(report));
+}
+
+async function _writeAtomic(url: URL, text: string): Promise<void> {
+  const tmp = new URL(`${url.pathname}.tmp`, url);
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, url);
+}
+
+const USAGE = "usage: deno run -A scripts/bench_docs.ts [--check]";
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, { check: { type: "boolean" } });
+  const report = JSON.parse(
+    await Deno.readTextFile(BENCH_DOCS.json),
+  ) as BenchReport;
+  const text = renderBenchmarksMarkdown(report);
+  if (values.check) {
+    const current = await Deno.readTextFile(BENCH_DOCS.markdown);
+    if (current !== text) {
+      console.error(
+        "docs/benchmarks.md differs from what docs/benchmarks.json gives: " +
+          "run `deno run -A scripts/bench_docs.ts` (never edit it by hand).",
+      );
+      return 1;
+    }
+    return 0;
+  }
+  await _writeAtomic(BENCH_DOCS.markdown, text);
+  console.log(`wrote ${BENCH_DOCS.markdown.pathname}`);
+  return 0;
+}
+
+if (import.meta.main) runCli(USAGE, main);
