@@ -17,11 +17,8 @@
  * @module
  */
 import { basename, join } from "node:path";
-import {
-  markdownCell,
-  type NotebookResults,
-  percentText,
-} from "../lib/experiments/mod.ts";
+import { type NotebookResults, percentText } from "../lib/experiments/mod.ts";
+import { markdownCell } from "../lib/experiments/results.ts";
 import { joinText, readNotebook } from "./_jupyter/mod.ts";
 import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";

@@ -35,7 +35,6 @@ import {
   type ExperimentInfo,
   EXPERIMENTS,
   findExperiment,
-  markdownCell,
   type NotebookResults,
   percentText,
   type ResultRow,
@@ -43,6 +42,7 @@ import {
   resultsMarkdown,
   type Scale,
 } from "../lib/experiments/mod.ts";
+import { markdownCell } from "../lib/experiments/results.ts";
 import { resolveMirror } from "../lib/data/mod.ts";
 import { DEFAULT_SEED } from "../lib/train/seed.ts";
 import {

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import {
   ChecksumMismatchError,
   DataFormatError,
-  listZipEntries,
   loadCifarFolder,
   parseCifarRecords,
   parseIdx,
@@ -11,8 +10,9 @@ import {
   parseNpz,
   readCifarArchive,
   readIdx,
-  readTarEntries,
 } from "../lib/data/mod.ts";
+import { listZipEntries } from "../lib/data/npz.ts";
+import { readTarEntries } from "../lib/data/tar.ts";
 import {
   cifarRecords,
   concat,

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolveMirror, startDirectory } from "../lib/data/mod.ts";
+import { resolveMirror } from "../lib/data/mod.ts";
+import { startDirectory } from "../lib/data/fetch.ts";
 import { installKernel } from "../scripts/kernel.ts";
 import { KernelClient, makeNotebook } from "../scripts/_jupyter/mod.ts";
 import { mirrorHas } from "./data_fixtures.ts";

@@ -23,14 +23,81 @@
  *
  * @module
  */
-export * from "./registry.ts";
-export * from "./errors.ts";
-export * from "./fetch.ts";
-export * from "./idx.ts";
-export * from "./npy.ts";
-export * from "./npz.ts";
-export * from "./tar.ts";
-export * from "./cifar.ts";
-export * from "./split.ts";
-export * from "./load.ts";
-export * from "./tensors.ts";
+export {
+  type DataFile,
+  DATASET_NAMES,
+  type DatasetInfo,
+  type DatasetName,
+  DATASETS,
+  getDataset,
+  getSplit,
+  type SplitFormat,
+  type SplitInfo,
+  type SplitSource,
+} from "./registry.ts";
+export {
+  CacheWriteError,
+  ChecksumMismatchError,
+  DataFormatError,
+  DataUnavailableError,
+} from "./errors.ts";
+export {
+  type CachedFileStatus,
+  cachePath,
+  checkCachedFile,
+  type CheckCachedFileOptions,
+  type DataLocationOptions,
+  type DownloadProgress,
+  fetchFile,
+  type FetchFileOptions,
+  type FetchResult,
+  type ProgressCallback,
+  resolveDataDir,
+  resolveMirror,
+} from "./fetch.ts";
+export {
+  type IdxArray,
+  type IdxData,
+  type IdxDtype,
+  parseIdx,
+  type ParseIdxOptions,
+  readIdx,
+} from "./idx.ts";
+export {
+  type NpyArray,
+  type NpyData,
+  type NpyDtype,
+  parseNpy,
+  type ParseNpyOptions,
+} from "./npy.ts";
+export { parseNpz, type ParseNpzOptions } from "./npz.ts";
+export {
+  type CifarRecords,
+  loadCifarFolder,
+  type LoadCifarFolderOptions,
+  parseCifarRecords,
+  readCifarArchive,
+  type ReadCifarOptions,
+} from "./cifar.ts";
+export {
+  type ImageSplit,
+  labelCounts,
+  seededRandom,
+  shuffledIndices,
+  shuffleSplit,
+  type ShuffleSplitOptions,
+  splitValidation,
+  type SplitValidationOptions,
+  subsetSplit,
+  takeIndices,
+} from "./split.ts";
+export { loadSplit, type LoadSplitOptions } from "./load.ts";
+export {
+  batchCount,
+  batches,
+  type BatchOptions,
+  type Normalization,
+  type TensorPair,
+  toTensors,
+  type ToTensorsOptions,
+} from "./tensors.ts";

@@ -19,9 +19,48 @@
  *
  * @module
  */
-export * from "./metrics.ts";
-export * from "./predict.ts";
-export * from "./image_file.ts";
+export {
+  type ClassAccuracy,
+  type ConfusedPair,
+  type ConfusionMatrix,
+  confusionMatrix,
+  confusionMatrixFromCounts,
+  type ConfusionMatrixOptions,
+  confusionTable,
+  mostConfused,
+  type MostConfusedOptions,
+  perClassAccuracy,
+} from "./metrics.ts";
+export {
+  type ClassPredictions,
+  evaluateModel,
+  type EvaluateOptions,
+  type Evaluation,
+  type LabelledTensors,
+  predictClasses,
+  type PredictOptions,
+  type PredictOutput,
+  predictProbabilities,
+  type Probabilities,
+} from "./predict.ts";
+export {
+  type DecodedImage,
+  decodeImage,
+  encodeImage,
+  type ImagePrediction,
+  imageSize,
+  MAX_IMAGE_PIXELS,
+  normalizePixels,
+  type NormalizePreset,
+  predictImageFile,
+  type PredictImageFileOptions,
+  type PreprocessedImage,
+  preprocessImage,
+  type PreprocessImageOptions,
+  readImageFile,
+  writeImageFile,
+  type WriteImageOptions,
+} from "./image_file.ts";
 export {
   loadModel,
   type LoadModelOptions,

@@ -15,17 +15,93 @@
  *
  * @module
  */
-export * from "./scale.ts";
-export * from "./published.ts";
-export * from "./results.ts";
-export * from "./settings.ts";
-export * from "./data.ts";
-export * from "./input.ts";
-export * from "./evaluate.ts";
-export * from "./train_model.ts";
-export * from "./kannada_mnist.ts";
-export * from "./mnist_lenet5.ts";
-export * from "./mnist_lenet_pytorch_style.ts";
-export * from "./fashion_mnist_variants.ts";
-export * from "./cifar10_cnn.ts";
-export * from "./experiments.ts";
+export {
+  DEFAULT_SCALE,
+  parseScale,
+  type Scale,
+  scaleFromEnv,
+  type ScaleFromEnvOptions,
+  SCALES,
+} from "./scale.ts";
+export { PUBLISHED, type PublishedFigure, publishedFor } from "./published.ts";
+export {
+  type NotebookResults,
+  percentText,
+  type PercentTextOptions,
+  RESULT_COLUMNS,
+  type ResultRow,
+  resultsCsv,
+  resultsMarkdown,
+  type ResultsMarkdownOptions,
+  resultsTable,
+  saveNotebookResults,
+  type SaveNotebookResultsOptions,
+} from "./results.ts";
+export {
+  MODEL_RECIPES,
+  type ModelOutput,
+  type ModelRecipe,
+  type Normalization,
+  type OptimizerName,
+  type TrainSettings,
+  trainSettingsFor,
+  type TrainSettingsForOptions,
+} from "./settings.ts";
+export {
+  dataLimits,
+  type ExperimentData,
+  loadExperimentData,
+  type LoadExperimentDataOptions,
+  parseDatasetName,
+} from "./data.ts";
+export {
+  type ModelInputPlan,
+  parseModelName,
+  planModelInput,
+  toModelTensors,
+  type ToModelTensorsOptions,
+} from "./input.ts";
+export {
+  evaluateOnSplits,
+  type EvaluateOnSplitsOptions,
+  resultRows,
+  type ResultRowsOptions,
+  type SplitEvaluation,
+  type TrainedModel,
+} from "./evaluate.ts";
+export { trainModel, type TrainModelOptions } from "./train_model.ts";
+export {
+  KANNADA_ID,
+  KANNADA_MODELS,
+  loadKannadaData,
+  type LoadKannadaDataOptions,
+} from "./kannada_mnist.ts";
+export {
+  loadMnistData,
+  type LoadMnistDataOptions,
+  MNIST_LENET5_ID,
+} from "./mnist_lenet5.ts";
+export {
+  loadPyTorchStyleData,
+  type LoadPyTorchStyleDataOptions,
+  MNIST_NORMALIZE,
+  PYTORCH_STYLE_ID,
+} from "./mnist_lenet_pytorch_style.ts";
+export {
+  FASHION_ID,
+  loadFashionData,
+  type LoadFashionDataOptions,
+} from "./fashion_mnist_variants.ts";
+export {
+  CIFAR_ID,
+  cifarStimuli,
+  type CifarStimuliOptions,
+  cifarStimulusLayers,
+  loadCifarData,
+  type LoadCifarDataOptions,
+} from "./cifar10_cnn.ts";
+export {
+  type ExperimentInfo,
+  EXPERIMENTS,
+  findExperiment,
+} from "./experiments.ts";

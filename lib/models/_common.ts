@@ -6,11 +6,8 @@
  */
 import * as tf from "../tf.ts";
 
-/** Padding mode of a convolution or pooling layer. */
-export type Padding = "valid" | "same";
-
-/** An image input shape, `[height, width, channels]`. */
-export type ImageShape = [number, number, number];
+import type { ImageShape } from "./shapes.ts";
+export type { ImageShape, Padding } from "./shapes.ts";
 
 /** A tfjs initializer (the class is not exported by name from tfjs-layers). */
 export type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;

@@ -12,8 +12,8 @@ import { buildFashionLenet, type FashionLenetArgs } from "./fashion_lenet.ts";
 import { buildKannadaCnn, type KannadaCnnArgs } from "./kannada_cnn.ts";
 import { buildLenet, type LenetArgs } from "./lenet.ts";
 import { buildLenet5, type Lenet5Args } from "./lenet5.ts";
-import { buildLenet5Torch, type Lenet5TorchArgs } from "./lenet5_32.ts";
-import { buildLenet5Classic, type Lenet5ClassicArgs } from "./lenet5_1998.ts";
+import { buildLenet5_32, type Lenet5_32Args } from "./lenet5_32.ts";
+import { buildLenet5_1998, type Lenet5_1998Args } from "./lenet5_1998.ts";
 import type { OutputKind } from "./losses.ts";
 import { buildMobileNet, type MobileNetArgs } from "./mobilenet.ts";
 
@@ -39,11 +39,11 @@ export interface ModelOptions {
   "kannada-cnn": KannadaCnnArgs;
   "mobilenet": MobileNetArgs;
   "lenet5": Lenet5Args;
-  "lenet5-32": Lenet5TorchArgs;
+  "lenet5-32": Lenet5_32Args;
   "fashion-lenet-large": Omit<FashionLenetArgs, "variant">;
   "fashion-lenet-small": Omit<FashionLenetArgs, "variant">;
   "cifar-cnn": CifarCnnArgs;
-  "lenet5-1998": Lenet5ClassicArgs;
+  "lenet5-1998": Lenet5_1998Args;
 }
 
 /** How a tutorial trains its model (what `deno task train` uses by default). */
@@ -243,8 +243,8 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       epochs: 5,
       normalize: { mean: 0.1307, std: 0.3081 },
     },
-    build: (o) => buildLenet5Torch(o),
-    buildFor: (o) => buildLenet5Torch(o),
+    build: (o) => buildLenet5_32(o),
+    buildFor: (o) => buildLenet5_32(o),
   },
   "fashion-lenet-large": {
     name: "fashion-lenet-large",
@@ -335,9 +335,9 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       epochs: 10,
       normalize: "unit",
     },
-    build: (o) => buildLenet5Classic(o),
+    build: (o) => buildLenet5_1998(o),
     buildFor: (o) =>
-      buildLenet5Classic({ numClasses: o.numClasses, seed: o.seed }),
+      buildLenet5_1998({ numClasses: o.numClasses, seed: o.seed }),
   },
 };
 

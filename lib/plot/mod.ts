@@ -13,9 +13,45 @@
  *
  * @module
  */
-export * from "./figure.ts";
-export * from "./training.ts";
-export * from "./confusion.ts";
-export * from "./images.ts";
-export * from "./stimulus.ts";
-export * from "./comparison.ts";
+export {
+  composeFigure,
+  type ComposeOptions,
+  createFigure,
+  type Figure,
+  JUPYTER_DISPLAY,
+  plotDocument,
+  type SaveOptions,
+  svgToPng,
+} from "./figure.ts";
+export {
+  type HistoryLike,
+  historyPoints,
+  type HistoryRow,
+  trainingCurves,
+  type TrainingCurvesOptions,
+} from "./training.ts";
+export { confusionHeatmap, type ConfusionHeatmapOptions } from "./confusion.ts";
+export {
+  filterGrid,
+  type FilterGridOptions,
+  type ImageBatch,
+  imageGrid,
+  type ImageGridOptions,
+  RIGHT_COLOR,
+  WRONG_COLOR,
+} from "./images.ts";
+export {
+  type FilterStimuli,
+  filterStimuli,
+  type FilterStimuliOptions,
+  maxStimulus,
+  type MaxStimulusOptions,
+  type Stimulus,
+  stimulusGrid,
+  type StimulusGridOptions,
+} from "./stimulus.ts";
+export {
+  modelComparison,
+  type ModelComparisonOptions,
+  type ModelResult,
+} from "./comparison.ts";
