@@ -480,7 +480,9 @@ export function checkpointCallback(
 ): TrainCallback & { lastPath: string | null } {
   const { every = 1, keep, saveOptimizer = true } = options;
   if (!Number.isInteger(every) || every < 1) {
-    throw new Error(`checkpointCallback: every must be an integer >= 1, got ${every}`);
+    throw new Error(
+      `checkpointCallback: every must be an integer >= 1, got ${every}`,
+    );
   }
   return {
     lastPath: null,
