@@ -12,9 +12,10 @@
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
  * });
- * const r = evaluateModel(model, { xs: tf.zeros([4, 2]), ys: [0, 1, 2, 0] });
+ * const r = await evaluateModel(model, { xs: tf.zeros([4, 2]), ys: [0, 1, 2, 0] });
  * const cm = confusionMatrix(r.labels, r.predictions, { numClasses: 3 });
- * console.log(r.accuracy, mostConfused(cm));
+ * console.assert(r.accuracy >= 0 && r.accuracy <= 1);
+ * console.log(mostConfused(cm));
  * ```
  *
  * @module

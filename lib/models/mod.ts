@@ -86,4 +86,4 @@ export {
   saveModel,
   type SaveModelOptions,
 } from "./io.ts";
-export type { ImageShape, Padding } from "./shapes.ts";
+export type { ImageShape, Initializer, LayerArgs, Padding } from "./types.ts";

@@ -35,14 +35,23 @@ export type ModelName = typeof MODEL_NAMES[number];
 
 /** The builder options each model name accepts. */
 export interface ModelOptions {
+  /** Options of {@linkcode buildLenet}. */
   "lenet": LenetArgs;
+  /** Options of {@linkcode buildKannadaCnn}. */
   "kannada-cnn": KannadaCnnArgs;
+  /** Options of {@linkcode buildMobileNet}. */
   "mobilenet": MobileNetArgs;
+  /** Options of {@linkcode buildLenet5}. */
   "lenet5": Lenet5Args;
+  /** Options of {@linkcode buildLenet5_32}. */
   "lenet5-32": Lenet5_32Args;
+  /** Options of {@linkcode buildFashionLenet} (variant "large"). */
   "fashion-lenet-large": Omit<FashionLenetArgs, "variant">;
+  /** Options of {@linkcode buildFashionLenet} (variant "small"). */
   "fashion-lenet-small": Omit<FashionLenetArgs, "variant">;
+  /** Options of {@linkcode buildCifarCnn}. */
   "cifar-cnn": CifarCnnArgs;
+  /** Options of {@linkcode buildLenet5_1998}. */
   "lenet5-1998": Lenet5_1998Args;
 }
 
@@ -149,6 +158,7 @@ const _SEED_000_TRAINING: TutorialTraining = {
 
 /** Every model of the project, by name. */
 export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
+  /** Options of {@linkcode buildLenet}. */
   "lenet": {
     name: "lenet",
     description:
@@ -163,6 +173,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildLenet(o),
     buildFor: (o) => buildLenet(o),
   },
+  /** Options of {@linkcode buildKannadaCnn}. */
   "kannada-cnn": {
     name: "kannada-cnn",
     description:
@@ -177,6 +188,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildKannadaCnn(o),
     buildFor: (o) => buildKannadaCnn(o),
   },
+  /** Options of {@linkcode buildMobileNet}. */
   "mobilenet": {
     name: "mobilenet",
     description:
@@ -203,6 +215,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildMobileNet(o),
     buildFor: (o) => buildMobileNet(o),
   },
+  /** Options of {@linkcode buildLenet5}. */
   "lenet5": {
     name: "lenet5",
     description:
@@ -225,6 +238,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildLenet5(o),
     buildFor: (o) => buildLenet5(o),
   },
+  /** Options of {@linkcode buildLenet5_32}. */
   "lenet5-32": {
     name: "lenet5-32",
     description:
@@ -246,6 +260,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildLenet5_32(o),
     buildFor: (o) => buildLenet5_32(o),
   },
+  /** Options of {@linkcode buildFashionLenet} (variant "large"). */
   "fashion-lenet-large": {
     name: "fashion-lenet-large",
     description:
@@ -267,6 +282,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildFashionLenet({ ...o, variant: "large" }),
     buildFor: (o) => buildFashionLenet({ ...o, variant: "large" }),
   },
+  /** Options of {@linkcode buildFashionLenet} (variant "small"). */
   "fashion-lenet-small": {
     name: "fashion-lenet-small",
     description:
@@ -288,6 +304,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildFashionLenet({ ...o, variant: "small" }),
     buildFor: (o) => buildFashionLenet({ ...o, variant: "small" }),
   },
+  /** Options of {@linkcode buildCifarCnn}. */
   "cifar-cnn": {
     name: "cifar-cnn",
     description:
@@ -310,6 +327,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildCifarCnn(o),
     buildFor: (o) => buildCifarCnn(o),
   },
+  /** Options of {@linkcode buildLenet5_1998}. */
   "lenet5-1998": {
     name: "lenet5-1998",
     description:

@@ -57,6 +57,7 @@ export {
 } from "./optimizer.ts";
 export {
   earlyStopping,
+  type EarlyStoppingCallback,
   type EarlyStoppingOptions,
   epochLog,
   type EpochLogOptions,
