@@ -16,6 +16,17 @@
  */
 export * as tf from "./tf.ts";
 export {
+  type DataLocations,
+  describeRunConfig,
+  type EnvSource,
+  RUN_CONFIG_VARIABLES,
+  type RunConfig,
+  runConfigEnv,
+  runConfigFromEnv,
+  type RunConfigFromEnvOptions,
+  type RunConfigVariable,
+} from "./config.ts";
+export {
   BACKEND_NAMES,
   type BackendChoice,
   type BackendName,
@@ -210,8 +221,6 @@ export {
   saveCheckpoint,
   type SaveCheckpointOptions,
   scheduleLearningRate,
-  seedFromEnv,
-  type SeedFromEnvOptions,
   setGlobalSeed,
   setLearningRate,
   setOptimizerState,
@@ -360,8 +369,6 @@ export {
   saveNotebookResults,
   type SaveNotebookResultsOptions,
   type Scale,
-  scaleFromEnv,
-  type ScaleFromEnvOptions,
   SCALES,
   type SplitEvaluation,
   toModelTensors,

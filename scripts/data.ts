@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { runConfigFromEnv } from "../lib/config.ts";
 import {
   CacheWriteError,
   checkCachedFile,
@@ -252,7 +253,9 @@ async function main(argv: string[]): Promise<number> {
     offline: { type: "boolean" },
     "allow-missing": { type: "boolean" },
   }, { positionals: true });
-  const dataDir = pathFlag(values.dir);
+  // Flags first, then the run configuration's CNN_DATA_* variables.
+  const config = runConfigFromEnv().data;
+  const dataDir = pathFlag(values.dir) ?? config.dataDir;
   if (values.list) return await list(dataDir);
   const names = positionals.includes("all") ||
       (values.verify && positionals.length === 0)
@@ -276,8 +279,8 @@ async function main(argv: string[]): Promise<number> {
     names as DatasetName[],
     {
       dataDir,
-      mirror: pathFlag(values.mirror),
-      offline: values.offline,
+      mirror: pathFlag(values.mirror) ?? config.mirror,
+      offline: values.offline ?? config.offline,
     },
     values["allow-missing"] ?? false,
   );

@@ -43,7 +43,7 @@ import {
   type Scale,
 } from "../lib/experiments/mod.ts";
 import { markdownCell } from "../lib/experiments/results.ts";
-import { resolveMirror } from "../lib/data/mod.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
 import { DEFAULT_SEED } from "../lib/train/seed.ts";
 import {
   backendFlag,
@@ -489,7 +489,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const rows = notebooks.flatMap((n) => n.results?.rows ?? []);
-  const mirror = resolveMirror() ?? null;
+  const mirror = runConfigFromEnv().data.mirror ?? null;
   const machine = await machineDescription();
   await Deno.writeTextFile(
     join(outDir, "results.md"),

@@ -50,7 +50,8 @@ import {
   MODELS,
   saveModel,
 } from "../lib/models/mod.ts";
-import { seedFromEnv, tensorBoard } from "../lib/train/mod.ts";
+import { tensorBoard } from "../lib/train/mod.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
 import {
   backendFlag,
   parseCli,
@@ -163,7 +164,8 @@ async function main(argv: string[]): Promise<number> {
   if (limit !== undefined) overrides.trainLimit = limit;
   if (testLimit !== undefined) overrides.testLimit = testLimit;
   if (batch !== undefined) overrides.batchSize = batch;
-  overrides.seed = seed ?? usageCheck(() => seedFromEnv());
+  const config = usageCheck(() => runConfigFromEnv());
+  overrides.seed = seed ?? config.seed;
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
     if (!(Number.isFinite(lr) && lr > 0)) {
@@ -187,6 +189,7 @@ async function main(argv: string[]): Promise<number> {
     testLimit: settings.testLimit,
     seed: settings.seed,
     progress: !values.quiet,
+    ...config.data,
   });
   const plan = planModelInput(model, data.train);
   say(`data: ${data.description}`);

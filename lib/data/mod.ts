@@ -4,8 +4,9 @@
  * NPY/NPZ, CIFAR-10 binary in tar.gz or loose files), and one API from a split
  * to tensors.
  *
- * Environment: `CNN_DATA_DIR` (cache, default `data/`), `CNN_DATA_MIRROR`
- * (local mirror tried before the network), `CNN_DATA_OFFLINE=1` (no network).
+ * Where files are looked for is an option (`dataDir`, `mirror`, `offline`);
+ * `runConfigFromEnv().data` (`lib/config.ts`) reads them from `CNN_DATA_DIR`,
+ * `CNN_DATA_MIRROR` and `CNN_DATA_OFFLINE`.
  *
  * @example
  * ```ts

@@ -1,28 +1,22 @@
 /**
  * What the notebooks and scripts share about the five tutorial experiments:
- * scales (`smoke` / `quick` / `full`, env `CNN_SCALE`), each model's training
+ * scales (`smoke` / `quick` / `full`; `runConfigFromEnv().scale`), each model's training
  * settings per scale, data loading with its labelled offline substitutes,
  * fitting images to a model's input, evaluation per test split, result rows
  * and tables beside the published figures, and the notebooks' saved results.
  *
  * @example
  * ```ts
- * import { loadMnistData, scaleFromEnv, trainSettingsFor } from "./mod.ts";
- * const scale = scaleFromEnv();
- * const data = await loadMnistData(scale);
+ * import { runConfigFromEnv } from "../config.ts";
+ * import { loadMnistData, trainSettingsFor } from "./mod.ts";
+ * const { scale, data: locations } = runConfigFromEnv();
+ * const data = await loadMnistData(scale, locations);
  * console.log(data.description, trainSettingsFor("lenet5", scale));
  * ```
  *
  * @module
  */
-export {
-  DEFAULT_SCALE,
-  parseScale,
-  type Scale,
-  scaleFromEnv,
-  type ScaleFromEnvOptions,
-  SCALES,
-} from "./scale.ts";
+export { DEFAULT_SCALE, parseScale, type Scale, SCALES } from "./scale.ts";
 export { PUBLISHED, type PublishedFigure, publishedFor } from "./published.ts";
 export {
   type NotebookResults,

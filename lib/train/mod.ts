@@ -40,13 +40,7 @@ export {
   recalibrateBatchNorm,
   type RecalibrateBatchNormOptions,
 } from "./batch_norm.ts";
-export {
-  DEFAULT_SEED,
-  globalSeed,
-  seedFromEnv,
-  type SeedFromEnvOptions,
-  setGlobalSeed,
-} from "./seed.ts";
+export { DEFAULT_SEED, globalSeed, setGlobalSeed } from "./seed.ts";
 export { epochPermutation } from "./epoch_order.ts";
 export {
   getLearningRate,
