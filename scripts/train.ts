@@ -143,7 +143,10 @@ async function main(argv: string[]): Promise<number> {
   const dataset = usageCheck(() =>
     parseDatasetName(values.dataset ?? MODEL_RECIPES[model].dataset)
   );
-  const scale = scaleFlag(values.scale, "full");
+  // Flags first, then the run configuration (CNN_SCALE, CNN_SEED, CNN_DATA_*);
+  // the default scale is quick, as for the notebooks and reproduce.
+  const config = usageCheck(() => runConfigFromEnv());
+  const scale = scaleFlag(values.scale, config.scale);
   const backend = backendFlag(values.backend);
   const overrides: Partial<TrainSettings> = {};
   const epochs = positiveInt(values.epochs, "--epochs");
@@ -164,7 +167,6 @@ async function main(argv: string[]): Promise<number> {
   if (limit !== undefined) overrides.trainLimit = limit;
   if (testLimit !== undefined) overrides.testLimit = testLimit;
   if (batch !== undefined) overrides.batchSize = batch;
-  const config = usageCheck(() => runConfigFromEnv());
   overrides.seed = seed ?? config.seed;
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
