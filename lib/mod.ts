@@ -1,13 +1,17 @@
 /**
- * The public surface of the library, as notebooks and scripts import it:
- * backend selection, datasets, models, training, evaluation, plots and the
- * tutorials' experiments, plus the one TensorFlow.js namespace `tf`.
+ * The public surface of the library, as notebooks and scripts import it: the
+ * run configuration, backend selection, datasets, models, training,
+ * evaluation, plots and the tutorials' experiments, plus the one
+ * TensorFlow.js namespace `tf`. Every name is listed here (no `export *`);
+ * helpers that are not part of the API stay in their files
+ * (`tests/mod_exports_test.ts` keeps it so).
  *
  * @example
  * ```ts
- * import { buildModel, initBackend, loadSplit, toTensors } from "./mod.ts";
- * await initBackend();
- * const test = await loadSplit("mnist", "test", { limit: 256 });
+ * import { buildModel, initBackend, loadSplit, runConfigFromEnv, toTensors } from "./mod.ts";
+ * const config = runConfigFromEnv();
+ * await initBackend({ backend: config.backend });
+ * const test = await loadSplit("mnist", "test", { limit: 256, ...config.data });
  * const { xs, ys } = toTensors(test);
  * const model = buildModel("lenet5");
  * ```
