@@ -103,12 +103,12 @@ export const RUN_CONFIG_VARIABLES: readonly RunConfigVariable[] = [
   {
     name: "CNN_DATA_DIR",
     field: "data.dataDir",
-    description: "dataset cache folder; default data/ at the project root",
+    description: "dataset cache folder; default `data/` at the project root",
   },
   {
     name: "CNN_DATA_MIRROR",
     field: "data.mirror",
-    description: "local dataset mirror (<dataset>/<file>); default none",
+    description: "local dataset mirror (`<dataset>/<file>`); default none",
   },
   {
     name: "CNN_DATA_OFFLINE",
