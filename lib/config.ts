@@ -14,7 +14,7 @@
  * | `CNN_DATA_DIR` | `data.dataDir` | `data/` at the project root |
  * | `CNN_DATA_MIRROR` | `data.mirror` | none |
  * | `CNN_DATA_OFFLINE` | `data.offline` | `false` |
- * | `CNN_KERNEL_THREADS` | `kernelThreads` | the backend's choice |
+ * | `CNN_KERNEL_THREADS` | `kernelThreads` | `auto` (2 on two cores or more) |
  * | `CNN_SIMD_KERNELS` | `simdKernels` | `true` (`off` = tfjs's kernels) |
  * | `CNN_RESULTS_DIR` | `resultsDir` | none (results are not saved) |
  * | `CNN_PLOT_FONT` | `plotFont` | the renderer's fonts |
@@ -36,12 +36,13 @@
 import { isAbsolute, resolve } from "node:path";
 import { DEFAULT_SCALE, parseScale, type Scale } from "./experiments/scale.ts";
 import { DEFAULT_SEED } from "./train/seed.ts";
-import type { BackendName } from "./backend/mod.ts";
-
-// The backend names, repeated here (a test keeps them equal to
-// `BACKEND_NAMES`) so that reading the configuration does not load
-// TensorFlow.js: the CLIs parse it before they start anything.
-const _BACKENDS: readonly string[] = ["tensorflow", "webgpu", "wasm", "cpu"];
+// lib/backend/options.ts loads no TensorFlow.js, so the CLIs can parse the
+// configuration before they start anything; its checks are the backend's own.
+import {
+  type BackendName,
+  parseBackendName,
+  parseKernelThreads,
+} from "./backend/options.ts";
 
 /** Where dataset files are looked for and kept; pass it to the data loaders. */
 export interface DataLocations {
@@ -63,8 +64,8 @@ export interface RunConfig {
   backend: BackendName | "auto";
   /** Dataset cache, mirror and network use. */
   data: DataLocations;
-  /** Threads of the project's wasm kernels. Default: undefined = the backend's choice. */
-  kernelThreads?: number;
+  /** Threads of the project's wasm kernels: 1, 2 or "auto" (2 on two cores or more). Default: "auto". */
+  kernelThreads: 1 | 2 | "auto";
   /** Use the project's SIMD kernels on wasm. Default: true. */
   simdKernels: boolean;
   /** Folder where notebooks save their results. Default: undefined = not saved. */
@@ -118,7 +119,8 @@ export const RUN_CONFIG_VARIABLES: readonly RunConfigVariable[] = [
   {
     name: "CNN_KERNEL_THREADS",
     field: "kernelThreads",
-    description: "threads of the wasm kernels (1 = one); default the backend's",
+    description:
+      "threads of the wasm kernels: 1 or 2; default auto (2 on 2+ cores)",
   },
   {
     name: "CNN_SIMD_KERNELS",
@@ -233,26 +235,13 @@ export function runConfigFromEnv(
     }
   }
   const backendText = read("CNN_BACKEND");
-  const backend = (backendText?.toLowerCase() ?? "auto") as
-    | BackendName
-    | "auto";
-  if (backend !== "auto" && !_BACKENDS.includes(backend)) {
-    throw new Error(
-      `env var CNN_BACKEND must be one of ${_BACKENDS.join(", ")} or auto, ` +
-        `got ${JSON.stringify(backendText)}.`,
-    );
-  }
-  const threadsText = read("CNN_KERNEL_THREADS");
-  let kernelThreads: number | undefined;
-  if (threadsText !== undefined) {
-    kernelThreads = Number(threadsText);
-    if (!/^\d+$/.test(threadsText) || kernelThreads < 1) {
-      throw new RangeError(
-        `env var CNN_KERNEL_THREADS must be a whole number >= 1, got ` +
-          `${JSON.stringify(threadsText)}.`,
-      );
-    }
-  }
+  const backend = backendText === undefined
+    ? "auto"
+    : parseBackendName(backendText, "env var CNN_BACKEND");
+  const kernelThreads = parseKernelThreads(
+    read("CNN_KERNEL_THREADS") ?? "",
+    "CNN_KERNEL_THREADS",
+  );
   const offlineText = read("CNN_DATA_OFFLINE")?.toLowerCase();
   return {
     scale,
@@ -290,7 +279,7 @@ export function runConfigEnv(config: RunConfig): Record<string, string> {
   if (config.data.dataDir) env.CNN_DATA_DIR = config.data.dataDir;
   if (config.data.mirror) env.CNN_DATA_MIRROR = config.data.mirror;
   if (config.data.offline) env.CNN_DATA_OFFLINE = "1";
-  if (config.kernelThreads !== undefined) {
+  if (config.kernelThreads !== "auto") {
     env.CNN_KERNEL_THREADS = String(config.kernelThreads);
   }
   if (!config.simdKernels) env.CNN_SIMD_KERNELS = "off";
@@ -338,7 +327,7 @@ export function describeRunConfig(config: RunConfig): string {
     `cache ${config.data.dataDir ?? "data/"}`,
   ];
   if (config.data.offline) parts.push("offline");
-  if (config.kernelThreads !== undefined) {
+  if (config.kernelThreads !== "auto") {
     parts.push(`kernel threads ${config.kernelThreads}`);
   }
   if (!config.simdKernels) parts.push("SIMD kernels off");

@@ -32,13 +32,94 @@ export class UsageError extends Error {
   }
 }
 
-/** The `options` part of `parseArgs`'s config. */
-export type CliOptions = NonNullable<ParseArgsConfig["options"]>;
+/** How `--help` describes one option (extra fields `parseArgs` ignores). */
+export interface OptionHelp {
+  /** What the option does, one line or two. */
+  help?: string;
+  /** Name of its value in the help, e.g. "N" or "DIR". Default: "VALUE". */
+  valueName?: string;
+  /** The default, as the help prints it ("42", "quick", "none"). */
+  defaultText?: string;
+}
+
+/** The `options` part of `parseArgs`'s config, with optional help texts. */
+export type CliOptions = Record<
+  string,
+  NonNullable<ParseArgsConfig["options"]>[string] & OptionHelp
+>;
+
+/**
+ * The edit distance of two short strings, a swap of neighbours counting one
+ * (for "did you mean").
+ */
+function _distance(a: string, b: string): number {
+  const d = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i + j),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The known option closest to `name`, when it is close enough to be a typo. */
+function _closest(name: string, known: string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = _distance(name, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best !== null &&
+      bestDistance <= Math.max(1, Math.floor(name.length / 3))
+    ? best
+    : null;
+}
+
+/** Node's parseArgs errors, said in the project's words. */
+function _usageMessage(error: unknown, options: CliOptions): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code;
+  const known = Object.keys(options);
+  const more = "Run with --help to see every option.";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const flag = /Unknown option '([^']+)'/.exec(message)?.[1] ?? "?";
+    const name = flag.replace(/^-+/, "").replace(/=.*$/, "");
+    const guess = _closest(name, known);
+    return `Unknown option '${flag}'.` +
+      (guess ? ` Did you mean --${guess}?` : "") + ` ${more}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const flag = /Option '(-[^' ]+)/.exec(message)?.[1] ?? "?";
+    const name = flag.replace(/^-+/, "");
+    const value = options[name]?.valueName ?? "VALUE";
+    if (/does not take an argument/.test(message)) {
+      return `${flag} is a switch and takes no value; write ${flag} alone.`;
+    }
+    if (/ambiguous/.test(message)) {
+      return `${flag} needs a value (${flag} ${value}) but is followed by ` +
+        `another option; to pass a value that starts with '-', write ${flag}=-...`;
+    }
+    return `${flag} needs a value: ${flag} ${value}.`;
+  }
+  return message.split("\n")[0];
+}
 
 /**
  * Parses `argv` strictly (unknown options and missing values are usage
- * errors) with `--help`/`-h` always known; positionals only with
- * `{ positionals: true }`.
+ * errors, said in plain words with a guess at the option meant) with
+ * `--help`/`-h` always known; positionals only with `{ positionals: true }`.
  *
  * @example
  * ```ts
@@ -51,18 +132,23 @@ export function parseCli<T extends CliOptions>(
   options: T,
   config: { positionals?: boolean } = {},
 ) {
+  const plain = Object.fromEntries(
+    Object.entries(options).map((
+      [name, { help: _h, valueName: _v, defaultText: _d, ...rest }],
+    ) => [name, rest]),
+  );
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { ...options, help: { type: "boolean", short: "h" } } as
+      options: { ...plain, help: { type: "boolean", short: "h" } } as
         & T
         & { help: { type: "boolean"; short: "h" } },
     });
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw new UsageError(_usageMessage(e, options));
   }
   if (!config.positionals && parsed.positionals.length) {
     throw new UsageError(
@@ -71,6 +157,29 @@ export function parseCli<T extends CliOptions>(
     );
   }
   return parsed;
+}
+
+/**
+ * The options part of a `--help` text: each option with its value, what it
+ * does and its default, aligned.
+ *
+ * @example
+ * ```ts
+ * import { describeOptions } from "./_cli.ts";
+ * console.log(describeOptions({ epochs: { type: "string", valueName: "N", help: "epochs to train", defaultText: "1" } }));
+ * ```
+ */
+export function describeOptions(options: CliOptions): string {
+  const rows = Object.entries(options).map(([name, o]) => [
+    `--${name}` + (o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : ""),
+    (o.help ?? "") +
+    (o.defaultText !== undefined ? ` (default: ${o.defaultText})` : ""),
+  ]);
+  rows.push(["-h, --help", "print this help and exit"]);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  return rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join(
+    "\n",
+  );
 }
 
 /**
@@ -177,18 +286,31 @@ export function scaleFlag(
  * A path from a flag or a positional argument, made absolute against the
  * directory the user ran the command from (`deno task` itself runs in the
  * project root, so `--out runs/a` typed in `notebooks/` means
- * `notebooks/runs/a`); undefined when absent.
+ * `notebooks/runs/a`); undefined when absent. An empty path is a usage error
+ * (it would silently mean the current folder).
  *
  * @example
  * ```ts
  * import { pathFlag } from "./_cli.ts";
- * console.log(pathFlag("runs/a")); // e.g. /home/me/cnn/notebooks/runs/a
+ * console.log(pathFlag("runs/a", "--out")); // e.g. /home/me/cnn/notebooks/runs/a
  * ```
  */
-export function pathFlag(value: string): string;
-export function pathFlag(value: string | undefined): string | undefined;
-export function pathFlag(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : resolve(startDirectory(), value);
+export function pathFlag(value: string, flag?: string): string;
+export function pathFlag(
+  value: string | undefined,
+  flag?: string,
+): string | undefined;
+export function pathFlag(
+  value: string | undefined,
+  flag = "a path argument",
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === "") {
+    throw new UsageError(
+      `${flag} is empty; give a path (use . for the current folder).`,
+    );
+  }
+  return resolve(startDirectory(), value);
 }
 
 /**

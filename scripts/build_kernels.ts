@@ -1,6 +1,8 @@
 /**
- * `deno task build-kernels`: compiles `lib/backend/kernels/kernels.c` into
- * the committed `lib/backend/kernels/kernels.wasm` and, with shared memory
+ * `deno task build-kernels`: compiles every `lib/backend/kernels/*.c` file
+ * (sorted by name, so a new kernel family's file is built without changing
+ * this script; `kernels.h` holds what they share) into the committed
+ * `lib/backend/kernels/kernels.wasm` and, with shared memory
  * and atomics for the kernel threads (`lib/backend/kernel_threads.ts`),
  * `lib/backend/kernels/kernels_shared.wasm`, with Debian's clang and lld
  * (`apt-get install clang lld`). The build is deterministic (no debug
@@ -20,7 +22,7 @@
 import { parseCli, runCli } from "./_cli.ts";
 
 const USAGE = "usage: deno task build-kernels [--check]";
-const SOURCE = "lib/backend/kernels/kernels.c";
+const SOURCE_DIR = "lib/backend/kernels";
 const TARGET = "lib/backend/kernels/kernels.wasm";
 const SHARED_TARGET = "lib/backend/kernels/kernels_shared.wasm";
 
@@ -97,14 +99,37 @@ async function _objdump(): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * The C sources of the kernels: every `*.c` file of `dir`, sorted by name
+ * (the link order, so the build stays deterministic).
+ *
+ * @example
+ * ```ts
+ * import { kernelSources } from "./build_kernels.ts";
+ * console.log(await kernelSources("lib/backend/kernels"));
+ * ```
+ */
+export async function kernelSources(dir: string): Promise<string[]> {
+  const sources: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.endsWith(".c")) {
+      sources.push(`${dir}/${entry.name}`);
+    }
+  }
+  if (sources.length === 0) throw new Error(`no *.c files in ${dir}`);
+  return sources.sort();
+}
+
 /** Compiles the kernels to `output` and checks that they own no memory. */
 async function build(output: string, shared: boolean): Promise<void> {
   const flags = shared ? [...CLANG_FLAGS, ...SHARED_FLAGS] : CLANG_FLAGS;
-  await _run("clang", [...flags, "-o", output, SOURCE]);
+  const sources = await kernelSources(SOURCE_DIR);
+  const named = sources.join(", ");
+  await _run("clang", [...flags, "-o", output, ...sources]);
   const bytes = await Deno.readFile(output);
   if (_sectionIds(bytes).includes(_DATA_SECTION)) {
     throw new Error(
-      `${SOURCE} has static data; the kernels run in tfjs's memory and must ` +
+      `${named} has static data; the kernels run in tfjs's memory and must ` +
         "have none (no constant tables, no string literals).",
     );
   }
@@ -113,7 +138,7 @@ async function build(output: string, shared: boolean): Promise<void> {
     console.error("build-kernels: llvm-objdump not found; stack check skipped");
   } else if (/global\.[gs]et/.test(await _run(objdump, ["-d", output]))) {
     throw new Error(
-      `${SOURCE} uses the stack (a local array or a struct whose address ` +
+      `${named} uses the stack (a local array or a struct whose address ` +
         "is taken); the kernels run in tfjs's memory and must not.",
     );
   }
@@ -139,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
         if (!same) {
           console.error(
             `build-kernels: ${target} differs from a fresh build of ` +
-              `${SOURCE}; run \`deno task build-kernels\` and commit it.`,
+              `${SOURCE_DIR}/*.c; run \`deno task build-kernels\` and commit it.`,
           );
           status = 1;
         } else {

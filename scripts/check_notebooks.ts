@@ -14,7 +14,7 @@
  */
 
 import { basename, dirname, join, resolve } from "node:path";
-import { extractCode, readNotebook } from "./_jupyter/mod.ts";
+import { extractCode, readNotebook } from "./jupyter/mod.ts";
 import { defaultNotebooks } from "./notebooks.ts";
 import { parseCli, runCli } from "./_cli.ts";
 

@@ -15,11 +15,19 @@
  * unchanged files); `--verify` re-hashes every cached file regardless of
  * stamps.
  *
- * Exit status: 0 when every requested file verified; 1 when any is missing,
- * corrupt or cannot be written to the cache (with `--allow-missing`, files
- * that are merely unavailable do not count; corrupt and unwritable ones
- * always do); 2 on bad usage. Errors are printed as messages, never as
- * stack traces.
+ * After the table, a "What the notebooks will use" section says, for each
+ * requested dataset, whether the notebooks get the official files or a
+ * labelled substitute (Kannada-MNIST without its training images: a seeded
+ * share of the official test split; CIFAR-10 without its archive: the
+ * `cifar10-subset` folder), naming the missing files.
+ *
+ * Exit status: 0 when every requested dataset can be used by the notebooks
+ * (official files, or a labelled substitute for missing ones); 1 when some
+ * dataset cannot be used, or any file is corrupt or cannot be written to the
+ * cache (with `--allow-missing`, datasets that are merely unavailable do not
+ * count; corrupt and unwritable files always do); 2 on bad usage. Names
+ * given twice count once; `--list --verify` re-hashes as `--verify` does.
+ * Errors are printed as messages, never as stack traces.
  *
  * @module
  */
@@ -28,6 +36,7 @@ import {
   CacheWriteError,
   checkCachedFile,
   ChecksumMismatchError,
+  type DataFile,
   DATASET_NAMES,
   type DatasetName,
   DATASETS,
@@ -158,13 +167,17 @@ async function fetchAll(
   let verified = 0;
   let missing = 0;
   let corrupt = 0;
+  const state = new Map<DataFile, "verified" | "missing" | "bad">();
+  const subsets = new Map<DatasetName, string>();
   for (const name of names) {
     let archiveMissing = false;
     for (const file of DATASETS[name].files) {
       const row = { dataset: name, file: file.name, size: String(file.size) };
+      state.set(file, "bad");
       try {
         const result = await fetchFile(file, options);
         verified++;
+        state.set(file, "verified");
         rows.push({
           ...row,
           status: `verified (${
@@ -178,6 +191,7 @@ async function fetchAll(
       } catch (e) {
         if (e instanceof DataUnavailableError) {
           missing++;
+          state.set(file, "missing");
           archiveMissing ||= name === "cifar10";
           rows.push({ ...row, status: "MISSING: not available here" });
         } else if (e instanceof ChecksumMismatchError) {
@@ -205,6 +219,10 @@ async function fetchAll(
         try {
           const train = await loadCifarFolder(folder, "train");
           const test = await loadCifarFolder(folder, "test");
+          subsets.set(
+            name,
+            `${folder} (${train.count} train + ${test.count} test images, not the official 50000 + 10000)`,
+          );
           rows.push({
             dataset: name,
             file: "cifar10-subset/ (substitute)",
@@ -231,17 +249,87 @@ async function fetchAll(
     console.log("\nDetails:");
     for (const d of details) console.log(`\n${d}`);
   }
+  const uses = names.map((name) => _notebookUse(name, state, subsets));
+  console.log("\nWhat the notebooks will use:");
+  const width = Math.max(...names.map((n) => n.length));
+  uses.forEach((use, i) =>
+    console.log(`  ${names[i].padEnd(width)}  ${use.text}`)
+  );
+  const unusable = names.filter((_, i) => !uses[i].usable);
+  const substituted = uses.filter((u) => u.substitute).length;
   console.log(
-    `\n${verified} verified, ${missing} missing, ${corrupt} corrupt, unreadable or unwritable.`,
+    `\n${verified} verified, ${missing} missing` +
+      (missing && !unusable.length
+        ? " (the notebooks use the labelled substitutes above)"
+        : "") +
+      `, ${corrupt} corrupt, unreadable or unwritable.`,
   );
   if (corrupt) return 1;
-  if (missing && !allowMissing) {
+  if (unusable.length && !allowMissing) {
     console.log(
-      "Exit status 1: some requested files are missing (use --allow-missing to accept that).",
+      `Exit status 1: the notebooks cannot run on ${unusable.join(", ")} ` +
+        "(see above; use --allow-missing to accept that).",
     );
     return 1;
   }
+  if (substituted) {
+    console.log(
+      "Every notebook can run; where a substitute is used its results say so.",
+    );
+  }
   return 0;
+}
+
+/** Whether the notebooks can use dataset `name`, and with what. */
+function _notebookUse(
+  name: DatasetName,
+  state: Map<DataFile, "verified" | "missing" | "bad">,
+  subsets: Map<DatasetName, string>,
+): { usable: boolean; substitute: boolean; text: string } {
+  const info = DATASETS[name];
+  const lacking = (split: string) => {
+    const source = info.splits[split].sources[0];
+    return [source.images, source.labels].filter((f): f is DataFile =>
+      f !== undefined && state.get(f) !== "verified"
+    );
+  };
+  const missingNames = (files: DataFile[]) =>
+    [...new Set(files.map((f) => f.name))].join(", ");
+  const splits = Object.keys(info.splits);
+  const lacks = splits.filter((s) => lacking(s).length);
+  if (!lacks.length) {
+    return { usable: true, substitute: false, text: "the official files" };
+  }
+  const all = missingNames(lacks.flatMap(lacking));
+  if (lacks.some((s) => lacking(s).some((f) => state.get(f) === "bad"))) {
+    return {
+      usable: false,
+      substitute: false,
+      text: `CANNOT RUN: ${all} corrupt or unwritable (see above)`,
+    };
+  }
+  const subset = subsets.get(name);
+  if (subset) {
+    return {
+      usable: true,
+      substitute: true,
+      text: `SUBSTITUTE: ${all} missing; the notebooks use ${subset}`,
+    };
+  }
+  if (lacks.length === 1 && lacks[0] === "train" && splits.includes("test")) {
+    return {
+      usable: true,
+      substitute: true,
+      text: `SUBSTITUTE: ${all} missing; the notebooks train on a seeded 70% ` +
+        "share of the official test split and test on the other 30% (their " +
+        "results are labelled SUBSTITUTE)",
+    };
+  }
+  return {
+    usable: false,
+    substitute: false,
+    text: `CANNOT RUN: ${all} missing and no substitute here`,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -255,12 +343,22 @@ async function main(argv: string[]): Promise<number> {
   }, { positionals: true });
   // Flags first, then the run configuration's CNN_DATA_* variables.
   const config = runConfigFromEnv().data;
-  const dataDir = pathFlag(values.dir) ?? config.dataDir;
-  if (values.list) return await list(dataDir);
+  const dataDir = pathFlag(values.dir, "--dir") ?? config.dataDir;
+  // --list --verify re-hashes: --verify is the stronger --list.
+  if (values.list && !values.verify) {
+    if (positionals.length) {
+      throw new UsageError(
+        "--list takes no dataset names; it lists the whole cache " +
+          "(use --verify NAMES to check some).",
+      );
+    }
+    return await list(dataDir);
+  }
+  // A name given twice counts once.
   const names = positionals.includes("all") ||
       (values.verify && positionals.length === 0)
     ? [...DATASET_NAMES]
-    : positionals;
+    : [...new Set(positionals)];
   const unknown = names.filter((n) =>
     !DATASET_NAMES.includes(n as DatasetName)
   );
@@ -279,7 +377,7 @@ async function main(argv: string[]): Promise<number> {
     names as DatasetName[],
     {
       dataDir,
-      mirror: pathFlag(values.mirror) ?? config.mirror,
+      mirror: pathFlag(values.mirror, "--mirror") ?? config.mirror,
       offline: values.offline ?? config.offline,
     },
     values["allow-missing"] ?? false,

@@ -40,6 +40,8 @@ export const TASKS: Record<string, string> = {
   kernel: "install the project-local Jupyter kernelspec into `.jupyter/`",
   "build-kernels":
     "rebuild `lib/backend/kernels/*.wasm` from the C sources (needs `clang` and `lld`)",
+  "backend-readme":
+    "regenerate `lib/backend/README.md` from the backend's kernel manifest",
   reference:
     "`<report dir>`: add a full-scale run's rows and notebooks to `notebooks/reference/`",
   docs: "rewrite the README's generated blocks from the committed JSON",

@@ -16,7 +16,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataLocationEnv } from "../lib/config.ts";
-import { writeKernelspec } from "./_jupyter/mod.ts";
+import { writeKernelspec } from "./jupyter/mod.ts";
 import { parseCli, runCli } from "./_cli.ts";
 
 /** Options for {@linkcode installKernel}. */

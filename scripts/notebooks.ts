@@ -7,25 +7,33 @@
  * Usage:
  *
  * ```sh
- * deno task notebooks [--scale smoke|quick|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]
+ * deno task notebooks [--scale smoke|quick|full] [--out DIR] [--timeout S] [--grace MS] [--progress S] [--no-sign] [paths...]
  * ```
  *
  * - `--scale`: value of `CNN_SCALE` in the kernel (default `quick`).
- * - `--out`: output folder (default `reports/notebooks/<UTC timestamp>/`).
+ * - `--out`: output folder (default `reports/notebooks/<UTC timestamp>/`,
+ *   created exclusively: a run started in the same second gets `…-2`).
  * - `--timeout`: per-cell limit in seconds, 0 = none (default 600 for
  *   smoke, 1800 for quick, 0 for full).
  * - `--grace`: quiet time after a cell's idle status before its outputs are
  *   final, in ms (default 200; the kernel publishes some outputs after idle).
+ * - `--progress`: while a cell runs, print its latest output line (e.g. a
+ *   training epoch line) every S seconds (default 10; 0 = only when cells
+ *   end).
  * - `--no-sign`: do not record the notebooks as trusted.
  * - `paths`: notebooks to run (default `notebooks/*.ipynb`).
  *
  * The kernel runs in each notebook's folder with `CNN_SCALE` and
- * `NO_COLOR=1` set.
+ * `NO_COLOR=1` set. The first line printed is the configuration the run
+ * uses (scale, seed, backend, data mirror, notebooks, output folder).
+ * SIGINT (Ctrl-C) or SIGTERM ends the running kernel with everything it
+ * started, and removes its temp folder.
  *
  * @module
  */
 
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
+import { runConfigFromEnv } from "../lib/config.ts";
 import { DEFAULT_SCALE } from "../lib/experiments/scale.ts";
 import {
   ensureCellIds,
@@ -36,7 +44,7 @@ import {
   type Scale,
   serializeNotebook,
   signNotebook,
-} from "./_jupyter/mod.ts";
+} from "./jupyter/mod.ts";
 import {
   folderTimestamp,
   nonNegativeNumber,
@@ -67,6 +75,11 @@ export interface RunNotebooksOptions {
   dataDir?: string;
   /** Print progress to stderr. Default: true. */
   progress?: boolean;
+  /**
+   * While a cell runs, print its latest output line every this many
+   * seconds (with `progress`); 0 = never. Default: 10.
+   */
+  progressSeconds?: number;
 }
 
 /** What {@linkcode runNotebooks} did. */
@@ -109,6 +122,76 @@ export async function defaultNotebooks(): Promise<string[]> {
   return paths.sort();
 }
 
+/**
+ * Creates the folder `path` exclusively and returns it; when it exists
+ * already (another run started in the same second), creates `path-2`,
+ * `path-3`, … instead. Parent folders are created as needed.
+ *
+ * @example
+ * ```ts
+ * const dir = await createUniqueDir("reports/2026-12-07T00-25-54Z");
+ * // "reports/2026-12-07T00-25-54Z", or "…Z-2" when that was taken
+ * ```
+ */
+export async function createUniqueDir(path: string): Promise<string> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  for (let n = 1; n <= 1000; n++) {
+    const candidate = n === 1 ? path : `${path}-${n}`;
+    try {
+      await Deno.mkdir(candidate);
+      return candidate;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  }
+  throw new Error(
+    `could not create a new folder beside ${path}: 1000 names are taken; ` +
+      "remove old ones or pass --out DIR",
+  );
+}
+
+/** What a run is configured with, for {@linkcode describeRun}. */
+export interface RunDescription {
+  /** The command, e.g. "reproduce". */
+  command: string;
+  /** Scale of the notebooks. */
+  scale: Scale;
+  /** Seed the notebooks get. Default: env `CNN_SEED`, else the library's. */
+  seed?: number | string;
+  /** Backend asked for. Default: env `CNN_BACKEND`, else "auto". */
+  backend?: string;
+  /** The dataset mirror. Default: `CNN_DATA_MIRROR` (resolved). */
+  mirror?: string | null;
+  /** Notebook paths. */
+  notebooks: string[];
+  /** Output folder. */
+  outDir: string;
+}
+
+/**
+ * One line saying what a run is configured with: scale, seed, backend,
+ * data mirror, notebooks and output folder (the first line `reproduce` and
+ * `notebooks` print).
+ *
+ * @example
+ * ```ts
+ * console.error(describeRun({
+ *   command: "notebooks", scale: "smoke", notebooks: ["a.ipynb"], outDir: "out",
+ * }));
+ * ```
+ */
+export function describeRun(run: RunDescription): string {
+  // What the run does not say comes from the run configuration (CNN_*).
+  const config = runConfigFromEnv();
+  const mirror = run.mirror === undefined ? config.data.mirror : run.mirror;
+  const names = run.notebooks.map((p) => basename(p)).join(" ");
+  return `${run.command}: scale ${run.scale}, seed ${
+    run.seed ?? config.seed
+  }, backend ${run.backend ?? config.backend}, data mirror ${
+    mirror ?? "none (the data cache, then downloads)"
+  }, notebooks ${names || "none"}, output ${run.outDir}`;
+}
+
 /** Per-cell limit in seconds by scale (0 = none: full runs take hours). */
 const _DEFAULT_TIMEOUT: Record<Scale, number> = {
   smoke: 600,
@@ -147,8 +230,9 @@ export async function runNotebooks(
   }
   const scale = options.scale ?? DEFAULT_SCALE;
   const outDir = options.outDir ??
-    join("reports", "notebooks", folderTimestamp());
+    await createUniqueDir(join("reports", "notebooks", folderTimestamp()));
   const progress = options.progress ?? true;
+  const everyMs = (options.progressSeconds ?? 10) * 1000;
   const log = (line: string) => progress && console.error(line);
   await Deno.mkdir(outDir, { recursive: true });
   const orphans = await removeOrphanedKernelDirs();
@@ -163,12 +247,26 @@ export async function runNotebooks(
   for (const path of paths) {
     const name = basename(path);
     log(`${name}: starting kernel (CNN_SCALE=${scale})`);
+    let ticker: ReturnType<typeof setInterval> | undefined;
     const run = await executeNotebook(path, {
       scale,
       timeoutSeconds: options.timeoutSeconds ?? _DEFAULT_TIMEOUT[scale],
       graceMs: options.graceMs,
       env: options.env,
       onCell: (event) => {
+        clearInterval(ticker);
+        if (event.phase === "start" && progress && everyMs > 0) {
+          // Long cells (training) are not silent: their latest line, often.
+          const started = performance.now();
+          ticker = setInterval(() => {
+            const line = event.outputs?.latestLine;
+            log(
+              `${name}: cell ${event.cellNumber}/${event.cellCount} running ` +
+                `${((performance.now() - started) / 1000).toFixed(0)} s` +
+                (line ? ` — ${_shorten(line)}` : " (no output yet)"),
+            );
+          }, everyMs);
+        }
         if (event.phase === "end" && event.run) {
           const r = event.run;
           log(
@@ -178,6 +276,7 @@ export async function runNotebooks(
         }
       },
     });
+    clearInterval(ticker);
     runs.push(run);
     if (run.unreadable) {
       log(`${name}: ${run.failure}`);
@@ -244,8 +343,13 @@ export async function runNotebooks(
   };
 }
 
+/** A progress line cut to a terminal's width. */
+function _shorten(line: string, max = 160): string {
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 const USAGE =
-  "usage: deno task notebooks [--scale smoke|quick|full] [--out DIR] [--timeout S] [--grace MS] [--no-sign] [paths...]";
+  "usage: deno task notebooks [--scale smoke|quick|full] [--out DIR] [--timeout S] [--grace MS] [--progress S] [--no-sign] [paths...]";
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCli(argv, {
@@ -253,16 +357,35 @@ async function main(argv: string[]): Promise<number> {
     out: { type: "string" },
     timeout: { type: "string" },
     grace: { type: "string" },
+    progress: { type: "string" },
     "no-sign": { type: "boolean" },
   }, { positionals: true });
   const paths = positionals.length
     ? positionals.map((p) => pathFlag(p))
     : await defaultNotebooks();
+  const scale = scaleFlag(values.scale, DEFAULT_SCALE);
+  const timeoutSeconds = nonNegativeNumber(values.timeout, "--timeout");
+  const graceMs = nonNegativeNumber(values.grace, "--grace");
+  const progressSeconds = nonNegativeNumber(values.progress, "--progress");
+  if (paths.length === 0) {
+    throw new Error(
+      "no notebooks to run: pass .ipynb paths or add notebooks to notebooks/",
+    );
+  }
+  const outDir = pathFlag(values.out) ??
+    await createUniqueDir(join("reports", "notebooks", folderTimestamp()));
+  console.error(describeRun({
+    command: "notebooks",
+    scale,
+    notebooks: paths,
+    outDir,
+  }));
   const result = await runNotebooks(paths, {
-    scale: scaleFlag(values.scale, DEFAULT_SCALE),
-    outDir: pathFlag(values.out),
-    timeoutSeconds: nonNegativeNumber(values.timeout, "--timeout"),
-    graceMs: nonNegativeNumber(values.grace, "--grace"),
+    scale,
+    outDir,
+    timeoutSeconds,
+    graceMs,
+    progressSeconds,
     sign: !values["no-sign"],
   });
   for (const warning of result.warnings) console.error(`warning: ${warning}`);

@@ -19,7 +19,7 @@
 import { basename, join } from "node:path";
 import { type NotebookResults, percentText } from "../lib/experiments/mod.ts";
 import { markdownCell } from "../lib/experiments/results.ts";
-import { joinText, readNotebook } from "./_jupyter/mod.ts";
+import { joinText, readNotebook } from "./jupyter/mod.ts";
 import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
 

@@ -15,7 +15,17 @@
  * - `results/<experiment>.results.json`: what each notebook saved.
  *
  * Usage: `deno task reproduce [--scale smoke|quick|full] [--only 000,003]
- * [--out DIR] [--backend B] [--seed N] [--reference FILE]`
+ * [--out DIR] [--mirror DIR] [--backend B] [--seed N] [--reference FILE]`
+ *
+ * The first line printed is the configuration (scale, seed, backend, data
+ * mirror, notebooks, output folder). Before any kernel starts, the data of
+ * every selected notebook is fetched once through the library's loaders
+ * (cache, `--mirror` or `CNN_DATA_MIRROR`, downloads; the labelled
+ * substitutes where the official files cannot be had): when some is
+ * missing, one message says what and how to point at a mirror, and nothing
+ * runs. The report folder is created exclusively (`reports/<UTC
+ * timestamp>`, or `…-2` when a run started in the same second has it).
+ * While a cell runs, its latest output line is printed every 10 s.
  *
  * The default scale is `quick`: all the training data (or its labelled
  * offline substitute) and a few epochs, so the models learn clearly
@@ -42,8 +52,27 @@ import {
   resultsMarkdown,
   type Scale,
 } from "../lib/experiments/mod.ts";
-import { markdownCell } from "../lib/experiments/results.ts";
 import { runConfigFromEnv } from "../lib/config.ts";
+import { markdownCell } from "../lib/experiments/results.ts";
+import { DataUnavailableError } from "../lib/data/errors.ts";
+import type { ExperimentData } from "../lib/experiments/data.ts";
+import {
+  KANNADA_ID,
+  loadKannadaData,
+} from "../lib/experiments/kannada_mnist.ts";
+import {
+  loadMnistData,
+  MNIST_LENET5_ID,
+} from "../lib/experiments/mnist_lenet5.ts";
+import {
+  loadPyTorchStyleData,
+  PYTORCH_STYLE_ID,
+} from "../lib/experiments/mnist_lenet_pytorch_style.ts";
+import {
+  FASHION_ID,
+  loadFashionData,
+} from "../lib/experiments/fashion_mnist_variants.ts";
+import { CIFAR_ID, loadCifarData } from "../lib/experiments/cifar10_cnn.ts";
 import { DEFAULT_SEED } from "../lib/train/seed.ts";
 import {
   backendFlag,
@@ -52,14 +81,113 @@ import {
   pathFlag,
   runCli,
   scaleFlag,
+  usageCheck,
   UsageError,
 } from "./_cli.ts";
-import { runNotebooks } from "./notebooks.ts";
+import { createUniqueDir, describeRun, runNotebooks } from "./notebooks.ts";
 
 const USAGE =
   "Usage: deno task reproduce [--scale smoke|quick|full] [--only 000,003] " +
-  "[--out DIR] [--backend auto|" + BACKEND_NAMES.join("|") +
+  "[--out DIR] [--mirror DIR] [--backend auto|" + BACKEND_NAMES.join("|") +
   "] [--seed N] [--reference FILE]";
+
+/** Where a check looks for data (the data layer's defaults when absent). */
+export interface DataCheckOptions {
+  /** Data cache folder. Default: the data layer's (`data/`). */
+  dataDir?: string;
+  /** Dataset mirror. Default: none. */
+  mirror?: string | null;
+  /** Never use the network. Default: false. */
+  offline?: boolean;
+}
+
+type _DataLoader = (
+  scale: Scale,
+  options: DataCheckOptions,
+) => Promise<ExperimentData>;
+
+/** The loader each notebook calls for its data (the library's, substitutes included). */
+const _DATA_LOADERS: Record<string, _DataLoader> = {
+  [KANNADA_ID]: loadKannadaData,
+  [MNIST_LENET5_ID]: loadMnistData,
+  [PYTORCH_STYLE_ID]: loadPyTorchStyleData,
+  [FASHION_ID]: loadFashionData,
+  [CIFAR_ID]: loadCifarData,
+};
+
+/** One notebook whose data cannot be had. */
+export interface DataProblem {
+  /** The experiment id. */
+  experiment: string;
+  /** The file that is missing, when the problem is a missing file. */
+  file: string | null;
+  /** What went wrong (the data layer's message, first line). */
+  message: string;
+}
+
+/**
+ * Fetches the data each experiment's notebook needs, once, through the
+ * library's own loaders (cache, mirror, downloads, and the labelled
+ * substitutes where official files cannot be had), reading only a few
+ * images of each; returns what cannot be had (empty when every notebook
+ * can run). The files are verified into the cache, so the notebooks find
+ * them there.
+ *
+ * @example
+ * ```ts
+ * import { checkExperimentData } from "./reproduce.ts";
+ * const problems = await checkExperimentData(["001-mnist-lenet5"]);
+ * for (const p of problems) console.error(`${p.experiment}: ${p.message}`);
+ * ```
+ */
+export async function checkExperimentData(
+  experiments: readonly string[],
+  options: DataCheckOptions = {},
+): Promise<DataProblem[]> {
+  const problems: DataProblem[] = [];
+  for (const experiment of experiments) {
+    const load = _DATA_LOADERS[experiment];
+    if (!load) continue; // An experiment without registry data.
+    try {
+      // "smoke": the same files and substitutes, a few images parsed.
+      await load("smoke", options);
+    } catch (e) {
+      problems.push({
+        experiment,
+        file: e instanceof DataUnavailableError ? e.file : null,
+        message: (e instanceof Error ? e.message : String(e)).split("\n")[0]
+          .replace(/\s*Sources tried:\s*$/, ""),
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The one message `reproduce` stops with when data is missing: which
+ * notebook lacks which file, and how to point at a mirror.
+ *
+ * @example
+ * ```ts
+ * import { missingDataMessage } from "./reproduce.ts";
+ * console.error(missingDataMessage([{ experiment: "001-mnist-lenet5", file: "x.gz", message: "x.gz is not available offline" }]));
+ * ```
+ */
+export function missingDataMessage(problems: readonly DataProblem[]): string {
+  return [
+    `the data of ${problems.length} selected notebook(s) cannot be had ` +
+    "here, so nothing was run:",
+    ...problems.map((p) =>
+      `  ${p.experiment}: ${
+        p.file && !p.message.includes(p.file) ? `${p.file}: ` : ""
+      }${p.message}`
+    ),
+    "Point at a folder that holds the datasets with --mirror DIR (or " +
+    "CNN_DATA_MIRROR=DIR), or fetch them into the cache first with " +
+    "`deno task data all --mirror DIR` (`deno task data all` when online); " +
+    "`deno task data --list` shows what the cache holds.",
+  ].join("\n");
+}
 
 /** Where the committed full-scale reference run lives. */
 export const REFERENCE_PATH = "notebooks/reference/results.json";
@@ -421,6 +549,7 @@ async function main(argv: string[]): Promise<number> {
     scale: { type: "string" },
     only: { type: "string" },
     out: { type: "string" },
+    mirror: { type: "string" },
     backend: { type: "string" },
     seed: { type: "string" },
     reference: { type: "string" },
@@ -440,7 +569,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const backend = backendFlag(values.backend) ?? "auto";
-  const seedText = values.seed ?? Deno.env.get("CNN_SEED") ?? "";
+  // Flags first, then the run configuration (CNN_SEED, CNN_DATA_*).
+  const config = usageCheck(() => runConfigFromEnv());
+  const seedText = values.seed ?? String(config.seed);
   const seed = seedText.trim() === "" ? DEFAULT_SEED : Number(seedText);
   if (!/^\s*\d+\s*$/.test(seedText || "0") || seed >= 2 ** 32) {
     throw new UsageError(
@@ -450,10 +581,46 @@ async function main(argv: string[]): Promise<number> {
   const reference = await readReference(
     pathFlag(values.reference) ?? REFERENCE_PATH,
   );
+  const mirror = values.mirror === undefined
+    ? config.data.mirror ?? null
+    : pathFlag(values.mirror);
+  if (mirror !== null) {
+    try {
+      if (!(await Deno.stat(mirror)).isDirectory) throw new Error();
+    } catch {
+      throw new UsageError(
+        `--mirror ${mirror}: no such folder (give the folder that holds ` +
+          "mnist/, fashion-mnist/, …)",
+      );
+    }
+  }
   const started = new Date();
   const t0 = performance.now();
+  // Created at once (exclusively), so the first line names the real folder.
   const outDir = pathFlag(values.out) ??
-    join("reports", folderTimestamp(started));
+    await createUniqueDir(join("reports", folderTimestamp(started)));
+  const root = new URL("..", import.meta.url).pathname;
+  const paths = selected.map((e) =>
+    relative(Deno.cwd(), join(root, e.notebook))
+  );
+  console.error(describeRun({
+    command: "reproduce",
+    scale,
+    seed,
+    backend,
+    mirror,
+    notebooks: paths,
+    outDir,
+  }));
+  const problems = await checkExperimentData(
+    selected.map((e) => e.id),
+    { dataDir: config.data.dataDir, mirror, offline: config.data.offline },
+  );
+  if (problems.length) {
+    // Nothing ran: no empty report folder stays behind.
+    if (values.out === undefined) await Deno.remove(outDir).catch(() => {});
+    throw new Error(missingDataMessage(problems));
+  }
   const resultsDir = resolve(outDir, "results");
   await Deno.mkdir(resultsDir, { recursive: true });
   // Results of an earlier run in the same folder must not stand in for a
@@ -462,15 +629,15 @@ async function main(argv: string[]): Promise<number> {
     await Deno.remove(join(resultsDir, `${experiment.id}.results.json`))
       .catch(() => {});
   }
-  console.error(`reproduce: ${scale} scale, seed ${seed} -> ${outDir}`);
+  console.error(`reproduce: data checked; writing ${outDir}`);
   const env: Record<string, string> = {
     CNN_RESULTS_DIR: resultsDir,
     CNN_SEED: String(seed),
   };
+  if (mirror !== null) env.CNN_DATA_MIRROR = resolve(mirror);
   if (backend !== "auto") env.CNN_BACKEND = backend;
-  const root = new URL("..", import.meta.url).pathname;
   const run = await runNotebooks(
-    selected.map((e) => relative(Deno.cwd(), join(root, e.notebook))),
+    paths,
     { scale, outDir: join(outDir, "notebooks"), env },
   );
   for (const warning of run.warnings) console.error(`warning: ${warning}`);
@@ -489,7 +656,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const rows = notebooks.flatMap((n) => n.results?.rows ?? []);
-  const mirror = runConfigFromEnv().data.mirror ?? null;
   const machine = await machineDescription();
   await Deno.writeTextFile(
     join(outDir, "results.md"),

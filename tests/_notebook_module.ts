@@ -15,7 +15,7 @@
  */
 
 import { basename, dirname, join, resolve } from "node:path";
-import { joinText, readNotebook } from "../scripts/_jupyter/mod.ts";
+import { joinText, readNotebook } from "../scripts/jupyter/mod.ts";
 
 /** Options of {@linkcode importNotebookCells}. */
 export interface ImportNotebookCellsOptions {

@@ -130,3 +130,36 @@ Deno.test("fused batch norm runs its own kernels and leaks no tensors", async ()
     kernel.kernelFunc = inner;
   }
 });
+
+Deno.test("a training step runs all three fused kernels (ProjectBatchNormMoments, ProjectBatchNormForward, ProjectBatchNormGrad)", async () => {
+  await tf.setBackend("wasm");
+  const names = [
+    "ProjectBatchNormMoments",
+    "ProjectBatchNormForward",
+    "ProjectBatchNormGrad",
+  ];
+  const calls = new Map(names.map((n) => [n, 0]));
+  const restore = names.map((name) => {
+    const kernel = tf.getKernel(name, "wasm")!;
+    const inner = kernel.kernelFunc;
+    kernel.kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
+      calls.set(name, calls.get(name)! + 1);
+      return inner(args);
+    }) as tf.KernelFunc;
+    return () => kernel.kernelFunc = inner;
+  });
+  try {
+    const layer = tf.layers.batchNormalization({});
+    const x = tf.tensor(values(4 * 5, 9), [4, 5]);
+    tf.dispose(
+      tf.grads((input: tf.Tensor) =>
+        tf.sum(layer.apply(input, { training: true }) as tf.Tensor)
+      )([x]),
+    );
+    assert.deepEqual([...calls.values()], [1, 1, 1]);
+    x.dispose();
+    for (const w of layer.weights) w.dispose();
+  } finally {
+    for (const r of restore) r();
+  }
+});

@@ -8,6 +8,7 @@ import * as tf from "../lib/tf.ts";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import {
+  BACKEND_MANIFEST,
   registerCpuTrainingKernels,
   registerWasmTrainingKernels,
 } from "../lib/backend/mod.ts";
@@ -160,6 +161,33 @@ function label(c: ConvCase): string {
 }
 
 registerWasmTrainingKernels();
+
+/**
+ * Calls of every wasm kernel and gradient of the manifest that names this
+ * file as its test, counted while the tests below run: the last test
+ * checks that each was exercised, so a kernel added to the manifest
+ * without a differential test here fails.
+ */
+const exercised = new Map<string, number>();
+for (const entry of BACKEND_MANIFEST) {
+  if (
+    entry.test !== "tests/backend_kernels_test.ts" || entry.backend === "cpu"
+  ) {
+    continue;
+  }
+  const key = `${entry.kind} ${entry.name}`;
+  exercised.set(key, 0);
+  const count = () => exercised.set(key, exercised.get(key)! + 1);
+  if (entry.kind === "gradient") {
+    const config = tf.getGradient(entry.name)!;
+    const inner = config.gradFunc;
+    config.gradFunc = (...args) => (count(), inner(...args));
+  } else {
+    const config = tf.getKernel(entry.name, "wasm")!;
+    const inner = config.kernelFunc;
+    config.kernelFunc = (args) => (count(), inner(args));
+  }
+}
 
 /**
  * Shapes for the SIMD filter gradient's blocking: 1 to 4 input channels
@@ -1219,4 +1247,49 @@ Deno.test("CNN_KERNEL_THREADS other than 1 or 2 is refused with a clear error", 
   } finally {
     Deno.env.delete("CNN_KERNEL_THREADS");
   }
+});
+
+Deno.test("wasm ClipByValue keeps NaN as NaN and matches the cpu kernel to the bit", async () => {
+  const x = values(2 * 3 * 5 * 7, 66).map((v) => v * 2);
+  // NaN in the vector part and in the scalar tail, the bounds, signed zeros.
+  x.set([NaN, 1e-7, 1 - 1e-7, -0, 0, Infinity, -Infinity, NaN], 0);
+  x[x.length - 1] = NaN;
+  for (const [lo, hi] of [[1e-7, 1 - 1e-7], [0, 6], [-0.5, 0.25]]) {
+    const attrs = { clipValueMin: lo, clipValueMax: hi };
+    const inputs = { x: { shape: [2, 3, 5, 7], data: x } };
+    const expected = await run("cpu", "ClipByValue", inputs, attrs);
+    assert.ok(Number.isNaN(expected.data[0]), "cpu keeps NaN");
+    await bothPaths(async (path) => {
+      const actual = await run("wasm", "ClipByValue", inputs, attrs);
+      assert.deepEqual(actual.shape, expected.shape);
+      for (let i = 0; i < x.length; i++) {
+        assert.ok(
+          Object.is(actual.data[i], expected.data[i]),
+          `${path}: clip(${x[i]}, ${lo}, ${hi}) is ${actual.data[i]}, ` +
+            `expected ${expected.data[i]}`,
+        );
+      }
+    });
+  }
+  // The cross-entropy of a diverged model (tfjs-layers clips the
+  // probabilities) stays NaN, as on cpu.
+  await tf.setBackend("wasm");
+  const loss = tf.tidy(() =>
+    tf.metrics.categoricalCrossentropy(
+      tf.tensor2d([[0, 1]]),
+      tf.tensor2d([[NaN, NaN]]),
+    )
+  );
+  assert.ok(Number.isNaN((await loss.data())[0]), "a NaN loss on wasm");
+  loss.dispose();
+});
+
+Deno.test("every wasm kernel and gradient of the manifest was exercised by a test of this file", () => {
+  const missed = [...exercised].filter(([, calls]) => calls === 0);
+  assert.deepEqual(
+    missed.map(([key]) => key),
+    [],
+    "manifest entries naming tests/backend_kernels_test.ts that no test " +
+      "here ran: add a differential test",
+  );
 });

@@ -5,6 +5,7 @@
  * restored.
  */
 import assert from "node:assert/strict";
+import { TfjsInternalsError } from "../lib/backend/tfjs_internals.ts";
 import {
   sharedMemoryModule,
   withSharedWasmHeap,
@@ -105,4 +106,22 @@ Deno.test("withSharedWasmHeap patches instantiate only while it runs, also when 
       SharedArrayBuffer),
     "afterwards modules keep their own memory",
   );
+});
+
+Deno.test("withSharedWasmHeap fails loudly when the started module has no memory flag to flip", async () => {
+  await assert.rejects(
+    withSharedWasmHeap(() =>
+      WebAssembly.instantiate(IMPORTED as BufferSource, {
+        env: { memory: new WebAssembly.Memory({ initial: 1 }) },
+      })
+    ),
+    (error: Error) => {
+      assert.ok(error instanceof TfjsInternalsError);
+      assert.match(error.message, /memory flag byte/);
+      assert.match(error.message, /checked against 4\.22\.0/);
+      return true;
+    },
+  );
+  // Nothing instantiated (a backend started earlier): no error.
+  assert.equal(await withSharedWasmHeap(() => Promise.resolve(1)), 1);
 });

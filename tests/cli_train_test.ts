@@ -73,6 +73,8 @@ Deno.test({
       "mnist",
       "--limit",
       "256",
+      "--test-limit",
+      "256",
       "--epochs",
       "1",
       "--json",

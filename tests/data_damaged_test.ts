@@ -20,6 +20,7 @@ import {
   DataUnavailableError,
   fetchFile,
 } from "../lib/data/mod.ts";
+import { processIdentity } from "../lib/_process.ts";
 import { mirrorHas } from "./data_fixtures.ts";
 import { runScript } from "./_cli_run.ts";
 
@@ -163,6 +164,36 @@ Deno.test("orphaned downloads are removed by the next fetch, live ones kept", as
       "fixture.bin.verified",
     ]);
   } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("a download's temporary file names its writer: a dead writer's is removed at once, a live writer's kept", async () => {
+  const s = await setup();
+  const live = new Deno.Command("sleep", { args: ["60"] }).spawn();
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  try {
+    const dest = cachePath(FILE, s.options);
+    await Deno.mkdir(join(s.dataDir, "mnist"), { recursive: true });
+    const start = processIdentity(live.pid).start ?? "0";
+    const dead = `${dest}.${gone.pid}-1.0badc0de.tmp`;
+    const running = `${dest}.${live.pid}-${start}.12345678.tmp`;
+    // Written a second ago: too young for any age rule.
+    await Deno.writeFile(dead, new Uint8Array(5_400));
+    await Deno.writeFile(running, new Uint8Array(10));
+    await fetchFile(FILE, s.options);
+    const names = [...Deno.readDirSync(join(s.dataDir, "mnist"))].map((e) =>
+      e.name
+    ).sort();
+    assert.deepEqual(names, [
+      "fixture.bin",
+      `fixture.bin.${live.pid}-${start}.12345678.tmp`,
+      "fixture.bin.verified",
+    ]);
+  } finally {
+    live.kill();
+    await live.status;
     await s.cleanup();
   }
 });

@@ -167,6 +167,34 @@ Deno.test("evaluateModel: exact loss and accuracy, one-hot labels, no leaks", as
   tf.dispose([xs, ys, oneHot]);
 });
 
+Deno.test("evaluateModel: refuses NaN, fractional, negative and out-of-range labels, naming the first bad index", async () => {
+  const model = constantModel([Math.log(3), 0]);
+  const xs = tf.zeros([3, 2, 2, 1]);
+  const cases: [ArrayLike<number> | tf.Tensor, RegExp][] = [
+    [[0, NaN, 1], /labels\[1\] is NaN: class labels must be whole numbers/],
+    [[0, 0, 1.5], /labels\[2\] is 1\.5: class labels must be whole numbers/],
+    [[-1, 0, 0], /labels\[0\] is -1/],
+    [tf.tensor1d([0, 0.5, 1]), /labels\[1\] is 0\.5/],
+    [[0, 1, 2], /labels\[2\] is 2 but the model has 2 classes/],
+    [
+      tf.tensor2d([[1, 0], [NaN, 0], [0, 1]]),
+      /labels\[1\] \(a one-hot row\) holds NaN/,
+    ],
+  ];
+  const before = tf.memory().numTensors;
+  for (const [ys, message] of cases) {
+    await assert.rejects(
+      () => evaluateModel(model, { xs, ys }),
+      (e: Error) =>
+        message.test(e.message) && /^evaluateModel: /.test(e.message),
+      String(message),
+    );
+  }
+  assert.ok(tf.memory().numTensors <= before, "leaked tensors");
+  for (const [ys] of cases) if (ys instanceof tf.Tensor) ys.dispose();
+  xs.dispose();
+});
+
 Deno.test("predictProbabilities: batching, log-probabilities and logits", async () => {
   const xs = tf.randomNormal([7, 2, 2, 1], 0, 1, "float32", 2);
   const model = tf.sequential({

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { writeKernelspec } from "../scripts/_jupyter/mod.ts";
+import { writeKernelspec } from "../scripts/jupyter/mod.ts";
 
 export const PYTHON = "/usr/bin/python3";
 export const CHROMIUM = "/usr/bin/chromium";

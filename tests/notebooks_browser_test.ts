@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { runNotebooks } from "../scripts/notebooks.ts";
-import { readNotebook, serializeNotebook } from "../scripts/_jupyter/mod.ts";
+import { readNotebook, serializeNotebook } from "../scripts/jupyter/mod.ts";
 import { goodNotebook, writeNotebooks } from "./notebooks_fixtures.ts";
 import {
   chromium,

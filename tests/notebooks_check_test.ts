@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { checkNotebooks } from "../scripts/check_notebooks.ts";
-import { extractCode, makeNotebook } from "../scripts/_jupyter/mod.ts";
+import { extractCode, makeNotebook } from "../scripts/jupyter/mod.ts";
 import { goodNotebook, writeNotebooks } from "./notebooks_fixtures.ts";
 
 Deno.test("extractCode concatenates code cells and maps lines back to cells", () => {

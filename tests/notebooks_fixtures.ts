@@ -11,7 +11,7 @@ import {
   makeNotebook,
   type Notebook,
   serializeNotebook,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 
 /** The SVG the display cell shows; the browser test looks for its rect. */
 export const PROBE_SVG =

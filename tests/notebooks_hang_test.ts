@@ -13,9 +13,10 @@ import {
   executeNotebook,
   makeMessage,
   makeNotebook,
+  MAX_OUTPUT_CHARS,
   readNotebook,
   removeOrphanedKernelDirs,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 import { goodNotebook, writeNotebooks } from "./notebooks_fixtures.ts";
 
 const runner = fileURLToPath(
@@ -181,6 +182,51 @@ Deno.test("CellOutputs: a cell's printed text is capped, with a note saying so",
   const text = String(
     (cell.outputs[0] as { text: string | string[] }).text,
   );
-  assert.ok(text.length < 2_800_000, `${text.length} characters kept`);
-  assert.match(text, /more output of this cell dropped/);
+  assert.ok(
+    text.length < MAX_OUTPUT_CHARS + 200,
+    `${text.length} characters kept`,
+  );
+  assert.match(
+    text,
+    /output cut: this cell printed 4,500,005 characters; the first 2,000,000 are kept, the last 2,500,005 were dropped/,
+  );
+});
+
+Deno.test("CellOutputs: one huge print is cut to the limit where it is stored, and says so", () => {
+  const cell = new CellOutputs(new DisplayRegistry());
+  cell.apply(
+    makeMessage("stream", { name: "stdout", text: "ab" }, { session: "s" }),
+  );
+  cell.apply(
+    makeMessage("stream", {
+      name: "stdout",
+      text: "y".repeat(16_000_000),
+    }, { session: "s" }),
+  );
+  const text = String(
+    (cell.outputs[0] as { text: string | string[] }).text,
+  );
+  assert.ok(
+    text.length < MAX_OUTPUT_CHARS + 200,
+    `${text.length} characters stored`,
+  );
+  assert.ok(text.startsWith("ab" + "y".repeat(1000)));
+  assert.match(
+    text,
+    /output cut: this cell printed 16,000,002 characters; the first 2,000,000 are kept, the last 14,000,002 were dropped/,
+  );
+  // A huge display (a 16 MB result) is replaced by a note, not stored.
+  cell.apply(
+    makeMessage("execute_result", {
+      data: { "text/plain": "z".repeat(16_000_000) },
+      metadata: {},
+      execution_count: 1,
+    }, { session: "s" }),
+  );
+  const result = cell.outputs.at(-1) as { data: Record<string, string> };
+  assert.match(
+    result.data["text/plain"],
+    /output cut: this display's data \(text\/plain\) has 16,000,000 characters/,
+  );
+  assert.ok(JSON.stringify(cell.outputs).length < MAX_OUTPUT_CHARS + 1000);
 });

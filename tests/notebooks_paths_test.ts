@@ -10,7 +10,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runConfigFromEnv, startDirectory } from "../lib/config.ts";
 import { installKernel } from "../scripts/kernel.ts";
-import { KernelClient, makeNotebook } from "../scripts/_jupyter/mod.ts";
+import { KernelClient, makeNotebook } from "../scripts/jupyter/mod.ts";
 import { mirrorHas } from "./data_fixtures.ts";
 import { writeNotebooks } from "./notebooks_fixtures.ts";
 

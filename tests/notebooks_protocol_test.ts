@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   CellOutputs,
   computeSignature,
   DisplayRegistry,
+  KernelClient,
   makeMessage,
   makeNotebook,
   type Message,
@@ -10,7 +13,7 @@ import {
   parseNotebook,
   serializeNotebook,
   writeKernelspec,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 
 function iopub(
   msgType: string,
@@ -159,6 +162,40 @@ Deno.test("writeKernelspec writes a kernel.json running this deno", async () => 
     assert.equal(spec.language, "typescript");
     await assert.rejects(writeKernelspec(dir, { name: "../x" }), /invalid/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("KernelClient: a cell whose messages could not be read (bad signature, no delimiter) fails, saying so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nb-fake-kernel-" });
+  const spec = join(dir, "kernel.json");
+  await Deno.writeTextFile(
+    spec,
+    JSON.stringify({
+      argv: [
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--config",
+        fileURLToPath(new URL("../deno.json", import.meta.url)),
+        fileURLToPath(new URL("./notebooks_fake_kernel.ts", import.meta.url)),
+        "{connection_file}",
+      ],
+    }),
+  );
+  const kernel = await KernelClient.start({ kernelspec: spec });
+  try {
+    const result = await kernel.execute("1;", { timeoutMs: 30_000 });
+    assert.equal(result.status, "error", result.message);
+    assert.match(
+      result.message ?? "",
+      /2 message\(s\) from the kernel for this cell could not be read \(Jupyter message with a bad signature was dropped\): its output is incomplete/,
+    );
+    // What could be read is still kept.
+    assert.match(JSON.stringify(result.cell.outputs), /kept/);
+    assert.equal(kernel.unreadableMessages, 2);
+  } finally {
+    await kernel.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { defaultNotebooks, runNotebooks } from "../scripts/notebooks.ts";
-import { type Notebook, readNotebook } from "../scripts/_jupyter/mod.ts";
+import { type Notebook, readNotebook } from "../scripts/jupyter/mod.ts";
 import { runConfigFromEnv } from "../lib/config.ts";
 import { mirrorHas } from "./data_fixtures.ts";
 import {

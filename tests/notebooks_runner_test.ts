@@ -8,7 +8,7 @@ import {
   type Notebook,
   type Output,
   readNotebook,
-} from "../scripts/_jupyter/mod.ts";
+} from "../scripts/jupyter/mod.ts";
 import {
   chattyNotebook,
   goodNotebook,
@@ -221,6 +221,119 @@ Deno.test("notebooks runner: a cell timeout and a kernel death fail the run", as
       dying.failure ?? "",
       /dying\.ipynb, cell 2: the kernel died \(exit code 3/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("executeNotebook: a notebook for another kernel is refused before any kernel starts, naming its kernelspec", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nb-python-" });
+  try {
+    const python = makeNotebook(['print("hello")']);
+    python.metadata.kernelspec = {
+      display_name: "Python 3 (ipykernel)",
+      language: "python",
+      name: "python3",
+    };
+    python.metadata.language_info = { name: "python" };
+    const paths = await writeNotebooks(dir, { python });
+    const started = performance.now();
+    const run = await executeNotebook(paths.python, { timeoutSeconds: 30 });
+    assert.equal(run.status, "failed");
+    assert.ok(
+      performance.now() - started < 1000,
+      "a kernel was started for it",
+    );
+    assert.deepEqual(run.cells, []);
+    assert.match(
+      run.failure ?? "",
+      /python\.ipynb: refused: its kernelspec is "python3" \(Python 3 \(ipykernel\)\), not "deno"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("executeNotebook: a promise rejected without a handler fails its cell, with the error shown there", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nb-rejection-" });
+  try {
+    const paths = await writeNotebooks(dir, {
+      rejecting: makeNotebook([
+        "1;",
+        "(async () => {\n" +
+        '  throw new Error("x from an async function");\n' +
+        "})();",
+        "2;",
+      ]),
+    });
+    const run = await executeNotebook(paths.rejecting, { timeoutSeconds: 30 });
+    assert.deepEqual(run.cells.map((c) => c.status), [
+      "ok",
+      "error",
+      "skipped",
+    ]);
+    assert.match(
+      run.failure ?? "",
+      /rejecting\.ipynb, cell 2: Uncaught \(in promise\) Error: x from an async function/,
+    );
+    const error = run.notebook.cells[1].outputs?.find((o) =>
+      o.output_type === "error"
+    );
+    assert.equal(text(error), "x from an async function");
+    // The first cell's count is 1: the runner's own setup is not counted.
+    assert.equal(run.notebook.cells[0].execution_count, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("notebooks runner CLI: the configuration first, then the running cell's latest line while it runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nb-progress-" });
+  try {
+    const paths = await writeNotebooks(dir, {
+      epochs: makeNotebook([
+        "1;",
+        "for (let epoch = 1; epoch <= 5; epoch++) {\n" +
+        "  console.log(`epoch ${epoch}/5 loss 0.${epoch}`);\n" +
+        "  await new Promise((resolve) => setTimeout(resolve, 800));\n" +
+        "}",
+      ]),
+    });
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        runner,
+        "--no-sign",
+        "--scale",
+        "smoke",
+        "--progress",
+        "1",
+        "--out",
+        `${dir}/out`,
+        paths.epochs,
+      ],
+      env: {
+        NO_COLOR: "1",
+        CNN_SEED: "7",
+        CNN_BACKEND: "cpu",
+        CNN_DATA_MIRROR: `${dir}/mirror`,
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const log = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, log);
+    assert.equal(
+      log.split("\n")[0],
+      `notebooks: scale smoke, seed 7, backend cpu, data mirror ${dir}/mirror, ` +
+        `notebooks epochs.ipynb, output ${dir}/out`,
+    );
+    const ticks = log.split("\n").filter((l) =>
+      /^epochs\.ipynb: cell 2\/2 running \d+ s — epoch [1-5]\/5 loss 0\.[1-5]$/
+        .test(l)
+    );
+    assert.ok(ticks.length >= 2, log);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { makeNotebook } from "../scripts/_jupyter/mod.ts";
+import { makeNotebook } from "../scripts/jupyter/mod.ts";
 import { runNotebooks } from "../scripts/notebooks.ts";
 import { writeNotebooks } from "./notebooks_fixtures.ts";
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installKernel } from "../scripts/kernel.ts";
-import { joinText, KernelClient } from "../scripts/_jupyter/mod.ts";
+import { joinText, KernelClient } from "../scripts/jupyter/mod.ts";
 import { interruptible } from "../lib/train/mod.ts";
 
 const notebooksDir = fileURLToPath(new URL("../notebooks/", import.meta.url));

@@ -16,6 +16,7 @@
  */
 import * as tf from "../tf.ts";
 import { conv2dFilterGrad } from "./_conv_loops.ts";
+import { attrsOf, type KernelArgs } from "./_kernel_args.ts";
 
 interface _CpuBackend {
   data: { get(dataId: tf.DataId): { values: tf.backend_util.BackendValues } };
@@ -34,16 +35,14 @@ type _Attrs = {
   filterShape: [number, number, number, number];
 };
 
-function _conv2dBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+function _conv2dBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as _CpuBackend;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as _Attrs;
+  const attrs = attrsOf<_Attrs>(args);
   if (attrs.dataFormat === "NCHW") {
-    return _original!.kernelFunc(args as never) as tf.TensorInfo;
+    return _original!.kernelFunc(
+      args as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
   }
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -88,7 +87,7 @@ export function registerCpuTrainingKernels(): () => void {
     tf.registerKernel({
       kernelName: "Conv2DBackpropFilter",
       backendName: "cpu",
-      kernelFunc: _conv2dBackpropFilter as unknown as tf.KernelFunc,
+      kernelFunc: _conv2dBackpropFilter,
     });
   }
   return () => {

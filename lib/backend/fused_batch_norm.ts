@@ -6,7 +6,7 @@
  * layer and step (MobileNet: 27 layers, about half of its ~2,650 kernel
  * calls per step, each costing more JavaScript than arithmetic).
  *
- * {@linkcode installFusedBatchNorm} patches `call` of tfjs-layers'
+ * {@linkcode patchBatchNormCall} patches `call` of tfjs-layers'
  * BatchNormalization: in training, on `wasm` with the SIMD kernels, for
  * the channels-last axis with both scale and offset, it computes the same
  * function (same outputs and gradients up to float rounding: the sums run
@@ -15,8 +15,8 @@
  *
  * @example
  * ```ts
- * import { installFusedBatchNorm } from "./fused_batch_norm.ts";
- * installFusedBatchNorm();
+ * import { patchBatchNormCall } from "./fused_batch_norm.ts";
+ * patchBatchNormCall();
  * ```
  *
  * @module
@@ -24,16 +24,17 @@
 import * as tf from "../tf.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { simdKernelsFor } from "./simd_kernels.ts";
+import { requireFields } from "./tfjs_internals.ts";
+import {
+  attrsOf,
+  type KernelArgs,
+  type KernelImpl,
+  wasmBackend,
+} from "./wasm/_common.ts";
 
 const _MOMENTS = "ProjectBatchNormMoments";
 const _FORWARD = "ProjectBatchNormForward";
 const _GRAD = "ProjectBatchNormGrad";
-
-type KernelArgs = {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-};
 
 function _address(backend: BackendWasm, info: tf.TensorInfo): number {
   return backend.typedArrayFromHeap(info).byteOffset;
@@ -46,14 +47,19 @@ function _rowsCols(x: tf.TensorInfo): [number, number] {
 }
 
 function _moments(args: KernelArgs): tf.TensorInfo[] {
-  const backend = args.backend as BackendWasm;
+  const backend = wasmBackend(args);
   const { x } = args.inputs as { x: tf.TensorInfo };
-  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  const { epsilon } = attrsOf<{ epsilon: number }>(args);
   const [rows, cols] = _rowsCols(x);
   const outs = [0, 1, 2].map(() => backend.makeOutput([cols], "float32"));
+  const [xAt, meanAt, varAt, invstdAt] = [x, ...outs].map((t) =>
+    _address(backend, t)
+  );
   simdKernelsFor(backend)!.bn_moments(
-    _address(backend, x),
-    ...outs.map((t) => _address(backend, t)),
+    xAt,
+    meanAt,
+    varAt,
+    invstdAt,
     rows,
     cols,
     epsilon,
@@ -62,15 +68,28 @@ function _moments(args: KernelArgs): tf.TensorInfo[] {
 }
 
 function _forward(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const backend = wasmBackend(args);
   const { x, mean, invstd, gamma, beta } = args.inputs as Record<
     string,
     tf.TensorInfo
   >;
   const [rows, cols] = _rowsCols(x);
   const out = backend.makeOutput([...x.shape], "float32");
+  const [xAt, meanAt, invstdAt, gammaAt, betaAt, outAt] = [
+    x,
+    mean,
+    invstd,
+    gamma,
+    beta,
+    out,
+  ].map((t) => _address(backend, t));
   simdKernelsFor(backend)!.bn_forward(
-    ...[x, mean, invstd, gamma, beta, out].map((t) => _address(backend, t)),
+    xAt,
+    meanAt,
+    invstdAt,
+    gammaAt,
+    betaAt,
+    outAt,
     rows,
     cols,
   );
@@ -78,7 +97,7 @@ function _forward(args: KernelArgs): tf.TensorInfo {
 }
 
 function _grad(args: KernelArgs): tf.TensorInfo[] {
-  const backend = args.backend as BackendWasm;
+  const backend = wasmBackend(args);
   const { x, dy, mean, invstd, gamma } = args.inputs as Record<
     string,
     tf.TensorInfo
@@ -87,10 +106,18 @@ function _grad(args: KernelArgs): tf.TensorInfo[] {
   const dx = backend.makeOutput([...x.shape], "float32");
   const dgamma = backend.makeOutput([cols], "float32");
   const dbeta = backend.makeOutput([cols], "float32");
+  const at = [x, dy, mean, invstd, gamma, dx, dgamma, dbeta].map((t) =>
+    _address(backend, t)
+  );
   simdKernelsFor(backend)!.bn_backward(
-    ...[x, dy, mean, invstd, gamma, dx, dgamma, dbeta].map((t) =>
-      _address(backend, t)
-    ),
+    at[0],
+    at[1],
+    at[2],
+    at[3],
+    at[4],
+    at[5],
+    at[6],
+    at[7],
     rows,
     cols,
   );
@@ -122,13 +149,35 @@ function _single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | undefined {
   return inputs.length === 1 ? inputs[0] : undefined;
 }
 
+/** The fields of the layer the fused path reads, with their `typeof`. */
+const _LAYER_FIELDS: Record<string, string> = {
+  axis: "number",
+  momentum: "number",
+  epsilon: "number",
+  center: "boolean",
+  scale: "boolean",
+  movingMean: "object",
+  movingVariance: "object",
+};
+
 function _fusable(layer: BatchNormLayer, x: tf.Tensor | undefined): boolean {
   if (x === undefined || x.dtype !== "float32" || x.rank < 2) return false;
+  if (
+    tf.getBackend() !== "wasm" ||
+    simdKernelsFor(tf.backend() as BackendWasm) === undefined
+  ) {
+    return false;
+  }
+  // Fields of tfjs-layers' BatchNormalization: checked, or a loud error.
+  requireFields(layer, "BatchNormalization", _LAYER_FIELDS);
   const axis = layer.axis < 0 ? layer.axis + x.rank : layer.axis;
-  return axis === x.rank - 1 && layer.center && layer.scale &&
-    layer.gamma !== null && layer.beta !== null &&
-    x.shape[x.rank - 1] > 0 && x.size > 0 && tf.getBackend() === "wasm" &&
-    simdKernelsFor(tf.backend() as BackendWasm) !== undefined;
+  if (!(axis === x.rank - 1 && layer.center && layer.scale)) return false;
+  requireFields(layer, "BatchNormalization", {
+    gamma: "object",
+    beta: "object",
+  });
+  return layer.gamma !== null && layer.beta !== null &&
+    x.shape[x.rank - 1] > 0 && x.size > 0;
 }
 
 /** moving ← moving − (moving − value)(1 − momentum), as tfjs-layers does. */
@@ -190,39 +239,38 @@ function _fusedCall(this: BatchNormLayer, x: tf.Tensor): tf.Tensor {
   });
 }
 
-let _installed = false;
+/** The project kernels of the fused batch norm, for `register.ts`. */
+export const BATCH_NORM_KERNELS: readonly KernelImpl[] = [
+  { kernelName: _MOMENTS, kernelFunc: _moments },
+  { kernelName: _FORWARD, kernelFunc: _forward },
+  { kernelName: _GRAD, kernelFunc: _grad },
+];
+
+let _patched = false;
 
 /**
- * Makes tfjs-layers' BatchNormalization train with the fused SIMD kernels
- * on `wasm` (see the module doc). Idempotent.
+ * Patches `call` of tfjs-layers' BatchNormalization to take the fused path
+ * in training (see the module doc); its kernels are registered by
+ * `installFusedBatchNorm` (`register.ts`). Idempotent.
  *
  * @example
  * ```ts
- * import { installFusedBatchNorm } from "./fused_batch_norm.ts";
- * installFusedBatchNorm();
+ * import { patchBatchNormCall } from "./fused_batch_norm.ts";
+ * patchBatchNormCall();
  * ```
  */
-export function installFusedBatchNorm(): void {
-  if (_installed) return;
-  _installed = true;
-  for (
-    const [kernelName, kernelFunc] of [
-      [_MOMENTS, _moments],
-      [_FORWARD, _forward],
-      [_GRAD, _grad],
-    ] as const
-  ) {
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
-    });
-  }
+export function patchBatchNormCall(): void {
+  if (_patched) return;
   const prototype = Object.getPrototypeOf(
     tf.layers.batchNormalization({}),
-  ) as { call: Call };
-  const original = prototype.call;
-  prototype.call = function (this: BatchNormLayer, inputs, kwargs) {
+  ) as object;
+  requireFields(prototype, "BatchNormalization.prototype", {
+    call: "function",
+  });
+  const patchable = prototype as { call: Call };
+  _patched = true;
+  const original = patchable.call;
+  patchable.call = function (this: BatchNormLayer, inputs, kwargs) {
     const x = _single(inputs);
     if (kwargs?.training === true && _fusable(this, x)) {
       return _fusedCall.call(this, x!);

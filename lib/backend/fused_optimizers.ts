@@ -5,7 +5,7 @@
  * JavaScript overhead. The fused kernels compute the same float32 operations
  * in the same order, so the weights are the same as tfjs's.
  *
- * {@linkcode installFusedOptimizers} patches `applyGradients` of tfjs's
+ * `installFusedOptimizers` (`register.ts`) patches `applyGradients` of tfjs's
  * `AdamOptimizer` and `AdamaxOptimizer` classes; the patched method falls
  * back to the original on any other backend, without the SIMD kernels, or
  * for anything the kernels do not cover (non-float32 variables). The
@@ -14,8 +14,8 @@
  *
  * @example
  * ```ts
- * import { installFusedOptimizers } from "./fused_optimizers.ts";
- * installFusedOptimizers();
+ * import { patchAdam } from "./fused_optimizers.ts";
+ * patchAdam();
  * ```
  *
  * @module
@@ -23,6 +23,7 @@
 import * as tf from "../tf.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type SimdKernels, simdKernelsFor } from "./simd_kernels.ts";
+import { requireFields } from "./tfjs_internals.ts";
 
 type Gradients = tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[];
 
@@ -46,6 +47,38 @@ interface OptimizerState {
 }
 
 type Fused = "adam" | "adamax";
+
+/** The private fields each fused step reads, with their `typeof`. */
+const _FIELDS: Record<Fused, Record<string, string>> = {
+  adam: {
+    learningRate: "number",
+    beta1: "number",
+    beta2: "number",
+    epsilon: "number",
+    accBeta1: "object",
+    accBeta2: "object",
+    accumulatedFirstMoment: "object",
+    accumulatedSecondMoment: "object",
+    incrementIterations: "function",
+  },
+  adamax: {
+    learningRate: "number",
+    beta1: "number",
+    beta2: "number",
+    epsilon: "number",
+    decay: "number",
+    accBeta1: "object",
+    iteration: "object",
+    accumulatedFirstMoment: "object",
+    accumulatedWeightedInfNorm: "object",
+    incrementIterations: "function",
+  },
+};
+
+const _CLASS: Record<Fused, string> = {
+  adam: "AdamOptimizer",
+  adamax: "AdamaxOptimizer",
+};
 
 /** The optimizer's variables and gradients in order, if all are float32. */
 function _entries(
@@ -98,10 +131,11 @@ function _fusedStep(
   const accBeta1 = opt.accBeta1.dataSync()[0];
   const c1 = f(1 - accBeta1);
   tf.tidy(() => {
-    let scalars: number[];
+    // One C call per variable: its seven addresses and size, then these.
+    let update: (at: number[], size: number) => void;
     if (kind === "adam") {
       const c2 = f(1 - opt.accBeta2!.dataSync()[0]);
-      scalars = [
+      const scalars = [
         b1,
         oneMinusB1,
         b2,
@@ -110,11 +144,15 @@ function _fusedStep(
         c2,
         eps,
         f(-opt.learningRate),
-      ];
+      ] as const;
+      update = ([a, b, c, d, e, g, h], size) =>
+        simd.adam_update(a, b, c, d, e, g, h, size, ...scalars);
     } else {
       const t = opt.iteration!.dataSync()[0];
       const lr = f(f(-opt.learningRate) / f(f(t * f(opt.decay ?? 0)) + 1));
-      scalars = [b1, oneMinusB1, b2, eps, f(lr / c1)];
+      const scalars = [b1, oneMinusB1, b2, eps, f(lr / c1)] as const;
+      update = ([a, b, c, d, e, g, h], size) =>
+        simd.adamax_update(a, b, c, d, e, g, h, size, ...scalars);
     }
     const second = kind === "adam"
       ? opt.accumulatedSecondMoment!
@@ -129,16 +167,11 @@ function _fusedStep(
         );
       const [newValue, newM, newV] = [fresh(), fresh(), fresh()];
       // Addresses after the allocations: they stay valid if the heap grew.
-      simd[kind === "adam" ? "adam_update" : "adamax_update"](
-        _address(backend, value),
-        _address(backend, gradient),
-        _address(backend, m),
-        _address(backend, v),
-        _address(backend, newValue),
-        _address(backend, newM),
-        _address(backend, newV),
+      update(
+        [value, gradient, m, v, newValue, newM, newV].map((t) =>
+          _address(backend, t)
+        ),
         value.size,
-        ...scalars,
       );
       m.assign(newM);
       v.assign(newV);
@@ -156,14 +189,15 @@ function _fusedStep(
 
 const _installed = new Set<Fused>();
 
-function _patch(
-  kind: Fused,
-  prototype: { applyGradients(g: Gradients): void },
-) {
+function _patch(kind: Fused, prototype: object) {
   if (_installed.has(kind)) return;
+  requireFields(prototype, `${_CLASS[kind]}.prototype`, {
+    applyGradients: "function",
+  });
+  const patchable = prototype as { applyGradients(g: Gradients): void };
   _installed.add(kind);
-  const original = prototype.applyGradients;
-  prototype.applyGradients = function (this: unknown, grads: Gradients) {
+  const original = patchable.applyGradients;
+  patchable.applyGradients = function (this: object, grads: Gradients) {
     const backend = tf.backend() as BackendWasm;
     const simd = tf.getBackend() === "wasm"
       ? simdKernelsFor(backend)
@@ -172,21 +206,35 @@ function _patch(
     if (simd === undefined || entries === undefined) {
       return original.call(this, grads);
     }
+    // Private fields of tfjs's optimizer: checked, or a loud error.
+    requireFields(this, _CLASS[kind], _FIELDS[kind]);
     _fusedStep(kind, this as OptimizerState, backend, simd, entries);
   };
 }
 
 /**
- * Makes tfjs's Adam and Adamax optimizers take their steps with one fused
- * SIMD kernel per variable on `wasm` (see the module doc). Idempotent.
+ * Makes tfjs's Adam optimizer take its steps with one fused SIMD kernel per
+ * variable on `wasm` (see the module doc). Idempotent.
  *
  * @example
  * ```ts
- * import { installFusedOptimizers } from "./fused_optimizers.ts";
- * installFusedOptimizers();
+ * import { patchAdam } from "./fused_optimizers.ts";
+ * patchAdam();
  * ```
  */
-export function installFusedOptimizers(): void {
-  _patch("adam", tf.AdamOptimizer.prototype as never);
-  _patch("adamax", tf.AdamaxOptimizer.prototype as never);
+export function patchAdam(): void {
+  _patch("adam", tf.AdamOptimizer.prototype);
+}
+
+/**
+ * The same for tfjs's Adamax optimizer. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import { patchAdamax } from "./fused_optimizers.ts";
+ * patchAdamax();
+ * ```
+ */
+export function patchAdamax(): void {
+  _patch("adamax", tf.AdamaxOptimizer.prototype);
 }

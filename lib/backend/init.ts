@@ -2,7 +2,7 @@
  * Picks, initialises and activates the TensorFlow.js backend: `tensorflow`
  * (tfjs-node-gpu, else tfjs-node), `webgpu` (a hardware adapter; a software
  * one only when asked for by name), `wasm` (with the training kernels of
- * `wasm_kernels.ts`), `cpu` (with the faster filter gradient of
+ * `register.ts`, listed by `describeBackend()`), `cpu` (with the faster filter gradient of
  * `cpu_kernels.ts`). `auto` tries them in that order.
  *
  * @example
@@ -16,30 +16,30 @@
  */
 import * as tf from "../tf.ts";
 import { registerCpuTrainingKernels } from "./cpu_kernels.ts";
-import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import {
+  installFusedBatchNorm,
+  installFusedOptimizers,
+  registerWasmTrainingKernels,
+} from "./register.ts";
 import { loadSimdKernels } from "./simd_kernels.ts";
 import { kernelThreadsWanted, startKernelThreads } from "./kernel_threads.ts";
 import { withSharedWasmHeap } from "./shared_heap.ts";
-import { installFusedOptimizers } from "./fused_optimizers.ts";
-import { installFusedBatchNorm } from "./fused_batch_norm.ts";
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  backendOption,
+  parseBackendName,
+} from "./options.ts";
 
-/** Names of the backends the project knows, fastest first. */
-export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
-
-/** The backends {@linkcode initBackend} tries for `auto`, in order. */
-export const BACKEND_NAMES: readonly BackendName[] = [
-  "tensorflow",
-  "webgpu",
-  "wasm",
-  "cpu",
-];
+export { BACKEND_NAMES, type BackendName, parseBackendName };
 
 /** Options of {@linkcode initBackend}. */
 export interface InitBackendOptions {
   /**
    * Backend to use, or "auto" for the fastest that works. A named backend
    * that cannot start is an error, not a silent fallback.
-   * Default: the `CNN_BACKEND` environment variable, else "auto".
+   * Default: the `backend` setting of `options.ts` (`CNN_BACKEND`), else
+   * "auto".
    */
   backend?: BackendName | "auto";
   /**
@@ -49,7 +49,8 @@ export interface InitBackendOptions {
   verbose?: boolean;
   /**
    * Let the wasm backend's kernels split their work with a second thread
-   * (a worker), where `CNN_KERNEL_THREADS` and the cores allow it; false
+   * (a worker), where the `kernelThreads` setting (`CNN_KERNEL_THREADS`)
+   * and the cores allow it; false
    * where every core is already busy (a data-parallel replica).
    * Default: true.
    */
@@ -188,12 +189,14 @@ async function _tryWebgpu(byName: boolean): Promise<_Attempt> {
 async function _tryWasm(threads: boolean): Promise<_Attempt> {
   try {
     await import("@tensorflow/tfjs-backend-wasm");
-    registerWasmTrainingKernels();
-    installFusedOptimizers();
-    installFusedBatchNorm();
   } catch (error) {
     return { ok: false, reason: _firstLine(error) };
   }
+  // A manifest or tfjs-internals mismatch is the project's bug or a tfjs
+  // upgrade: an error, not a reason to skip to a slower backend.
+  registerWasmTrainingKernels();
+  installFusedOptimizers();
+  installFusedBatchNorm();
   // Two threads need the heap shared from the start (shared_heap.ts).
   const shared = threads && kernelThreadsWanted();
   const activated = shared
@@ -242,41 +245,9 @@ function _attempt(
   }
 }
 
-/**
- * Checks that `value` names a backend (any case) or "auto" and returns it
- * typed; `source` says where the value came from, for the error message.
- * Every CLI flag and `CNN_BACKEND` go through this one check.
- *
- * @example
- * ```ts
- * import { parseBackendName } from "./init.ts";
- * console.log(parseBackendName("WASM", "--backend")); // "wasm"
- * ```
- */
-export function parseBackendName(
-  value: string,
-  source = "the backend option",
-): BackendName | "auto" {
-  const name = value.trim().toLowerCase();
-  if (name !== "auto" && !BACKEND_NAMES.includes(name as BackendName)) {
-    throw new Error(
-      `Unknown backend "${value}" (from ${source}): use one of ` +
-        `${BACKEND_NAMES.join(", ")} or auto.`,
-    );
-  }
-  return name as BackendName | "auto";
-}
-
 function _requested(options: InitBackendOptions): BackendName | "auto" {
-  const fromEnv = (() => {
-    try {
-      return Deno.env.get("CNN_BACKEND");
-    } catch {
-      return undefined; // no --allow-env: behave as if unset
-    }
-  })();
   if (options.backend !== undefined) return parseBackendName(options.backend);
-  return parseBackendName(fromEnv?.trim() || "auto", "CNN_BACKEND");
+  return backendOption("backend");
 }
 
 /**

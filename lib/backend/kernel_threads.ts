@@ -30,27 +30,24 @@
 import { Worker } from "node:worker_threads";
 import * as tf from "../tf.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { sharedKernelsModule, wasmHeap } from "./simd_kernels.ts";
+import { sharedKernelsModule } from "./simd_kernels.ts";
+import { THREADED_KERNELS, type ThreadedKernel } from "./bindings.ts";
+import { backendOption } from "./options.ts";
+import {
+  TfjsInternalsError,
+  type WasmInternals,
+  wasmInternals,
+} from "./tfjs_internals.ts";
 import {
   claimChunk,
   CONTROL,
   type KernelThreadInit,
 } from "./_kernel_thread_protocol.ts";
 
-/** The kernels the worker can run. */
-export const THREADED_KERNELS: readonly string[] = [
-  "conv2d_filter_grad_units",
-  "conv2d_input_grad_images",
-  "conv2d_direct_rows",
-  "conv2d_one_channel_rows",
-  "conv2d_filter_grad_one_channel",
-  "max_pool_grad_rows",
-  "leaky_relu_range",
-  "matmul_nn_rows",
-  "matmul_nt_cols",
-];
+/** The kernels the worker can run (see `bindings.ts`). */
+export { THREADED_KERNELS };
 
-/** Threads used when `CNN_KERNEL_THREADS` is unset, on 2 cores or more. */
+/** Threads used when the `kernelThreads` option is "auto", on 2 cores or more. */
 const _DEFAULT_THREADS: number = 2;
 /** How long the worker may take to start before it is given up. */
 const _START_TIMEOUT_MS = 30_000;
@@ -77,7 +74,7 @@ export interface KernelThreads {
    * once every chunk is done; throws if a kernel failed on the worker.
    */
   share(
-    kernel: string,
+    kernel: ThreadedKernel,
     args: readonly number[],
     range: { total: number; step: number },
     here: (from: number, to: number) => void,
@@ -87,19 +84,21 @@ export interface KernelThreads {
 let _threads: KernelThreads | undefined;
 let _starting: Promise<boolean> | undefined;
 
-function _env(name: string): string | undefined {
+let _suspended = 0;
+
+/** The thread count asked for now; a malformed one counts as "auto" here. */
+function _envThreads(): 1 | 2 | "auto" {
   try {
-    return Deno.env.get(name);
+    return backendOption("kernelThreads");
   } catch {
-    return undefined; // no env permission: the default
+    return "auto"; // refused by startKernelThreads, not mid-kernel
   }
 }
 
-let _suspended = 0;
-
 /**
- * Whether `CNN_KERNEL_THREADS` (and `CNN_SIMD_KERNELS`) allow a second
- * thread: by default where there are two cores or more.
+ * Whether the `kernelThreads` and `simdKernels` options
+ * (`CNN_KERNEL_THREADS`, `CNN_SIMD_KERNELS`) allow a second thread: by
+ * default where there are two cores or more.
  *
  * @example
  * ```ts
@@ -108,42 +107,31 @@ let _suspended = 0;
  * ```
  */
 export function kernelThreadsWanted(): boolean {
-  if (_env("CNN_SIMD_KERNELS") === "off") return false;
-  const value = _env("CNN_KERNEL_THREADS");
-  if (value === undefined || value === "") {
+  if (!backendOption("simdKernels")) return false;
+  const threads = backendOption("kernelThreads");
+  if (threads === "auto") {
     return _DEFAULT_THREADS > 1 && (navigator.hardwareConcurrency ?? 1) > 1;
   }
-  if (value !== "1" && value !== "2") {
-    throw new Error(
-      `CNN_KERNEL_THREADS=${value}: use 1 (one thread) or 2 (a worker too).`,
-    );
-  }
-  return value === "2";
+  return threads === 2;
 }
 
 /** The wasm backend's heap where it is shared (see `shared_heap.ts`). */
-function _sharedHeap(): { backend: BackendWasm; memory: WebAssembly.Memory } {
+function _sharedHeap(): WasmInternals {
   const backend = tf.findBackend("wasm") as BackendWasm | null;
-  const memory = backend === null ? undefined : wasmHeap(backend);
-  if (
-    backend === null || memory === undefined ||
-    !(memory.buffer instanceof SharedArrayBuffer)
-  ) {
+  if (backend === null) throw new Error("the wasm backend is not started");
+  const heap = wasmInternals(backend);
+  if (!(heap.memory.buffer instanceof SharedArrayBuffer)) {
     throw new Error("the wasm backend's heap is not shared");
   }
-  return { backend, memory };
+  return heap;
 }
 
 async function _start(): Promise<KernelThreads> {
   const module = sharedKernelsModule();
   if (module === undefined) throw new Error("no shared-memory kernels");
-  const { backend, memory } = _sharedHeap();
-  // Emscripten's allocator, which tfjs's typings leave out.
-  const heap = backend.wasm as unknown as {
-    _malloc(bytes: number): number;
-    _free(address: number): void;
-  };
-  const controlAt = heap._malloc(4 * CONTROL.words);
+  const heap = _sharedHeap();
+  const memory = heap.memory;
+  const controlAt = heap.malloc(4 * CONTROL.words);
   // A shared memory grows in place: this view stays valid when the heap
   // grows (only memory.buffer's length changes).
   const control = new Int32Array(memory.buffer, controlAt, CONTROL.words);
@@ -171,7 +159,7 @@ async function _start(): Promise<KernelThreads> {
     });
   } catch (error) {
     await worker.terminate();
-    heap._free(controlAt);
+    heap.free(controlAt);
     throw error;
   } finally {
     clearTimeout(timer);
@@ -238,8 +226,9 @@ async function _start(): Promise<KernelThreads> {
  * Starts the kernel thread once, where {@linkcode kernelThreadsWanted}
  * (a later call with `CNN_KERNEL_THREADS=2` can still start it); resolves
  * to whether it runs. Where a worker or shared memory is unavailable the
- * kernels stay on one thread; it throws only for a malformed
- * `CNN_KERNEL_THREADS`.
+ * kernels stay on one thread; it throws for a malformed
+ * `CNN_KERNEL_THREADS`, and where tfjs's heap or allocator is missing (the
+ * version guard, `tfjs_internals.ts`).
  *
  * @example
  * ```ts
@@ -253,7 +242,8 @@ export async function startKernelThreads(): Promise<boolean> {
     try {
       _threads = await _start();
       return true;
-    } catch {
+    } catch (error) {
+      if (error instanceof TfjsInternalsError) throw error;
       return false;
     }
   })();
@@ -261,8 +251,9 @@ export async function startKernelThreads(): Promise<boolean> {
 }
 
 /**
- * The started kernel thread, or `undefined` when none runs or
- * `CNN_KERNEL_THREADS=1` / `CNN_SIMD_KERNELS=off` is set now.
+ * The started kernel thread, or `undefined` when none runs or the options
+ * now ask for one thread (`CNN_KERNEL_THREADS=1`) or no SIMD kernels
+ * (`CNN_SIMD_KERNELS=off`).
  *
  * @example
  * ```ts
@@ -272,9 +263,8 @@ export async function startKernelThreads(): Promise<boolean> {
  */
 export function kernelThreads(): KernelThreads | undefined {
   if (_threads === undefined || _suspended > 0) return undefined;
-  const value = _env("CNN_KERNEL_THREADS");
-  if (value === "1" || _env("CNN_SIMD_KERNELS") === "off") return undefined;
-  return _threads;
+  if (!backendOption("simdKernels")) return undefined;
+  return _envThreads() === 1 ? undefined : _threads;
 }
 
 /**

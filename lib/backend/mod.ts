@@ -2,7 +2,8 @@
  * TensorFlow.js backends for the project: {@linkcode initBackend} picks and
  * initialises the fastest one that works here (`CNN_BACKEND` overrides it),
  * and the kernel modules make `wasm` able to train convnets and `cpu`
- * usable as the last fallback.
+ * usable as the last fallback. {@linkcode describeBackend} lists every
+ * kernel, gradient and patch the project adds (`manifest.ts`).
  *
  * @example
  * ```ts
@@ -22,12 +23,39 @@ export {
   parseBackendName,
 } from "./init.ts";
 export {
+  BACKEND_ENV,
+  type BackendOptions,
+  backendOptions,
+  configureBackend,
+} from "./options.ts";
+export {
+  checkManifest,
+  installFusedBatchNorm,
+  installFusedOptimizers,
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
-} from "./wasm_kernels.ts";
+} from "./register.ts";
+export {
+  BACKEND_MANIFEST,
+  type ManifestEntry,
+  type ManifestFamily,
+  type ManifestKind,
+} from "./manifest.ts";
+export { type BackendDescription, describeBackend } from "./describe.ts";
+export {
+  TFJS_CHECKED_VERSION,
+  TfjsInternalsError,
+  tfjsVersions,
+} from "./tfjs_internals.ts";
+export {
+  KERNEL_SIGNATURES,
+  type KernelArg,
+  type KernelArgType,
+  type KernelBinding,
+  type KernelExport,
+  type ThreadedKernel,
+} from "./bindings.ts";
 export { registerCpuTrainingKernels } from "./cpu_kernels.ts";
-export { installFusedOptimizers } from "./fused_optimizers.ts";
-export { installFusedBatchNorm } from "./fused_batch_norm.ts";
 export {
   loadSimdKernels,
   SHARED_KERNELS_URL,

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { memoryFlagError } from "./tfjs_internals.ts";
 
 const _MEMORY_SECTION = 5;
 /** Memory limits flags: 1 = has a maximum, 3 = has a maximum and shared. */
@@ -86,7 +87,10 @@ function _bytesOf(source: unknown): Uint8Array | undefined {
  * `tf.setBackend("wasm")`) with `WebAssembly.instantiate` patched so that
  * the module instantiated meanwhile gets a shared memory
  * ({@linkcode sharedMemoryModule}); restores `WebAssembly.instantiate`
- * afterwards. A backend started earlier keeps its heap.
+ * afterwards. A backend started earlier keeps its heap. When modules were
+ * instantiated meanwhile but none had a memory flag byte to flip (tfjs's
+ * module changed), it throws the version guard's error
+ * (`tfjs_internals.ts`) rather than leave the heap unshared.
  *
  * @example
  * ```ts
@@ -100,9 +104,12 @@ export async function withSharedWasmHeap<T>(
   activate: () => Promise<T>,
 ): Promise<T> {
   const original = WebAssembly.instantiate;
+  let seen = 0, flipped = 0;
   const patched = ((source: unknown, imports?: WebAssembly.Imports) => {
     const bytes = _bytesOf(source);
     const shared = bytes && sharedMemoryModule(bytes);
+    if (bytes !== undefined) seen++;
+    if (shared !== undefined) flipped++;
     return (original as (s: unknown, i?: WebAssembly.Imports) => unknown)(
       shared ?? source,
       imports,
@@ -110,7 +117,14 @@ export async function withSharedWasmHeap<T>(
   }) as typeof WebAssembly.instantiate;
   WebAssembly.instantiate = patched;
   try {
-    return await activate();
+    const result = await activate();
+    if (seen > 0 && flipped === 0) {
+      throw memoryFlagError(
+        `none of the ${seen} module(s) instantiated while the backend ` +
+          "started has one defined, non-shared memory with a maximum",
+      );
+    }
+    return result;
   } finally {
     if (WebAssembly.instantiate === patched) {
       WebAssembly.instantiate = original;

@@ -24,6 +24,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { _hasherFor, _hashFile } from "./_hash.ts";
 import { _message } from "./_bytes.ts";
+import { ownerFromTag, ownerTag, processAlive } from "../_process.ts";
 import {
   _stderrProgress,
   type DownloadProgress,
@@ -285,21 +286,35 @@ async function _writeStamp(path: string, digest: string): Promise<void> {
   }
 }
 
-/** Download leftovers older than this are orphans of a killed run. */
+/** Untagged download leftovers (older versions) older than this are orphans. */
 const _ORPHAN_AGE_MS = 10 * 60 * 1000;
 
-// A live transfer writes at least every idle timeout (60 s by default), so
-// a temporary file untouched for 10 minutes belongs to a run that died.
+/** `<file>.<pid>-<start>.<random>.tmp`: a download in progress, tagged with its writer. */
+const _TAGGED_TMP = /\.(\d+-\d+)\.[0-9a-f]{8}\.tmp$/;
+
+// A temporary file names its writer (PID and start time): one whose writer
+// is gone is removed at once, a live writer's (another run fetching the same
+// file) is kept. Untagged ones, written by older versions, are removed once
+// untouched for 10 minutes (a live transfer writes at least every idle
+// timeout, 60 s by default).
 async function _removeOrphanedDownloads(dest: string): Promise<void> {
   const folder = dirname(dest);
   const prefix = `${dest.slice(folder.length + 1)}.`;
   try {
     for await (const entry of Deno.readDir(folder)) {
-      if (
-        !entry.isFile || !entry.name.startsWith(prefix) ||
-        !/\.[0-9a-f]{8}\.tmp$/.test(entry.name)
-      ) continue;
+      if (!entry.isFile || !entry.name.startsWith(prefix)) continue;
       const path = join(folder, entry.name);
+      const tagged = _TAGGED_TMP.exec(entry.name);
+      if (
+        tagged && entry.name.length === prefix.length + tagged[0].length - 1
+      ) {
+        const owner = ownerFromTag(tagged[1]);
+        if (owner && !processAlive(owner)) await Deno.remove(path);
+        continue;
+      }
+      if (!/^\.[0-9a-f]{8}\.tmp$/.test(entry.name.slice(prefix.length - 1))) {
+        continue;
+      }
       const info = await Deno.stat(path);
       const age = Date.now() - (info.mtime?.getTime() ?? 0);
       if (age > _ORPHAN_AGE_MS) await Deno.remove(path);
@@ -498,7 +513,7 @@ async function _fetchFile(
   } catch (e) {
     throw new CacheWriteError(dirname(dest), e);
   }
-  const tmp = `${dest}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const tmp = `${dest}.${ownerTag()}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const commit = async () => {
     try {
       await Deno.rename(tmp, dest);

@@ -268,7 +268,10 @@ export interface Evaluation {
 }
 
 /**
- * Reads labels as class indices, whatever their form.
+ * Reads labels as class indices, whatever their form. Refuses (naming the
+ * index of the first bad one) labels that are not whole numbers >= 0 (NaN,
+ * 1.5, -1; never rounded or truncated), one-hot rows holding NaN or infinite
+ * values, and with `numClasses`, labels >= `numClasses`.
  *
  * @example
  * ```ts
@@ -279,22 +282,68 @@ export interface Evaluation {
  */
 export async function labelsToIndices(
   ys: tf.Tensor | ArrayLike<number>,
+  numClasses?: number,
 ): Promise<Int32Array> {
-  if (!(ys instanceof tf.Tensor)) return Int32Array.from(ys);
-  if (ys.rank === 1) return Int32Array.from(await ys.data());
-  if (ys.rank === 2) {
-    const idx = tf.tidy(() => tf.argMax(ys, 1));
-    try {
-      return Int32Array.from(await idx.data());
-    } finally {
-      idx.dispose();
+  const what = "labels";
+  if (!(ys instanceof tf.Tensor) || ys.rank === 1) {
+    const values = ys instanceof tf.Tensor ? await ys.data() : ys;
+    const out = new Int32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = Number(values[i]);
+      if (!Number.isInteger(v) || v < 0) {
+        throw new Error(
+          `${what}[${i}] is ${
+            values[i]
+          }: class labels must be whole numbers >= 0 ` +
+            "(class indices, or one-hot rows); fix the labels",
+        );
+      }
+      if (numClasses !== undefined && v >= numClasses) {
+        throw new Error(
+          `${what}[${i}] is ${v} but the model has ${numClasses} classes ` +
+            `(0..${numClasses - 1}); the labels do not belong to this model`,
+        );
+      }
+      out[i] = v;
     }
+    return out;
+  }
+  if (ys.rank === 2) {
+    const [n, classes] = ys.shape;
+    const values = await ys.data();
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 0; c < classes; c++) {
+        const v = values[i * classes + c];
+        if (!Number.isFinite(v)) {
+          throw new Error(
+            `${what}[${i}] (a one-hot row) holds ${v}: one-hot labels must be finite; fix the labels`,
+          );
+        }
+        if (v > values[i * classes + best]) best = c;
+      }
+      out[i] = best;
+    }
+    if (numClasses !== undefined && classes !== numClasses) {
+      throw new Error(
+        `${what} are one-hot rows of ${classes} classes but the model has ${numClasses}`,
+      );
+    }
+    return out;
   }
   throw new Error(
     `labels must be [N] class indices or [N, classes] one-hot rows, got shape [${
       ys.shape.join(", ")
     }]`,
   );
+}
+
+/** The number of classes a model outputs, when its output shape says. */
+function _outputClasses(model: tf.LayersModel): number | undefined {
+  const shape = model.outputs?.[0]?.shape;
+  const last = shape?.[shape.length - 1];
+  return typeof last === "number" && last > 1 ? last : undefined;
 }
 
 /**
@@ -317,7 +366,12 @@ export async function evaluateModel(
   data: LabelledTensors,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
-  const labels = await labelsToIndices(data.ys);
+  let labels: Int32Array;
+  try {
+    labels = await labelsToIndices(data.ys, _outputClasses(model));
+  } catch (e) {
+    throw new Error(`evaluateModel: ${(e as Error).message}`);
+  }
   const count = data.xs.shape[0];
   if (labels.length !== count) {
     throw new Error(

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import * as tf from "../tf.ts";
 import "./layers/mod.ts";
 
@@ -155,6 +156,14 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
             }
           }
           const total = parts.reduce((s, b) => s + b.byteLength, 0);
+          _checkWeightBytes(
+            specs,
+            total,
+            manifest.flatMap((g) => g.paths).map((p) =>
+              `${folder}/${p.replace(/^\.\//, "")}`
+            ).join(", "),
+            jsonPath,
+          );
           const all = new Uint8Array(total);
           let offset = 0;
           for (const b of parts) {
@@ -166,6 +175,131 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       );
     },
   };
+}
+
+const _BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+  complex64: 8,
+};
+
+/**
+ * Refuses weight files whose size does not match the manifest, naming the
+ * file and the first weight (and its layer) that does not fit, instead of
+ * tfjs's bare "tensor should have N values".
+ */
+function _checkWeightBytes(
+  specs: tf.io.WeightsManifestEntry[],
+  total: number,
+  files: string,
+  jsonPath: string,
+): void {
+  let expected = 0;
+  let firstShort: { spec: tf.io.WeightsManifestEntry; offset: number } | null =
+    null;
+  for (const spec of specs) {
+    const bytes = _BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (bytes === undefined) return; // strings: sizes are in the data itself
+    const size = spec.shape.reduce((a, b) => a * b, 1) * bytes;
+    if (!firstShort && expected + size > total) {
+      firstShort = { spec, offset: expected };
+    }
+    expected += size;
+  }
+  if (expected === total) return;
+  const layer = (name: string) =>
+    name.split("/").slice(0, -1).join("/") || name;
+  if (firstShort) {
+    const { spec, offset } = firstShort;
+    throw new Error(
+      `${files} holds ${total} bytes but ${jsonPath} describes ${expected}: ` +
+        `weight '${spec.name}' (layer '${
+          layer(spec.name)
+        }', shape [${spec.shape}], ` +
+        `from byte ${offset}) does not fit. The weights file is truncated or ` +
+        "belongs to another model; save the model again",
+    );
+  }
+  throw new Error(
+    `${files} holds ${total} bytes but ${jsonPath} describes only ${expected}: ` +
+      "the weights file belongs to another model (or model.json was edited); " +
+      "save the model again",
+  );
+}
+
+/** Options of {@linkcode checkSaveFolder}. */
+export interface CheckSaveFolderOptions {
+  /** What will be written, for the messages. Default: "save a model". */
+  what?: string;
+}
+
+/**
+ * Checks, before any long work, that a model can be saved into folder
+ * `dir`: the path is not empty, is not an existing file, and the folder
+ * (or, when it does not exist yet, its nearest existing parent) is a folder
+ * this process can write in. Creates nothing. Throws an error saying what
+ * is wrong.
+ *
+ * @example
+ * ```ts
+ * import { checkSaveFolder } from "./io.ts";
+ * await checkSaveFolder(await Deno.makeTempDir());
+ * ```
+ */
+export async function checkSaveFolder(
+  dir: string,
+  options: CheckSaveFolderOptions = {},
+): Promise<void> {
+  const what = options.what ?? "save a model";
+  if (dir.trim() === "") {
+    throw new Error(
+      `the folder path to ${what} into is empty; pass a folder like ./models/lenet`,
+    );
+  }
+  const folder = _dirOf(dir);
+  let probe = folder;
+  for (;;) {
+    let info: Deno.FileInfo | null = null;
+    try {
+      info = await Deno.stat(probe);
+    } catch (e) {
+      if (
+        !(e instanceof Deno.errors.NotFound) &&
+        !(e instanceof Deno.errors.NotADirectory)
+      ) {
+        throw new Error(`cannot ${what} into ${folder}: ${probe}: ${e}`);
+      }
+    }
+    if (info) {
+      if (!info.isDirectory) {
+        throw new Error(
+          `cannot ${what} into ${folder}: ${probe} is a file, not a ` +
+            "folder; choose another path",
+        );
+      }
+      break;
+    }
+    const parent = dirname(probe);
+    if (parent === probe) break;
+    probe = parent;
+  }
+  const test = `${probe}/.write-test-${Deno.pid}-${
+    crypto.randomUUID().slice(0, 8)
+  }`;
+  try {
+    await Deno.writeFile(test, new Uint8Array(0), { createNew: true });
+  } catch (e) {
+    throw new Error(
+      `cannot ${what} into ${folder}: ${probe} is not writable (${
+        (e as Error).message
+      }); choose another path`,
+    );
+  }
+  await Deno.remove(test).catch(() => {});
 }
 
 /** Options of {@linkcode saveModel}. */

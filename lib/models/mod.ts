@@ -80,6 +80,8 @@ export {
   toProbabilities,
 } from "./losses.ts";
 export {
+  checkSaveFolder,
+  type CheckSaveFolderOptions,
   loadModel,
   type LoadModelOptions,
   registerFileRouter,

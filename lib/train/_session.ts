@@ -2,14 +2,23 @@
 // progress, checkpoints, epoch log and history. Each front end only says
 // how to run one epoch.
 import * as tf from "../tf.ts";
-import type { BatchLogs, EpochRecord, TrainData, TrainState } from "./types.ts";
+import type {
+  BatchLogs,
+  EpochRecord,
+  TrainCallback,
+  TrainData,
+  TrainState,
+} from "./types.ts";
 import { getLearningRate } from "./optimizer.ts";
 import { interruptible } from "./interrupt.ts";
-import { epochLog } from "./callbacks.ts";
+import { epochLog, TrainingDivergedError } from "./callbacks.ts";
 import {
   checkpointCallback,
+  type CheckpointLock,
+  type CheckpointState,
   latestCheckpoint,
   loadCheckpoint,
+  lockCheckpointDir,
   removeOrphanedCheckpoints,
 } from "./checkpoint.ts";
 import { historyColumns, historyFrame } from "./history.ts";
@@ -32,8 +41,52 @@ export interface EpochOutcome {
   trainSeconds: number;
 }
 
-/** Handed to an epoch runner: call after each batch; true means stop. */
-export type BatchHook = (batch: number, logs: BatchLogs) => Promise<boolean>;
+/**
+ * Handed to an epoch runner: call after each batch (once the optimizer has
+ * updated the weights); true means stop. `weightSum` is the sum of all the
+ * model's weights ({@linkcode weightSumTensor}) when the runner read it with
+ * the loss; without it the hook reads it itself.
+ */
+export type BatchHook = (
+  batch: number,
+  logs: BatchLogs,
+  weightSum?: number,
+) => Promise<boolean>;
+
+/**
+ * The sum of every weight of `model` as a float32 scalar: NaN or infinite
+ * exactly when some weight is (or the weights are absurdly large). One Sum
+ * per weight tensor; read it with the batch's loss.
+ */
+export function weightSumTensor(model: tf.LayersModel): tf.Scalar {
+  return tf.tidy(() => {
+    const sums = model.weights.map((w) => {
+      const v = w.read();
+      return tf.sum(v.dtype === "float32" ? v : tf.cast(v, "float32"));
+    });
+    return (sums.length ? tf.addN(sums) : tf.scalar(0)) as tf.Scalar;
+  });
+}
+
+/** Counts the weights that are not finite, and names the first tensor holding one. */
+async function _nonFinite(
+  model: tf.LayersModel,
+): Promise<{ count: number; total: number; first: string | null }> {
+  let count = 0;
+  let total = 0;
+  let first: string | null = null;
+  for (const w of model.weights) {
+    const values = await w.read().data();
+    total += values.length;
+    let here = 0;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) here++;
+    }
+    if (here && first === null) first = w.name;
+    count += here;
+  }
+  return { count, total, first };
+}
 
 /** Training data split into train/validation, with tensors owned here. */
 export interface PreparedData {
@@ -131,6 +184,70 @@ function _progress(option: CommonTrainOptions["progress"]): ProgressReporter {
   return createProgress(option as ProgressOptions);
 }
 
+/** One line per setting of this run that differs from the checkpoint's. */
+function _resumeNotes(
+  path: string,
+  saved: CheckpointState,
+  asked: {
+    learningRate: number | null;
+    optimizer: string;
+    batchSize: number;
+    samples: number;
+    seed: number | undefined;
+    epochs: number;
+  },
+): string[] {
+  const notes = [
+    `resuming from ${path}: ${saved.epoch} epoch(s) finished, training ` +
+    (saved.epoch >= asked.epochs
+      ? "none"
+      : `epochs ${saved.epoch + 1}..${asked.epochs}`),
+  ];
+  const startedAt = saved.history[0]?.lr ?? null;
+  if (
+    asked.learningRate !== null && startedAt !== null &&
+    Math.abs(asked.learningRate - startedAt) > 1e-9 * Math.abs(startedAt)
+  ) {
+    notes.push(
+      `learning rate: this run asks for ${asked.learningRate} but the ` +
+        `checkpoint's run started at ${startedAt}; training continues at the ` +
+        `checkpoint's ${saved.learningRate} (the optimizer's state is resumed ` +
+        "with it; a learning-rate schedule still applies). To train at " +
+        "another rate from scratch, use another checkpoint folder",
+    );
+  }
+  if (saved.batchSize !== undefined && saved.batchSize !== asked.batchSize) {
+    notes.push(
+      `batch size: this run uses ${asked.batchSize}, the checkpoint's run ` +
+        `used ${saved.batchSize}; the resumed epochs use ${asked.batchSize}`,
+    );
+  }
+  if (saved.samples !== undefined && saved.samples !== asked.samples) {
+    notes.push(
+      `training data: this run has ${asked.samples} samples, the ` +
+        `checkpoint's run had ${saved.samples}; the resumed epochs use this ` +
+        "run's data",
+    );
+  }
+  if (
+    saved.seed !== undefined && asked.seed !== undefined &&
+    saved.seed !== asked.seed
+  ) {
+    notes.push(
+      `seed: this run shuffles with seed ${asked.seed}, the checkpoint's run ` +
+        `used ${saved.seed}; the batch order differs from an uninterrupted run`,
+    );
+  }
+  if (saved.epoch >= asked.epochs) {
+    notes.push(
+      `nothing to train: the checkpoint already holds ${saved.epoch} ` +
+        `finished epoch(s) and this run asks for ${asked.epochs}; ask for ` +
+        "more epochs to continue (the model now holds the checkpoint's weights)",
+    );
+  }
+  return notes;
+}
+
 /** Runs the epochs; `runEpoch` does the work of one. */
 export async function runSession(
   model: tf.LayersModel,
@@ -145,7 +262,13 @@ export async function runSession(
   ) => Promise<EpochOutcome>,
 ): Promise<TrainResult> {
   const started = performance.now();
-  const { epochs = 1, batchSize = 32, checkpointDir, resume = false } = options;
+  const {
+    epochs = 1,
+    batchSize = 32,
+    checkpointDir,
+    resume = false,
+    checkFinite = true,
+  } = options;
   if (!Number.isInteger(epochs) || epochs < 1) {
     throw new Error(`${what}: epochs must be an integer >= 1, got ${epochs}`);
   }
@@ -153,6 +276,14 @@ export async function runSession(
     throw new Error(
       `${what}: batchSize must be an integer >= 1, got ${batchSize}`,
     );
+  }
+  for (const key of ["checkpointDir", "logPath"] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== "string" || !value.trim())) {
+      throw new Error(
+        `${what}: ${key} is empty; give a folder path, or leave it out`,
+      );
+    }
   }
   if (resume && !checkpointDir) {
     throw new Error(
@@ -170,41 +301,83 @@ export async function runSession(
     stopTraining: false,
     seed: options.seed,
   };
+  let lock: CheckpointLock | null = null;
+  const resumeNotes: string[] = [];
   if (checkpointDir) {
-    for (const path of await removeOrphanedCheckpoints(checkpointDir)) {
-      console.warn(`removed ${path}, left half-written by an interrupted run`);
+    // One run per folder: a second one would remove the first's
+    // half-written checkpoint as debris.
+    lock = await lockCheckpointDir(checkpointDir);
+    if (lock.tookOverFrom) {
+      console.warn(
+        `took over the lock of ${checkpointDir} from PID ${lock.tookOverFrom.pid}, which is gone`,
+      );
     }
   }
-  if (resume && checkpointDir) {
-    const last = await latestCheckpoint(checkpointDir);
-    if (last) {
-      const saved = await loadCheckpoint(last.path, model, { optimizer });
-      state.history = saved.history.slice();
-      state.initialEpoch = saved.epoch;
-    }
-  }
-  const callbacks = [...(options.callbacks ?? [])];
-  if (options.logPath) callbacks.push(epochLog(options.logPath));
-  if (checkpointDir) {
-    callbacks.push(
-      checkpointCallback(checkpointDir, { keep: options.keepCheckpoints }),
-    );
-  }
-  const progress = _progress(options.progress);
-  // Ctrl-C or Jupyter's stop button: stop between batches, keep the weights.
-  const interrupt = interruptible({
-    what: `training (${what})`,
-    onInterrupt: () => {
-      state.stopTraining = true;
-    },
-  });
   try {
-    return await _runEpochs();
+    if (checkpointDir) {
+      for (const path of await removeOrphanedCheckpoints(checkpointDir)) {
+        console.warn(
+          `removed ${path}, left half-written by an interrupted run`,
+        );
+      }
+    }
+    if (resume && checkpointDir) {
+      const last = await latestCheckpoint(checkpointDir);
+      if (last) {
+        const asked = {
+          learningRate: getLearningRate(optimizer),
+          optimizer: optimizer.getClassName(),
+          batchSize,
+          samples,
+          seed: options.seed,
+          epochs,
+        };
+        const saved = await loadCheckpoint(last.path, model, {
+          optimizer,
+          allowUnverified: options.allowUnverifiedCheckpoint,
+        });
+        state.history = saved.history.slice();
+        state.initialEpoch = saved.epoch;
+        resumeNotes.push(..._resumeNotes(last.path, saved, asked));
+        for (const note of resumeNotes) console.warn(`resume: ${note}`);
+        if (saved.epoch >= epochs) {
+          state.stopReason = resumeNotes.at(-1);
+        }
+      }
+    }
+    return await _train();
   } finally {
-    interrupt.dispose();
+    await lock?.release();
   }
 
-  async function _runEpochs(): Promise<TrainResult> {
+  async function _train(): Promise<TrainResult> {
+    const callbacks = [...(options.callbacks ?? [])];
+    if (options.logPath) callbacks.push(epochLog(options.logPath));
+    if (checkpointDir) {
+      callbacks.push(
+        checkpointCallback(checkpointDir, { keep: options.keepCheckpoints }),
+      );
+    }
+    const progress = _progress(options.progress);
+    // Ctrl-C or Jupyter's stop button: stop between batches, keep the weights.
+    const interrupt = interruptible({
+      what: `training (${what})`,
+      onInterrupt: () => {
+        state.stopTraining = true;
+      },
+    });
+    try {
+      return await _runEpochs(callbacks, progress, interrupt);
+    } finally {
+      interrupt.dispose();
+    }
+  }
+
+  async function _runEpochs(
+    callbacks: TrainCallback[],
+    progress: ProgressReporter,
+    interrupt: ReturnType<typeof interruptible>,
+  ): Promise<TrainResult> {
     for (const c of callbacks) await c.onTrainBegin?.(state);
     await progress.start({
       epochs,
@@ -215,6 +388,10 @@ export async function runSession(
     });
 
     let epochsRun = 0;
+    const failure: { diverged: TrainingDivergedError | null } = {
+      diverged: null,
+    };
+    const batches = Math.ceil(samples / batchSize);
     for (
       let epoch = state.initialEpoch;
       epoch < epochs && !state.stopTraining;
@@ -225,8 +402,28 @@ export async function runSession(
       await progress.epochBegin(epoch);
       const epochStart = performance.now();
       let batchesDone = 0;
-      const onBatch: BatchHook = async (batch, logs) => {
+      const onBatch: BatchHook = async (batch, logs, weightSum) => {
         batchesDone = batch + 1;
+        if (checkFinite && !failure.diverged) {
+          const sum = Number.isFinite(logs.loss)
+            ? weightSum ?? await _readWeightSum(model)
+            : NaN;
+          if (!Number.isFinite(logs.loss) || !Number.isFinite(sum)) {
+            const diverged = new TrainingDivergedError({
+              epoch: epoch + 1,
+              epochs,
+              batch: batch + 1,
+              batches,
+              loss: logs.loss,
+              learningRate: lr,
+              weights: await _nonFinite(model),
+            });
+            failure.diverged = diverged;
+            state.stopTraining = true;
+            state.stopReason = diverged.message;
+            return true;
+          }
+        }
         await progress.batch(logs.size, logs.loss, logs.acc);
         for (const c of callbacks) await c.onBatchEnd?.(batch, logs, state);
         // A timer turn now and then: the batches themselves may only await
@@ -235,8 +432,8 @@ export async function runSession(
         return state.stopTraining;
       };
       const outcome = await runEpoch(epoch, onBatch, state);
+      if (failure.diverged) break;
       if (interrupt.stopRequested) {
-        const batches = Math.ceil(samples / batchSize);
         if (batchesDone < batches) {
           // A partial epoch is not a finished one: no record, no checkpoint.
           state.stopReason =
@@ -269,7 +466,15 @@ export async function runSession(
       }/${epochs}`;
     }
     for (const c of callbacks) await c.onTrainEnd?.(state);
-    await progress.end(state.history, state.stopReason);
+    // The error carries the full message; the display only says where.
+    const diverged = failure.diverged as TrainingDivergedError | null;
+    await progress.end(
+      state.history,
+      diverged
+        ? `diverged in epoch ${diverged.info.epoch}, batch ${diverged.info.batch} (see the error)`
+        : state.stopReason,
+    );
+    if (diverged) throw diverged;
     if (interrupt.stopRequested && options.progress === "none") {
       console.error(`Stopped: ${state.stopReason}`);
     }
@@ -280,10 +485,20 @@ export async function runSession(
       columns: historyColumns(records),
       initialEpoch: state.initialEpoch,
       epochsRun,
-      stopReason: state.stopTraining
+      stopReason: state.stopTraining || state.stopReason
         ? state.stopReason ?? "stopped by a callback"
         : null,
+      resumeNotes,
       seconds: (performance.now() - started) / 1000,
     };
+  }
+}
+
+async function _readWeightSum(model: tf.LayersModel): Promise<number> {
+  const sum = weightSumTensor(model);
+  try {
+    return (await sum.data())[0];
+  } finally {
+    sum.dispose();
   }
 }

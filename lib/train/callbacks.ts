@@ -112,8 +112,10 @@ export class EarlyStoppingCallback implements TrainCallback {
       : value > this.best + this.minDelta;
   }
 
-  #observe(record: EpochRecord): boolean {
+  #observe(record: EpochRecord, stopped = false): boolean {
     const value = record[this.monitor];
+    // An epoch cut short by another callback has no validation: not an error.
+    if (value === null && stopped) return false;
     if (value === null) {
       throw new Error(
         `earlyStopping: monitor '${this.monitor}' has no value in epoch ${record.epoch}; pass validation data or monitor 'loss'/'acc'`,
@@ -141,7 +143,8 @@ export class EarlyStoppingCallback implements TrainCallback {
 
   /** Tracks the best epoch and stops after `patience` epochs without gain. */
   onEpochEnd(_epoch: number, record: EpochRecord, state: TrainState): void {
-    if (this.#observe(record)) {
+    if (state.stopTraining && record[this.monitor] === null) return;
+    if (this.#observe(record, state.stopTraining)) {
       if (this.restoreBestWeights) {
         this.#disposeBest();
         this.#bestWeights = state.model.weights.map((w) => tf.clone(w.read()));
@@ -251,9 +254,80 @@ export function scheduleLearningRate(
   };
 }
 
+/** Where and how training diverged, for {@linkcode TrainingDivergedError}. */
+export interface DivergenceInfo {
+  /** 1-based epoch in which it happened. */
+  epoch: number;
+  /** Epochs asked for. */
+  epochs: number;
+  /** 1-based batch after which it was seen. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** The batch's loss. */
+  loss: number;
+  /** Learning rate of the epoch, or null when unknown. */
+  learningRate: number | null;
+  /** Weights that are NaN or infinite, of how many, and the first tensor holding one. */
+  weights: { count: number; total: number; first: string | null };
+}
+
+/**
+ * Training diverged: the loss or some weights became NaN or infinite. Thrown
+ * by `fitModel`, `trainLoop` and `trainDataParallel` at the first batch
+ * where it happens (their `checkFinite` option); the message names the epoch
+ * and batch and what to do.
+ *
+ * @example
+ * ```ts
+ * import { TrainingDivergedError } from "./callbacks.ts";
+ * const e = new TrainingDivergedError({
+ *   epoch: 1, epochs: 3, batch: 2, batches: 4, loss: NaN, learningRate: 10,
+ *   weights: { count: 5, total: 5, first: "dense/kernel" },
+ * });
+ * console.log(e.message);
+ * ```
+ */
+export class TrainingDivergedError extends Error {
+  /** Where and how it diverged. */
+  readonly info: DivergenceInfo;
+  /** Creates the error with its message from `info`. */
+  constructor(info: DivergenceInfo) {
+    const { weights } = info;
+    const bad = weights.count
+      ? `${weights.count.toLocaleString("en-US")} of ${
+        weights.total.toLocaleString("en-US")
+      } weights are NaN or infinite (the first in '${weights.first}')`
+      : "";
+    const cause = Number.isFinite(info.loss)
+      ? `the loss is still ${
+        info.loss.toPrecision(6)
+      } but ${bad} (a clipped loss can hide it)`
+      : `the loss is ${info.loss}` + (bad ? ` and ${bad}` : "");
+    const lr = info.learningRate === null
+      ? "lower the learning rate"
+      : `lower the learning rate (it is ${info.learningRate}; try ${
+        Number((info.learningRate / 10).toPrecision(3))
+      })`;
+    super(
+      `training diverged in epoch ${info.epoch}/${info.epochs}, batch ` +
+        `${info.batch}/${info.batches}: ${cause}. Training stopped; the model's ` +
+        `weights are unusable. ${
+          lr[0].toUpperCase() + lr.slice(1)
+        } and train again (or resume from a checkpoint written before this ` +
+        "epoch); also check the inputs for NaN values.",
+    );
+    this.name = "TrainingDivergedError";
+    this.info = info;
+  }
+}
+
 /**
  * A callback stopping training at the first NaN or infinite batch loss
- * (Keras's `TerminateOnNaN`).
+ * (Keras's `TerminateOnNaN`), ending the run normally with a `stopReason`.
+ * The training functions already stop with a {@linkcode TrainingDivergedError}
+ * on a non-finite loss or weight; this callback matters with
+ * `checkFinite: false`.
  *
  * @example
  * ```ts
@@ -262,18 +336,23 @@ export function scheduleLearningRate(
  * ```
  */
 export function stopOnNaN(): TrainCallback {
+  let epoch = 0;
   const check = (loss: number, where: string, state: TrainState) => {
     if (!Number.isFinite(loss) && !state.stopTraining) {
       state.stopTraining = true;
-      state.stopReason = `loss is ${loss} at ${where}; training stopped`;
+      state.stopReason =
+        `loss is ${loss} at ${where}; training stopped: lower the learning rate`;
     }
   };
   return {
-    onBatchEnd(batch: number, logs: BatchLogs, state: TrainState) {
-      check(logs.loss, `batch ${batch + 1}`, state);
+    onEpochBegin(e: number) {
+      epoch = e;
     },
-    onEpochEnd(epoch: number, record: EpochRecord, state: TrainState) {
-      check(record.loss, `epoch ${epoch + 1}`, state);
+    onBatchEnd(batch: number, logs: BatchLogs, state: TrainState) {
+      check(logs.loss, `batch ${batch + 1} of epoch ${epoch + 1}`, state);
+    },
+    onEpochEnd(e: number, record: EpochRecord, state: TrainState) {
+      check(record.loss, `epoch ${e + 1}`, state);
     },
   };
 }

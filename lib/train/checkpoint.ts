@@ -8,10 +8,19 @@
  * `optimizer.json`/`optimizer.bin` (the optimizer's accumulated state),
  * `state.json` (last finished epoch, learning rate, the history so far) and
  * `manifest.json` (size and SHA-256 of every other file). A resume refuses a
- * checkpoint whose files changed since they were written, or whose weights
- * are not finite or beyond {@linkcode MAX_CHECKPOINT_WEIGHT}, naming the file.
- * Folders a killed run left half-written (`.tmp-epoch-*`) are removed by the
- * next run that uses the folder.
+ * checkpoint whose manifest is missing (unless `allowUnverified`) or does not
+ * list every file of the format, whose files changed since they were
+ * written, whose `state.json` disagrees with its folder name, or whose
+ * weights are not finite or beyond {@linkcode MAX_CHECKPOINT_WEIGHT}, naming
+ * the file; nothing is loaded into the model before every check passed.
+ *
+ * Temporary folders carry their writer's PID and start time
+ * (`.tmp-epoch-0003-<pid>-<start>-<random>`): the next run removes those whose
+ * writer is gone and leaves a live writer's alone. Replacing an existing
+ * `epoch-NNNN` moves it aside (`epoch-NNNN.old-*`) before the new one is
+ * renamed in; a run killed between the two renames leaves the old copy, which
+ * {@linkcode removeOrphanedCheckpoints} puts back. Training takes a lock
+ * ({@linkcode lockCheckpointDir}) so that two runs never share a folder.
  *
  * @example
  * ```ts
@@ -28,7 +37,16 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { basename } from "node:path";
 import * as tf from "../tf.ts";
+import {
+  acquireLock,
+  type HeldLock,
+  type LockInfo,
+  ownerFromTag,
+  ownerTag,
+  processAlive,
+} from "../_process.ts";
 import type { EpochRecord, TrainCallback, TrainState } from "./types.ts";
 import {
   getLearningRate,
@@ -57,6 +75,10 @@ export interface CheckpointState {
   history: EpochRecord[];
   /** Shuffle seed of the run, if any. */
   seed?: number;
+  /** Batch size of the run, when the trainer recorded it. */
+  batchSize?: number;
+  /** Training samples per epoch, when the trainer recorded it. */
+  samples?: number;
   /** ISO time of writing. */
   savedAt: string;
 }
@@ -79,6 +101,10 @@ export interface SaveCheckpointOptions {
   optimizer?: tf.Optimizer;
   /** Shuffle seed to record. Default: none. */
   seed?: number;
+  /** Batch size to record (a resume says when it changed). Default: none. */
+  batchSize?: number;
+  /** Training samples per epoch to record. Default: none. */
+  samples?: number;
   /** Keep only the newest N checkpoints in the folder. Default: all. */
   keep?: number;
 }
@@ -87,6 +113,12 @@ export interface SaveCheckpointOptions {
 export interface LoadCheckpointOptions {
   /** Optimizer to restore state and learning rate into. Default: none. */
   optimizer?: tf.Optimizer;
+  /**
+   * Load a checkpoint that has no `manifest.json` (so its files cannot be
+   * checked for changes); its values are still checked. Default: false
+   * (such a checkpoint is refused).
+   */
+  allowUnverified?: boolean;
 }
 
 const _PREFIX = "epoch-";
@@ -131,20 +163,48 @@ async function _writeManifest(folder: string): Promise<void> {
   );
 }
 
-/** Refuses a checkpoint whose files are not what its manifest recorded. */
-async function _verifyManifest(path: string): Promise<void> {
+/** The files a checkpoint must have, given its state. */
+function _formatFiles(state: CheckpointState | null): string[] {
+  const files = ["state.json", "weights.bin", "weights.json"];
+  if (state?.optimizer) files.push("optimizer.bin", "optimizer.json");
+  return files;
+}
+
+/**
+ * Refuses a checkpoint whose files are not what its manifest recorded, whose
+ * manifest misses a file of the format, or (unless `allowUnverified`) that
+ * has no manifest.
+ */
+async function _verifyManifest(
+  path: string,
+  allowUnverified: boolean,
+): Promise<void> {
   let manifest: _Manifest;
   try {
     manifest = JSON.parse(await Deno.readTextFile(`${path}/${_MANIFEST}`));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      // Written before checkpoints had manifests: the weights are still
-      // checked for finite values.
-      console.warn(
-        `warning: ${path} has no ${_MANIFEST} (written by an older version); ` +
-          "its files cannot be checked for changes",
+      const state = await Deno.stat(`${path}/state.json`).catch(() => null);
+      if (!state) {
+        throw new Error(
+          `loadCheckpoint: ${path} is not a checkpoint folder (no ${_MANIFEST}, ` +
+            "no state.json); pass a folder such as epoch-0003 from " +
+            "listCheckpoints or latestCheckpoint",
+        );
+      }
+      if (allowUnverified) {
+        console.warn(
+          `warning: ${path} has no ${_MANIFEST}; loading it unverified as ` +
+            "asked (allowUnverified): its files cannot be checked for changes",
+        );
+        return;
+      }
+      throw new Error(
+        `loadCheckpoint: ${path} has no ${_MANIFEST}, so its files cannot be ` +
+          "checked: it was not written completely by this library, or was " +
+          `changed since. Delete ${path} to resume from the checkpoint before ` +
+          "it, or pass allowUnverified: true to load it anyway",
       );
-      return;
     }
     throw new Error(
       `loadCheckpoint: ${path}/${_MANIFEST} is damaged (${
@@ -152,9 +212,31 @@ async function _verifyManifest(path: string): Promise<void> {
       }); delete ${path} to resume from the checkpoint before it`,
     );
   }
-  if (manifest?.format !== _MANIFEST_FORMAT || !manifest.files) {
+  if (
+    manifest?.format !== _MANIFEST_FORMAT || !manifest.files ||
+    typeof manifest.files !== "object"
+  ) {
     throw new Error(
       `loadCheckpoint: ${path}/${_MANIFEST} is not a ${_MANIFEST_FORMAT} manifest`,
+    );
+  }
+  let state: CheckpointState | null = null;
+  try {
+    state = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
+  } catch {
+    // Reported below: state.json must be listed and verify.
+  }
+  const unlisted = _formatFiles(state).filter((f) =>
+    !Object.hasOwn(manifest.files, f)
+  );
+  if (unlisted.length) {
+    throw new Error(
+      `loadCheckpoint: ${path}/${_MANIFEST} does not list ${
+        unlisted.join(", ")
+      }, so ${
+        unlisted.length > 1 ? "they" : "it"
+      } cannot be checked; the manifest is damaged or was edited. Delete ${path} ` +
+        "to resume from the checkpoint before it",
     );
   }
   for (const [name, want] of Object.entries(manifest.files)) {
@@ -169,14 +251,14 @@ async function _verifyManifest(path: string): Promise<void> {
         }); delete ${path} to resume from the checkpoint before it`,
       );
     }
-    if (got.size !== want.size || got.sha256 !== want.sha256) {
+    if (got.size !== want?.size || got.sha256 !== want?.sha256) {
       throw new Error(
         `loadCheckpoint: ${file} changed since it was written ` +
           `(${got.size} bytes, sha256 ${
             got.sha256.slice(0, 12)
           }..., the manifest ` +
-          `says ${want.size} bytes, ${
-            want.sha256.slice(0, 12)
+          `says ${want?.size} bytes, ${
+            String(want?.sha256).slice(0, 12)
           }...); delete ${path} ` +
           "to resume from the checkpoint before it",
       );
@@ -205,10 +287,17 @@ function _checkValues(
   }
 }
 
+const _TMP = /^\.tmp-epoch-\d+-(\d+-\d+)-[0-9a-f]+$/;
+const _OLD = /^(epoch-\d+)\.old-[0-9a-f]+$/;
+
 /**
- * Removes what a killed run left in a checkpoint folder: half-written
- * `.tmp-epoch-*` folders and `epoch-*.old-*` folders of an interrupted
- * replace. Returns the removed paths. Training calls it before it starts.
+ * Repairs what a killed run left in a checkpoint folder: an `epoch-NNNN`
+ * moved aside (`epoch-NNNN.old-*`) by a replace that was killed before the
+ * new copy was renamed in is put back; leftover `.old-*` copies next to
+ * their replacement are removed; half-written `.tmp-epoch-*` folders are
+ * removed when their writer is gone (a live writer's are kept; untagged
+ * ones of older versions are removed). Returns the removed
+ * paths. Training calls it once it holds the folder's lock.
  *
  * @example
  * ```ts
@@ -220,22 +309,92 @@ export async function removeOrphanedCheckpoints(
   dir: string,
 ): Promise<string[]> {
   const removed: string[] = [];
+  const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (
-        entry.isDirectory &&
-        (/^\.tmp-epoch-/.test(entry.name) ||
-          /^epoch-\d+\.old-/.test(entry.name))
-      ) {
-        await Deno.remove(`${dir}/${entry.name}`, { recursive: true });
-        removed.push(`${dir}/${entry.name}`);
-      }
+      if (entry.isDirectory) names.push(entry.name);
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return removed;
     throw error;
   }
+  const present = new Set(names);
+  for (const name of names.sort()) {
+    const path = `${dir}/${name}`;
+    const old = _OLD.exec(name);
+    if (old) {
+      if (!present.has(old[1])) {
+        // Killed between the two renames of a replace: the old copy is the
+        // complete one left; put it back.
+        await Deno.rename(path, `${dir}/${old[1]}`);
+        present.add(old[1]);
+        console.warn(
+          `restored ${dir}/${
+            old[1]
+          } from ${name}, left by a run killed while replacing it`,
+        );
+      } else {
+        await Deno.remove(path, { recursive: true });
+        removed.push(path);
+      }
+      continue;
+    }
+    if (!name.startsWith(".tmp-epoch-")) continue;
+    const tagged = _TMP.exec(name);
+    const owner = tagged ? ownerFromTag(tagged[1]) : null;
+    // Untagged: written by an older version, which held no lock; under this
+    // run's lock no live writer of this version can own it.
+    const orphan = owner ? !processAlive(owner) : true;
+    if (orphan) {
+      await Deno.remove(path, { recursive: true });
+      removed.push(path);
+    }
+  }
   return removed;
+}
+
+/** Name of the lock file of a checkpoint folder. */
+export const CHECKPOINT_LOCK = ".lock";
+
+/** A held checkpoint-folder lock. */
+export interface CheckpointLock {
+  /** The lock file. */
+  path: string;
+  /** The holder of a lock that was taken over because it was gone, or null. */
+  tookOverFrom: { pid: number; since: string } | null;
+  /** Releases the lock (removes the lock file). */
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the lock of checkpoint folder `dir` (creating the folder), so that
+ * two training runs never write into one folder; training takes it itself.
+ * Throws, naming the holder's PID, while another live process holds it; a
+ * lock left by a process that is gone is taken over.
+ *
+ * @example
+ * ```ts
+ * import { lockCheckpointDir } from "./checkpoint.ts";
+ * const lock = await lockCheckpointDir(await Deno.makeTempDir());
+ * await lock.release();
+ * ```
+ */
+export async function lockCheckpointDir(dir: string): Promise<CheckpointLock> {
+  await Deno.mkdir(dir, { recursive: true });
+  const held: HeldLock = await acquireLock(
+    `${dir}/${CHECKPOINT_LOCK}`,
+    (holder: LockInfo) =>
+      `checkpoint folder ${dir} is in use by another run (PID ${holder.pid}, ` +
+      `since ${holder.since}); wait for it to finish, stop it, or give this ` +
+      "run another checkpoint folder",
+  );
+  return {
+    path: held.path,
+    tookOverFrom: held.tookOverFrom
+      ? { pid: held.tookOverFrom.pid, since: held.tookOverFrom.since }
+      : null,
+    release: () => held.release(),
+  };
 }
 
 function _folderName(epoch: number): string {
@@ -274,7 +433,8 @@ export async function saveCheckpoint(
   model: tf.LayersModel,
   options: SaveCheckpointOptions,
 ): Promise<string> {
-  const { epoch, history = [], optimizer, seed, keep } = options;
+  const { epoch, history = [], optimizer, seed, keep, batchSize, samples } =
+    options;
   if (!Number.isInteger(epoch) || epoch < 1) {
     throw new Error(
       `saveCheckpoint: epoch (epochs finished) must be an integer >= 1, got ${epoch}`,
@@ -284,7 +444,9 @@ export async function saveCheckpoint(
   const final = `${dir}/${_folderName(epoch)}`;
   const tmp = await Deno.makeTempDir({
     dir,
-    prefix: `.tmp-${_folderName(epoch)}-`,
+    // The writer's PID and start time: another run tells a live writer's
+    // folder from a killed one's.
+    prefix: `.tmp-${_folderName(epoch)}-${ownerTag()}-`,
   });
   try {
     await writeTensorFile(`${tmp}/weights`, await _modelWeights(model));
@@ -301,6 +463,8 @@ export async function saveCheckpoint(
       optimizer: optimizer ? optimizer.getClassName() : null,
       history,
       seed,
+      batchSize,
+      samples,
       savedAt: new Date().toISOString(),
     };
     await Deno.writeTextFile(
@@ -318,16 +482,24 @@ export async function saveCheckpoint(
 }
 
 // rename() cannot replace a non-empty folder: move the old one aside first.
+// Killed between the two renames, the folder holds `to.old-*` (complete) and
+// the new copy's temporary folder; removeOrphanedCheckpoints puts the old
+// one back, so a copy of the epoch always survives.
 async function _replaceDir(from: string, to: string): Promise<void> {
   let old: string | null = null;
   try {
     await Deno.stat(to);
-    old = `${to}.old-${crypto.randomUUID().slice(0, 8)}`;
+    old = `${to}.old-${crypto.randomUUID().slice(0, 8).replaceAll("-", "")}`;
     await Deno.rename(to, old);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  await Deno.rename(from, to);
+  try {
+    await Deno.rename(from, to);
+  } catch (error) {
+    if (old) await Deno.rename(old, to).catch(() => {});
+    throw error;
+  }
   if (old) await Deno.remove(old, { recursive: true });
 }
 
@@ -397,7 +569,9 @@ export async function loadCheckpoint(
   model: tf.LayersModel,
   options: LoadCheckpointOptions = {},
 ): Promise<CheckpointState> {
-  await _verifyManifest(path);
+  // Every check first: the model and optimizer are only touched once the
+  // whole checkpoint is known to be good and to fit them.
+  await _verifyManifest(path, options.allowUnverified ?? false);
   let state: CheckpointState;
   try {
     state = JSON.parse(await Deno.readTextFile(`${path}/state.json`));
@@ -408,6 +582,7 @@ export async function loadCheckpoint(
       })`,
     );
   }
+  _checkState(path, state);
   const { entries } = await readTensorFile(`${path}/weights`);
   _checkValues(`${path}/weights.bin`, entries, MAX_CHECKPOINT_WEIGHT);
   const weights = model.weights;
@@ -428,30 +603,64 @@ export async function loadCheckpoint(
       );
     }
   });
+  const { optimizer } = options;
+  let saved: TensorEntry[] | null = null;
+  if (optimizer && state.optimizer !== null) {
+    if (state.optimizer !== optimizer.getClassName()) {
+      throw new Error(
+        `loadCheckpoint: the checkpoint holds ${state.optimizer} state but the optimizer is ${optimizer.getClassName()}; ` +
+          `resume with a ${state.optimizer} optimizer, or start afresh in another folder`,
+      );
+    }
+    saved = (await readTensorFile(`${path}/optimizer`)).entries;
+    // Moments may legitimately be large; they must be finite.
+    _checkValues(`${path}/optimizer.bin`, saved, Infinity);
+  }
+  const before = weights.map((w) => tf.clone(w.read()));
   const tensors = entries.map((e) => tf.tensor(e.values, e.shape, e.dtype));
   try {
     model.setWeights(tensors);
+    if (optimizer && saved) await setOptimizerState(optimizer, saved);
+  } catch (error) {
+    // Put the model back as it was: a failed load changes nothing.
+    model.setWeights(before);
+    throw error;
   } finally {
     tf.dispose(tensors);
+    tf.dispose(before);
   }
-  const { optimizer } = options;
-  if (optimizer) {
-    if (state.optimizer !== null) {
-      if (state.optimizer !== optimizer.getClassName()) {
-        throw new Error(
-          `loadCheckpoint: the checkpoint holds ${state.optimizer} state but the optimizer is ${optimizer.getClassName()}`,
-        );
-      }
-      const saved = await readTensorFile(`${path}/optimizer`);
-      // Moments may legitimately be large; they must be finite.
-      _checkValues(`${path}/optimizer.bin`, saved.entries, Infinity);
-      await setOptimizerState(optimizer, saved.entries);
-    }
-    if (state.learningRate !== null) {
-      setLearningRate(optimizer, state.learningRate);
-    }
+  if (optimizer && state.learningRate !== null) {
+    setLearningRate(optimizer, state.learningRate);
   }
   return state;
+}
+
+/** Refuses a state.json that disagrees with its folder or with itself. */
+function _checkState(path: string, state: CheckpointState): void {
+  const bad = (what: string) =>
+    new Error(
+      `loadCheckpoint: ${path}/state.json ${what}; the checkpoint was changed ` +
+        `or copied into the wrong folder. Delete ${path} to resume from the ` +
+        "checkpoint before it",
+    );
+  if (!Number.isInteger(state?.epoch) || state.epoch < 1) {
+    throw bad(`has no valid epoch (got ${JSON.stringify(state?.epoch)})`);
+  }
+  const m = /^epoch-(\d+)$/.exec(basename(path));
+  if (m && Number(m[1]) !== state.epoch) {
+    throw bad(
+      `says ${state.epoch} epochs finished but the folder is ${basename(path)}`,
+    );
+  }
+  const history = Array.isArray(state.history) ? state.history : null;
+  if (history === null) throw bad("has no history list");
+  const last = history.at(-1);
+  if (last && (last.epoch !== state.epoch || history.length !== state.epoch)) {
+    throw bad(
+      `says ${state.epoch} epochs finished but its history holds ${history.length} ` +
+        `(the last numbered ${last.epoch})`,
+    );
+  }
 }
 
 /** Options of {@linkcode checkpointCallback}. */
@@ -494,6 +703,8 @@ export function checkpointCallback(
         history: state.history,
         optimizer: saveOptimizer ? state.optimizer : undefined,
         seed: state.seed,
+        batchSize: state.batchSize,
+        samples: state.samples,
         keep,
       });
     },

@@ -37,6 +37,7 @@ import {
   runSession,
   trainingOptimizer,
   type TrainResult,
+  weightSumTensor,
 } from "./_session.ts";
 import {
   type BatchMeasure,
@@ -143,7 +144,12 @@ export async function trainLoop(
   const optimizer = trainingOptimizer(model, options.optimizer, what);
   const prepared = prepareData(data, options, what);
   const measure = _measure(_task(model, prepared.train.ys, options.loss));
-  const { batchSize = 32, shuffle = true, resetMetrics = "epoch" } = options;
+  const {
+    batchSize = 32,
+    shuffle = true,
+    resetMetrics = "epoch",
+    checkFinite = true,
+  } = options;
   const validationBatchSize = options.validationBatchSize ??
     Math.max(batchSize, 256);
   const seed = options.seed ?? randomSeed();
@@ -186,11 +192,25 @@ export async function trainLoop(
             variables,
           ) as tf.Scalar;
           const kept = correct as tf.Tensor | null;
-          const [lv, cv] = await Promise.all([loss.data(), kept?.data()]);
-          tf.dispose([idx, xb, yb, loss, ...(kept ? [kept] : [])]);
-          const batchAcc = cv ? cv[0] / size : null;
-          metrics.update(lv[0], batchAcc, size);
-          if (await onBatch(batch, { size, loss: lv[0], acc: batchAcc })) break;
+          // One read per batch: the loss, the correct count and the sum of
+          // the updated weights (NaN or infinite once training diverged).
+          const readout = tf.tidy(() =>
+            tf.stack([
+              loss,
+              checkFinite ? weightSumTensor(model) : tf.scalar(0),
+              kept ? tf.cast(tf.reshape(kept, []), "float32") : tf.scalar(0),
+            ])
+          );
+          const values = await readout.data();
+          tf.dispose([idx, xb, yb, loss, readout, ...(kept ? [kept] : [])]);
+          const batchAcc = kept ? values[2] / size : null;
+          metrics.update(values[0], batchAcc, size);
+          const stop = await onBatch(
+            batch,
+            { size, loss: values[0], acc: batchAcc },
+            checkFinite ? values[1] : undefined,
+          );
+          if (stop) break;
         }
         const trainSeconds = (performance.now() - trainStart) / 1000;
         const val = prepared.validation

@@ -50,6 +50,7 @@ export {
   setOptimizerState,
 } from "./optimizer.ts";
 export {
+  type DivergenceInfo,
   earlyStopping,
   type EarlyStoppingCallback,
   type EarlyStoppingOptions,
@@ -60,6 +61,7 @@ export {
   type MonitorName,
   scheduleLearningRate,
   stopOnNaN,
+  TrainingDivergedError,
 } from "./callbacks.ts";
 export {
   EventFileWriter,

@@ -14,6 +14,7 @@
 import type pl from "nodejs-polars";
 import type { EpochRecord, TrainCallback, TrainData } from "./types.ts";
 import type { HistoryColumn } from "./history.ts";
+import type { TrainingDivergedError as _TrainingDivergedError } from "./callbacks.ts";
 import type {
   ProgressMode,
   ProgressOptions,
@@ -55,8 +56,22 @@ export interface CommonTrainOptions {
    * none. Default: false.
    */
   resume?: boolean;
+  /**
+   * Resume from a checkpoint that has no `manifest.json` (its files cannot
+   * be checked for changes). Default: false (refused).
+   */
+  allowUnverifiedCheckpoint?: boolean;
   /** Append every epoch's record to this `.csv` or `.jsonl` file. Default: none. */
   logPath?: string;
+  /**
+   * After every batch, check that the loss and every weight are finite; at
+   * the first that is not, stop and throw a {@linkcode TrainingDivergedError}
+   * naming the epoch and batch (the partial epoch is not recorded, no
+   * checkpoint is written). The weights are checked with one sum per weight
+   * tensor, read together with the loss where the loop reads it anyway.
+   * Default: true.
+   */
+  checkFinite?: boolean;
 }
 
 /** What {@linkcode fitModel} and {@linkcode trainLoop} return. */
@@ -76,6 +91,11 @@ export interface TrainResult {
   epochsRun: number;
   /** Why training stopped before `epochs`, or null. */
   stopReason: string | null;
+  /**
+   * What a resume did: the checkpoint it continued from and a line for each
+   * setting that differs from the checkpoint's run; [] without a resume.
+   */
+  resumeNotes: string[];
   /** Wall-clock seconds of this call. */
   seconds: number;
 }

@@ -10,10 +10,60 @@
 import type { JsonObject, MimeBundle, Output } from "./nbformat.ts";
 import type { Message } from "./wire.ts";
 
-/** Text a cell may print before the rest is dropped (keeps files sane). */
-const MAX_STREAM_CHARS = 2_000_000;
+/**
+ * Characters a cell may print (its stream text) before the rest is cut,
+ * and the size a single display's data may have: this is what is stored
+ * in the notebook, so it stays a file Jupyter can open.
+ *
+ * @example
+ * ```ts
+ * console.log(MAX_OUTPUT_CHARS); // 2000000
+ * ```
+ */
+export const MAX_OUTPUT_CHARS = 2_000_000;
 
-type RichOutput = Extract<
+function _count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** Characters of a MIME bundle's values (strings as they are, others as JSON). */
+function _bundleChars(data: MimeBundle): number {
+  let n = 0;
+  for (const value of Object.values(data)) {
+    n += typeof value === "string"
+      ? value.length
+      : Array.isArray(value) && value.every((v) => typeof v === "string")
+      ? value.reduce((m, v) => m + v.length, 0)
+      : JSON.stringify(value)?.length ?? 0;
+  }
+  return n;
+}
+
+/** A bundle over the cap, replaced by a note saying what was cut. */
+function _capBundle(data: MimeBundle): MimeBundle {
+  const chars = _bundleChars(data);
+  if (chars <= MAX_OUTPUT_CHARS) return data;
+  return {
+    "text/plain": `[output cut: this display's data (${
+      Object.keys(data).join(", ")
+    }) has ${_count(chars)} characters, over the ${
+      _count(MAX_OUTPUT_CHARS)
+    }-character limit of a stored output]`,
+  };
+}
+
+/** The last non-empty line of a text, trimmed (for progress lines). */
+function _lastLine(text: string): string | null {
+  const lines = text.split(/\r|\n/);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i].trim();
+    if (line) return line;
+  }
+  return null;
+}
+
+/** An output that carries a MIME bundle (and may be updated in place). */
+export type RichOutput = Extract<
   Output,
   { output_type: "display_data" | "execute_result" }
 >;
@@ -74,9 +124,17 @@ export class CellOutputs {
   error: { ename: string; evalue: string; traceback: string[] } | null = null;
   /** Execution count announced by the kernel. */
   executionCount: number | null = null;
+  /**
+   * The latest line of text the cell showed (printed, or the `text/plain`
+   * of a display shown or updated), e.g. a training epoch line; null
+   * before any.
+   */
+  latestLine: string | null = null;
   #registry: DisplayRegistry;
   #clearPending = false;
   #streamChars = 0;
+  #cut: { output: { text: string | string[] }; kept: string } | null = null;
+  #cutChars = 0;
 
   /** Creates the collector for one cell. */
   constructor(registry: DisplayRegistry) {
@@ -94,6 +152,22 @@ export class CellOutputs {
     this.outputs.push(output);
   }
 
+  #cutNote(): string {
+    return `\n[output cut: this cell printed ${
+      _count(this.#streamChars + this.#cutChars)
+    } characters; the first ${_count(this.#streamChars)} are kept, the last ${
+      _count(this.#cutChars)
+    } were dropped]\n`;
+  }
+
+  #noteLine(data: MimeBundle): void {
+    const text = data["text/plain"];
+    if (text === undefined) return;
+    this.latestLine = _lastLine(
+      Array.isArray(text) ? text.join("") : String(text),
+    ) ?? this.latestLine;
+  }
+
   /**
    * Applies one IOPub message; returns true when it produced or changed an
    * output (status and execute_input messages return false).
@@ -104,25 +178,38 @@ export class CellOutputs {
       case "stream": {
         const name = String(c.name ?? "stdout");
         let text = String(c.text ?? "");
-        if (this.#streamChars >= MAX_STREAM_CHARS) return false;
-        this.#streamChars += text.length;
-        if (this.#streamChars >= MAX_STREAM_CHARS) {
-          text += `\n[more output of this cell dropped: it printed over ${
-            MAX_STREAM_CHARS.toLocaleString("en-US")
-          } characters]\n`;
+        this.latestLine = _lastLine(text) ?? this.latestLine;
+        if (this.#cut) {
+          // Over the limit already: count what is cut, keep the note true.
+          this.#cutChars += text.length;
+          this.#cut.output.text = this.#cut.kept + this.#cutNote();
+          return true;
         }
+        const room = MAX_OUTPUT_CHARS - this.#streamChars;
+        const over = text.length > room;
+        if (over) {
+          this.#cutChars = text.length - room;
+          text = text.slice(0, room);
+        }
+        this.#streamChars += text.length;
         if (this.#clearPending) this.#clear();
-        const last = this.outputs.at(-1);
+        let last = this.outputs.at(-1);
         if (last?.output_type === "stream" && last.name === name) {
           last.text = String(last.text) + text;
         } else {
-          this.outputs.push({ output_type: "stream", name, text });
+          last = { output_type: "stream", name, text };
+          this.outputs.push(last);
+        }
+        if (over) {
+          this.#cut = { output: last, kept: String(last.text) };
+          last.text = this.#cut.kept + this.#cutNote();
         }
         return true;
       }
       case "display_data":
       case "execute_result": {
-        const data = (c.data ?? {}) as MimeBundle;
+        const data = _capBundle((c.data ?? {}) as MimeBundle);
+        this.#noteLine(data);
         const metadata = (c.metadata ?? {}) as JsonObject;
         const output: RichOutput = message.header.msg_type === "execute_result"
           ? {
@@ -143,9 +230,11 @@ export class CellOutputs {
         const displayId = (c.transient as { display_id?: string } | undefined)
           ?.display_id;
         if (displayId) {
+          const data = _capBundle((c.data ?? {}) as MimeBundle);
+          this.#noteLine(data);
           this.#registry.update(
             displayId,
-            (c.data ?? {}) as MimeBundle,
+            data,
             (c.metadata ?? {}) as JsonObject,
           );
         }

@@ -9,6 +9,14 @@
  * it. Messages arriving even later are still applied to the right cell,
  * because every request's collector stays registered until shutdown.
  *
+ * Nothing the kernel starts outlives the client: the kernel runs in a
+ * process group of its own, which shutdown, a cell's time-out and SIGINT or
+ * SIGTERM to the client end as a whole (its children included), and a
+ * watcher in that group ends it within about a second when the client
+ * itself is killed (SIGKILL), so no kernel is left spinning. Messages that
+ * cannot be read (bad signature, no delimiter) fail the running request
+ * instead of silently losing its output.
+ *
  * @module
  */
 
@@ -35,6 +43,12 @@ export interface StartKernelOptions {
   kernelspec?: string;
   /** Give up when the kernel has not answered by then. Default: 60000 ms. */
   startupTimeoutMs?: number;
+  /**
+   * On SIGINT or SIGTERM to this process, end every running kernel (and
+   * its process group), remove the connection folders and exit (code 130
+   * or 143), as a terminal's Ctrl-C or a CI time-out expects. Default: true.
+   */
+  endOnSignal?: boolean;
 }
 
 /** Options for {@linkcode KernelClient.execute}. */
@@ -57,10 +71,76 @@ export interface ExecuteOptions {
    * 0 = never. Default: 30000 ms.
    */
   printingAfterIdleMs?: number;
+  /**
+   * Called once the request is sent, with the live collector of its
+   * outputs (for progress: `cell.latestLine`). Default: none.
+   */
+  onStart?: (cell: CellOutputs) => void;
 }
 
 /** Prefix of the connection folders; the runner's pid follows it. */
 const CONNECTION_DIR_PREFIX = "cnn-kernel-";
+
+/**
+ * How the kernel is launched on Unix: `sh -c WATCH sh <client pid> argv…`
+ * in a new session (so the kernel leads a process group of its own). The
+ * shell starts a watcher in the background, then becomes the kernel
+ * (`exec`, so the kernel keeps the pid the client knows and receives
+ * interrupts). The watcher checks every second that the client and the
+ * kernel still run; when either is gone it kills the whole group: the
+ * kernel if the client was killed, whatever the kernel's cells started if
+ * the kernel exited. `$$` in the subshell is the kernel's pid.
+ */
+const WATCH =
+  'client=$1; shift; (while kill -0 "$client" 2>/dev/null && kill -0 $$ 2>/dev/null; do sleep 1; done; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec "$@"';
+
+/** The kernels this process runs, for the signal handlers. */
+const _live = new Set<KernelClient>();
+const _SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+let _signalsOn = false;
+
+function _onSignal(signal: Deno.Signal): void {
+  let ended = 0;
+  for (const client of _live) {
+    client.endNow();
+    ended++;
+  }
+  console.error(
+    `\n${signal}: stopped ${ended} running kernel(s) and their processes; ` +
+      "exiting",
+  );
+  Deno.exit(signal === "SIGINT" ? 130 : 143);
+}
+
+const _handlers = new Map<Deno.Signal, () => void>(
+  _SIGNALS.map((s) => [s, () => _onSignal(s)]),
+);
+
+function _watchSignals(on: boolean): void {
+  if (on === _signalsOn || Deno.build.os === "windows") return;
+  for (const [signal, handler] of _handlers) {
+    if (on) Deno.addSignalListener(signal, handler);
+    else Deno.removeSignalListener(signal, handler);
+  }
+  _signalsOn = on;
+}
+
+/** Sends `signal` to the process group led by `pid` (and to `pid`). */
+function _killGroup(pid: number, signal: Deno.Signal = "SIGKILL"): void {
+  if (Deno.build.os !== "windows") {
+    try {
+      Deno.kill(-pid, signal);
+      return;
+    } catch {
+      // No such group (gone already, or not a group leader): try the pid.
+    }
+  }
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    // Gone already.
+  }
+}
 
 function _processAlive(pid: number): boolean | undefined {
   try {
@@ -115,8 +195,9 @@ export async function removeOrphanedKernelDirs(
         (await Deno.readTextFile(join(dir, "kernel.pid"))).trim(),
       );
       const cmdline = await Deno.readTextFile(`/proc/${kernelPid}/cmdline`);
-      // Only the kernel that was started with this folder's connection file.
-      if (cmdline.includes(dir)) Deno.kill(kernelPid, "SIGKILL");
+      // Only the kernel that was started with this folder's connection file,
+      // with whatever its cells started.
+      if (cmdline.includes(dir)) _killGroup(kernelPid);
     } catch {
       // No pid file, or the kernel is gone already.
     }
@@ -157,6 +238,10 @@ interface Pending {
   afterIdle: number;
   afterIdleMs: number;
   finished: boolean;
+  /** Messages for this request (probably) that could not be read. */
+  unreadable: number;
+  /** Why the first of them could not be read. */
+  unreadableReason: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -186,6 +271,8 @@ export class KernelClient {
   readonly log = { text: "" };
   /** IOPub messages for finished requests (applied anyway). */
   lateMessages = 0;
+  /** Messages that could not be read (bad signature, malformed frames). */
+  unreadableMessages = 0;
 
   #child: Deno.ChildProcess;
   #signer: MessageSigner;
@@ -206,6 +293,7 @@ export class KernelClient {
   #closed = false;
   #connectionDir: string;
   #loops: Promise<void>[] = [];
+  #running: Pending | null = null;
 
   private constructor(
     child: Deno.ChildProcess,
@@ -255,13 +343,19 @@ export class KernelClient {
       );
       env = { ...options.env, ...(spec.env ?? {}) };
     }
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
+    const unix = Deno.build.os !== "windows";
+    const child = new Deno.Command(unix ? "/bin/sh" : argv[0], {
+      args: unix
+        ? ["-c", WATCH, "sh", String(Deno.pid), ...argv]
+        : argv.slice(1),
       cwd: options.cwd,
       env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      // A session (and process group) of its own: ended as a whole, and a
+      // terminal's Ctrl-C reaches the client, which ends it.
+      detached: unix,
     }).spawn();
     await Deno.writeTextFile(`${connectionDir}/kernel.pid`, `${child.pid}\n`);
     const client = new KernelClient(
@@ -269,6 +363,10 @@ export class KernelClient {
       new MessageSigner(info.key),
       connectionDir,
     );
+    if (options.endOnSignal ?? true) {
+      _live.add(client);
+      _watchSignals(true);
+    }
     client.#shell.connect(channelAddress(info, "shell"));
     client.#control.connect(channelAddress(info, "control"));
     client.#iopub.connect(channelAddress(info, "iopub"));
@@ -363,7 +461,7 @@ export class KernelClient {
         try {
           message = await this.#signer.decode(frames);
         } catch (e) {
-          console.error(`warning: ${(e as Error).message}`);
+          this.#onUnreadable((e as Error).message);
           continue;
         }
         if (iopub) this.#onIopub(message);
@@ -372,6 +470,24 @@ export class KernelClient {
     } catch (e) {
       if (!this.#closed) throw e;
     }
+  }
+
+  /**
+   * A message that could not be read belongs, as far as one can tell, to
+   * the request that is running (or ran last): its output is incomplete.
+   */
+  #onUnreadable(reason: string): void {
+    this.unreadableMessages++;
+    const pending = this.#running ??
+      Array.from(this.#pending.values()).at(-1);
+    if (!pending) {
+      if (this.unreadableMessages === 1) {
+        console.error(`warning: ${reason}`);
+      }
+      return;
+    }
+    pending.unreadable++;
+    pending.unreadableReason ||= reason;
   }
 
   #onReply(message: Message): void {
@@ -446,13 +562,17 @@ export class KernelClient {
       afterIdle: 0,
       afterIdleMs: 0,
       finished: false,
+      unreadable: 0,
+      unreadableReason: "",
     };
     this.#pending.set(message.header.msg_id, pending);
+    this.#running = pending;
     const result = (
       status: ExecuteResult["status"],
       text?: string,
     ): ExecuteResult => {
       pending.finished = true;
+      if (this.#running === pending) this.#running = null;
       const count = pending.reply?.content.execution_count;
       return {
         status,
@@ -468,10 +588,17 @@ export class KernelClient {
     };
     if (this.#exit) return result("dead", this.#deathMessage());
     await this.#send("shell", message);
+    options.onStart?.(pending.cell);
     while (true) {
       const now = performance.now();
       if (
         pending.reply && pending.idle && now - pending.lastMessageAt >= graceMs
+      ) break;
+      // The reply or the idle status may be among the unreadable messages:
+      // do not wait for it forever.
+      if (
+        pending.unreadable && (pending.reply || pending.idle) &&
+        now - pending.lastMessageAt >= Math.max(graceMs, 2000)
       ) break;
       if (this.#exit) return result("dead", this.#deathMessage());
       if (timeoutMs > 0 && now - started > timeoutMs) {
@@ -495,6 +622,14 @@ export class KernelClient {
         );
       }
       await sleep(Math.min(10, graceMs || 10));
+    }
+    if (pending.unreadable) {
+      return result(
+        "error",
+        `${pending.unreadable} message(s) from the kernel for this cell ` +
+          `could not be read (${pending.unreadableReason}): its output is ` +
+          "incomplete (a huge output? print less, or write it to a file)",
+      );
     }
     const replyStatus = pending.reply?.content.status;
     if (replyStatus === "error" || pending.cell.error) {
@@ -537,31 +672,44 @@ export class KernelClient {
   }
 
   /**
+   * Ends the kernel's process group at once and removes the connection
+   * folder, synchronously (for signal handlers and exits; prefer
+   * {@linkcode KernelClient.shutdown}).
+   *
+   * @example
+   * ```ts
+   * addEventListener("unload", () => kernel.endNow());
+   * ```
+   */
+  endNow(): void {
+    _killGroup(this.#child.pid);
+    try {
+      Deno.removeSync(this.#connectionDir, { recursive: true });
+    } catch {
+      // Removed already.
+    }
+    _live.delete(this);
+  }
+
+  /**
    * Asks the kernel to stop, kills it if it does not (or at once with
-   * `kill`), closes the sockets and removes the connection folder.
+   * `kill`), ends whatever its cells started (its process group), closes
+   * the sockets and removes the connection folder.
    */
   async shutdown(options: { kill?: boolean } = {}): Promise<void> {
     if (!this.#exit && options.kill) {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
+      _killGroup(this.#child.pid);
     } else if (!this.#exit) {
       // Not awaited: the Deno kernel exits without always replying.
       this.#request("control", "shutdown_request", { restart: false }, 3000)
         .catch(() => null);
       const deadline = performance.now() + 3000;
       while (!this.#exit && performance.now() < deadline) await sleep(20);
-      if (!this.#exit) {
-        try {
-          this.#child.kill("SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
+      if (!this.#exit) _killGroup(this.#child.pid);
     }
     await this.#child.status;
+    // Processes the cells started (same group) go with the kernel.
+    _killGroup(this.#child.pid);
     for (const { resolve, timer } of this.#replies.values()) {
       clearTimeout(timer);
       resolve(null);
@@ -571,7 +719,11 @@ export class KernelClient {
     this.#shell.close();
     this.#control.close();
     this.#iopub.close();
-    await Promise.allSettled(this.#loops);
+    // A process that left the group may still hold the kernel's stdout:
+    // do not wait for its end forever.
+    await Promise.race([Promise.allSettled(this.#loops), sleep(2000)]);
     await Deno.remove(this.#connectionDir, { recursive: true }).catch(() => {});
+    _live.delete(this);
+    if (_live.size === 0) _watchSignals(false);
   }
 }

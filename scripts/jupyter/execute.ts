@@ -4,6 +4,12 @@
  * account (status, seconds, error). Execution stops at the first failing
  * cell, as in Jupyter's "run all" with stop-on-error.
  *
+ * A notebook written for another kernel (its kernelspec is not `deno`) is
+ * refused before any kernel starts. A promise rejected without a handler
+ * in a cell (`(async () => { throw e })()`), which the Deno kernel would
+ * swallow, fails the cell that is running when it surfaces, with the
+ * error shown in that cell.
+ *
  * @module
  */
 
@@ -12,6 +18,75 @@ import { dataLocationEnv } from "../../lib/config.ts";
 import { DEFAULT_SCALE, type Scale } from "../../lib/experiments/scale.ts";
 import { KernelClient } from "./client.ts";
 import { joinText, type Notebook, readNotebook } from "./nbformat.ts";
+import type { CellOutputs } from "./outputs.ts";
+
+/**
+ * The kernel name the project's notebooks ask for (`deno task kernel`
+ * installs it under this name).
+ *
+ * @example
+ * ```ts
+ * console.log(DENO_KERNEL_NAME); // "deno"
+ * ```
+ */
+export const DENO_KERNEL_NAME = "deno";
+
+/**
+ * Why `notebook` cannot run in the Deno kernel, or null when it can: its
+ * kernelspec names another kernel (e.g. `python3`), or it has none and its
+ * language is not TypeScript/JavaScript.
+ *
+ * @example
+ * ```ts
+ * const problem = kernelProblem(await readNotebook("x.ipynb"));
+ * if (problem) throw new Error(problem);
+ * ```
+ */
+export function kernelProblem(notebook: Notebook): string | null {
+  const spec = notebook.metadata?.kernelspec as
+    | { name?: unknown; display_name?: unknown }
+    | undefined;
+  const language = (notebook.metadata?.language_info as
+    | { name?: unknown }
+    | undefined)?.name;
+  const fix = `; this runner executes notebooks in the project's Deno kernel ` +
+    `(kernelspec name "${DENO_KERNEL_NAME}"): run it with its own kernel, ` +
+    "or set its kernel to Deno in Jupyter (Kernel > Change kernel) and save";
+  if (spec && typeof spec === "object" && spec.name !== undefined) {
+    if (spec.name === DENO_KERNEL_NAME) return null;
+    const shown = typeof spec.display_name === "string"
+      ? ` (${spec.display_name})`
+      : "";
+    return `its kernelspec is "${String(spec.name)}"${shown}, not ` +
+      `"${DENO_KERNEL_NAME}"${fix}`;
+  }
+  if (
+    typeof language === "string" &&
+    !/^(typescript|javascript)$/i.test(language)
+  ) {
+    return `it has no kernelspec and its language is "${language}"${fix}`;
+  }
+  return null;
+}
+
+/**
+ * Runs once in each kernel before the notebook: a promise rejected without
+ * a handler is shown as an error of the running cell (the Deno kernel
+ * otherwise drops it without a word, and the cell passes).
+ */
+const _REPORT_UNHANDLED_REJECTIONS = `globalThis.addEventListener(
+  "unhandledrejection",
+  (event) => {
+    event.preventDefault();
+    const reason = event.reason;
+    const error = reason instanceof Error ? reason : null;
+    Deno.jupyter.broadcast("error", {
+      ename: "Uncaught (in promise) " + (error?.name ?? "Error"),
+      evalue: error ? error.message : String(reason),
+      traceback: [error?.stack ?? String(reason)],
+    });
+  },
+);`;
 
 /** Scales the notebooks understand (env var `CNN_SCALE`): the library's. */
 export type { Scale };
@@ -47,6 +122,11 @@ export interface CellEvent {
   cellCount: number;
   /** The account of the cell (on `end`). */
   run?: CellRun;
+  /**
+   * The live outputs of the running cell (on `start`, once the request is
+   * sent): `outputs.latestLine` is its latest progress line.
+   */
+  outputs?: CellOutputs;
 }
 
 /** How one cell ran. */
@@ -130,6 +210,20 @@ export async function executeNotebook(
       lateMessages: 0,
     };
   }
+  const problem = kernelProblem(notebook);
+  if (problem) {
+    return {
+      path,
+      status: "failed",
+      seconds: (performance.now() - started) / 1000,
+      scale,
+      cells,
+      notebook,
+      unreadable: true,
+      failure: `${name}: refused: ${problem}`,
+      lateMessages: 0,
+    };
+  }
   for (const cell of notebook.cells) {
     if (cell.cell_type !== "code") continue;
     cell.outputs = [];
@@ -162,6 +256,15 @@ export async function executeNotebook(
   let stuck = false;
   let backend: string | null = null;
   try {
+    const setup = await kernel.execute(_REPORT_UNHANDLED_REJECTIONS, {
+      timeoutMs: 30_000,
+      storeHistory: false,
+      graceMs: 50,
+    });
+    if (setup.status !== "ok") {
+      failure = `${name}: the kernel could not be prepared: ${setup.message}`;
+      stuck = setup.status === "timeout";
+    }
     for (const [index, cell] of notebook.cells.entries()) {
       if (cell.cell_type !== "code") continue;
       const source = joinText(cell.source);
@@ -178,16 +281,18 @@ export async function executeNotebook(
         continue;
       }
       if (!source.trim()) continue;
-      options.onCell?.({
-        phase: "start",
-        path,
-        cellNumber,
-        cellCount: notebook.cells.length,
-      });
       const result = await kernel.execute(source, {
         timeoutMs,
         graceMs: options.graceMs,
         printingAfterIdleMs: (options.printingAfterIdleSeconds ?? 30) * 1000,
+        onStart: (outputs) =>
+          options.onCell?.({
+            phase: "start",
+            path,
+            cellNumber,
+            cellCount: notebook.cells.length,
+            outputs,
+          }),
       });
       // The live outputs array: late messages still land in the notebook.
       cell.outputs = result.cell.outputs;

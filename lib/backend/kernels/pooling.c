@@ -1,0 +1,95 @@
+// Pooling kernels: the max-pool input gradient, whole or by output rows.
+// See kernels.h for the rules every kernel follows.
+
+#include "kernels.h"
+
+// The input gradient of a max pool: each output gradient goes to the first
+// (row-major) maximum of its window, as tfjs-backend-cpu's kernel does.
+// Geometry: n, h, w, c (channels), oh, ow, fh, fw, sh, sw, dh, dw, pt, pl.
+// Adds into dx for output rows (image * oh + r) [r0, r1).
+INLINE void pool_grad_rows(const f32 *x, const f32 *dy, f32 *dx, int h,
+                           int w, int c, int oh, int ow, int fh, int fw,
+                           int sh, int sw, int dh, int dwl, int pt, int pl,
+                           int r0, int r1) {
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, r = row % oh;
+    for (int q = 0; q < ow; q++) {
+      const f32 *d = dy + ((b * oh + r) * ow + q) * c;
+      int ch = 0;
+      for (; ch + 4 <= c; ch += 4) {
+        v128_t best = wasm_f32x4_splat(0.f);
+        v128_t at = wasm_i32x4_splat(-1);
+        for (int kh = 0; kh < fh; kh++) {
+          int ih = r * sh - pt + kh * dh;
+          if (ih < 0 || ih >= h) continue;
+          for (int kw = 0; kw < fw; kw++) {
+            int iw = q * sw - pl + kw * dwl;
+            if (iw < 0 || iw >= w) continue;
+            int i = ((b * h + ih) * w + iw) * c + ch;
+            v128_t v = wasm_v128_load(x + i);
+            // Take v where it is larger, or where nothing is taken yet.
+            v128_t take = wasm_v128_or(wasm_f32x4_gt(v, best),
+                                       wasm_i32x4_lt(at, wasm_i32x4_splat(0)));
+            best = wasm_v128_bitselect(v, best, take);
+            at = wasm_v128_bitselect(wasm_i32x4_splat(i), at, take);
+          }
+        }
+        int a0 = wasm_i32x4_extract_lane(at, 0);
+        if (a0 >= 0) {
+          dx[a0] += d[ch];
+          dx[wasm_i32x4_extract_lane(at, 1) + 1] += d[ch + 1];
+          dx[wasm_i32x4_extract_lane(at, 2) + 2] += d[ch + 2];
+          dx[wasm_i32x4_extract_lane(at, 3) + 3] += d[ch + 3];
+        }
+      }
+      for (; ch < c; ch++) {
+        f32 best = 0.f;
+        int at = -1;
+        for (int kh = 0; kh < fh; kh++) {
+          int ih = r * sh - pt + kh * dh;
+          if (ih < 0 || ih >= h) continue;
+          for (int kw = 0; kw < fw; kw++) {
+            int iw = q * sw - pl + kw * dwl;
+            if (iw < 0 || iw >= w) continue;
+            int i = ((b * h + ih) * w + iw) * c + ch;
+            if (at < 0 || x[i] > best) {
+              best = x[i];
+              at = i;
+            }
+          }
+        }
+        if (at >= 0) dx[at] += d[ch];
+      }
+    }
+  }
+}
+
+EXPORT("max_pool_grad")
+void max_pool_grad(const f32 *x, const f32 *dy, f32 *dx, int n, int h, int w,
+                   int c, int oh, int ow, int fh, int fw, int sh, int sw,
+                   int dh, int dwl, int pt, int pl) {
+  zero(dx, n * h * w * c);
+  pool_grad_rows(x, dy, dx, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl, pt, pl,
+                 0, n * oh);
+}
+
+// The same for output rows (image * oh + r) [r0, r1) only, where windows do
+// not overlap (fh <= sh, no dilation): each row zeroes, then fills, the
+// input rows [r sh - pt, (r + 1) sh - pt) (the last row of an image also
+// those below it), which no other row touches, so threads that take
+// disjoint row ranges give the whole kernel's result.
+EXPORT("max_pool_grad_rows")
+void max_pool_grad_rows(const f32 *x, const f32 *dy, f32 *dx, int n, int h,
+                        int w, int c, int oh, int ow, int fh, int fw, int sh,
+                        int sw, int dh, int dwl, int pt, int pl, int r0,
+                        int r1) {
+  (void)n;
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, r = row % oh;
+    int top = r == 0 ? 0 : imax(0, r * sh - pt);
+    int end = r == oh - 1 ? h : imin(h, (r + 1) * sh - pt);
+    if (end > top) zero(dx + (b * h + top) * w * c, (end - top) * w * c);
+    pool_grad_rows(x, dy, dx, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl, pt,
+                   pl, row, row + 1);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Element-wise and per-channel kernels for `wasm`: Add, Sub, Multiply and
+ * RealDiv by a per-channel vector, LeakyRelu, ClipByValue (NaN kept), and
+ * Sum over all leading axes.
+ *
+ * @module
+ */
+import * as tf from "../../tf.ts";
+import { simdKernelsFor } from "../simd_kernels.ts";
+import {
+  address,
+  attrsOf,
+  callOriginal,
+  heapF32,
+  type KernelArgs,
+  type KernelImpl,
+  rangeCall,
+  wasmBackend,
+} from "./_common.ts";
+import { ELEMENTWISE_WORK_PER_VALUE } from "./policy.ts";
+/**
+ * Sum over every axis but the last (a bias gradient) as SIMD column sums;
+ * the shipped kernel transposes the whole tensor first to bring the summed
+ * axes last. Other reductions go to the shipped kernel.
+ */
+function sum(args: KernelArgs): tf.TensorInfo {
+  const backend = wasmBackend(args);
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { axis, keepDims } = attrsOf<{
+    axis: number | number[];
+    keepDims: boolean;
+  }>(args);
+  const simd = simdKernelsFor(backend);
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = rank >= 2 && axes.length === rank - 1 &&
+    axes.every((a, i) => a === i);
+  if (simd === undefined || !leading || x.dtype !== "float32") {
+    return callOriginal("Sum", args);
+  }
+  const cols = x.shape[rank - 1];
+  const shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [
+    cols,
+  ];
+  const out = backend.makeOutput(shape, "float32");
+  simd.sum_rows(
+    address(backend, x),
+    address(backend, out),
+    tf.util.sizeFromShape(x.shape) / Math.max(cols, 1),
+    cols,
+  );
+  return out;
+}
+
+/** The `column_op` code of each binary kernel it serves. */
+const COLUMN_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+
+/** True when `t` holds one value per column of a tensor of `shape`. */
+function perColumn(t: tf.TensorInfo, shape: readonly number[]): boolean {
+  const cols = shape[shape.length - 1];
+  return t.shape.length >= 1 && t.shape.length <= shape.length &&
+    t.shape[t.shape.length - 1] === cols &&
+    t.shape.slice(0, -1).every((d) => d === 1);
+}
+
+/**
+ * Add, Sub, Multiply and RealDiv of a tensor and a per-channel vector (a
+ * bias, a batch-norm mean or scale) as one SIMD pass: the shipped kernels
+ * broadcast through generic index arithmetic, ~5x slower. Other shapes and
+ * dtypes go to the shipped kernels.
+ */
+function columnBinary(
+  name: keyof typeof COLUMN_OPS,
+  args: KernelArgs,
+): tf.TensorInfo {
+  const backend = wasmBackend(args);
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const simd = simdKernelsFor(backend);
+  if (
+    simd !== undefined && a.dtype === "float32" && b.dtype === "float32" &&
+    a.shape.length > 0 && b.shape.length > 0
+  ) {
+    const same = (s: readonly number[], t: readonly number[]) =>
+      s.length === t.length && s.every((d, i) => d === t[i]);
+    const swap = !(a.shape.length >= b.shape.length && perColumn(b, a.shape));
+    const [big, vector] = swap ? [b, a] : [a, b];
+    if (
+      perColumn(vector, big.shape) && !same(vector.shape, big.shape) &&
+      vector.shape.length <= big.shape.length
+    ) {
+      const out = backend.makeOutput([...big.shape], "float32");
+      const cols = big.shape[big.shape.length - 1];
+      const size = tf.util.sizeFromShape(big.shape);
+      if (size === 0) return out;
+      simd.column_op(
+        address(backend, big),
+        address(backend, vector),
+        address(backend, out),
+        size / cols,
+        cols,
+        COLUMN_OPS[name],
+        swap ? 1 : 0,
+      );
+      return out;
+    }
+  }
+  return callOriginal(name, args);
+}
+
+/**
+ * LeakyRelu in one SIMD pass (on two threads where they run, for large
+ * tensors); the shipped kernel goes one element at a time (1.2 ms for the
+ * CIFAR-10 CNN's 1M activations).
+ */
+function leakyRelu(args: KernelArgs): tf.TensorInfo {
+  const backend = wasmBackend(args);
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { alpha } = attrsOf<{ alpha: number }>(args);
+  const simd = simdKernelsFor(backend);
+  if (simd === undefined || x.dtype !== "float32") {
+    return callOriginal("LeakyRelu", args);
+  }
+  const size = tf.util.sizeFromShape(x.shape);
+  const out = backend.makeOutput([...x.shape], "float32");
+  // Addresses after the allocation: they stay valid when the heap grows.
+  const [xAt, outAt] = [x, out].map((t) => address(backend, t));
+  // alpha as its float32 bits: the kernel thread's arguments are int32s.
+  const alphaBits = new Int32Array(new Float32Array([alpha]).buffer)[0];
+  // Weighted like the max-pool gradient: threaded from 256K values.
+  rangeCall(
+    simd,
+    "leaky_relu_range",
+    [xAt, outAt, alphaBits],
+    size,
+    ELEMENTWISE_WORK_PER_VALUE * size,
+  );
+  return out;
+}
+
+/**
+ * ClipByValue that keeps NaN as NaN, as tfjs-backend-cpu and PyTorch do:
+ * the shipped wasm kernel maps NaN to the lower bound, which hides a
+ * diverged model (a NaN probability clipped to 1e-7 gives a finite
+ * cross-entropy). In the C kernel `clip_by_value`, else (the project's
+ * kernels off) as a JavaScript loop on the heap; other dtypes go to the
+ * shipped kernel.
+ */
+function clipByValue(args: KernelArgs): tf.TensorInfo {
+  const backend = wasmBackend(args);
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { clipValueMin, clipValueMax } = attrsOf<{
+    clipValueMin: number;
+    clipValueMax: number;
+  }>(args);
+  if (x.dtype !== "float32") return callOriginal("ClipByValue", args);
+  const size = tf.util.sizeFromShape(x.shape);
+  const out = backend.makeOutput([...x.shape], "float32");
+  if (size === 0) return out;
+  const simd = simdKernelsFor(backend);
+  // Addresses and views after the allocation: the heap may have grown.
+  if (simd !== undefined) {
+    simd.clip_by_value(
+      address(backend, x),
+      address(backend, out),
+      size,
+      clipValueMin,
+      clipValueMax,
+    );
+    return out;
+  }
+  const lo = Math.fround(clipValueMin), hi = Math.fround(clipValueMax);
+  const from = heapF32(backend, x);
+  const to = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let i = 0; i < size; i++) {
+    const v = from[i];
+    to[i] = v > hi ? hi : v < lo ? lo : v; // NaN: both false, NaN kept
+  }
+  return out;
+}
+
+/** The element-wise kernels, for `register.ts`. */
+export const ELEMENTWISE_KERNELS: readonly KernelImpl[] = [
+  { kernelName: "Add", kernelFunc: (args) => columnBinary("Add", args) },
+  { kernelName: "Sub", kernelFunc: (args) => columnBinary("Sub", args) },
+  {
+    kernelName: "Multiply",
+    kernelFunc: (args) => columnBinary("Multiply", args),
+  },
+  {
+    kernelName: "RealDiv",
+    kernelFunc: (args) => columnBinary("RealDiv", args),
+  },
+  { kernelName: "LeakyRelu", kernelFunc: leakyRelu },
+  { kernelName: "ClipByValue", kernelFunc: clipByValue },
+  { kernelName: "Sum", kernelFunc: sum },
+];
