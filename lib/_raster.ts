@@ -23,9 +23,9 @@ export interface SaveOptions {
   /** PNG only: background colour. Default: "white". */
   background?: string;
   /**
-   * PNG only: font files for text. Default: the `CNN_PLOT_FONT` env var, else
-   * the first DejaVu Sans / Liberation Sans / Arial found in the usual system
-   * folders. Without any font, PNG text is left out (SVG is unaffected).
+   * PNG only: font files for text (e.g. `[runConfigFromEnv().plotFont]`,
+   * from `CNN_PLOT_FONT`). Default: the first DejaVu Sans / Liberation Sans /
+   * Arial found in the usual system folders. Without any font, PNG text is left out (SVG is unaffected).
    */
   fontFiles?: string[];
 }
@@ -80,15 +80,7 @@ const FONT_CANDIDATES = [
 let _fonts: Promise<Uint8Array[]> | undefined;
 
 async function _defaultFonts(): Promise<Uint8Array[]> {
-  let fromEnv: string | undefined;
-  try {
-    fromEnv = Deno.env.get("CNN_PLOT_FONT");
-  } catch {
-    // No env permission: fall back to the usual folders.
-  }
-  for (
-    const path of fromEnv ? [fromEnv, ...FONT_CANDIDATES] : FONT_CANDIDATES
-  ) {
+  for (const path of FONT_CANDIDATES) {
     try {
       return [await Deno.readFile(path)];
     } catch {

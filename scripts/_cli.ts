@@ -21,7 +21,7 @@ import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type BackendName, parseBackendName } from "../lib/backend/mod.ts";
 import { parseScale, type Scale } from "../lib/experiments/scale.ts";
-import { startDirectory } from "../lib/data/mod.ts";
+import { startDirectory } from "../lib/config.ts";
 
 /** Bad command-line input: the CLI prints it with its usage and exits 2. */
 export class UsageError extends Error {

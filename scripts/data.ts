@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { runConfigFromEnv } from "../lib/config.ts";
 import {
   CacheWriteError,
   checkCachedFile,
@@ -340,7 +341,9 @@ async function main(argv: string[]): Promise<number> {
     offline: { type: "boolean" },
     "allow-missing": { type: "boolean" },
   }, { positionals: true });
-  const dataDir = pathFlag(values.dir, "--dir");
+  // Flags first, then the run configuration's CNN_DATA_* variables.
+  const config = runConfigFromEnv().data;
+  const dataDir = pathFlag(values.dir, "--dir") ?? config.dataDir;
   // --list --verify re-hashes: --verify is the stronger --list.
   if (values.list && !values.verify) {
     if (positionals.length) {
@@ -374,8 +377,8 @@ async function main(argv: string[]): Promise<number> {
     names as DatasetName[],
     {
       dataDir,
-      mirror: pathFlag(values.mirror, "--mirror"),
-      offline: values.offline,
+      mirror: pathFlag(values.mirror, "--mirror") ?? config.mirror,
+      offline: values.offline ?? config.offline,
     },
     values["allow-missing"] ?? false,
   );

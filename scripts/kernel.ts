@@ -15,7 +15,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dataLocationEnv } from "../lib/data/fetch.ts";
+import { dataLocationEnv } from "../lib/config.ts";
 import { writeKernelspec } from "./jupyter/mod.ts";
 import { parseCli, runCli } from "./_cli.ts";
 

@@ -33,9 +33,8 @@
  */
 
 import { basename, dirname, join, relative } from "node:path";
-import { resolveMirror } from "../lib/data/fetch.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
 import { DEFAULT_SCALE } from "../lib/experiments/scale.ts";
-import { DEFAULT_SEED } from "../lib/train/seed.ts";
 import {
   ensureCellIds,
   executeNotebook,
@@ -182,15 +181,13 @@ export interface RunDescription {
  * ```
  */
 export function describeRun(run: RunDescription): string {
-  const env = (name: string) => {
-    const value = Deno.env.get(name)?.trim();
-    return value ? value : undefined;
-  };
-  const mirror = run.mirror === undefined ? resolveMirror() : run.mirror;
+  // What the run does not say comes from the run configuration (CNN_*).
+  const config = runConfigFromEnv();
+  const mirror = run.mirror === undefined ? config.data.mirror : run.mirror;
   const names = run.notebooks.map((p) => basename(p)).join(" ");
   return `${run.command}: scale ${run.scale}, seed ${
-    run.seed ?? env("CNN_SEED") ?? DEFAULT_SEED
-  }, backend ${run.backend ?? env("CNN_BACKEND") ?? "auto"}, data mirror ${
+    run.seed ?? config.seed
+  }, backend ${run.backend ?? config.backend}, data mirror ${
     mirror ?? "none (the data cache, then downloads)"
   }, notebooks ${names || "none"}, output ${run.outDir}`;
 }

@@ -24,11 +24,8 @@
  * @module
  */
 import { basename, join } from "node:path";
-import {
-  markdownCell,
-  type NotebookResults,
-  percentText,
-} from "../lib/experiments/mod.ts";
+import { type NotebookResults, percentText } from "../lib/experiments/mod.ts";
+import { markdownCell } from "../lib/experiments/results.ts";
 import { type BundleOptions, figureBundle } from "../lib/plot/figure.ts";
 import { chartImage } from "../lib/train/progress.ts";
 import {

@@ -45,7 +45,6 @@ import {
   type ExperimentInfo,
   EXPERIMENTS,
   findExperiment,
-  markdownCell,
   type NotebookResults,
   percentText,
   type ResultRow,
@@ -53,7 +52,8 @@ import {
   resultsMarkdown,
   type Scale,
 } from "../lib/experiments/mod.ts";
-import { resolveMirror } from "../lib/data/fetch.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
+import { markdownCell } from "../lib/experiments/results.ts";
 import { DataUnavailableError } from "../lib/data/errors.ts";
 import type { ExperimentData } from "../lib/experiments/data.ts";
 import {
@@ -81,6 +81,7 @@ import {
   pathFlag,
   runCli,
   scaleFlag,
+  usageCheck,
   UsageError,
 } from "./_cli.ts";
 import { createUniqueDir, describeRun, runNotebooks } from "./notebooks.ts";
@@ -92,10 +93,12 @@ const USAGE =
 
 /** Where a check looks for data (the data layer's defaults when absent). */
 export interface DataCheckOptions {
-  /** Data cache folder. Default: the data layer's (`CNN_DATA_DIR`, `data/`). */
+  /** Data cache folder. Default: the data layer's (`data/`). */
   dataDir?: string;
-  /** Dataset mirror. Default: env `CNN_DATA_MIRROR`. */
+  /** Dataset mirror. Default: none. */
   mirror?: string | null;
+  /** Never use the network. Default: false. */
+  offline?: boolean;
 }
 
 type _DataLoader = (
@@ -566,7 +569,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const backend = backendFlag(values.backend) ?? "auto";
-  const seedText = values.seed ?? Deno.env.get("CNN_SEED") ?? "";
+  // Flags first, then the run configuration (CNN_SEED, CNN_DATA_*).
+  const config = usageCheck(() => runConfigFromEnv());
+  const seedText = values.seed ?? String(config.seed);
   const seed = seedText.trim() === "" ? DEFAULT_SEED : Number(seedText);
   if (!/^\s*\d+\s*$/.test(seedText || "0") || seed >= 2 ** 32) {
     throw new UsageError(
@@ -577,7 +582,7 @@ async function main(argv: string[]): Promise<number> {
     pathFlag(values.reference) ?? REFERENCE_PATH,
   );
   const mirror = values.mirror === undefined
-    ? resolveMirror() ?? null
+    ? config.data.mirror ?? null
     : pathFlag(values.mirror);
   if (mirror !== null) {
     try {
@@ -609,7 +614,7 @@ async function main(argv: string[]): Promise<number> {
   }));
   const problems = await checkExperimentData(
     selected.map((e) => e.id),
-    { mirror },
+    { dataDir: config.data.dataDir, mirror, offline: config.data.offline },
   );
   if (problems.length) {
     // Nothing ran: no empty report folder stays behind.

@@ -36,7 +36,7 @@ import {
   toModelTensors,
   trainSettingsFor,
 } from "../lib/experiments/mod.ts";
-import { buildLenet5Torch, classificationLoss } from "../lib/models/mod.ts";
+import { buildLenet5_32, classificationLoss } from "../lib/models/mod.ts";
 import { setGlobalSeed, trainLoop } from "../lib/train/mod.ts";
 import { parseCli, pathFlag, positiveInt, runCli, UsageError } from "./_cli.ts";
 
@@ -79,7 +79,7 @@ async function ours(
 ): Promise<{ accuracy: number; seconds: number }> {
   const settings = trainSettingsFor("lenet5-32", "full");
   setGlobalSeed(seed);
-  const model = buildLenet5Torch();
+  const model = buildLenet5_32();
   const optimizer = tf.train.adam(
     settings.learningRate,
     0.9,
@@ -192,7 +192,7 @@ async function gradientDifference(
   train: { xs: tf.Tensor; ys: tf.Tensor },
   steps: number,
 ): Promise<{ atStart: number; afterSteps: number; steps: number }> {
-  const model = buildLenet5Torch({ seed: 1 });
+  const model = buildLenet5_32({ seed: 1 });
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const loss = classificationLoss("log-probabilities");
   const xb = tf.slice(train.xs, 0, 64);

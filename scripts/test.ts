@@ -1,6 +1,7 @@
 /**
  * The project's test command: static checks (format, lint, type check of the
- * library, scripts, tests and the notebooks' code cells) and the `deno test`
+ * library, scripts, tests, the library's @example blocks and the notebooks'
+ * code cells; `deno doc --lint` of the library) and the `deno test`
  * suites, each counted, ending with one plain line `N passed, N failed`.
  *
  * Usage: `deno task test [--quick] [test files...]`
@@ -137,6 +138,17 @@ if (!quick) {
     "lib/",
     "scripts/",
     "tests/",
+  ]);
+  // Every @example block type-checks against the code it documents.
+  await runStatic("deno check --doc lib (every @example)", [
+    "check",
+    "--doc",
+    "lib/",
+  ]);
+  await runStatic("deno doc --lint (lib's entry points)", [
+    "run",
+    "-A",
+    "scripts/doc_lint.ts",
   ]);
   try {
     await Deno.stat("scripts/check_notebooks.ts");

@@ -31,11 +31,7 @@
  */
 import process from "node:process";
 import { BACKEND_NAMES, initBackend } from "../lib/backend/mod.ts";
-import {
-  DATASET_NAMES,
-  resolveDataDir,
-  resolveMirror,
-} from "../lib/data/mod.ts";
+import { DATASET_NAMES, resolveDataDir } from "../lib/data/mod.ts";
 import {
   evaluateOnSplits,
   loadExperimentData,
@@ -54,7 +50,8 @@ import {
   saveModel,
 } from "../lib/models/mod.ts";
 import { DEFAULT_SCALE } from "../lib/experiments/scale.ts";
-import { seedFromEnv, tensorBoard } from "../lib/train/mod.ts";
+import { tensorBoard } from "../lib/train/mod.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
 import {
   backendFlag,
   type CliOptions,
@@ -234,7 +231,10 @@ async function main(argv: string[]): Promise<number> {
   const dataset = usageCheck(() =>
     parseDatasetName(values.dataset ?? MODEL_RECIPES[model].dataset)
   );
-  const scale = scaleFlag(values.scale, DEFAULT_SCALE);
+  // Flags first, then the run configuration (CNN_SCALE, CNN_SEED, CNN_DATA_*);
+  // the default scale is quick (DEFAULT_SCALE), as for the notebooks.
+  const config = usageCheck(() => runConfigFromEnv());
+  const scale = scaleFlag(values.scale, config.scale);
   const backend = backendFlag(values.backend);
   const overrides: Partial<TrainSettings> = {};
   const epochs = positiveInt(values.epochs, "--epochs");
@@ -256,7 +256,7 @@ async function main(argv: string[]): Promise<number> {
   if (limit !== undefined) overrides.trainLimit = limit;
   if (testLimit !== undefined) overrides.testLimit = testLimit;
   if (batch !== undefined) overrides.batchSize = batch;
-  overrides.seed = seed ?? usageCheck(() => seedFromEnv());
+  overrides.seed = seed ?? config.seed;
   if (values.lr !== undefined) {
     const lr = Number(values.lr);
     if (!(Number.isFinite(lr) && lr > 0)) {
@@ -272,7 +272,7 @@ async function main(argv: string[]): Promise<number> {
   };
 
   const backendChoice = await initBackend({ backend, verbose: false });
-  const mirror = resolveMirror();
+  const mirror = config.data.mirror;
   const all = (n: number | null) => n === null ? "all" : `first ${n}`;
   say(
     `train: ${model} on ${dataset}, scale ${scale}, ${settings.epochs} ` +
@@ -290,6 +290,7 @@ async function main(argv: string[]): Promise<number> {
     testLimit: settings.testLimit,
     seed: settings.seed,
     progress: !values.quiet,
+    ...config.data,
   });
   const plan = planModelInput(model, data.train);
   say(`data: ${data.description}`);

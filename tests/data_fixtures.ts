@@ -14,14 +14,15 @@
  */
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { type ImageSplit, resolveMirror } from "../lib/data/mod.ts";
+import type { ImageSplit } from "../lib/data/mod.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
 
 /**
  * Whether the dataset mirror (`CNN_DATA_MIRROR`) holds `dataset`'s folder;
  * tests that need the real data skip when it does not.
  */
 export function mirrorHas(dataset: string): boolean {
-  const mirror = resolveMirror();
+  const mirror = runConfigFromEnv().data.mirror;
   if (mirror === undefined) return false;
   try {
     return Deno.statSync(join(mirror, dataset)).isDirectory;

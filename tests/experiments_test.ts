@@ -27,31 +27,16 @@ import {
   resultsCsv,
   resultsMarkdown,
   resultsTable,
-  scaleFromEnv,
   toModelTensors,
   trainModel,
   trainSettingsFor,
 } from "../lib/experiments/mod.ts";
 import { buildModelFor, MODEL_NAMES } from "../lib/models/mod.ts";
-import { fitModel } from "../lib/train/mod.ts";
+import { fitModel, globalSeed, setGlobalSeed } from "../lib/train/mod.ts";
 import { mirrorHas } from "./data_fixtures.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
 
 const HAS_MIRROR = mirrorHas("mnist");
-
-async function withScaleEnv<T>(
-  value: string | undefined,
-  fn: () => T,
-): Promise<T> {
-  const old = Deno.env.get("CNN_SCALE");
-  if (value === undefined) Deno.env.delete("CNN_SCALE");
-  else Deno.env.set("CNN_SCALE", value);
-  try {
-    return await fn();
-  } finally {
-    if (old === undefined) Deno.env.delete("CNN_SCALE");
-    else Deno.env.set("CNN_SCALE", old);
-  }
-}
 
 /**
  * A learnable 10-class image set: class k is a bright 6x6 square at one of
@@ -100,20 +85,7 @@ function squares(
   };
 }
 
-Deno.test("scaleFromEnv: quick by default, reads CNN_SCALE, rejects typos", async () => {
-  await withScaleEnv(undefined, () => assert.equal(scaleFromEnv(), "quick"));
-  await withScaleEnv("", () => assert.equal(scaleFromEnv(), "quick"));
-  await withScaleEnv("full", () => assert.equal(scaleFromEnv(), "full"));
-  await withScaleEnv(" smoke ", () => assert.equal(scaleFromEnv(), "smoke"));
-  await withScaleEnv("quick", () => assert.equal(scaleFromEnv(), "quick"));
-  await withScaleEnv(
-    "ful",
-    () =>
-      assert.throws(
-        () => scaleFromEnv(),
-        /CNN_SCALE.*"smoke", "quick", "full".*"ful"/,
-      ),
-  );
+Deno.test("parseScale: names a scale or says which ones exist", () => {
   assert.equal(parseScale("full"), "full");
   assert.throws(() => parseScale("big", "--scale"), /--scale must be one of/);
 });
@@ -197,17 +169,25 @@ Deno.test("quick scale: all the training data, a few epochs, the tutorial's opti
   assert.equal(parseModelName("lenet5"), "lenet5");
   assert.throws(() => parseModelName("vgg"), /Unknown model "vgg"/);
   assert.equal(findExperiment("003").id, "003-fashion-mnist-variants");
-  // The run's seed (CNN_SEED, else 42) reaches every model's settings.
-  assert.equal(trainSettingsFor("lenet", "quick").seed, 42);
-  Deno.env.set("CNN_SEED", "7");
+  // The run's seed (the option, else setGlobalSeed's, else 42) reaches
+  // every model's settings; the environment is not read here.
+  const seedBefore = globalSeed();
+  if (seedBefore === null) {
+    assert.equal(trainSettingsFor("lenet", "quick").seed, 42);
+  }
+  Deno.env.set("CNN_SEED", "5");
   try {
-    assert.equal(trainSettingsFor("lenet", "quick").seed, 7);
+    assert.equal(trainSettingsFor("lenet", "quick", { seed: 7 }).seed, 7);
+    setGlobalSeed(9);
+    assert.equal(trainSettingsFor("lenet", "quick").seed, 9);
     assert.equal(
-      trainSettingsFor("lenet", "quick", { overrides: { seed: 3 } }).seed,
+      trainSettingsFor("lenet", "quick", { seed: 7, overrides: { seed: 3 } })
+        .seed,
       3,
     );
   } finally {
     Deno.env.delete("CNN_SEED");
+    setGlobalSeed(seedBefore ?? 42);
   }
   assert.throws(() => findExperiment("009"), /Unknown experiment "009"/);
 });
@@ -419,6 +399,7 @@ Deno.test({
     const data = await loadExperimentData("kannada-mnist", {
       trainLimit: 100,
       testLimit: 50,
+      ...runConfigFromEnv().data,
       offline: true,
     });
     assert.equal(data.substitute, true);

@@ -1,5 +1,5 @@
 // Drift test of notebook 002: its LeNet, transform and training/test
-// runners must stay equal to the library's buildLenet5Torch ("lenet5-32"),
+// runners must stay equal to the library's buildLenet5_32 ("lenet5-32"),
 // toModelTensors and trainLoop.
 import assert from "node:assert/strict";
 import * as tf from "../lib/tf.ts";
@@ -11,7 +11,7 @@ import {
   toModelTensors,
 } from "../lib/experiments/mod.ts";
 import {
-  buildLenet5Torch,
+  buildLenet5_32,
   classificationLoss,
   pytorchDefaultInit,
 } from "../lib/models/mod.ts";
@@ -55,7 +55,7 @@ const testRunner = lesson.testRunner as TestRunner;
 
 Deno.test("002: the notebook's LeNet equals the library's lenet5-32", () => {
   const mine = buildLeNet();
-  const lib = buildLenet5Torch({ seed: 1 });
+  const lib = buildLenet5_32({ seed: 1 });
   assert.deepEqual(comparableLayers(mine), comparableLayers(lib));
   assert.equal(mine.countParams(), lib.countParams());
   assert.equal(mine.countParams(), 61_706);
@@ -68,7 +68,7 @@ Deno.test("002: both models start from PyTorch's default ranges", async () => {
   // half the range once in 64 runs, which failed the span check at random.
   setGlobalSeed(2);
   const fanIns = [25, 25, 150, 150, 400, 400, 120, 120, 84, 84];
-  for (const model of [buildLeNet(), buildLenet5Torch({ seed: 2 })]) {
+  for (const model of [buildLeNet(), buildLenet5_32({ seed: 2 })]) {
     const weights = model.getWeights();
     assert.equal(weights.length, fanIns.length);
     for (const [i, w] of weights.entries()) {
@@ -149,7 +149,7 @@ Deno.test("002: the notebook's runners give trainLoop's loss trajectory", async 
   const batchSize = 16;
 
   const mine = buildLeNet();
-  const lib = buildLenet5Torch();
+  const lib = buildLenet5_32();
   copyWeights(mine, lib);
 
   const optimizer = tf.train.adam(0.001);

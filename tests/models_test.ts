@@ -11,14 +11,13 @@ import {
   buildFashionLenet,
   buildLenet,
   buildLenet5,
-  buildLenet5Classic,
+  buildLenet5_1998,
   buildMobileNet,
   buildModel,
   buildModelFor,
   classificationLoss,
   countParams,
   EuclideanRBF,
-  fileSystemHandler,
   formatSummary,
   isModelName,
   LENET5_C3_TABLE,
@@ -37,6 +36,7 @@ import {
   traceLayerShapes,
   TrainableSubsampling,
 } from "../lib/models/mod.ts";
+import { fileSystemHandler } from "../lib/models/io.ts";
 
 await initBackend();
 
@@ -169,7 +169,7 @@ Deno.test("MobileNet: Keras' no-top figure for 1 channel, options change widths"
 });
 
 Deno.test("LeNet-5 1998: C3 table has 1,516 params; 60,000 trainable in all", () => {
-  const model = buildLenet5Classic();
+  const model = buildLenet5_1998();
   const byName = Object.fromEntries(
     summarizeModel(model).map((r) => [r.name, r]),
   );
@@ -188,7 +188,7 @@ Deno.test("LeNet-5 1998: C3 table has 1,516 params; 60,000 trainable in all", ()
     nonTrainable: 840,
   });
   assert.equal(LENET5_C3_TABLE.flat().length, 60);
-  const full = buildLenet5Classic({ fullC3: true, trainablePrototypes: true });
+  const full = buildLenet5_1998({ fullC3: true, trainablePrototypes: true });
   assert.equal(full.getLayer("C3").countParams(), 2416);
   assert.equal(countParams(full).trainable, 60000 + 900 + 840);
   model.dispose();
@@ -336,7 +336,7 @@ Deno.test("PartialConv2D equals a conv with the table's kernels masked", () => {
 });
 
 Deno.test("LeNet-5 1998 is trainable end to end: every trainable weight gets a gradient", () => {
-  const model = buildLenet5Classic({ seed: 1 });
+  const model = buildLenet5_1998({ seed: 1 });
   const x = tf.randomUniform([2, 32, 32, 1], 0, 1, "float32", 1);
   const y = tf.oneHot(tf.tensor1d([3, 7], "int32"), 10);
   const loss = classificationLoss("scores");
@@ -423,7 +423,7 @@ Deno.test("save/load round trip: seed 001 LeNet-5 with the hand-written conv lay
 });
 
 Deno.test("save/load round trip: LeNet-5 1998 custom layers, trained weights kept", async () => {
-  const model = buildLenet5Classic({ seed: 2 });
+  const model = buildLenet5_1998({ seed: 2 });
   // Move the weights away from their initial values so loading must restore them.
   model.setWeights(model.getWeights().map((w) => tf.add(w, 0.01)));
   const x = tf.randomUniform([2, 32, 32, 1], 0, 1, "float32", 3);

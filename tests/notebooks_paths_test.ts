@@ -8,26 +8,31 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolveMirror, startDirectory } from "../lib/data/mod.ts";
+import { runConfigFromEnv, startDirectory } from "../lib/config.ts";
 import { installKernel } from "../scripts/kernel.ts";
 import { KernelClient, makeNotebook } from "../scripts/jupyter/mod.ts";
 import { mirrorHas } from "./data_fixtures.ts";
 import { writeNotebooks } from "./notebooks_fixtures.ts";
 
-const MIRROR = resolveMirror();
+const MIRROR = runConfigFromEnv().data.mirror;
 const HAS_MIRROR = mirrorHas("mnist");
 const runner = fileURLToPath(
   new URL("../scripts/notebooks.ts", import.meta.url),
 );
 const fetchModule = new URL("../lib/data/fetch.ts", import.meta.url).href;
+const configModule = new URL("../lib/config.ts", import.meta.url).href;
 const registryModule = new URL("../lib/data/registry.ts", import.meta.url)
   .href;
 
-/** Fetches MNIST's smallest file offline and prints where it came from. */
+/**
+ * Parses the run configuration as a notebook's first cell does, fetches
+ * MNIST's smallest file offline and prints where it came from.
+ */
 const FETCH_CELL = `import { fetchFile } from "${fetchModule}";
+import { runConfigFromEnv } from "${configModule}";
 import { DATASETS } from "${registryModule}";
 const file = DATASETS.mnist.files.find((f) => f.name.startsWith("t10k-labels"))!;
-const got = await fetchFile(file, { offline: true, progress: false });
+const got = await fetchFile(file, { ...runConfigFromEnv().data, offline: true, progress: false });
 console.log(JSON.stringify({ source: got.source, path: got.path }));`;
 
 async function exists(path: string): Promise<boolean> {
@@ -58,7 +63,7 @@ Deno.test("startDirectory: INIT_CWD (deno task), else PWD (the shell), else the 
     Deno.env.delete("INIT_CWD");
     assert.equal(startDirectory(), "/from/shell");
     Deno.env.set("CNN_DATA_MIRROR", "../mirror");
-    assert.equal(resolveMirror(), "/from/mirror");
+    assert.equal(runConfigFromEnv().data.mirror, "/from/mirror");
     Deno.env.delete("PWD");
     assert.equal(startDirectory(), Deno.cwd());
   } finally {

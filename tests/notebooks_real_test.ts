@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { defaultNotebooks, runNotebooks } from "../scripts/notebooks.ts";
 import { type Notebook, readNotebook } from "../scripts/jupyter/mod.ts";
-import { resolveMirror } from "../lib/data/mod.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
 import { mirrorHas } from "./data_fixtures.ts";
 import {
   chromium,
@@ -20,7 +20,7 @@ import {
   startNotebookServer,
 } from "./notebooks_browser_fixtures.ts";
 
-const mirror = resolveMirror();
+const mirror = runConfigFromEnv().data.mirror;
 // Every folder the five notebooks read from.
 const hasMirror = ["mnist", "fashion-mnist", "kannada-mnist", "cifar10-subset"]
   .every(mirrorHas);

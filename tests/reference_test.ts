@@ -27,7 +27,7 @@ import {
   plotDocument,
 } from "../lib/plot/mod.ts";
 import * as Plot from "@observablehq/plot";
-import { chartImage, sparklineSvg } from "../lib/train/mod.ts";
+import { chartImage, sparklineSvg } from "../lib/train/progress.ts";
 
 function row(experiment: string, model: string, accuracy: number): ResultRow {
   return {

@@ -18,7 +18,7 @@ import {
 } from "../lib/eval/mod.ts";
 import { filterGrid, imageGrid, maxStimulus } from "../lib/plot/mod.ts";
 import {
-  checkpoint,
+  checkpointCallback,
   fitModel,
   getOptimizerState,
   setOptimizerState,
@@ -148,7 +148,7 @@ Deno.test("fitModel, trainLoop, checkpoints, optimizer state and model files rea
         epochs: 1,
         batchSize: 4,
         validationSplit: 0.25,
-        callbacks: [checkpoint(`${dir}/fit`)],
+        callbacks: [checkpointCallback(`${dir}/fit`)],
       });
       assert.equal(a.records.length, 1);
       const looped = convNet();

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "../lib/tf.ts";
 import {
-  EarlyStopping,
   earlyStopping,
   epochLog,
   type EpochRecord,
@@ -35,7 +34,7 @@ function record(epoch: number, val_loss: number): EpochRecord {
   };
 }
 
-Deno.test("EarlyStopping: stops after `patience` epochs without improvement and restores the best weights", () => {
+Deno.test("earlyStopping: stops after `patience` epochs without improvement and restores the best weights", () => {
   const model = tinyModel();
   const state: TrainState = {
     model,
@@ -47,7 +46,7 @@ Deno.test("EarlyStopping: stops after `patience` epochs without improvement and 
     history: [],
     stopTraining: false,
   };
-  const stop = new EarlyStopping({
+  const stop = earlyStopping({
     monitor: "val_loss",
     patience: 2,
     minDelta: 0.01,
@@ -110,8 +109,8 @@ Deno.test("earlyStopping: in fitModel stops at the right epoch and restores best
   assert.match(result.stopReason ?? "", /early stopping/);
   assert.deepEqual(weightValues(model), snapshots[0]);
   assert.notDeepEqual(snapshots[2], snapshots[0]);
-  assert.equal(new EarlyStopping({ monitor: "val_acc" }).mode, "max");
-  assert.equal(new EarlyStopping({ monitor: "val_loss" }).mode, "min");
+  assert.equal(earlyStopping({ monitor: "val_acc" }).mode, "max");
+  assert.equal(earlyStopping({ monitor: "val_loss" }).mode, "min");
   await assert.rejects(
     () =>
       fitModel(model, data, {

@@ -14,10 +14,12 @@ import * as tf from "../lib/tf.ts";
 import {
   latestCheckpoint,
   loadCheckpoint,
-  lockCheckpointDir,
-  removeOrphanedCheckpoints,
   trainLoop,
 } from "../lib/train/mod.ts";
+import {
+  lockCheckpointDir,
+  removeOrphanedCheckpoints,
+} from "../lib/train/checkpoint.ts";
 import { processIdentity } from "../lib/_process.ts";
 import {
   disposeData,

@@ -8,13 +8,15 @@
 import assert from "node:assert/strict";
 import * as tf from "../lib/tf.ts";
 import {
-  checkTfjsVersion,
   getOptimizerState,
   loadCheckpoint,
   saveCheckpoint,
-  TFJS_PINNED_VERSION,
   trainLoop,
 } from "../lib/train/mod.ts";
+import {
+  checkTfjsVersion,
+  TFJS_PINNED_VERSION,
+} from "../lib/train/optimizer.ts";
 import { disposeData, tinyData, tinyModel } from "./train_fixtures.ts";
 
 /** Saves a checkpoint of a tiny model whose first weight holds `value`. */

@@ -6,9 +6,9 @@ import {
   HISTORY_COLUMNS,
   type MediaBundle,
   RunningMean,
-  sparklineSvg,
   trainLoop,
 } from "../lib/train/mod.ts";
+import { sparklineSvg } from "../lib/train/progress.ts";
 import {
   disposeData,
   tinyData,

@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "../lib/tf.ts";
 import {
-  crc32c,
   fitModel,
   histogramOf,
   kerasGraphJson,
   tensorBoard,
   trainLoop,
 } from "../lib/train/mod.ts";
+import { crc32c } from "../lib/train/tensorboard.ts";
 import * as libRoot from "../lib/mod.ts";
 import { disposeData, tinyData, tinyModel } from "./train_fixtures.ts";
 

@@ -89,6 +89,8 @@ Deno.test({
       "mnist",
       "--limit",
       "96",
+      "--test-limit",
+      "96",
       "--epochs",
       "1",
       "--backend",

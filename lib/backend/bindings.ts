@@ -547,7 +547,7 @@ export const THREADED_KERNELS: readonly ThreadedKernel[] = (Object.keys(
 );
 
 /** A function taking one number per entry of the argument list `A`. */
-type _Binding<A extends readonly KernelArg[]> = (
+export type KernelBinding<A extends readonly KernelArg[]> = (
   ...args: { [I in keyof A]: number }
 ) => void;
 
@@ -557,7 +557,9 @@ type _Binding<A extends readonly KernelArg[]> = (
  * them as plain integers.
  */
 export type SimdKernels = {
-  readonly [K in KernelExport]: _Binding<(typeof KERNEL_SIGNATURES)[K]["args"]>;
+  readonly [K in KernelExport]: KernelBinding<
+    (typeof KERNEL_SIGNATURES)[K]["args"]
+  >;
 };
 
 const _TYPE_CODES: Record<number, "i32" | "f32" | "i64" | "f64" | "v128"> = {

@@ -47,7 +47,14 @@ export {
   TfjsInternalsError,
   tfjsVersions,
 } from "./tfjs_internals.ts";
-export { KERNEL_SIGNATURES } from "./bindings.ts";
+export {
+  KERNEL_SIGNATURES,
+  type KernelArg,
+  type KernelArgType,
+  type KernelBinding,
+  type KernelExport,
+  type ThreadedKernel,
+} from "./bindings.ts";
 export { registerCpuTrainingKernels } from "./cpu_kernels.ts";
 export {
   loadSimdKernels,

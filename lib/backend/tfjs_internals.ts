@@ -28,6 +28,8 @@ export class TfjsInternalsError extends Error {
   /** The internal, e.g. "backend.wasm.asm.memory". */
   readonly internal: string;
   /**
+   * An error naming the internal, what was found, and the tfjs versions.
+   *
    * @param internal the internal, e.g. "backend.wasm.asm.memory"
    * @param problem what was found instead
    */

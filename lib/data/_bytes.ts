@@ -1,7 +1,9 @@
 /**
- * Private byte helpers: decompression through the platform's
- * `DecompressionStream`, reading streams into one preallocated buffer, and a
- * reader that takes exact byte counts off a stream.
+ * Private byte helpers: gzip decompression through the platform's
+ * `DecompressionStream` (no library needed: Deno ships it), reading a stream
+ * into one preallocated buffer (the IDX reader stops decompressing once it
+ * has the images a limit asks for), and short error texts. The zip and tar
+ * containers are read by fflate and modern-tar (`npz.ts`, `tar.ts`).
  *
  * @module
  */
@@ -125,24 +127,6 @@ export async function _gunzip(
   }
 }
 
-/** Inflates a raw DEFLATE stream (a zip entry) of known decompressed size. */
-export async function _inflateRaw(
-  bytes: Uint8Array,
-  size: number,
-  label: string,
-): Promise<Uint8Array> {
-  try {
-    return await _readStream(
-      _streamOf(bytes).pipeThrough(_decompressor("deflate-raw")),
-      { sizeHint: size },
-    );
-  } catch (e) {
-    throw new DataFormatError(
-      `${label}: corrupt or truncated deflate data (${_message(e)}).`,
-    );
-  }
-}
-
 /** Hex of a few bytes, for error messages. */
 export function _hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ") ||
@@ -152,80 +136,4 @@ export function _hex(bytes: Uint8Array): string {
 /** The message of anything thrown. */
 export function _message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Takes exact byte counts off a stream (for tar archives inside gzip). */
-export class _StreamReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #chunk: Uint8Array = new Uint8Array(0);
-  #offset = 0;
-  #done = false;
-  /** Bytes consumed so far. */
-  position = 0;
-
-  /** Wraps a stream; call {@linkcode _StreamReader.cancel} when stopping early. */
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  async #fill(): Promise<boolean> {
-    while (this.#offset >= this.#chunk.length) {
-      if (this.#done) return false;
-      const { done, value } = await this.#reader.read();
-      if (done) {
-        this.#done = true;
-        return false;
-      }
-      this.#chunk = value;
-      this.#offset = 0;
-    }
-    return true;
-  }
-
-  /**
-   * Copies exactly `length` bytes into `target` at `offset`; returns how many
-   * were available (less only at the end of the stream).
-   */
-  async readInto(
-    target: Uint8Array,
-    offset: number,
-    length: number,
-  ): Promise<number> {
-    let copied = 0;
-    while (copied < length && await this.#fill()) {
-      const take = Math.min(
-        length - copied,
-        this.#chunk.length - this.#offset,
-      );
-      target.set(
-        this.#chunk.subarray(this.#offset, this.#offset + take),
-        offset + copied,
-      );
-      this.#offset += take;
-      copied += take;
-    }
-    this.position += copied;
-    return copied;
-  }
-
-  /** Skips up to `length` bytes; returns how many were skipped. */
-  async skip(length: number): Promise<number> {
-    let skipped = 0;
-    while (skipped < length && await this.#fill()) {
-      const take = Math.min(
-        length - skipped,
-        this.#chunk.length - this.#offset,
-      );
-      this.#offset += take;
-      skipped += take;
-    }
-    this.position += skipped;
-    return skipped;
-  }
-
-  /** Stops reading and releases the stream. */
-  async cancel(): Promise<void> {
-    if (!this.#done) await this.#reader.cancel().catch(() => {});
-    this.#done = true;
-  }
 }

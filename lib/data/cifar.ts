@@ -4,6 +4,12 @@
  * official `cifar-10-binary.tar.gz` or from a folder of loose batch files of
  * any record count. Images come out NHWC.
  *
+ * Kept as the project's own code: the record layout is fixed and tiny, the
+ * npm packages that read CIFAR-10 bundle a downloader or a Node-only image
+ * stack, and this reader checks the loose batches against the mirror's
+ * `SHA256SUMS` and reads only the members a limit needs. The tar container
+ * around the batches is modern-tar's (`tar.ts`).
+ *
  * @example
  * ```ts
  * import { loadCifarFolder } from "./cifar.ts";

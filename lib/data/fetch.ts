@@ -5,13 +5,10 @@
  * after its size and checksum match, so a truncated or wrong file is never used
  * and never left looking valid.
  *
- * Environment: `CNN_DATA_DIR` (cache folder, default `data/` at the project
- * root), `CNN_DATA_MIRROR` (mirror folder laid out as `<dataset>/<file>`),
- * `CNN_DATA_OFFLINE=1` (never use the network). Relative paths in these
- * variables are relative to the directory the user started from (see
- * {@linkcode startDirectory}), not to the process's working directory, which
- * differs under `deno task` (the project root) and in a Jupyter kernel (the
- * notebook's folder).
+ * Where to look is an option of every function here (`dataDir`, `mirror`,
+ * `offline`), never read from the environment: the CLIs and notebooks parse
+ * `CNN_DATA_DIR`, `CNN_DATA_MIRROR` and `CNN_DATA_OFFLINE` once, with
+ * `runConfigFromEnv()` (`lib/config.ts`), and pass `config.data` on.
  *
  * @example
  * ```ts
@@ -23,7 +20,7 @@
  *
  * @module
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { _hasherFor, _hashFile } from "./_hash.ts";
 import { _message } from "./_bytes.ts";
@@ -44,18 +41,18 @@ export type { DownloadProgress, ProgressCallback };
 
 /** Where files are looked for and stored; shared by every data function. */
 export interface DataLocationOptions {
-  /** Cache folder. Default: env `CNN_DATA_DIR`, else `data/` at the project root. */
+  /** Cache folder. Default: `data/` at the project root. */
   dataDir?: string;
   /**
    * Local mirror folder, tried before the network; `null` disables it.
-   * Default: env `CNN_DATA_MIRROR` (none if unset).
+   * Default: none.
    */
   mirror?: string | null;
 }
 
 /** Options of {@linkcode fetchFile}. */
 export interface FetchFileOptions extends DataLocationOptions {
-  /** Never use the network. Default: env `CNN_DATA_OFFLINE` is "1" or "true". */
+  /** Never use the network. Default: false. */
   offline?: boolean;
   /** Attempts per URL on transient failures (network errors, 5xx, cut transfers). Default: 3. */
   attempts?: number;
@@ -77,46 +74,10 @@ export interface FetchResult {
   from: string;
 }
 
-function _env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined; // No --allow-env: behave as if unset.
-  }
-}
-
-/**
- * The directory the user started from, against which relative paths in
- * environment variables are resolved: `INIT_CWD` (set by `deno task`, which
- * itself runs in the project root), else `PWD` (the shell's directory, which
- * a Jupyter kernel inherits from the Jupyter server although it runs in the
- * notebook's folder), else the working directory.
- *
- * @example
- * ```ts
- * import { resolve } from "node:path";
- * import { startDirectory } from "./fetch.ts";
- * const mirror = resolve(startDirectory(), "../shared/datasets");
- * ```
- */
-export function startDirectory(): string {
-  for (const name of ["INIT_CWD", "PWD"]) {
-    const dir = _env(name);
-    if (dir && isAbsolute(dir)) return dir;
-  }
-  return Deno.cwd();
-}
-
-/** A path from an environment variable, made absolute against the start directory. */
-function _envPath(name: string): string | undefined {
-  const value = _env(name);
-  return value === undefined ? undefined : resolve(startDirectory(), value);
-}
-
 /**
  * The cache folder in use: the option (relative to the working directory),
- * else env `CNN_DATA_DIR` (relative to {@linkcode startDirectory}), else
- * `data/` at the project root.
+ * else `data/` at the project root. (`CNN_DATA_DIR` reaches it through
+ * `runConfigFromEnv().data` in `lib/config.ts`.)
  *
  * @example
  * ```ts
@@ -126,8 +87,6 @@ function _envPath(name: string): string | undefined {
  */
 export function resolveDataDir(options: DataLocationOptions = {}): string {
   if (options.dataDir) return resolve(options.dataDir);
-  const chosen = _envPath("CNN_DATA_DIR");
-  if (chosen) return chosen;
   const here = new URL("../../data", import.meta.url);
   return here.protocol === "file:"
     ? fileURLToPath(here)
@@ -135,9 +94,9 @@ export function resolveDataDir(options: DataLocationOptions = {}): string {
 }
 
 /**
- * The mirror folder in use, or undefined: the option (`null` = none; relative
- * to the working directory), else env `CNN_DATA_MIRROR` (relative to
- * {@linkcode startDirectory}).
+ * The mirror folder in use, or undefined: the option (relative to the
+ * working directory; `null` or unset = none). (`CNN_DATA_MIRROR` reaches it
+ * through `runConfigFromEnv().data` in `lib/config.ts`.)
  *
  * @example
  * ```ts
@@ -148,28 +107,7 @@ export function resolveDataDir(options: DataLocationOptions = {}): string {
 export function resolveMirror(
   options: DataLocationOptions = {},
 ): string | undefined {
-  if (options.mirror === undefined) return _envPath("CNN_DATA_MIRROR");
   return options.mirror ? resolve(options.mirror) : undefined;
-}
-
-/**
- * `CNN_DATA_DIR` and `CNN_DATA_MIRROR` as absolute paths, for the environment
- * of a process that runs elsewhere (a Jupyter kernel runs in the notebook's
- * folder): only the variables that are set.
- *
- * @example
- * ```ts
- * import { dataLocationEnv } from "./fetch.ts";
- * const env = { ...dataLocationEnv(), CNN_SCALE: "smoke" };
- * ```
- */
-export function dataLocationEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ["CNN_DATA_DIR", "CNN_DATA_MIRROR"]) {
-    const path = _envPath(name);
-    if (path !== undefined) env[name] = path;
-  }
-  return env;
 }
 
 /**
@@ -614,8 +552,7 @@ async function _fetchFile(
         );
       }
     }
-    const offline = options.offline ??
-      ["1", "true"].includes(_env("CNN_DATA_OFFLINE") ?? "");
+    const offline = options.offline ?? false;
     if (offline) {
       attempts.push("network: not tried (offline mode)");
     } else {

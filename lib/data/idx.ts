@@ -3,6 +3,11 @@
  * magic number giving the element type and number of dimensions, the
  * dimensions as big-endian uint32, then the elements in row-major order.
  *
+ * Kept as the project's own code: no maintained npm package reads IDX
+ * without also downloading the data or pulling a dataset framework, the
+ * format is a dozen lines of header, and this reader returns views into the
+ * decompressed bytes (no copy) and stops decompressing once a `limit` is met.
+ *
  * @example
  * ```ts
  * import { readIdx } from "./idx.ts";

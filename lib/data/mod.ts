@@ -4,8 +4,9 @@
  * NPY/NPZ, CIFAR-10 binary in tar.gz or loose files), and one API from a split
  * to tensors.
  *
- * Environment: `CNN_DATA_DIR` (cache, default `data/`), `CNN_DATA_MIRROR`
- * (local mirror tried before the network), `CNN_DATA_OFFLINE=1` (no network).
+ * Where files are looked for is an option (`dataDir`, `mirror`, `offline`);
+ * `runConfigFromEnv().data` (`lib/config.ts`) reads them from `CNN_DATA_DIR`,
+ * `CNN_DATA_MIRROR` and `CNN_DATA_OFFLINE`.
  *
  * @example
  * ```ts
@@ -23,14 +24,81 @@
  *
  * @module
  */
-export * from "./registry.ts";
-export * from "./errors.ts";
-export * from "./fetch.ts";
-export * from "./idx.ts";
-export * from "./npy.ts";
-export * from "./npz.ts";
-export * from "./tar.ts";
-export * from "./cifar.ts";
-export * from "./split.ts";
-export * from "./load.ts";
-export * from "./tensors.ts";
+export {
+  type DataFile,
+  DATASET_NAMES,
+  type DatasetInfo,
+  type DatasetName,
+  DATASETS,
+  getDataset,
+  getSplit,
+  type SplitFormat,
+  type SplitInfo,
+  type SplitSource,
+} from "./registry.ts";
+export {
+  CacheWriteError,
+  ChecksumMismatchError,
+  DataFormatError,
+  DataUnavailableError,
+} from "./errors.ts";
+export {
+  type CachedFileStatus,
+  cachePath,
+  checkCachedFile,
+  type CheckCachedFileOptions,
+  type DataLocationOptions,
+  type DownloadProgress,
+  fetchFile,
+  type FetchFileOptions,
+  type FetchResult,
+  type ProgressCallback,
+  resolveDataDir,
+  resolveMirror,
+} from "./fetch.ts";
+export {
+  type IdxArray,
+  type IdxData,
+  type IdxDtype,
+  parseIdx,
+  type ParseIdxOptions,
+  readIdx,
+} from "./idx.ts";
+export {
+  type NpyArray,
+  type NpyData,
+  type NpyDtype,
+  parseNpy,
+  type ParseNpyOptions,
+} from "./npy.ts";
+export { parseNpz, type ParseNpzOptions } from "./npz.ts";
+export {
+  type CifarRecords,
+  loadCifarFolder,
+  type LoadCifarFolderOptions,
+  parseCifarRecords,
+  readCifarArchive,
+  type ReadCifarOptions,
+} from "./cifar.ts";
+export {
+  type ImageSplit,
+  labelCounts,
+  seededRandom,
+  shuffledIndices,
+  shuffleSplit,
+  type ShuffleSplitOptions,
+  splitValidation,
+  type SplitValidationOptions,
+  subsetSplit,
+  takeIndices,
+} from "./split.ts";
+export { loadSplit, type LoadSplitOptions } from "./load.ts";
+export {
+  batchCount,
+  batches,
+  type BatchOptions,
+  type Normalization,
+  type TensorPair,
+  toTensors,
+  type ToTensorsOptions,
+} from "./tensors.ts";

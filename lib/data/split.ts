@@ -3,6 +3,12 @@
  * uint8 labels) and the cheap operations on it: index-range subsets, seeded
  * shuffles, validation splits, label counts.
  *
+ * The seeded stream ({@linkcode seededRandom}, mulberry32) is the project's
+ * own on purpose: the same seed must give the same subsets and shuffles in
+ * every process (a resumed run, a notebook beside a script), it runs without
+ * a backend and yields plain numbers (an index shuffle needs no tensors), and
+ * the training loops' batch order (`epochPermutation`) draws from it too.
+ *
  * @example
  * ```ts
  * import { loadSplit } from "./load.ts";

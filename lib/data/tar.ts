@@ -1,7 +1,17 @@
 /**
- * A streaming reader of tar archives (ustar, with GNU long names and pax
- * paths), so a member of a large `.tar.gz` can be read without holding the
- * whole archive in memory.
+ * Reads the members of a tar stream one by one, so a member of a large
+ * `.tar.gz` (the official CIFAR-10 archive) is read without holding the whole
+ * archive in memory. The tar format itself (ustar, GNU long names, pax
+ * headers, header checksums, truncation) is parsed by modern-tar, a maintained
+ * zero-dependency streaming tar library on web streams (`@std/tar`, Deno's own,
+ * is on JSR, which these machines cannot reach); this module adapts its
+ * entries to the data layer: a member is read once, whole or into a buffer
+ * the caller preallocated, and every failure is a {@linkcode DataFormatError}
+ * naming the archive.
+ *
+ * Archives must end with tar's end-of-archive blocks (GNU tar, Python's
+ * `tarfile` and and this project's tests write them): an archive cut at a member
+ * boundary counts as truncated.
  *
  * @example
  * ```ts
@@ -13,7 +23,8 @@
  *
  * @module
  */
-import { _message, _StreamReader } from "./_bytes.ts";
+import { createTarDecoder, type TarHeader } from "modern-tar";
+import { _message } from "./_bytes.ts";
 import { DataFormatError } from "./errors.ts";
 
 /** One member of a tar archive, readable while the iteration is on it. */
@@ -38,51 +49,17 @@ export interface ReadTarOptions {
 
 const _BLOCK = 512;
 
-function _text(block: Uint8Array, start: number, length: number): string {
-  const field = block.subarray(start, start + length);
-  const end = field.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? field : field.subarray(0, end));
-}
-
-function _octal(block: Uint8Array, start: number, length: number): number {
-  if (block[start] & 0x80) {
-    // GNU base-256 encoding for sizes of 8 GiB and more.
-    let value = block[start] & 0x7f;
-    for (let i = 1; i < length; i++) value = value * 256 + block[start + i];
-    return value;
-  }
-  const text = _text(block, start, length).trim();
-  return text === "" ? 0 : parseInt(text, 8);
-}
-
-function _checksumOk(block: Uint8Array): boolean {
-  const stored = _octal(block, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < _BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i];
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
-  }
-  return stored === unsigned || stored === signed;
-}
-
-/** Turns a failure of the underlying stream (bad gzip data) into a clear error. */
-async function _wrap<T>(label: string, promise: Promise<T>): Promise<T> {
-  try {
-    return await promise;
-  } catch (e) {
-    throw new DataFormatError(
-      `${label}: cannot read the archive (${_message(e)}). ` +
-        "It is corrupt or truncated: delete it and fetch it again.",
-    );
-  }
+function _type(header: TarHeader): TarEntry["type"] {
+  if (header.type === "file") return "file";
+  if (header.type === "directory") return "directory";
+  return "other";
 }
 
 /**
  * Iterates over the members of a tar stream. Throws
- * {@linkcode DataFormatError} on a corrupt header or a truncated archive.
- * Leaving the loop early cancels the stream.
+ * {@linkcode DataFormatError} on a corrupt header, a truncated archive or a
+ * failing source stream (bad gzip data). Leaving the loop early cancels the
+ * stream.
  *
  * @example
  * ```ts
@@ -101,62 +78,43 @@ export async function* readTarEntries(
   options: ReadTarOptions = {},
 ): AsyncGenerator<TarEntry> {
   const label = options.label ?? "tar archive";
-  const reader = new _StreamReader(stream);
-  const header = new Uint8Array(_BLOCK);
-  let longName: string | undefined;
-  const truncated = () =>
-    new DataFormatError(
-      `${label}: truncated archive (ended at byte ${reader.position}). ` +
-        "Delete it and fetch it again.",
-    );
-  const read = async (target: Uint8Array, offset: number, length: number) => {
-    if (await _wrap(label, reader.readInto(target, offset, length)) < length) {
-      throw truncated();
+  const entries = stream.pipeThrough(createTarDecoder({ strict: true }))
+    .getReader();
+  // Where the next member's header starts (exact for plain ustar members;
+  // pax and long-name headers add blocks the decoder does not report).
+  let position = 0;
+  const failure = (e: unknown): DataFormatError => {
+    if (e instanceof DataFormatError) return e;
+    const message = _message(e);
+    if (/\btar header\b/i.test(message)) {
+      return new DataFormatError(
+        `${label}: corrupt tar header at byte ${position} (${message}). ` +
+          "Delete the archive and fetch it again.",
+      );
     }
+    if (/\btar archive is truncated\b/i.test(message)) {
+      return new DataFormatError(
+        `${label}: truncated archive (after byte ${position}). ` +
+          "Delete it and fetch it again.",
+      );
+    }
+    return new DataFormatError(
+      `${label}: cannot read the archive (${message}). ` +
+        "It is corrupt or truncated: delete it and fetch it again.",
+    );
   };
   try {
     while (true) {
-      const got = await _wrap(label, reader.readInto(header, 0, _BLOCK));
-      if (got === 0) return; // End of stream without end-of-archive blocks.
-      if (got < _BLOCK) {
-        throw new DataFormatError(
-          `${label}: truncated archive (partial header at byte ${
-            reader.position - got
-          }).`,
-        );
+      let next;
+      try {
+        next = await entries.read();
+      } catch (e) {
+        throw failure(e);
       }
-      if (header.every((b) => b === 0)) return; // End-of-archive marker.
-      if (!_checksumOk(header)) {
-        throw new DataFormatError(
-          `${label}: corrupt tar header at byte ${
-            reader.position - _BLOCK
-          } (checksum mismatch). Delete the archive and fetch it again.`,
-        );
-      }
-      const size = _octal(header, 124, 12);
-      const flag = String.fromCharCode(header[156] || 0x30);
-      let name = _text(header, 0, 100);
-      if (_text(header, 257, 5) === "ustar") {
-        const prefix = _text(header, 345, 155);
-        if (prefix) name = `${prefix}/${name}`;
-      }
-      const padding = (_BLOCK - (size % _BLOCK)) % _BLOCK;
-      if (flag === "L" || flag === "x" || flag === "g") {
-        const body = new Uint8Array(size);
-        await read(body, 0, size);
-        await _wrap(label, reader.skip(padding));
-        const text = new TextDecoder().decode(body);
-        if (flag === "L") longName = text.replace(/\0+$/, "");
-        if (flag === "x") {
-          const path = /\d+ path=([^\n]*)\n/.exec(text);
-          if (path) longName = path[1];
-        }
-        continue;
-      }
-      if (longName !== undefined) {
-        name = longName;
-        longName = undefined;
-      }
+      if (next.done) return;
+      const { header, body } = next.value;
+      const name = header.name;
+      const size = header.size;
       let consumed = false;
       const take = () => {
         if (consumed) {
@@ -164,19 +122,38 @@ export async function* readTarEntries(
         }
         consumed = true;
       };
+      const readInto = async (target: Uint8Array, offset: number) => {
+        let at = offset;
+        try {
+          for await (const chunk of body) {
+            if (at + chunk.length > offset + size) {
+              throw new DataFormatError(
+                `${label}:${name}: member holds more than its ${size} bytes.`,
+              );
+            }
+            target.set(chunk, at);
+            at += chunk.length;
+          }
+        } catch (e) {
+          throw failure(e);
+        }
+        if (at - offset < size) {
+          throw new DataFormatError(
+            `${label}: truncated archive (${name} ended after ${
+              at - offset
+            } of ${size} bytes). Delete it and fetch it again.`,
+          );
+        }
+      };
       yield {
         name,
         size,
-        type: flag === "0" || flag === "7"
-          ? "file"
-          : flag === "5"
-          ? "directory"
-          : "other",
+        type: _type(header),
         async bytes() {
           take();
-          const body = new Uint8Array(size);
-          await read(body, 0, size);
-          return body;
+          const out = new Uint8Array(size);
+          await readInto(out, 0);
+          return out;
         },
         async readInto(target: Uint8Array, offset = 0) {
           take();
@@ -185,15 +162,20 @@ export async function* readTarEntries(
               `${label}:${name}: ${size} bytes do not fit at offset ${offset}.`,
             );
           }
-          await read(target, offset, size);
+          await readInto(target, offset);
         },
       };
       if (!consumed) {
-        if (await _wrap(label, reader.skip(size)) < size) throw truncated();
+        consumed = true;
+        try {
+          await body.cancel();
+        } catch (e) {
+          throw failure(e);
+        }
       }
-      if (await _wrap(label, reader.skip(padding)) < padding) throw truncated();
+      position += _BLOCK + Math.ceil(size / _BLOCK) * _BLOCK;
     }
   } finally {
-    await reader.cancel();
+    await entries.cancel().catch(() => {});
   }
 }

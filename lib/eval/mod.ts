@@ -12,16 +12,56 @@
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
  * });
- * const r = evaluateModel(model, { xs: tf.zeros([4, 2]), ys: [0, 1, 2, 0] });
+ * const r = await evaluateModel(model, { xs: tf.zeros([4, 2]), ys: [0, 1, 2, 0] });
  * const cm = confusionMatrix(r.labels, r.predictions, { numClasses: 3 });
- * console.log(r.accuracy, mostConfused(cm));
+ * console.assert(r.accuracy >= 0 && r.accuracy <= 1);
+ * console.log(mostConfused(cm));
  * ```
  *
  * @module
  */
-export * from "./metrics.ts";
-export * from "./predict.ts";
-export * from "./image_file.ts";
+export {
+  type ClassAccuracy,
+  type ConfusedPair,
+  type ConfusionMatrix,
+  confusionMatrix,
+  confusionMatrixFromCounts,
+  type ConfusionMatrixOptions,
+  confusionTable,
+  mostConfused,
+  type MostConfusedOptions,
+  perClassAccuracy,
+} from "./metrics.ts";
+export {
+  type ClassPredictions,
+  evaluateModel,
+  type EvaluateOptions,
+  type Evaluation,
+  type LabelledTensors,
+  predictClasses,
+  type PredictOptions,
+  type PredictOutput,
+  predictProbabilities,
+  type Probabilities,
+} from "./predict.ts";
+export {
+  type DecodedImage,
+  decodeImage,
+  encodeImage,
+  type ImagePrediction,
+  imageSize,
+  MAX_IMAGE_PIXELS,
+  normalizePixels,
+  type NormalizePreset,
+  predictImageFile,
+  type PredictImageFileOptions,
+  type PreprocessedImage,
+  preprocessImage,
+  type PreprocessImageOptions,
+  readImageFile,
+  writeImageFile,
+  type WriteImageOptions,
+} from "./image_file.ts";
 export {
   loadModel,
   type LoadModelOptions,

@@ -29,8 +29,10 @@ export const CIFAR_ID = "004-cifar10-cnn";
 export interface LoadCifarDataOptions {
   /** Data cache folder. Default: the data layer's. */
   dataDir?: string;
-  /** Local dataset mirror. Default: env `CNN_DATA_MIRROR`. */
+  /** Local dataset mirror (`runConfigFromEnv().data.mirror`). Default: none. */
   mirror?: string | null;
+  /** Never use the network. Default: false. */
+  offline?: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function loadCifarData(
     ...dataLimits(["cifar-cnn"], scale),
     dataDir: options.dataDir,
     mirror: options.mirror,
+    offline: options.offline,
   });
 }
 

@@ -59,9 +59,9 @@ export interface LoadExperimentDataOptions {
   seed?: number;
   /** Data cache folder (see `loadSplit`). Default: the data layer's. */
   dataDir?: string;
-  /** Local mirror folder (see `loadSplit`). Default: env `CNN_DATA_MIRROR`. */
+  /** Local mirror folder (see `loadSplit`). Default: none. */
   mirror?: string | null;
-  /** Never use the network. Default: the data layer's (env `CNN_DATA_OFFLINE`). */
+  /** Never use the network. Default: false. */
   offline?: boolean;
   /** Show download progress. Default: false. */
   progress?: boolean;

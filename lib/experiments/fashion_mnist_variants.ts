@@ -24,8 +24,10 @@ export const FASHION_ID = "003-fashion-mnist-variants";
 export interface LoadFashionDataOptions {
   /** Data cache folder. Default: the data layer's. */
   dataDir?: string;
-  /** Local dataset mirror. Default: env `CNN_DATA_MIRROR`. */
+  /** Local dataset mirror (`runConfigFromEnv().data.mirror`). Default: none. */
   mirror?: string | null;
+  /** Never use the network. Default: false. */
+  offline?: boolean;
 }
 
 /**
@@ -46,5 +48,6 @@ export async function loadFashionData(
     ...dataLimits(["fashion-lenet-large", "fashion-lenet-small"], scale),
     dataDir: options.dataDir,
     mirror: options.mirror,
+    offline: options.offline,
   });
 }

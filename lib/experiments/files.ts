@@ -19,10 +19,10 @@ import { fileURLToPath } from "node:url";
 /** Options of {@linkcode notebookFilesDir}. */
 export interface NotebookFilesDirOptions {
   /**
-   * The run's results folder (`deno task reproduce` sets
-   * `CNN_RESULTS_DIR=<report>/results`); the files then go to
-   * `<report>/files/<experiment>`, beside the executed notebooks. null: no
-   * results folder. Default: the `CNN_RESULTS_DIR` environment variable.
+   * The run's results folder (`RunConfig.resultsDir`; `deno task reproduce`
+   * sets `CNN_RESULTS_DIR=<report>/results`); the files then go to
+   * `<report>/files/<experiment>`, beside the executed notebooks. Default:
+   * none (the files go under {@linkcode NotebookFilesDirOptions.root}).
    */
   resultsDir?: string | null;
   /**
@@ -43,7 +43,12 @@ export interface NotebookFilesDirOptions {
  * @example
  * ```ts
  * import { notebookFilesDir } from "./files.ts";
- * const logs = `${await notebookFilesDir("001-mnist-lenet5")}/tensorboard`;
+ * import { runConfigFromEnv } from "../config.ts";
+ * const config = runConfigFromEnv();
+ * const files = await notebookFilesDir("001-mnist-lenet5", {
+ *   resultsDir: config.resultsDir,
+ * });
+ * const logs = `${files}/tensorboard`;
  * ```
  */
 export async function notebookFilesDir(
@@ -57,14 +62,7 @@ export async function notebookFilesDir(
       }`,
     );
   }
-  let resultsDir = options.resultsDir;
-  if (resultsDir === undefined) {
-    try {
-      resultsDir = Deno.env.get("CNN_RESULTS_DIR") || null;
-    } catch {
-      resultsDir = null; // no --allow-env
-    }
-  }
+  const resultsDir = options.resultsDir;
   const root = resultsDir
     ? join(dirname(resolve(resultsDir)), "files")
     : resolve(

@@ -33,8 +33,10 @@ export const KANNADA_MODELS: readonly string[] = [
 export interface LoadKannadaDataOptions {
   /** Data cache folder. Default: the data layer's. */
   dataDir?: string;
-  /** Local dataset mirror. Default: env `CNN_DATA_MIRROR`. */
+  /** Local dataset mirror (`runConfigFromEnv().data.mirror`). Default: none. */
   mirror?: string | null;
+  /** Never use the network. Default: false. */
+  offline?: boolean;
   /** Models the data is for (decides the smoke limits). Default: {@linkcode KANNADA_MODELS}. */
   models?: readonly string[];
 }
@@ -60,5 +62,6 @@ export async function loadKannadaData(
     testSplits: ["test", "dig"],
     dataDir: options.dataDir,
     mirror: options.mirror,
+    offline: options.offline,
   });
 }

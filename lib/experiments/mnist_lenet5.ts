@@ -23,8 +23,10 @@ export const MNIST_LENET5_ID = "001-mnist-lenet5";
 export interface LoadMnistDataOptions {
   /** Data cache folder. Default: the data layer's. */
   dataDir?: string;
-  /** Local dataset mirror. Default: env `CNN_DATA_MIRROR`. */
+  /** Local dataset mirror (`runConfigFromEnv().data.mirror`). Default: none. */
   mirror?: string | null;
+  /** Never use the network. Default: false. */
+  offline?: boolean;
   /** Model the data is for (decides the smoke limits). Default: "lenet5". */
   model?: string;
 }
@@ -48,5 +50,6 @@ export async function loadMnistData(
     ...dataLimits([options.model ?? "lenet5"], scale),
     dataDir: options.dataDir,
     mirror: options.mirror,
+    offline: options.offline,
   });
 }

@@ -30,8 +30,10 @@ export const MNIST_NORMALIZE: { mean: number; std: number } = {
 export interface LoadPyTorchStyleDataOptions {
   /** Data cache folder. Default: the data layer's. */
   dataDir?: string;
-  /** Local dataset mirror. Default: env `CNN_DATA_MIRROR`. */
+  /** Local dataset mirror (`runConfigFromEnv().data.mirror`). Default: none. */
   mirror?: string | null;
+  /** Never use the network. Default: false. */
+  offline?: boolean;
 }
 
 /**

@@ -244,9 +244,10 @@ export interface NotebookResults {
 /** Options of {@linkcode saveNotebookResults}. */
 export interface SaveNotebookResultsOptions {
   /**
-   * Folder to write `<experiment>.results.json` into. Default: the
-   * `CNN_RESULTS_DIR` environment variable; when neither is set nothing is
-   * written (a reader running the notebook by hand wants no stray files).
+   * Folder to write `<experiment>.results.json` into (a notebook passes
+   * `runConfigFromEnv().resultsDir`, i.e. `CNN_RESULTS_DIR`). Default: none,
+   * and then nothing is written (a reader running the notebook by hand wants
+   * no stray files).
    */
   dir?: string;
 }
@@ -270,14 +271,7 @@ export async function saveNotebookResults(
   results: NotebookResults,
   options: SaveNotebookResultsOptions = {},
 ): Promise<string | null> {
-  let dir = options.dir;
-  if (dir === undefined) {
-    try {
-      dir = Deno.env.get("CNN_RESULTS_DIR") || undefined;
-    } catch {
-      dir = undefined; // no --allow-env: nothing to write
-    }
-  }
+  const dir = options.dir;
   if (!dir) return null;
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/${results.experiment}.results.json`;

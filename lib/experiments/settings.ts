@@ -23,7 +23,7 @@ import {
   type ModelName,
   MODELS,
 } from "../models/mod.ts";
-import { DEFAULT_SEED, seedFromEnv } from "../train/seed.ts";
+import { DEFAULT_SEED, globalSeed } from "../train/seed.ts";
 import type { Scale } from "./scale.ts";
 
 export type { Normalization };
@@ -71,7 +71,8 @@ export interface TrainSettings {
   testLimit: number | null;
   /**
    * Seed of weights, shuffling, dropout and subsets. `trainSettingsFor` fills
-   * in the run's seed (env `CNN_SEED`, else 42), so a notebook or
+   * in the run's seed (its `seed` option, else the one given to
+   * `setGlobalSeed`, else 42), so a notebook or
    * `deno task reproduce --seed N` seeds every model alike.
    */
   seed: number;
@@ -223,6 +224,11 @@ export function recipeModelNames(): string[] {
 export interface TrainSettingsForOptions {
   /** Fields to override after the scale's settings are applied. Default: none. */
   overrides?: Partial<TrainSettings>;
+  /**
+   * The run's seed. Default: the seed last given to `setGlobalSeed` (a
+   * notebook's first cell sets `runConfigFromEnv().seed`), else 42.
+   */
+  seed?: number;
 }
 
 /**
@@ -263,7 +269,7 @@ export function trainSettingsFor(
     };
   const settings = {
     ...scaled,
-    seed: seedFromEnv(),
+    seed: options.seed ?? globalSeed() ?? DEFAULT_SEED,
     ...(options.overrides ?? {}),
   };
   _checkSettings(model, settings);

@@ -6,14 +6,8 @@
  */
 import * as tf from "../tf.ts";
 
-/** Padding mode of a convolution or pooling layer. */
-export type Padding = "valid" | "same";
-
-/** An image input shape, `[height, width, channels]`. */
-export type ImageShape = [number, number, number];
-
-/** A tfjs initializer (the class is not exported by name from tfjs-layers). */
-export type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
+import type { ImageShape, Initializer } from "./types.ts";
+export type { ImageShape, Initializer, Padding } from "./types.ts";
 
 /** Throws unless `n` is an integer >= `min`. */
 export function _checkInt(value: number, what: string, min = 1): number {

@@ -55,7 +55,8 @@ async function _writeAtomic(path: string, data: Uint8Array): Promise<void> {
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
- * import { buildLenet5, fileSystemHandler } from "./mod.ts";
+ * import { buildLenet5 } from "./mod.ts";
+ * import { fileSystemHandler } from "./io.ts";
  * const model = buildLenet5();
  * await model.save(fileSystemHandler("/tmp/lenet5"));
  * const again = await tf.loadLayersModel(fileSystemHandler("/tmp/lenet5"));

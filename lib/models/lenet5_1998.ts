@@ -15,8 +15,8 @@ import {
   TrainableSubsampling,
 } from "./layers/lenet1998.ts";
 
-/** Arguments of {@linkcode buildLenet5Classic}. */
-export interface Lenet5ClassicArgs {
+/** Arguments of {@linkcode buildLenet5_1998}. */
+export interface Lenet5_1998Args {
   /** Number of RBF output units (classes). Default: 10. */
   numClasses?: number;
   /**
@@ -57,16 +57,16 @@ export interface Lenet5ClassicArgs {
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
- * import { buildLenet5Classic } from "./lenet5_1998.ts";
- * const model = buildLenet5Classic();
+ * import { buildLenet5_1998 } from "./lenet5_1998.ts";
+ * const model = buildLenet5_1998();
  * model.compile({
  *   optimizer: "adam",
  *   loss: (y, scores) => tf.losses.softmaxCrossEntropy(y, scores),
  * });
  * ```
  */
-export function buildLenet5Classic(
-  args: Lenet5ClassicArgs = {},
+export function buildLenet5_1998(
+  args: Lenet5_1998Args = {},
 ): tf.Sequential {
   const numClasses = _checkInt(
     args.numClasses ?? 10,

@@ -12,8 +12,8 @@ import {
 } from "./_common.ts";
 import { pytorchDefaultInit } from "./init.ts";
 
-/** Arguments of {@linkcode buildLenet5Torch}. */
-export interface Lenet5TorchArgs {
+/** Arguments of {@linkcode buildLenet5_32}. */
+export interface Lenet5_32Args {
   /** Input `[height, width, channels]`; sides >= 16. Default: `[32, 32, 1]`. */
   inputShape?: ImageShape;
   /** Number of classes. Default: 10. */
@@ -41,12 +41,12 @@ export interface Lenet5TorchArgs {
  *
  * @example
  * ```ts
- * import { buildLenet5Torch } from "./lenet5_32.ts";
- * const model = buildLenet5Torch();
+ * import { buildLenet5_32 } from "./lenet5_32.ts";
+ * const model = buildLenet5_32();
  * console.log(model.outputShape, model.countParams()); // [null, 10] 61706
  * ```
  */
-export function buildLenet5Torch(args: Lenet5TorchArgs = {}): tf.Sequential {
+export function buildLenet5_32(args: Lenet5_32Args = {}): tf.Sequential {
   const inputShape = _checkInputShape(
     args.inputShape ?? [32, 32, 1],
     "lenet5-32",

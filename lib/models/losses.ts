@@ -38,8 +38,8 @@ function _oneHot(yTrue: tf.Tensor, classes: number): tf.Tensor {
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
- * import { buildLenet5Torch, classificationLoss } from "./mod.ts";
- * const model = buildLenet5Torch();
+ * import { buildLenet5_32, classificationLoss } from "./mod.ts";
+ * const model = buildLenet5_32();
  * model.compile({ optimizer: "adam", loss: classificationLoss("log-probabilities") });
  * ```
  */

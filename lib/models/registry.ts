@@ -12,8 +12,8 @@ import { buildFashionLenet, type FashionLenetArgs } from "./fashion_lenet.ts";
 import { buildKannadaCnn, type KannadaCnnArgs } from "./kannada_cnn.ts";
 import { buildLenet, type LenetArgs } from "./lenet.ts";
 import { buildLenet5, type Lenet5Args } from "./lenet5.ts";
-import { buildLenet5Torch, type Lenet5TorchArgs } from "./lenet5_32.ts";
-import { buildLenet5Classic, type Lenet5ClassicArgs } from "./lenet5_1998.ts";
+import { buildLenet5_32, type Lenet5_32Args } from "./lenet5_32.ts";
+import { buildLenet5_1998, type Lenet5_1998Args } from "./lenet5_1998.ts";
 import type { OutputKind } from "./losses.ts";
 import { buildMobileNet, type MobileNetArgs } from "./mobilenet.ts";
 
@@ -35,15 +35,24 @@ export type ModelName = typeof MODEL_NAMES[number];
 
 /** The builder options each model name accepts. */
 export interface ModelOptions {
+  /** Options of {@linkcode buildLenet}. */
   "lenet": LenetArgs;
+  /** Options of {@linkcode buildKannadaCnn}. */
   "kannada-cnn": KannadaCnnArgs;
+  /** Options of {@linkcode buildMobileNet}. */
   "mobilenet": MobileNetArgs;
+  /** Options of {@linkcode buildLenet5}. */
   "lenet5": Lenet5Args;
-  "lenet5-32": Lenet5TorchArgs;
+  /** Options of {@linkcode buildLenet5_32}. */
+  "lenet5-32": Lenet5_32Args;
+  /** Options of {@linkcode buildFashionLenet} (variant "large"). */
   "fashion-lenet-large": Omit<FashionLenetArgs, "variant">;
+  /** Options of {@linkcode buildFashionLenet} (variant "small"). */
   "fashion-lenet-small": Omit<FashionLenetArgs, "variant">;
+  /** Options of {@linkcode buildCifarCnn}. */
   "cifar-cnn": CifarCnnArgs;
-  "lenet5-1998": Lenet5ClassicArgs;
+  /** Options of {@linkcode buildLenet5_1998}. */
+  "lenet5-1998": Lenet5_1998Args;
 }
 
 /** How a tutorial trains its model (what `deno task train` uses by default). */
@@ -149,6 +158,7 @@ const _SEED_000_TRAINING: TutorialTraining = {
 
 /** Every model of the project, by name. */
 export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
+  /** Options of {@linkcode buildLenet}. */
   "lenet": {
     name: "lenet",
     description:
@@ -163,6 +173,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildLenet(o),
     buildFor: (o) => buildLenet(o),
   },
+  /** Options of {@linkcode buildKannadaCnn}. */
   "kannada-cnn": {
     name: "kannada-cnn",
     description:
@@ -177,6 +188,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildKannadaCnn(o),
     buildFor: (o) => buildKannadaCnn(o),
   },
+  /** Options of {@linkcode buildMobileNet}. */
   "mobilenet": {
     name: "mobilenet",
     description:
@@ -203,6 +215,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildMobileNet(o),
     buildFor: (o) => buildMobileNet(o),
   },
+  /** Options of {@linkcode buildLenet5}. */
   "lenet5": {
     name: "lenet5",
     description:
@@ -225,6 +238,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildLenet5(o),
     buildFor: (o) => buildLenet5(o),
   },
+  /** Options of {@linkcode buildLenet5_32}. */
   "lenet5-32": {
     name: "lenet5-32",
     description:
@@ -243,9 +257,10 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       epochs: 5,
       normalize: { mean: 0.1307, std: 0.3081 },
     },
-    build: (o) => buildLenet5Torch(o),
-    buildFor: (o) => buildLenet5Torch(o),
+    build: (o) => buildLenet5_32(o),
+    buildFor: (o) => buildLenet5_32(o),
   },
+  /** Options of {@linkcode buildFashionLenet} (variant "large"). */
   "fashion-lenet-large": {
     name: "fashion-lenet-large",
     description:
@@ -267,6 +282,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildFashionLenet({ ...o, variant: "large" }),
     buildFor: (o) => buildFashionLenet({ ...o, variant: "large" }),
   },
+  /** Options of {@linkcode buildFashionLenet} (variant "small"). */
   "fashion-lenet-small": {
     name: "fashion-lenet-small",
     description:
@@ -288,6 +304,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildFashionLenet({ ...o, variant: "small" }),
     buildFor: (o) => buildFashionLenet({ ...o, variant: "small" }),
   },
+  /** Options of {@linkcode buildCifarCnn}. */
   "cifar-cnn": {
     name: "cifar-cnn",
     description:
@@ -310,6 +327,7 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
     build: (o) => buildCifarCnn(o),
     buildFor: (o) => buildCifarCnn(o),
   },
+  /** Options of {@linkcode buildLenet5_1998}. */
   "lenet5-1998": {
     name: "lenet5-1998",
     description:
@@ -335,9 +353,9 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
       epochs: 10,
       normalize: "unit",
     },
-    build: (o) => buildLenet5Classic(o),
+    build: (o) => buildLenet5_1998(o),
     buildFor: (o) =>
-      buildLenet5Classic({ numClasses: o.numClasses, seed: o.seed }),
+      buildLenet5_1998({ numClasses: o.numClasses, seed: o.seed }),
   },
 };
 

@@ -465,8 +465,8 @@ export function traceLayerShapes(
  *
  * @example
  * ```ts
- * import { assertInputShape, buildLenet5Torch } from "./mod.ts";
- * assertInputShape(buildLenet5Torch(), [8, 28, 28, 1]);
+ * import { assertInputShape, buildLenet5_32 } from "./mod.ts";
+ * assertInputShape(buildLenet5_32(), [8, 28, 28, 1]);
  * // Error: model lenet5-32 expects images of 32x32x1 but got 28x28x1 ...
  * ```
  */

@@ -267,6 +267,7 @@ export function imageGrid(
   images: ImageBatch,
   options?: ImageGridOptions,
 ): Figure;
+/** The same grid from an image tensor `[N, H, W, C]`, read asynchronously. */
 export function imageGrid(
   images: tf.Tensor,
   options?: ImageGridOptions,

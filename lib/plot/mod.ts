@@ -16,9 +16,58 @@
  *
  * @module
  */
-export * from "./figure.ts";
-export * from "./training.ts";
-export * from "./confusion.ts";
-export * from "./images.ts";
-export * from "./stimulus.ts";
-export * from "./comparison.ts";
+export {
+  type BundleOptions,
+  composeFigure,
+  type ComposeOptions,
+  createFigure,
+  displayFigure,
+  type DisplayFigureOptions,
+  type Figure,
+  figureAltText,
+  type FigureBundle,
+  figureBundle,
+  JUPYTER_DISPLAY,
+  plotDocument,
+  type SaveOptions,
+  svgToPng,
+} from "./figure.ts";
+export {
+  type HistoryLike,
+  historyPoints,
+  type HistoryRow,
+  trainingCurves,
+  type TrainingCurvesOptions,
+} from "./training.ts";
+export { confusionHeatmap, type ConfusionHeatmapOptions } from "./confusion.ts";
+export {
+  filterGrid,
+  type FilterGridOptions,
+  type ImageBatch,
+  imageDataUri,
+  imageGrid,
+  type ImageGridOptions,
+  RIGHT_COLOR,
+  type Tile,
+  tileGrid,
+  type TileGridOptions,
+  WRONG_COLOR,
+} from "./images.ts";
+export {
+  type FilterStimuli,
+  filterStimuli,
+  type FilterStimuliOptions,
+  maxStimulus,
+  type MaxStimulusOptions,
+  type Stimulus,
+  stimulusGrid,
+  type StimulusGridOptions,
+} from "./stimulus.ts";
+export {
+  epochComparison,
+  type EpochComparisonOptions,
+  type EpochPoint,
+  modelComparison,
+  type ModelComparisonOptions,
+  type ModelResult,
+} from "./comparison.ts";

@@ -54,7 +54,10 @@ export type HistoryLike =
   | readonly HistoryRow[]
   | { toRecords(): Record<string, unknown>[] }
   | {
-    history: Record<string, readonly (number | tf_Scalar)[]>;
+    history: Record<
+      string,
+      readonly (number | { data(): Promise<ArrayLike<number>> })[]
+    >;
     epoch?: readonly number[];
   };
 
@@ -62,7 +65,6 @@ export type HistoryLike =
  * A tfjs scalar as a `History` may hold before `await history.syncData()`
  * (`model.fit` calls it; it is not read here, see {@linkcode trainingCurves}).
  */
-type tf_Scalar = { data(): Promise<ArrayLike<number>> };
 
 /** Options of {@linkcode trainingCurves}. */
 export interface TrainingCurvesOptions {

@@ -1,5 +1,19 @@
-// A minimal tensor container: `<base>.json` (manifest: names, dtypes, shapes,
-// byte offsets) next to `<base>.bin` (the raw little-endian values).
+/**
+ * A minimal tensor container for checkpoints: `<base>.json` (manifest:
+ * names, dtypes, shapes, byte offsets) next to `<base>.bin` (the raw
+ * little-endian values, concatenated as in tfjs's own `weights.bin`).
+ *
+ * Why not `tf.io.encodeWeights` / `tf.io.decodeWeights`: they work on
+ * tensors, and a checkpoint holds typed arrays. The checkpoint code has
+ * already read every weight and optimizer slot (`await t.data()`, the only
+ * read WebGPU allows); encoding with tf.io would upload those arrays to the
+ * backend again (to the GPU on WebGPU) only to read them back, and decoding
+ * would create tensors that the loader must read back before assigning them.
+ * tf.io offers no codec for plain typed arrays, and the byte layout is a
+ * plain concatenation either way, so the 40 lines below stay.
+ *
+ * @module
+ */
 
 /** One named array of numbers with its shape. */
 export interface TensorEntry {

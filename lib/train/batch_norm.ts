@@ -80,11 +80,12 @@ function _batchNormLayers(model: tf.LayersModel): BatchNormLike[] {
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { buildModel } from "../models/mod.ts";
  * import { recalibrateBatchNorm } from "./batch_norm.ts";
- * declare const model: tf.LayersModel;
- * declare const trainImages: tf.Tensor4D;
- * // 1,000 training images are plenty for the statistics.
- * await recalibrateBatchNorm(model, trainImages.slice(0, 1000));
+ * const model = buildModel("mobilenet");
+ * const trainImages = tf.randomUniform([64, 32, 32, 1]);
+ * // A few hundred to 1,000 training images are plenty for the statistics.
+ * await recalibrateBatchNorm(model, trainImages);
  * ```
  */
 export async function recalibrateBatchNorm(

@@ -43,7 +43,7 @@ export interface EarlyStoppingOptions {
 }
 
 /** The early-stopping callback, with what it observed. */
-export class EarlyStopping implements TrainCallback {
+export class EarlyStoppingCallback implements TrainCallback {
   /** Quantity watched. */
   readonly monitor: MonitorName;
   /** Whether smaller or larger is better. */
@@ -68,8 +68,9 @@ export class EarlyStopping implements TrainCallback {
    *
    * @example
    * ```ts
-   * import { EarlyStopping } from "./callbacks.ts";
-   * const stop = new EarlyStopping({ monitor: "val_acc", patience: 2 });
+   * import { EarlyStoppingCallback } from "./callbacks.ts";
+   * const stop = new EarlyStoppingCallback({ monitor: "val_acc", patience: 2 });
+   * console.assert(stop.mode === "max");
    * ```
    */
   constructor(options: EarlyStoppingOptions = {}) {
@@ -187,8 +188,8 @@ export class EarlyStopping implements TrainCallback {
  */
 export function earlyStopping(
   options: EarlyStoppingOptions = {},
-): EarlyStopping {
-  return new EarlyStopping(options);
+): EarlyStoppingCallback {
+  return new EarlyStoppingCallback(options);
 }
 
 /** A learning rate as a function of the 0-based epoch (and the current rate). */

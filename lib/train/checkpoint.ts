@@ -663,8 +663,8 @@ function _checkState(path: string, state: CheckpointState): void {
   }
 }
 
-/** Options of {@linkcode checkpoint}. */
-export interface CheckpointOptions {
+/** Options of {@linkcode checkpointCallback}. */
+export interface CheckpointCallbackOptions {
   /** Save every N epochs (the last epoch is always saved). Default: 1. */
   every?: number;
   /** Keep only the newest N checkpoints. Default: all. */
@@ -679,17 +679,19 @@ export interface CheckpointOptions {
  *
  * @example
  * ```ts
- * import { checkpoint } from "./checkpoint.ts";
- * const callbacks = [checkpoint("runs/cifar/checkpoints", { keep: 3 })];
+ * import { checkpointCallback } from "./checkpoint.ts";
+ * const callbacks = [checkpointCallback("runs/cifar/checkpoints", { keep: 3 })];
  * ```
  */
-export function checkpoint(
+export function checkpointCallback(
   dir: string,
-  options: CheckpointOptions = {},
+  options: CheckpointCallbackOptions = {},
 ): TrainCallback & { lastPath: string | null } {
   const { every = 1, keep, saveOptimizer = true } = options;
   if (!Number.isInteger(every) || every < 1) {
-    throw new Error(`checkpoint: every must be an integer >= 1, got ${every}`);
+    throw new Error(
+      `checkpointCallback: every must be an integer >= 1, got ${every}`,
+    );
   }
   return {
     lastPath: null,

@@ -31,7 +31,7 @@ import * as tf from "../tf.ts";
 import { type BackendName, withoutKernelThreads } from "../backend/mod.ts";
 import type { TrainData } from "./types.ts";
 import { getLearningRate, getOptimizerState } from "./optimizer.ts";
-import { epochOrder, randomSeed } from "./_random.ts";
+import { epochOrder, randomSeed } from "./epoch_order.ts";
 import {
   type CommonTrainOptions,
   prepareData,

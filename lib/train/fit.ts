@@ -28,7 +28,7 @@
  */
 import * as tf from "../tf.ts";
 import type { TrainData } from "./types.ts";
-import { epochPermutation } from "./_random.ts";
+import { epochPermutation } from "./epoch_order.ts";
 import {
   type CommonTrainOptions,
   type EpochOutcome,

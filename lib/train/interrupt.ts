@@ -14,8 +14,23 @@
  * event loop take a timer turn every `yieldEveryMs` and then says whether to
  * stop: call it between steps.
  *
- * `fitModel`, `trainLoop` and `trainDataParallel` listen while they run; a
- * hand-written loop in a notebook uses {@linkcode interruptible}.
+ * `fitModel`, `trainLoop` and `trainDataParallel` listen while they run
+ * (`maxStimulus` too: it returns the units it finished); a hand-written loop
+ * in a notebook uses {@linkcode interruptible}. On an interrupt, training
+ * stops after the current batch, the model keeps the weights trained so far,
+ * the call returns normally saying where it stopped (`result.stopReason`),
+ * and a partial epoch is left out of the history and the checkpoints. The
+ * library's own loops take the timer turn between batches, as `shouldStop()`
+ * does (about 2 ms every 200 ms).
+ *
+ * Tested: a training cell in a kernel started from this project's
+ * kernelspec is interrupted both by the project's Jupyter client and by
+ * `jupyter_client` (what JupyterLab uses). What no code in the kernel can
+ * fix: a kernel started by a program that blocks SIGINT inherits the blocked
+ * signal and never sees it; `interruptible()` (and so every training call)
+ * then prints a warning saying so. Without any listener, Deno's kernel dies
+ * of SIGINT (and ignores `"interrupt_mode": "message"`), so code that runs
+ * long outside these helpers cannot be stopped without restarting the kernel.
  *
  * @example
  * ```ts

@@ -30,7 +30,7 @@
  */
 import * as tf from "../tf.ts";
 import type { TrainData } from "./types.ts";
-import { epochOrder, randomSeed } from "./_random.ts";
+import { epochOrder, randomSeed } from "./epoch_order.ts";
 import {
   type CommonTrainOptions,
   prepareData,
@@ -53,7 +53,7 @@ import {
 export type { LossName };
 
 /** A loss: targets and predictions in, per-sample losses or their mean out. */
-export type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+export type LoopLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
 /** Options of {@linkcode trainLoop}. */
 export interface TrainLoopOptions extends CommonTrainOptions {
@@ -64,7 +64,7 @@ export interface TrainLoopOptions extends CommonTrainOptions {
    * Keras with `from_logits=False`). Default: "auto": sparse categorical
    * cross-entropy for labels `[N]`, categorical for one-hot `[N, C]`.
    */
-  loss?: "auto" | LossName | LossFunction;
+  loss?: "auto" | LossName | LoopLoss;
   /**
    * Reset the running means each epoch ("epoch"), or never ("never": seed
    * 003's loop never resets its `tf.metrics.Mean`, so its printed training
@@ -77,7 +77,7 @@ export interface TrainLoopOptions extends CommonTrainOptions {
 
 interface _Task {
   sparse: boolean;
-  loss: LossFunction;
+  loss: LoopLoss;
   classes: number;
 }
 

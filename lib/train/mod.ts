@@ -26,19 +26,93 @@
  *
  * @module
  */
-export * from "./types.ts";
-export * from "./running_mean.ts";
-export * from "./batch_norm.ts";
-export * from "./seed.ts";
-export { epochPermutation } from "./_random.ts";
-export * from "./optimizer.ts";
-export * from "./callbacks.ts";
-export * from "./tensorboard.ts";
-export * from "./interrupt.ts";
-export * from "./checkpoint.ts";
-export * from "./history.ts";
-export * from "./progress.ts";
-export type { CommonTrainOptions, TrainResult } from "./_session.ts";
-export * from "./fit.ts";
-export * from "./loop.ts";
-export * from "./data_parallel.ts";
+export {
+  type BatchLogs,
+  type EpochRecord,
+  HISTORY_COLUMNS,
+  type TrainCallback,
+  type TrainData,
+  type TrainState,
+} from "./types.ts";
+export { RunningMean } from "./running_mean.ts";
+export {
+  type BatchNormRecalibration,
+  recalibrateBatchNorm,
+  type RecalibrateBatchNormOptions,
+} from "./batch_norm.ts";
+export { DEFAULT_SEED, globalSeed, setGlobalSeed } from "./seed.ts";
+export { epochPermutation } from "./epoch_order.ts";
+export {
+  getLearningRate,
+  getOptimizerState,
+  type OptimizerStateEntry,
+  setLearningRate,
+  setOptimizerState,
+} from "./optimizer.ts";
+export {
+  type DivergenceInfo,
+  earlyStopping,
+  type EarlyStoppingCallback,
+  type EarlyStoppingOptions,
+  epochLog,
+  type EpochLogOptions,
+  exponentialDecay,
+  type LearningRateSchedule,
+  type MonitorName,
+  scheduleLearningRate,
+  stopOnNaN,
+  TrainingDivergedError,
+} from "./callbacks.ts";
+export {
+  EventFileWriter,
+  type Histogram,
+  histogramOf,
+  type HistogramOfOptions,
+  kerasGraphJson,
+  tensorBoard,
+  type TensorBoardCallback,
+  type TensorBoardEvent,
+  type TensorBoardOptions,
+  weightHistograms,
+} from "./tensorboard.ts";
+export {
+  type Interruptible,
+  interruptible,
+  type InterruptibleOptions,
+} from "./interrupt.ts";
+export {
+  checkpointCallback,
+  type CheckpointCallbackOptions,
+  type CheckpointInfo,
+  type CheckpointState,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  type LoadCheckpointOptions,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
+} from "./checkpoint.ts";
+export { type HistoryColumn, historyFrame } from "./history.ts";
+export {
+  createProgress,
+  type DisplayFunction,
+  formatEpoch,
+  type MediaBundle,
+  type ProgressMode,
+  type ProgressOptions,
+  type ProgressReporter,
+  type ProgressStart,
+  type SparklineOptions,
+} from "./progress.ts";
+export type { CommonTrainOptions, TrainResult } from "./options.ts";
+export { fitModel, type FitModelOptions } from "./fit.ts";
+export {
+  type LoopLoss,
+  type LossName,
+  trainLoop,
+  type TrainLoopOptions,
+} from "./loop.ts";
+export {
+  trainDataParallel,
+  type TrainDataParallelOptions,
+} from "./data_parallel.ts";

@@ -8,8 +8,8 @@
  *
  * @example
  * ```ts
- * import { seedFromEnv, setGlobalSeed } from "./seed.ts";
- * setGlobalSeed(seedFromEnv()); // CNN_SEED, or 42
+ * import { DEFAULT_SEED, setGlobalSeed } from "./seed.ts";
+ * setGlobalSeed(DEFAULT_SEED); // or runConfigFromEnv().seed (CNN_SEED)
  * ```
  *
  * @module
@@ -57,43 +57,4 @@ export function setGlobalSeed(seed: number): void {
  */
 export function globalSeed(): number | null {
   return currentSeed;
-}
-
-/** Options of {@linkcode seedFromEnv}. */
-export interface SeedFromEnvOptions {
-  /** Environment variable to read. Default: "CNN_SEED". */
-  variable?: string;
-  /** Seed when the variable is unset or empty. Default: {@linkcode DEFAULT_SEED}. */
-  fallback?: number;
-}
-
-/**
- * The seed named by the `CNN_SEED` environment variable, or 42. Throws on a
- * value that is not a whole number in [0, 2^32).
- *
- * @example
- * ```ts
- * import { seedFromEnv } from "./seed.ts";
- * console.log(seedFromEnv({ fallback: 0 }));
- * ```
- */
-export function seedFromEnv(options: SeedFromEnvOptions = {}): number {
-  const variable = options.variable ?? "CNN_SEED";
-  let value: string | undefined;
-  try {
-    value = Deno.env.get(variable);
-  } catch {
-    value = undefined; // without --allow-env: the fallback
-  }
-  if (value === undefined || value.trim() === "") {
-    return options.fallback ?? DEFAULT_SEED;
-  }
-  const seed = Number(value.trim());
-  if (!/^\d+$/.test(value.trim()) || seed >= 2 ** 32) {
-    throw new RangeError(
-      `env var ${variable} must be a whole number in [0, 2^32), got ` +
-        `${JSON.stringify(value)}`,
-    );
-  }
-  return seed;
 }

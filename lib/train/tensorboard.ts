@@ -13,7 +13,17 @@
  * {@linkcode tensorBoard} lays them out as Keras's TensorBoard callback does
  * (`<dir>/train` and `<dir>/validation`, tags `epoch_loss`,
  * `epoch_accuracy`, `epoch_learning_rate`, one histogram per weight such as
- * `conv1/kernel_0`), so TensorBoard overlays training and validation curves.
+ * `conv1/kernel_0`), so TensorBoard overlays training and validation curves;
+ * with `{ updateFreq: N }` it also writes the batch loss every N batches.
+ * `deno task train ... --logdir DIR` does the same from the command line.
+ * View the logs with TensorBoard from Python:
+ * `pip install tensorboard && tensorboard --logdir DIR`.
+ *
+ * Why the project writes the format itself: tfjs's `tf.node.tensorBoard`
+ * needs tfjs-node, whose native TensorFlow does not install on these machines
+ * (nor under Deno without install scripts); the format is small and stable
+ * (TFRecord framing with CRC-32C and a few protobuf fields), and the tests
+ * read the files back with an independent bit-by-bit CRC.
  *
  * @example
  * ```ts

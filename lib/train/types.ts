@@ -7,7 +7,7 @@
  * ```ts
  * import type { TrainCallback } from "./types.ts";
  * const printer: TrainCallback = {
- *   onEpochEnd: (record) => console.log(record.epoch, record.loss),
+ *   onEpochEnd: (epoch, record) => console.log(epoch, record.loss),
  * };
  * ```
  *

@@ -14,7 +14,7 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { dataLocationEnv } from "../../lib/data/fetch.ts";
+import { dataLocationEnv } from "../../lib/config.ts";
 import { DEFAULT_SCALE, type Scale } from "../../lib/experiments/scale.ts";
 import { KernelClient } from "./client.ts";
 import { joinText, type Notebook, readNotebook } from "./nbformat.ts";

@@ -12,7 +12,7 @@
 import * as tf from "../../tf.ts";
 import { seededRandom } from "../../data/split.ts";
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import type { LayerArgs } from "../types.ts";
 
 function _single(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
   return (Array.isArray(inputShape[0])
@@ -49,21 +49,26 @@ export interface ScaledTanhArgs extends LayerArgs {
 export class ScaledTanh extends tf.layers.Layer {
   /** Name under which the class is registered for (de)serialisation. */
   static className = "ScaledTanh";
+  /** Output amplitude A of `A * tanh(S * x)`. */
   readonly amplitude: number;
+  /** Slope S of `A * tanh(S * x)`. */
   readonly slope: number;
 
+  /** Creates the layer; see the args interface for each option and its default. */
   constructor(args: ScaledTanhArgs = {}) {
     super(args);
     this.amplitude = args.amplitude ?? 1.7159;
     this.slope = args.slope ?? 2 / 3;
   }
 
+  /** The forward pass (tfjs `Layer.call`). */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() =>
       tf.mul(tf.tanh(tf.mul(_one(inputs), this.slope)), this.amplitude)
     );
   }
 
+  /** The serialisable configuration (tfjs `Layer.getConfig`). */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
@@ -106,11 +111,14 @@ export interface TrainableSubsamplingArgs extends LayerArgs {
 export class TrainableSubsampling extends tf.layers.Layer {
   /** Name under which the class is registered for (de)serialisation. */
   static className = "TrainableSubsampling";
+  /** Side of the square, non-overlapping pooling window. */
   readonly poolSize: number;
+  /** Starting value of the per-channel trainable coefficient. */
   readonly initialCoefficient: number;
   private coefficient?: tf.LayerVariable;
   private bias?: tf.LayerVariable;
 
+  /** Creates the layer; see the args interface for each option and its default. */
   constructor(args: TrainableSubsamplingArgs = {}) {
     super(args);
     this.poolSize = args.poolSize ?? 2;
@@ -123,6 +131,7 @@ export class TrainableSubsampling extends tf.layers.Layer {
     this.initialCoefficient = args.initialCoefficient ?? 0.25;
   }
 
+  /** Creates the weights for this input shape (tfjs `Layer.build`). */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = _single(inputShape);
     const [, h, w, c] = shape;
@@ -157,12 +166,14 @@ export class TrainableSubsampling extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** The output shape for an input shape (tfjs `Layer.computeOutputShape`). */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const [n, h, w, c] = _single(inputShape);
     const p = this.poolSize;
     return [n, h == null ? null : h / p, w == null ? null : w / p, c];
   }
 
+  /** The forward pass (tfjs `Layer.call`). */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = _one(inputs);
@@ -181,6 +192,7 @@ export class TrainableSubsampling extends tf.layers.Layer {
     });
   }
 
+  /** The serialisable configuration (tfjs `Layer.getConfig`). */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
@@ -251,15 +263,20 @@ export interface PartialConv2DArgs extends LayerArgs {
 export class PartialConv2D extends tf.layers.Layer {
   /** Name under which the class is registered for (de)serialisation. */
   static className = "PartialConv2D";
+  /** For each output map, the input maps it reads (the C3 table). */
   readonly connections: number[][];
+  /** Side of the square convolution kernel. */
   readonly kernelSize: number;
+  /** Whether each output map has a bias. */
   readonly useBias: boolean;
+  /** Seed of the kernel initialiser, if any. */
   readonly seed?: number;
   private kernel?: tf.LayerVariable;
   private bias?: tf.LayerVariable;
   private scatter?: Float32Array;
   private inputChannels = 0;
 
+  /** Creates the layer; see the args interface for each option and its default. */
   constructor(args: PartialConv2DArgs = {}) {
     super(args);
     this.connections = (args.connections ?? LENET5_C3_TABLE).map((c) => [
@@ -287,6 +304,7 @@ export class PartialConv2D extends tf.layers.Layer {
     return this.connections.reduce((s, c) => s + c.length, 0);
   }
 
+  /** Creates the weights for this input shape (tfjs `Layer.build`). */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = _single(inputShape);
     const channels = shape[3];
@@ -345,6 +363,7 @@ export class PartialConv2D extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** The output shape for an input shape (tfjs `Layer.computeOutputShape`). */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const [n, h, w] = _single(inputShape);
     const k = this.kernelSize;
@@ -356,6 +375,7 @@ export class PartialConv2D extends tf.layers.Layer {
     ];
   }
 
+  /** The forward pass (tfjs `Layer.call`). */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = _one(inputs) as tf.Tensor4D;
@@ -373,6 +393,7 @@ export class PartialConv2D extends tf.layers.Layer {
     });
   }
 
+  /** The serialisable configuration (tfjs `Layer.getConfig`). */
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
       connections: this.connections,
@@ -441,13 +462,17 @@ export function rbfPrototypeCodes(
 export class EuclideanRBF extends tf.layers.Layer {
   /** Name under which the class is registered for (de)serialisation. */
   static className = "EuclideanRBF";
+  /** Number of RBF units (classes). */
   readonly units: number;
   /** What the layer outputs (config key `output`; `output` itself is tfjs' symbolic output). */
   readonly outputMode: "scores" | "distances";
+  /** Whether the prototype codes are trained. */
   readonly trainablePrototypes: boolean;
+  /** Seed of the prototype codes. */
   readonly prototypeSeed: number;
   private prototypes?: tf.LayerVariable;
 
+  /** Creates the layer; see the args interface for each option and its default. */
   constructor(args: EuclideanRBFArgs = {}) {
     super(args);
     this.units = args.units ?? 10;
@@ -467,6 +492,7 @@ export class EuclideanRBF extends tf.layers.Layer {
     this.prototypeSeed = args.prototypeSeed ?? 1998;
   }
 
+  /** Creates the weights for this input shape (tfjs `Layer.build`). */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = _single(inputShape);
     const dim = shape[shape.length - 1];
@@ -493,10 +519,12 @@ export class EuclideanRBF extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** The output shape for an input shape (tfjs `Layer.computeOutputShape`). */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     return [_single(inputShape)[0], this.units];
   }
 
+  /** The forward pass (tfjs `Layer.call`). */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = _one(inputs) as tf.Tensor2D;
@@ -510,6 +538,7 @@ export class EuclideanRBF extends tf.layers.Layer {
     });
   }
 
+  /** The serialisable configuration (tfjs `Layer.getConfig`). */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),

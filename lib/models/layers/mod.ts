@@ -12,5 +12,16 @@
  *
  * @module
  */
-export * from "./simple_conv2d.ts";
-export * from "./lenet1998.ts";
+export { SimpleConv2D, type SimpleConv2DArgs } from "./simple_conv2d.ts";
+export {
+  EuclideanRBF,
+  type EuclideanRBFArgs,
+  LENET5_C3_TABLE,
+  PartialConv2D,
+  type PartialConv2DArgs,
+  rbfPrototypeCodes,
+  ScaledTanh,
+  type ScaledTanhArgs,
+  TrainableSubsampling,
+  type TrainableSubsamplingArgs,
+} from "./lenet1998.ts";

@@ -9,7 +9,7 @@
  */
 import * as tf from "../../tf.ts";
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import type { LayerArgs } from "../types.ts";
 
 /** Arguments of {@linkcode SimpleConv2D}. */
 export interface SimpleConv2DArgs extends LayerArgs {
@@ -60,16 +60,24 @@ export class SimpleConv2D extends tf.layers.Layer {
   /** Name under which the class is registered for (de)serialisation. */
   static className = "SimpleConv2D";
 
+  /** Number of output channels. */
   readonly filters: number;
+  /** Kernel height and width. */
   readonly kernelSize: [number, number];
+  /** Vertical and horizontal strides. */
   readonly strides: [number, number];
+  /** Whether a bias is added per output channel. */
   readonly useBias: boolean;
+  /** "valid" (no padding) or "same" (output as large as the input / stride). */
   readonly padding: "valid" | "same";
+  /** Activation applied after the convolution. */
   readonly activation: "relu" | "linear";
+  /** Seed of the kernel initialiser, if any. */
   readonly seed?: number;
   private kernel?: tf.LayerVariable;
   private bias?: tf.LayerVariable;
 
+  /** Creates the layer; see the args interface for each option and its default. */
   constructor(args: SimpleConv2DArgs = {}) {
     super(args);
     this.filters = args.filters ?? 32;
@@ -97,6 +105,7 @@ export class SimpleConv2D extends tf.layers.Layer {
     this.seed = args.seed;
   }
 
+  /** Creates the weights for this input shape (tfjs `Layer.build`). */
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape =
       (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -132,6 +141,7 @@ export class SimpleConv2D extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** The output shape for an input shape (tfjs `Layer.computeOutputShape`). */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape =
       (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -144,6 +154,7 @@ export class SimpleConv2D extends tf.layers.Layer {
     return [shape[0], out(shape[1], 0), out(shape[2], 1), this.filters];
   }
 
+  /** The forward pass (tfjs `Layer.call`). */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
@@ -158,6 +169,7 @@ export class SimpleConv2D extends tf.layers.Layer {
     });
   }
 
+  /** The serialisable configuration (tfjs `Layer.getConfig`). */
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
       filters: this.filters,

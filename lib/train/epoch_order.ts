@@ -1,5 +1,23 @@
-// Seeded randomness for batch order: a permutation that depends only on
-// (seed, epoch), so a resumed run shuffles exactly like an uninterrupted one.
+/**
+ * Seeded batch order: a sample permutation that depends only on (seed,
+ * epoch), so a resumed run shuffles exactly like an uninterrupted one, and a
+ * loop written in a notebook can visit the samples in `fitModel`'s order.
+ *
+ * Kept as the project's own code on purpose: tfjs offers no seeded
+ * shuffle (`tf.data` shuffles with its own unseedable stream and `model.fit`
+ * reshuffles with `Math.random`), and the permutation must be a pure
+ * function of (seed, epoch) for resumes to repeat bit for bit.
+ *
+ * @example
+ * ```ts
+ * import { epochPermutation } from "./epoch_order.ts";
+ * const a = epochPermutation(10, 42, 3);
+ * const b = epochPermutation(10, 42, 3);
+ * console.assert(a.join() === b.join());
+ * ```
+ *
+ * @module
+ */
 
 import { shuffledIndices } from "../data/split.ts";
 
@@ -20,7 +38,7 @@ function _mix(seed: number, epoch: number): number {
  *
  * @example
  * ```ts
- * import { epochPermutation } from "./_random.ts";
+ * import { epochPermutation } from "./epoch_order.ts";
  * const order = epochPermutation(60000, 1, 0); // epoch 0's sample order
  * console.log(order.length); // 60000
  * ```

@@ -1,0 +1,146 @@
+/**
+ * The front door: README.md is short, its first screen has the two commands
+ * and the data mirror, every figure in it is generated from committed JSON
+ * (`deno task docs`), its library snippet type-checks and learns, and the
+ * package has a license. Also the filter of scripts/doc_lint.ts.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  configBlock,
+  expectedReadme,
+  resultsBlock,
+  rewriteBlocks,
+  TASKS,
+  tasksBlock,
+} from "../scripts/docs.ts";
+import { ownProblems, parseDocLint } from "../scripts/doc_lint.ts";
+import { runConfigFromEnv } from "../lib/config.ts";
+
+const repo = fileURLToPath(new URL("../", import.meta.url));
+const readme = await Deno.readTextFile(join(repo, "README.md"));
+
+Deno.test("README: at most 150 lines; the first screen has the two commands and the data mirror", () => {
+  const lines = readme.split("\n");
+  assert.ok(lines.length <= 151, `README.md has ${lines.length} lines`);
+  const firstScreen = lines.slice(0, 50).join("\n");
+  assert.match(firstScreen, /deno task reproduce/);
+  assert.match(firstScreen, /deno task test/);
+  assert.match(firstScreen, /CNN_DATA_MIRROR=/);
+  assert.match(firstScreen, /DataUnavailableError/);
+});
+
+Deno.test("README: the generated blocks equal what `deno task docs` writes from the committed JSON", async () => {
+  for (const name of ["results", "config", "tasks"]) {
+    assert.match(readme, new RegExp(`<!-- generated:${name}\\b`), name);
+  }
+  assert.equal(
+    readme,
+    await expectedReadme(),
+    "README.md disagrees with notebooks/reference/results.json, " +
+      "lib/config.ts or deno.json: run `deno task docs`",
+  );
+});
+
+Deno.test("docs blocks: a changed reference figure changes the README block, and every task needs a line", async () => {
+  const reference = JSON.parse(
+    await Deno.readTextFile(
+      join(repo, "notebooks", "reference", "results.json"),
+    ),
+  );
+  const block = resultsBlock(reference.rows);
+  const row = reference.rows[0];
+  assert.ok(block.includes(`${(100 * row.accuracy).toFixed(2)}%`));
+  const changed = resultsBlock([{ ...row, accuracy: 0.5 }]);
+  assert.ok(changed.includes("50.00%") && !block.includes("| 50.00%"));
+  const tasks = JSON.parse(await Deno.readTextFile(join(repo, "deno.json")))
+    .tasks;
+  for (const task of Object.keys(tasks)) {
+    assert.ok(task in TASKS, `scripts/docs.ts has no line for task ${task}`);
+  }
+  assert.throws(() => tasksBlock({ ...tasks, extra: "x" }), /task\(s\) extra/);
+  assert.match(
+    configBlock([{ name: "A", field: "a", description: "x | y" }]),
+    /x \\\| y/,
+  );
+  const text = "<!-- generated:x (note) -->\nold\n<!-- /generated:x -->";
+  assert.equal(
+    rewriteBlocks(text, { x: "new" }),
+    "<!-- generated:x (note) -->\nnew\n<!-- /generated:x -->",
+  );
+  assert.throws(() => rewriteBlocks(text, { y: "" }), /no generated block "y"/);
+});
+
+Deno.test("LICENSE is MIT and lib/deno.json says so", async () => {
+  const license = await Deno.readTextFile(join(repo, "LICENSE"));
+  assert.match(license, /^MIT License/);
+  assert.match(license, /Copyright \(c\) 2026 the cnn-notebooks authors/);
+  const lib = JSON.parse(
+    await Deno.readTextFile(join(repo, "lib", "deno.json")),
+  );
+  assert.equal(lib.license, "MIT");
+});
+
+Deno.test("doc_lint: keeps lib's own problems, leaves out the dependencies'", () => {
+  const text = [
+    "error[missing-jsdoc]: exported symbol is missing JSDoc documentation",
+    " --> /repo/lib/a.ts:3:1",
+    "error[missing-jsdoc]: exported symbol is missing JSDoc documentation",
+    " --> /repo/node_modules/x/index.d.ts:1:1",
+    "error[private-type-ref]: public type 'f' references private type 'LayersModel'",
+    " --> /repo/lib/b.ts:5:1",
+    "error[private-type-ref]: public type 'g' references private type 'Mine'",
+    " --> /repo/lib/c.ts:7:1",
+  ].join("\n");
+  const problems = parseDocLint(text);
+  assert.equal(problems.length, 4);
+  const own = ownProblems(problems, new Set(["Mine"]), "/repo/lib");
+  assert.deepEqual(own.map((p) => p.location), [
+    "/repo/lib/a.ts:3:1",
+    "/repo/lib/c.ts:7:1",
+  ]);
+});
+
+const mirror = runConfigFromEnv().data.mirror;
+let hasMnist = false;
+try {
+  hasMnist = mirror !== undefined &&
+    (await Deno.stat(join(mirror, "mnist"))).isDirectory;
+} catch {
+  hasMnist = false;
+}
+
+Deno.test({
+  name:
+    "README: the library snippet type-checks, runs with `deno run -A` and scores clearly above chance",
+  ignore: !hasMnist,
+  async fn() {
+    const snippet = /## Using the library[\s\S]*?```ts\n([\s\S]*?)```/.exec(
+      readme,
+    )?.[1];
+    assert.ok(snippet, "no ```ts block under ## Using the library");
+    const file = await Deno.makeTempFile({
+      dir: repo,
+      prefix: ".readme-snippet-",
+      suffix: ".ts",
+    });
+    try {
+      await Deno.writeTextFile(file, snippet);
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--check", file],
+        cwd: repo,
+        env: { NO_COLOR: "1", CNN_DATA_MIRROR: mirror! },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stdout + stderr.slice(-3000));
+      const accuracy = Number(/test accuracy: ([\d.]+)%/.exec(stdout)?.[1]);
+      assert.ok(accuracy > 50, `test accuracy ${accuracy}% (chance: 10%)`);
+    } finally {
+      await Deno.remove(file);
+    }
+  },
+});
