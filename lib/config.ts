@@ -36,13 +36,15 @@
 import { isAbsolute, resolve } from "node:path";
 import { DEFAULT_SCALE, parseScale, type Scale } from "./experiments/scale.ts";
 import { DEFAULT_SEED } from "./train/seed.ts";
-// lib/backend/options.ts loads no TensorFlow.js, so the CLIs can parse the
+// lib/backend/names.ts loads no TensorFlow.js, so the CLIs can parse the
 // configuration before they start anything; its checks are the backend's own.
 import {
+  BACKEND_ENV,
   type BackendName,
+  type BackendOptions,
   parseBackendName,
   parseKernelThreads,
-} from "./backend/options.ts";
+} from "./backend/names.ts";
 
 /** Where dataset files are looked for and kept; pass it to the data loaders. */
 export interface DataLocations {
@@ -333,4 +335,44 @@ export function describeRunConfig(config: RunConfig): string {
   if (!config.simdKernels) parts.push("SIMD kernels off");
   if (config.resultsDir) parts.push(`results ${config.resultsDir}`);
   return parts.join(", ");
+}
+
+const _BACKEND_FROM_ENV: {
+  [K in keyof BackendOptions]: (
+    read: (name: string) => string | undefined,
+  ) => BackendOptions[K];
+} = {
+  backend: (read) =>
+    parseBackendName(
+      read(BACKEND_ENV.backend)?.trim() || "auto",
+      BACKEND_ENV.backend,
+    ),
+  simdKernels: (read) => read(BACKEND_ENV.simdKernels) !== "off",
+  kernelThreads: (read) =>
+    parseKernelThreads(
+      read(BACKEND_ENV.kernelThreads) ?? "",
+      BACKEND_ENV.kernelThreads,
+    ),
+};
+
+/**
+ * One backend setting as the environment gives it now (only that variable
+ * is read and checked): what `lib/backend` falls back to for a setting that
+ * no run configuration passed in (`configureBackend`), read at each call so
+ * that a change takes effect at the next kernel call.
+ *
+ * @example
+ * ```ts
+ * import { backendOptionFromEnv } from "./config.ts";
+ * const threads = backendOptionFromEnv("kernelThreads", {
+ *   env: { CNN_KERNEL_THREADS: "1" },
+ * });
+ * console.assert(threads === 1);
+ * ```
+ */
+export function backendOptionFromEnv<K extends keyof BackendOptions>(
+  key: K,
+  options: { env?: EnvSource } = {},
+): BackendOptions[K] {
+  return _BACKEND_FROM_ENV[key](_reader(options.env));
 }

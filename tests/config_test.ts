@@ -144,16 +144,14 @@ Deno.test("startDirectory: INIT_CWD (deno task), else PWD (the shell), else the 
   assert.equal(startDirectory({ env: {} }), Deno.cwd());
 });
 
-Deno.test("the environment is read in one module: no Deno.env in lib/ outside config.ts and lib/backend", async () => {
+Deno.test("the environment is read in one module: no Deno.env in lib/ outside config.ts", async () => {
   const readers: string[] = [];
   const walk = async (dir: string) => {
     for await (const e of Deno.readDir(dir)) {
       const path = join(dir, e.name);
       const rel = relative(repo, path);
       if (e.isDirectory) {
-        // lib/backend reads its own switches (CNN_BACKEND, CNN_KERNEL_THREADS,
-        // CNN_SIMD_KERNELS) until it takes them as options.
-        if (rel !== join("lib", "backend")) await walk(path);
+        await walk(path);
       } else if (e.name.endsWith(".ts") && rel !== join("lib", "config.ts")) {
         const code = (await Deno.readTextFile(path))
           .split("\n")
