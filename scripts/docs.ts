@@ -30,20 +30,22 @@ export const TASKS: Record<string, string> = {
   data:
     "`<names...|all> [--mirror DIR] [--offline]`: fetch and verify datasets; `--list` shows the cache, `--verify` re-hashes it",
   bench:
-    "training and inference speed per backend beside PyTorch in the same run; `--json`, `--profile`",
+    "training and inference speed of the nine notebook recipes beside their PyTorch twins, in one run; `--quick`, `--json`, `--profile`, `--write-docs`",
+  "bench-docs":
+    "regenerate `docs/benchmarks.md` from `docs/benchmarks.json` (`--check` compares)",
   train:
     "`--model M [--dataset D] [--scale S] [--epochs N] ...`: train any model on any dataset from the command line; `--list` shows the models",
   notebooks:
-    "`[--scale S] [paths...]`: execute notebooks headlessly with the real kernel; writes executed, signed notebooks",
+    "`[--scale S] [--progress S] [paths...]`: execute notebooks headlessly with the real kernel; writes executed, signed notebooks",
   reproduce:
-    "`[--scale S] [--seed N] [--only 000,003] [--backend B]`: the five notebooks once, report in `reports/<timestamp>/`",
+    "`[--scale S] [--seed N] [--only 000,003] [--backend B] [--mirror DIR]`: checks the data, then runs the five notebooks once; report in `reports/<timestamp>/`",
   kernel: "install the project-local Jupyter kernelspec into `.jupyter/`",
   "build-kernels":
     "rebuild `lib/backend/kernels/*.wasm` from the C sources (needs `clang` and `lld`)",
   "backend-readme":
     "regenerate `lib/backend/README.md` from the backend's kernel manifest",
   reference:
-    "`<report dir>`: add a full-scale run's rows and notebooks to `notebooks/reference/`",
+    "`<report dir>`: add a full-scale run's rows and notebooks to `notebooks/reference/`; `--png-figures` migrates old SVG-only figures",
   docs: "rewrite the README's generated blocks from the committed JSON",
 };
 
