@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { notebookFilesDir } from "./files.ts";
  * const dir = await notebookFilesDir("001-mnist-lenet5", { resultsDir: null, root: "/tmp/demo" });
- * console.log(dir); // "/tmp/demo/001-mnist-lenet5"
+ * assert.equal(dir, "/tmp/demo/001-mnist-lenet5");
  * ```
  *
  * @module

@@ -41,9 +41,10 @@ export interface ConfusionHeatmapOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { confusionHeatmap } from "./confusion.ts";
  * const fig = confusionHeatmap([[8, 2], [1, 9]], { classNames: ["cat", "dog"] });
- * console.log(fig.svg.includes("80.0%")); // true
+ * assert.ok(fig.svg.includes("80.0%"));
  * ```
  */
 export function confusionHeatmap(

@@ -182,9 +182,10 @@ export function historyPoints(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { trainingCurves } from "./training.ts";
  * const fig = trainingCurves({ history: { loss: [1, 0.5], val_loss: [1.1, 0.7] } });
- * console.log(fig.svg.includes("validation")); // true
+ * assert.ok(fig.svg.includes("validation"));
  * ```
  */
 export function trainingCurves(
