@@ -234,7 +234,7 @@ export interface WriteImageOptions {
  * ```ts
  * import { writeImageFile } from "./image_file.ts";
  * const pixels = new Uint8Array(28 * 28).fill(255);
- * await writeImageFile("/tmp/white.png", { data: pixels, height: 28, width: 28, channels: 1 });
+ * await writeImageFile(`${await Deno.makeTempDir()}/white.png`, { data: pixels, height: 28, width: 28, channels: 1 });
  * ```
  */
 export async function writeImageFile(

@@ -10,7 +10,7 @@
  *   { model: "fashion-lenet-large", accuracy: 0.91, trainSeconds: 120, params: 1_000_000 },
  *   { model: "fashion-lenet-small", accuracy: 0.88, trainSeconds: 30, params: 60_000 },
  * ]);
- * await fig.save("/tmp/compare.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/compare.svg`);
  * ```
  *
  * @module

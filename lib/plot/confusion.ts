@@ -10,7 +10,7 @@
  * import { confusionMatrix } from "../eval/metrics.ts";
  * import { confusionHeatmap } from "./confusion.ts";
  * const cm = confusionMatrix([0, 1, 1], [0, 1, 0]);
- * await confusionHeatmap(cm).save("/tmp/cm.svg");
+ * await confusionHeatmap(cm).save(`${await Deno.makeTempDir()}/cm.svg`);
  * ```
  *
  * @module

@@ -24,7 +24,7 @@
  *   marks: [Plot.dot([{ x: 1, y: 2 }], { x: "x", y: "y" })],
  * });
  * const fig = composeFigure([panel], { title: "One dot" });
- * await fig.save("/tmp/one-dot.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/one-dot.svg`);
  * ```
  *
  * @module
@@ -485,7 +485,7 @@ class SvgFigure implements Figure {
  * import { createFigure } from "./figure.ts";
  * const fig = createFigure(
  *   '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>', 10, 10);
- * await fig.save("/tmp/empty.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/empty.svg`);
  * ```
  */
 export function createFigure(

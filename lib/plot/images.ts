@@ -12,7 +12,7 @@
  *   trueLabels: [1, 2, 3, 4],
  *   predictedLabels: [1, 2, 0, 4],
  * });
- * await fig.save("/tmp/grid.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/grid.svg`);
  * ```
  *
  * @module
