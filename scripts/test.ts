@@ -110,7 +110,8 @@ async function runTests(
       else tally.passed++;
     } else if (notOk) {
       tally.failed++;
-      tally.failures.push(notOk[1]);
+      // TAP escapes "#" (doc tests are named `file.ts#10-22.ts`).
+      tally.failures.push(notOk[1].replaceAll("\\#", "#"));
     }
   };
   for await (const chunk of child.stdout) {
