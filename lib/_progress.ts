@@ -12,12 +12,13 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { StatusLine } from "./_progress.ts";
  * const out: string[] = [];
  * const line = new StatusLine({ write: (t) => out.push(t), terminal: false });
  * line.redraw("50%");
  * line.commit("done");
- * console.log(out); // ["done\n"]
+ * assert.deepEqual(out, ["done\n"]);
  * ```
  *
  * @module
@@ -28,8 +29,9 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { stderrIsTerminal } from "./_progress.ts";
- * console.log(typeof stderrIsTerminal()); // "boolean"
+ * assert.equal(typeof stderrIsTerminal(), "boolean");
  * ```
  */
 export function stderrIsTerminal(): boolean {
@@ -65,8 +67,9 @@ export function writeStderr(text: string): void {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { formatDuration } from "./_progress.ts";
- * console.log(formatDuration(185)); // "3m05s"
+ * assert.equal(formatDuration(185), "3m05s");
  * ```
  */
 export function formatDuration(seconds: number): string {
@@ -166,12 +169,13 @@ const _MB = 1e6;
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { downloadProgress } from "./_progress.ts";
  * const lines: string[] = [];
  * const show = downloadProgress({ terminal: false, write: (t) => lines.push(t) });
  * show({ file: "a.gz", url: "https://x/a.gz", received: 0, total: 10, done: false });
  * show({ file: "a.gz", url: "https://x/a.gz", received: 10, total: 10, done: true });
- * console.log(lines.length); // 2
+ * assert.equal(lines.length, 2);
  * ```
  */
 export function downloadProgress(

@@ -6,10 +6,11 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { svgImage } from "./_raster.ts";
  * const img = await svgImage(
  *   '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>', "empty");
- * console.log(img.startsWith('<img src="data:image/png;base64,')); // true
+ * assert.ok(img.startsWith('<img src="data:image/png;base64,'));
  * ```
  *
  * @module
@@ -35,8 +36,9 @@ export interface SaveOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { base64 } from "./_raster.ts";
- * console.log(base64(new Uint8Array([1, 2, 3]))); // "AQID"
+ * assert.equal(base64(new Uint8Array([1, 2, 3])), "AQID");
  * ```
  */
 export function base64(bytes: Uint8Array): string {
@@ -95,10 +97,11 @@ async function _defaultFonts(): Promise<Uint8Array[]> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { svgToPng } from "./_raster.ts";
  * const png = await svgToPng(
  *   '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
- * console.log(png[1] === 0x50); // true
+ * assert.ok(png[1] === 0x50);
  * ```
  */
 export async function svgToPng(
@@ -149,9 +152,10 @@ function _escapeAttr(text: string): string {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { svgImage } from "./_raster.ts";
  * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="4"></svg>';
- * console.log((await svgImage(svg, "a chart")).includes('width="8"')); // true
+ * assert.ok((await svgImage(svg, "a chart")).includes('width="8"'));
  * ```
  */
 export async function svgImage(

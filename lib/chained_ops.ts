@@ -14,9 +14,12 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "./tf.ts";
+ * import { initBackend } from "./backend/init.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const x = tf.tensor1d([1, 2, 3]);
- * x.square().sum().print(); // 14
+ * assert.deepEqual(await x.square().sum().data(), new Float32Array([14]));
  * ```
  *
  * @module
@@ -245,8 +248,9 @@ const _OTHER_CHAINED_OPS: Readonly<Record<string, Method>> = {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { CHAINED_OP_NAMES } from "./chained_ops.ts";
- * console.log(CHAINED_OP_NAMES.includes("toFloat")); // true
+ * assert.ok(CHAINED_OP_NAMES.includes("toFloat"));
  * ```
  */
 export const CHAINED_OP_NAMES: readonly string[] = [

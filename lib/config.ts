@@ -25,9 +25,10 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { describeRunConfig, runConfigFromEnv } from "./config.ts";
  * const config = runConfigFromEnv({ env: { CNN_SCALE: "smoke", CNN_SEED: "7" } });
- * console.assert(config.scale === "smoke" && config.seed === 7);
+ * assert.ok(config.scale === "smoke" && config.seed === 7);
  * console.log(describeRunConfig(config));
  * ```
  *
@@ -183,8 +184,9 @@ function _reader(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { startDirectory } from "./config.ts";
- * console.assert(startDirectory({ env: { INIT_CWD: "/from/task" } }) === "/from/task");
+ * assert.ok(startDirectory({ env: { INIT_CWD: "/from/task" } }) === "/from/task");
  * ```
  */
 export function startDirectory(options: { env?: EnvSource } = {}): string {
@@ -203,12 +205,13 @@ export function startDirectory(options: { env?: EnvSource } = {}): string {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { runConfigFromEnv } from "./config.ts";
  * const config = runConfigFromEnv({
  *   env: { CNN_DATA_MIRROR: "../datasets", PWD: "/home/me/cnn" },
  * });
- * console.assert(config.scale === "quick" && config.seed === 42);
- * console.assert(config.data.mirror === "/home/me/datasets");
+ * assert.ok(config.scale === "quick" && config.seed === 42);
+ * assert.ok(config.data.mirror === "/home/me/datasets");
  * ```
  */
 export function runConfigFromEnv(
@@ -268,9 +271,10 @@ export function runConfigFromEnv(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { runConfigEnv, runConfigFromEnv } from "./config.ts";
  * const env = runConfigEnv(runConfigFromEnv({ env: { CNN_SEED: "3" } }));
- * console.assert(env.CNN_SEED === "3" && !("CNN_SCALE" in env));
+ * assert.ok(env.CNN_SEED === "3" && !("CNN_SCALE" in env));
  * ```
  */
 export function runConfigEnv(config: RunConfig): Record<string, string> {
@@ -296,9 +300,10 @@ export function runConfigEnv(config: RunConfig): Record<string, string> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { dataLocationEnv, runConfigFromEnv } from "./config.ts";
  * const config = runConfigFromEnv({ env: { CNN_DATA_MIRROR: "/srv/datasets" } });
- * console.assert(dataLocationEnv(config).CNN_DATA_MIRROR === "/srv/datasets");
+ * assert.ok(dataLocationEnv(config).CNN_DATA_MIRROR === "/srv/datasets");
  * ```
  */
 export function dataLocationEnv(
@@ -315,9 +320,10 @@ export function dataLocationEnv(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { describeRunConfig, runConfigFromEnv } from "./config.ts";
  * const line = describeRunConfig(runConfigFromEnv({ env: {} }));
- * console.assert(line.startsWith("scale quick, seed 42, backend auto"));
+ * assert.ok(line.startsWith("scale quick, seed 42, backend auto"));
  * ```
  */
 export function describeRunConfig(config: RunConfig): string {
@@ -363,11 +369,12 @@ const _BACKEND_FROM_ENV: {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { backendOptionFromEnv } from "./config.ts";
  * const threads = backendOptionFromEnv("kernelThreads", {
  *   env: { CNN_KERNEL_THREADS: "1" },
  * });
- * console.assert(threads === 1);
+ * assert.ok(threads === 1);
  * ```
  */
 export function backendOptionFromEnv<K extends keyof BackendOptions>(

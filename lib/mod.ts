@@ -6,8 +6,8 @@
  * helpers that are not part of the API stay in their files
  * (`tests/mod_exports_test.ts` keeps it so).
  *
- * @example
- * ```ts
+ * @example Needs MNIST (a download, or `CNN_DATA_MIRROR`)
+ * ```ts ignore
  * import { buildModel, initBackend, loadSplit, runConfigFromEnv, toTensors } from "./mod.ts";
  * const config = runConfigFromEnv();
  * await initBackend({ backend: config.backend });

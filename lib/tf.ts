@@ -8,11 +8,16 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "./tf.ts";
+ * import { initBackend } from "./backend/init.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 1, inputShape: [2] })],
  * });
- * tf.tensor1d([1, 2, 3]).square().sum().print(); // 14
+ * assert.equal(model.countParams(), 3);
+ * const sum = tf.tensor1d([1, 2, 3]).square().sum();
+ * assert.deepEqual(await sum.data(), new Float32Array([14]));
  * ```
  *
  * @module

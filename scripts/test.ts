@@ -1,12 +1,14 @@
 /**
  * The project's test command: static checks (format, lint, type check of the
- * library, scripts, tests, the library's @example blocks and the notebooks'
- * code cells; `deno doc --lint` of the library) and the `deno test`
- * suites, each counted, ending with one plain line `N passed, N failed`.
+ * library, scripts, tests and the notebooks' code cells; `deno doc --lint` of
+ * the library), every `@example` block of the library type-checked and run
+ * (`deno test --doc`, one result per example), and the `deno test` suites,
+ * each counted, ending with one plain line `N passed, N failed`.
  *
  * Usage: `deno task test [--quick] [test files...]`
  *
- * `--quick` skips the static checks. Exits non-zero on any failure.
+ * `--quick` skips the static checks; naming test files runs only those (no
+ * examples). Exits non-zero on any failure.
  *
  * @module
  */
@@ -66,12 +68,29 @@ async function runStatic(name: string, cmd: string[]): Promise<void> {
  * addons' intermittent crash, see the loop below) is run once more, counting
  * only the second run; a second crash fails.
  */
-async function runTests(files: string[], retry = true): Promise<void> {
+async function runTests(
+  files: string[],
+  options: {
+    /** Run the files' @example blocks (`deno test --doc`). Default: false. */
+    doc?: boolean;
+    /** Names the run in messages. Default: the files. */
+    label?: string;
+    /** Run once more after a crash (see above). Default: true. */
+    retry?: boolean;
+  } = {},
+): Promise<void> {
+  const label = options.label ?? `deno test ${files.join(" ")}`;
   const before = { ...tally, failures: [...tally.failures] };
   let planned = -1;
   let reported = 0;
   const child = new Deno.Command(deno, {
-    args: ["test", "-A", "--reporter=tap", ...files],
+    args: [
+      "test",
+      "-A",
+      "--reporter=tap",
+      ...(options.doc ? ["--doc"] : []),
+      ...files,
+    ],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "inherit",
@@ -91,7 +110,8 @@ async function runTests(files: string[], retry = true): Promise<void> {
       else tally.passed++;
     } else if (notOk) {
       tally.failed++;
-      tally.failures.push(notOk[1]);
+      // TAP escapes "#" (doc tests are named `file.ts#10-22.ts`).
+      tally.failures.push(notOk[1].replaceAll("\\#", "#"));
     }
   };
   for await (const chunk of child.stdout) {
@@ -107,22 +127,22 @@ async function runTests(files: string[], retry = true): Promise<void> {
   const crashed = !status.success &&
     (status.signal !== null || status.code >= 128) &&
     failedBefore === tally.failed;
-  if (crashed && retry) {
+  if (crashed && (options.retry ?? true)) {
     console.log(
-      `# ${files.join(" ")}: deno died (code ${status.code}) after ` +
+      `# ${label}: deno died (code ${status.code}) after ` +
         `${reported} of ${
           planned < 0 ? "?" : planned
         } results, none failing; running the file once more`,
     );
     Object.assign(tally, before);
-    await runTests(files, false);
+    await runTests(files, { ...options, retry: false });
     return;
   }
   if (!status.success && failedBefore === tally.failed) {
     // deno test failed without a failing test: a type error, or a crash.
     tally.failed++;
     tally.failures.push(
-      `deno test ${files.join(" ")} exited with code ${status.code}`,
+      `${label} exited with code ${status.code}`,
     );
   }
 }
@@ -138,12 +158,6 @@ if (!quick) {
     "lib/",
     "scripts/",
     "tests/",
-  ]);
-  // Every @example block type-checks against the code it documents.
-  await runStatic("deno check --doc lib (every @example)", [
-    "check",
-    "--doc",
-    "lib/",
   ]);
   await runStatic("deno doc --lint (lib's entry points)", [
     "run",
@@ -161,6 +175,27 @@ if (!quick) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
 }
+/**
+ * The library's files with an `@example` (walking `dir`), sorted: the
+ * modules `deno test --doc` runs the examples of. Files without one are left
+ * out, so that no module is loaded only to run nothing (a worker's module
+ * throws when loaded outside a worker).
+ */
+async function exampleFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) found.push(...await exampleFiles(path));
+    else if (
+      entry.isFile && path.endsWith(".ts") && !path.endsWith("_test.ts") &&
+      (await Deno.readTextFile(path)).includes("@example")
+    ) {
+      found.push(path);
+    }
+  }
+  return found.sort();
+}
+
 /** Test files under `dir` (`*_test.ts`), sorted, so each runs in its own process. */
 async function testFiles(dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -170,6 +205,18 @@ async function testFiles(dir: string): Promise<string[]> {
     }
   }
   return found.sort();
+}
+
+// Every @example block of the library, type-checked and run (`deno test
+// --doc`), one result per example, in the full run only.
+if (!args.length) {
+  const started = performance.now();
+  await runTests(await exampleFiles("lib"), {
+    doc: true,
+    label: "deno test --doc (lib's @example blocks)",
+  });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`# lib's @example blocks ran in ${seconds}s`);
 }
 
 // One process per test file: a native addon (zeromq, polars) crashing or

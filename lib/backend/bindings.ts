@@ -9,8 +9,10 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { KERNEL_SIGNATURES } from "./bindings.ts";
- * console.log(KERNEL_SIGNATURES.sum_rows.args); // ["x: ptr", "out: ptr", ...]
+ * const args = KERNEL_SIGNATURES.sum_rows.args; // ["x: ptr", "out: ptr", ...]
+ * assert.deepEqual(args.slice(0, 2), ["x: ptr", "out: ptr"]);
  * ```
  *
  * @module
@@ -709,8 +711,9 @@ export function checkKernelExports(bytes: Uint8Array, what = "kernels.wasm") {
  * @example
  * ```ts
  * import { bindKernels } from "./bindings.ts";
- * const bytes = Deno.readFileSync("lib/backend/kernels/kernels.wasm");
- * const memory = new WebAssembly.Memory({ initial: 1 });
+ * const bytes = Deno.readFileSync(new URL("./kernels/kernels.wasm", import.meta.url));
+ * // At least the pages the module declares for its imported memory.
+ * const memory = new WebAssembly.Memory({ initial: 16 });
  * const instance = new WebAssembly.Instance(
  *   new WebAssembly.Module(bytes),
  *   { env: { memory } },

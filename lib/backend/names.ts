@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseBackendName } from "./names.ts";
- * console.log(parseBackendName("WASM")); // "wasm"
+ * assert.equal(parseBackendName("WASM"), "wasm");
  * ```
  *
  * @module
@@ -58,8 +59,9 @@ export const BACKEND_ENV: Readonly<Record<keyof BackendOptions, string>> = {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseBackendName } from "./options.ts";
- * console.log(parseBackendName("WASM", "--backend")); // "wasm"
+ * assert.equal(parseBackendName("WASM", "--backend"), "wasm");
  * ```
  */
 export function parseBackendName(
@@ -82,8 +84,9 @@ export function parseBackendName(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseKernelThreads } from "./options.ts";
- * console.log(parseKernelThreads("2", "--threads")); // 2
+ * assert.equal(parseKernelThreads("2", "--threads"), 2);
  * ```
  */
 export function parseKernelThreads(

@@ -8,9 +8,10 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { backendOptions, configureBackend } from "./options.ts";
  * configureBackend({ kernelThreads: 1 });
- * console.log(backendOptions().kernelThreads); // 1
+ * assert.equal(backendOptions().kernelThreads, 1);
  * ```
  *
  * @module

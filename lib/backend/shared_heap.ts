@@ -37,9 +37,14 @@ const _LIMITS_SHARED = 3;
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { sharedMemoryModule } from "./shared_heap.ts";
- * const bytes = Deno.readFileSync("module.wasm");
+ * // The smallest module with a memory of 1 to 2 pages: magic, version, and a
+ * // memory section (id 5, 4 bytes, 1 memory, flags 1 = has a maximum, 1, 2).
+ * const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 4, 1, 1, 1, 2]);
  * const patched = sharedMemoryModule(bytes) ?? bytes;
+ * assert.notEqual(patched, bytes);
+ * assert.ok(WebAssembly.validate(patched.slice())); // valid, its memory shared
  * ```
  */
 export function sharedMemoryModule(bytes: Uint8Array): Uint8Array | undefined {

@@ -137,11 +137,15 @@ export function sharedKernelsModule(): WebAssembly.Module | undefined {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
  * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { initBackend } from "./init.ts";
  * import { wasmHeap } from "./simd_kernels.ts";
+ * await initBackend({ backend: "wasm", kernelThreads: false, verbose: false });
  * const heap = wasmHeap(tf.backend() as BackendWasm);
- * console.log(heap?.buffer instanceof SharedArrayBuffer);
+ * assert.ok(heap instanceof WebAssembly.Memory);
+ * console.log(heap.buffer instanceof SharedArrayBuffer);
  * ```
  */
 export function wasmHeap(backend: BackendWasm): WebAssembly.Memory {
@@ -157,7 +161,9 @@ export function wasmHeap(backend: BackendWasm): WebAssembly.Memory {
  * ```ts
  * import * as tf from "../tf.ts";
  * import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+ * import { initBackend } from "./init.ts";
  * import { simdKernelsFor } from "./simd_kernels.ts";
+ * await initBackend({ backend: "wasm", kernelThreads: false, verbose: false });
  * const kernels = simdKernelsFor(tf.backend() as BackendWasm);
  * ```
  */

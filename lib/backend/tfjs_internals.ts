@@ -95,9 +95,13 @@ export interface WasmInternals {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "./init.ts";
  * import { wasmInternals } from "./tfjs_internals.ts";
+ * await initBackend({ backend: "wasm", kernelThreads: false, verbose: false });
  * const { memory } = wasmInternals(tf.findBackend("wasm"));
+ * assert.ok(memory instanceof WebAssembly.Memory);
  * ```
  */
 export function wasmInternals(backend: object | null): WasmInternals {

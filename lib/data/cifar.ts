@@ -32,9 +32,10 @@ import { readTarEntries } from "./tar.ts";
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { CIFAR_RECORD_BYTES } from "./cifar.ts";
- * const size = (await Deno.stat("test_batch.bin")).size;
- * console.log(size / CIFAR_RECORD_BYTES); // 10000 records
+ * assert.equal(CIFAR_RECORD_BYTES, 1 + 32 * 32 * 3); // a label byte, then the pixels
+ * // so a batch file of 30,730,000 bytes holds 10,000 records
  * ```
  */
 export const CIFAR_RECORD_BYTES = 3073;
@@ -102,10 +103,15 @@ function _recordCount(size: number, label: string): number {
  *
  * @example
  * ```ts
- * import { parseCifarRecords } from "./cifar.ts";
- * const bytes = await Deno.readFile("test_batch.bin");
+ * import { strict as assert } from "node:assert";
+ * import { CIFAR_RECORD_BYTES, parseCifarRecords } from "./cifar.ts";
+ * // Two records (a batch file's bytes, e.g. `await Deno.readFile("test_batch.bin")`).
+ * const bytes = new Uint8Array(2 * CIFAR_RECORD_BYTES);
+ * bytes[CIFAR_RECORD_BYTES] = 7; // the second record's label
  * const { images, labels, count } = parseCifarRecords(bytes, { limit: 10 });
- * console.log(count, labels, images.length); // 10 ... 30720
+ * assert.equal(count, 2);
+ * assert.deepEqual([...labels], [0, 7]);
+ * assert.equal(images.length, 2 * 32 * 32 * 3);
  * ```
  */
 export function parseCifarRecords(
@@ -129,7 +135,7 @@ export function parseCifarRecords(
  * the given order, stopping as soon as `limit` records are in hand.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readCifarArchive } from "./cifar.ts";
  * const test = await readCifarArchive(
  *   "data/cifar10/cifar-10-binary.tar.gz",

@@ -118,8 +118,11 @@ export class ChecksumMismatchError extends Error {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { DataFormatError } from "./errors.ts";
- * throw new DataFormatError("labels.gz: wrong IDX magic number 0x1234");
+ * assert.throws(() => {
+ *   throw new DataFormatError("labels.gz: wrong IDX magic number 0x1234");
+ * }, { name: "DataFormatError" });
  * ```
  */
 export class DataFormatError extends Error {

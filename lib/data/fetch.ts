@@ -453,7 +453,7 @@ const _inFlight = new Map<string, Promise<FetchResult>>();
  * {@linkcode ChecksumMismatchError} when the only copies found are wrong.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { fetchFile } from "./fetch.ts";
  * import { DATASETS } from "./registry.ts";
  * for (const file of DATASETS.mnist.files) {

@@ -10,10 +10,13 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { readIdx } from "./idx.ts";
- * const bytes = await Deno.readFile("data/mnist/t10k-labels-idx1-ubyte.gz");
+ * // e.g. `await Deno.readFile("data/mnist/t10k-labels-idx1-ubyte.gz")`; here an
+ * // uncompressed IDX file of 3 labels: magic (ubyte, 1 dimension), size, data.
+ * const bytes = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]);
  * const labels = await readIdx(bytes, { label: "t10k-labels" });
- * console.log(labels.shape); // [10000]
+ * assert.deepEqual(labels.shape, [3]);
  * ```
  *
  * @module
@@ -117,9 +120,10 @@ function _parseHeader(bytes: Uint8Array, label: string): _IdxHeader {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseIdx } from "./idx.ts";
  * const bytes = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 7, 9]);
- * console.log(parseIdx(bytes).data); // Uint8Array [7, 9]
+ * assert.deepEqual([...parseIdx(bytes).data], [7, 9]);
  * ```
  */
 export function parseIdx(
@@ -186,10 +190,11 @@ function _decode(dtype: IdxDtype, body: Uint8Array): IdxData {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { readIdx } from "./idx.ts";
  * const bytes = await Deno.readFile("data/mnist/train-images-idx3-ubyte.gz");
  * const first100 = await readIdx(bytes, { limit: 100 });
- * console.log(first100.shape); // [100, 28, 28]
+ * assert.deepEqual(first100.shape, [100, 28, 28]);
  * ```
  */
 export async function readIdx(

@@ -3,7 +3,7 @@
  * arrays, whatever the storage format (gzipped IDX, NPZ, CIFAR tar.gz).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadSplit } from "./load.ts";
  * const test = await loadSplit("mnist", "test", { limit: 1000 });
  * console.log(test.count, test.height, test.width, test.channels); // 1000 28 28 1
@@ -59,9 +59,10 @@ export interface LoadSplitOptions extends FetchFileOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { loadSplit } from "./load.ts";
  * const dig = await loadSplit("kannada-mnist", "dig", { mirror: "../shared/datasets" });
- * console.log(dig.count); // 10240
+ * assert.equal(dig.count, 10240);
  * ```
  */
 export async function loadSplit(

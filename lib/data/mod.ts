@@ -9,7 +9,7 @@
  * `CNN_DATA_MIRROR` and `CNN_DATA_OFFLINE`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { batches, loadSplit, splitValidation, toTensors } from "./mod.ts";
  * const all = await loadSplit("mnist", "train", { limit: 2000 });
  * const { train, validation } = splitValidation(all, { fraction: 0.1, seed: 0 });

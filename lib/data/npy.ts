@@ -4,7 +4,7 @@
  * elements.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { parseNpy } from "./npy.ts";
  * const bytes = await Deno.readFile("labels.npy");
  * const array = parseNpy(bytes, { label: "labels.npy" });
@@ -89,6 +89,7 @@ const _MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseNpy } from "./npy.ts";
  * const header = "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }";
  * const padded = header.padEnd(118, " ") + "\n";
@@ -96,7 +97,7 @@ const _MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
  *   0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, padded.length, 0,
  *   ...new TextEncoder().encode(padded), 4, 2,
  * ]);
- * console.log(parseNpy(bytes).data); // Uint8Array [4, 2]
+ * assert.deepEqual([...parseNpy(bytes).data], [4, 2]);
  * ```
  */
 export function parseNpy(

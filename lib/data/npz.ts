@@ -12,10 +12,11 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseNpz } from "./npz.ts";
  * const bytes = await Deno.readFile("data/kannada-mnist/y_dig_MNIST.npz");
  * const arrays = await parseNpz(bytes, { label: "y_dig_MNIST.npz" });
- * console.log([...arrays.keys()]); // ["arr_0"]
+ * assert.deepEqual([...arrays.keys()], ["arr_0"]);
  * ```
  *
  * @module
@@ -39,10 +40,11 @@ export interface ParseNpzOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseNpz } from "./npz.ts";
  * const bytes = await Deno.readFile("data/kannada-mnist/X_dig_MNIST.npz");
  * const images = (await parseNpz(bytes)).get("arr_0")!;
- * console.log(images.shape); // [10240, 28, 28]
+ * assert.deepEqual(images.shape, [10240, 28, 28]);
  * ```
  */
 export function parseNpz(

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { DATASETS } from "./registry.ts";
- * console.log(DATASETS.mnist.classNames.length); // 10
- * console.log(DATASETS.cifar10.imageShape); // [32, 32, 3]
+ * assert.equal(DATASETS.mnist.classNames.length, 10);
+ * assert.deepEqual(DATASETS.cifar10.imageShape, [32, 32, 3]);
  * ```
  *
  * @module
@@ -433,8 +434,9 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { getDataset } from "./registry.ts";
- * console.log(getDataset("fashion-mnist").classNames[0]); // "T-shirt/top"
+ * assert.equal(getDataset("fashion-mnist").classNames[0], "T-shirt/top");
  * ```
  */
 export function getDataset(name: string): DatasetInfo {
@@ -452,8 +454,9 @@ export function getDataset(name: string): DatasetInfo {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { getSplit } from "./registry.ts";
- * console.log(getSplit("kannada-mnist", "dig").count); // 10240
+ * assert.equal(getSplit("kannada-mnist", "dig").count, 10240);
  * ```
  */
 export function getSplit(dataset: string, split: string): SplitInfo {

@@ -11,12 +11,17 @@
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
  * import { splitValidation, subsetSplit } from "./split.ts";
- * const test = await loadSplit("kannada-mnist", "test");
- * const firstHalf = subsetSplit(test, 0, 5000); // a view, no copy
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
+ * const firstHalf = subsetSplit(test, 0, 50); // a view, no copy
  * const { train, validation } = splitValidation(firstHalf, { fraction: 0.1, seed: 1 });
- * console.log(train.count, validation.count); // 4500 500
+ * assert.deepEqual([train.count, validation.count], [45, 5]);
  * ```
  *
  * @module
@@ -60,10 +65,15 @@ function _imageSize(split: ImageSplit): number {
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
  * import { subsetSplit } from "./split.ts";
- * const test = await loadSplit("mnist", "test");
- * console.log(subsetSplit(test, 0, 100).count); // 100
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
+ * assert.equal(subsetSplit(test, 0, 10).count, 10);
  * ```
  */
 export function subsetSplit(
@@ -90,11 +100,16 @@ export function subsetSplit(
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
  * import { takeIndices } from "./split.ts";
- * const test = await loadSplit("mnist", "test");
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
  * const evens = takeIndices(test, [0, 2, 4]);
- * console.log(evens.labels); // labels of images 0, 2 and 4
+ * assert.deepEqual([...evens.labels], [0, 2, 4]); // labels of images 0, 2 and 4
  * ```
  */
 export function takeIndices(
@@ -173,9 +188,16 @@ export interface ShuffleSplitOptions {
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
  * import { shuffleSplit } from "./split.ts";
- * const shuffled = shuffleSplit(await loadSplit("mnist", "test"), { seed: 7 });
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
+ * const shuffled = shuffleSplit(test, { seed: 7 });
+ * assert.deepEqual([...shuffled.labels].sort(), [...test.labels].sort());
  * console.log(shuffled.labels.subarray(0, 10));
  * ```
  */
@@ -210,11 +232,16 @@ export interface SplitValidationOptions {
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
  * import { splitValidation } from "./split.ts";
- * const all = await loadSplit("fashion-mnist", "train");
- * const { train, validation } = splitValidation(all, { count: 5000, seed: 1 });
- * console.log(train.count, validation.count); // 55000 5000
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
+ * const { train, validation } = splitValidation(test, { count: 20, seed: 1 });
+ * assert.deepEqual([train.count, validation.count], [80, 20]);
  * ```
  */
 export function splitValidation(
@@ -257,10 +284,16 @@ export function splitValidation(
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
  * import { labelCounts } from "./split.ts";
- * console.log(labelCounts(await loadSplit("mnist", "test")));
- * // [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
+ * assert.deepEqual(labelCounts(test), Array(10).fill(10));
+ * // MNIST's test split: [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
  * ```
  */
 export function labelCounts(split: ImageSplit): number[] {

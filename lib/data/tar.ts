@@ -14,7 +14,7 @@
  * boundary counts as truncated.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readTarEntries } from "./tar.ts";
  * const file = await Deno.open("data/cifar10/cifar-10-binary.tar.gz");
  * const tar = file.readable.pipeThrough(new DecompressionStream("gzip"));
@@ -62,7 +62,7 @@ function _type(header: TarHeader): TarEntry["type"] {
  * stream.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readTarEntries } from "./tar.ts";
  * const tar = (await Deno.open("batches.tar")).readable;
  * for await (const entry of readTarEntries(tar, { label: "batches.tar" })) {

@@ -6,11 +6,18 @@
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { toTensors } from "./tensors.ts";
- * const test = await loadSplit("mnist", "test", { limit: 256 });
+ * await initBackend({ backend: "cpu", verbose: false });
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
  * const { xs, ys } = toTensors(test, { normalize: { mean: 0.1307, std: 0.3081 }, resize: 32 });
- * console.log(xs.shape, ys.shape); // [256, 32, 32, 1] [256]
+ * assert.deepEqual([xs.shape, ys.shape], [[100, 32, 32, 1], [100]]);
  * xs.dispose();
  * ys.dispose();
  * ```
@@ -233,7 +240,7 @@ function _pair(
  * prefer {@linkcode batches}: MNIST's training set alone is 188 MB as float32.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import * as tf from "../tf.ts";
  * import { loadSplit } from "./load.ts";
  * import { toTensors } from "./tensors.ts";
@@ -267,10 +274,15 @@ export interface BatchOptions extends ToTensorsOptions {
  *
  * @example
  * ```ts
- * import { loadSplit } from "./load.ts";
+ * import { strict as assert } from "node:assert";
  * import { batchCount } from "./tensors.ts";
- * const test = await loadSplit("mnist", "test");
- * console.log(batchCount(test, { batchSize: 64 })); // 157
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const test = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
+ * assert.equal(batchCount(test, { batchSize: 64 }), 2); // 157 for MNIST's 10,000
  * ```
  */
 export function batchCount(
@@ -291,10 +303,16 @@ export function batchCount(
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
- * import { loadSplit } from "./load.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { batches } from "./tensors.ts";
- * const train = await loadSplit("fashion-mnist", "train");
- * for (const { xs, ys } of batches(train, { batchSize: 256, shuffle: true, seed: 1 })) {
+ * await initBackend({ backend: "cpu", verbose: false });
+ * // A toy split of 100 blank 2x2 images labelled 0-9 (loadSplit gives real ones).
+ * const train = {
+ *   dataset: "toy", split: "test", images: new Uint8Array(100 * 4),
+ *   labels: Uint8Array.from({ length: 100 }, (_, i) => i % 10), count: 100,
+ *   height: 2, width: 2, channels: 1, classNames: [..."0123456789"], sources: [],
+ * };
+ * for (const { xs, ys } of batches(train, { batchSize: 32, shuffle: true, seed: 1 })) {
  *   // model.trainOnBatch(xs, ys) ...
  *   tf.dispose([xs, ys]);
  * }

@@ -72,9 +72,10 @@ export const MAX_IMAGE_PIXELS = 25_000_000;
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { encodeImage, imageSize } from "./image_file.ts";
  * const png = encodeImage({ data: new Uint8Array(6), height: 2, width: 3, channels: 1 }, "png");
- * console.log(imageSize(png)); // { width: 3, height: 2 }
+ * assert.deepEqual(imageSize(png), { width: 3, height: 2 });
  * ```
  */
 export function imageSize(
@@ -233,7 +234,7 @@ export interface WriteImageOptions {
  * ```ts
  * import { writeImageFile } from "./image_file.ts";
  * const pixels = new Uint8Array(28 * 28).fill(255);
- * await writeImageFile("/tmp/white.png", { data: pixels, height: 28, width: 28, channels: 1 });
+ * await writeImageFile(`${await Deno.makeTempDir()}/white.png`, { data: pixels, height: 28, width: 28, channels: 1 });
  * ```
  */
 export async function writeImageFile(
@@ -342,9 +343,13 @@ export interface PreprocessedImage {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { normalizePixels } from "./image_file.ts";
- * normalizePixels(tf.tensor1d([0, 255]), "centered").print(); // [-0.5, 0.5]
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const x = normalizePixels(tf.tensor1d([0, 255]), "centered");
+ * assert.deepEqual([...await x.data()], [-0.5, 0.5]);
  * ```
  */
 export function normalizePixels(
@@ -395,10 +400,13 @@ export function normalizePixels(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { preprocessImage } from "./image_file.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const img = { data: new Uint8Array(56 * 56).fill(255), height: 56, width: 56, channels: 1 as const, format: "png" as const };
  * const p = await preprocessImage(img, { size: 28 });
- * console.log(p.tensor.shape); // [1, 28, 28, 1]
+ * assert.deepEqual(p.tensor.shape, [1, 28, 28, 1]);
  * p.tensor.dispose();
  * ```
  */

@@ -75,10 +75,11 @@ function _checkLabels(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { confusionMatrix } from "./metrics.ts";
  * const cm = confusionMatrix([0, 0, 1], [0, 1, 1], { classNames: ["cat", "dog"] });
  * console.log(cm.counts); // [[1, 1], [0, 1]]
- * console.log(cm.percent[0]); // [50, 50]
+ * assert.deepEqual(cm.percent[0], [50, 50]);
  * ```
  */
 export function confusionMatrix(
@@ -138,9 +139,10 @@ export function confusionMatrix(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { confusionMatrixFromCounts } from "./metrics.ts";
  * const cm = confusionMatrixFromCounts([[5, 1], [2, 8]]);
- * console.log(cm.accuracy); // 0.8125
+ * assert.equal(cm.accuracy, 0.8125);
  * ```
  */
 export function confusionMatrixFromCounts(
@@ -267,9 +269,10 @@ export interface ClassAccuracy {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { confusionMatrix, perClassAccuracy } from "./metrics.ts";
  * const rows = perClassAccuracy(confusionMatrix([0, 0, 1], [0, 1, 1]));
- * console.log(rows.map((r) => r.accuracy)); // [0.5, 1]
+ * assert.deepEqual(rows.map((r) => r.accuracy), [0.5, 1]);
  * ```
  */
 export function perClassAccuracy(cm: ConfusionMatrix): ClassAccuracy[] {

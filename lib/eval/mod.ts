@@ -7,14 +7,17 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { confusionMatrix, evaluateModel, mostConfused } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
  * });
  * const r = await evaluateModel(model, { xs: tf.zeros([4, 2]), ys: [0, 1, 2, 0] });
  * const cm = confusionMatrix(r.labels, r.predictions, { numClasses: 3 });
- * console.assert(r.accuracy >= 0 && r.accuracy <= 1);
+ * assert.ok(r.accuracy >= 0 && r.accuracy <= 1);
  * console.log(mostConfused(cm));
  * ```
  *

@@ -6,14 +6,18 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { evaluateModel } from "./predict.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: "softmax" })],
  * });
  * const xs = tf.randomNormal([8, 3]);
  * const ys = tf.tensor1d([0, 1, 0, 1, 0, 1, 0, 1], "int32");
- * console.log(await evaluateModel(model, { xs, ys }));
+ * const result = await evaluateModel(model, { xs, ys });
+ * assert.equal(result.predictions.length, 8);
  * ```
  *
  * Every function that reads tensors is async and reads with `await t.data()`:
@@ -121,13 +125,16 @@ function _detectOutput(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { predictProbabilities } from "./predict.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
  * });
  * const p = await predictProbabilities(model, tf.zeros([4, 2]));
- * console.log(p.values.length); // 12
+ * assert.equal(p.values.length, 12);
  * ```
  */
 export async function predictProbabilities(
@@ -185,12 +192,16 @@ export async function predictProbabilities(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { predictClasses } from "./predict.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: "softmax" })],
  * });
  * const { classes, scores } = await predictClasses(model, tf.zeros([4, 2]));
+ * assert.equal(classes.length, 4);
  * console.log(classes, scores);
  * ```
  */
@@ -207,6 +218,7 @@ export async function predictClasses(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { argmaxRows } from "./predict.ts";
  * const r = argmaxRows({
  *   values: new Float32Array([0.2, 0.8, 0.9, 0.1]),
@@ -214,7 +226,7 @@ export async function predictClasses(
  *   numClasses: 2,
  *   output: "probabilities",
  * });
- * console.log(r.classes); // Int32Array [1, 0]
+ * assert.deepEqual([...r.classes], [1, 0]);
  * ```
  */
 export function argmaxRows(probs: Probabilities): ClassPredictions {
@@ -275,9 +287,13 @@ export interface Evaluation {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { labelsToIndices } from "./predict.ts";
- * console.log(await labelsToIndices(tf.oneHot(tf.tensor1d([2, 0], "int32"), 3)));
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const labels = await labelsToIndices(tf.oneHot(tf.tensor1d([2, 0], "int32"), 3));
+ * assert.deepEqual([...labels], [2, 0]);
  * ```
  */
 export async function labelsToIndices(
@@ -352,12 +368,16 @@ function _outputClasses(model: tf.LayersModel): number | undefined {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { evaluateModel } from "./predict.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.dense({ units: 2, inputShape: [1], activation: "softmax" })],
  * });
  * const r = await evaluateModel(model, { xs: tf.zeros([2, 1]), ys: [0, 1] });
+ * assert.equal(r.accuracy, 0.5); // the same input, so the same class, for both
  * console.log(r.loss, r.accuracy);
  * ```
  */

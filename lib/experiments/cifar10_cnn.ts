@@ -9,7 +9,7 @@
  * official archive); the data description and every row say so.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadCifarData } from "./cifar10_cnn.ts";
  * const data = await loadCifarData("smoke");
  * console.log(data.description, data.substitute);
@@ -41,7 +41,7 @@ export interface LoadCifarDataOptions {
  * images), labelled as a substitute.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadCifarData } from "./cifar10_cnn.ts";
  * const data = await loadCifarData("smoke");
  * console.log(data.description, data.substitute);
@@ -107,9 +107,13 @@ export async function cifarStimuli(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildCifarCnn } from "../models/mod.ts";
  * import { cifarStimulusLayers } from "./cifar10_cnn.ts";
- * console.log(cifarStimulusLayers(buildCifarCnn())); // ["leaky_re_lu_1", ..., "leaky_re_lu_4"]
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const layers = cifarStimulusLayers(buildCifarCnn()); // ["leaky_re_lu_1", ..., "leaky_re_lu_4"]
+ * assert.ok(layers.length > 0 && layers.every((name) => name.startsWith("leaky_re_lu")));
  * ```
  */
 export function cifarStimulusLayers(model: tf.LayersModel): string[] {

@@ -5,7 +5,7 @@
  * the data limits of a scale.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { dataLimits, loadExperimentData } from "./data.ts";
  * const data = await loadExperimentData("mnist", dataLimits(["lenet5"], "smoke"));
  * console.log(data.description);
@@ -72,8 +72,9 @@ export interface LoadExperimentDataOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseDatasetName } from "./data.ts";
- * console.log(parseDatasetName("mnist")); // "mnist"
+ * assert.equal(parseDatasetName("mnist"), "mnist");
  * ```
  */
 export function parseDatasetName(name: string): DatasetName {
@@ -90,7 +91,7 @@ export function parseDatasetName(name: string): DatasetName {
  * or when `limit` is null/undefined).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadSplit } from "../data/mod.ts";
  * import { limitSplit } from "./data.ts";
  * const test = await loadSplit("mnist", "test");
@@ -118,7 +119,7 @@ export function limitSplit(
  * says so in `description` and in each split's `note`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadExperimentData } from "./data.ts";
  * const data = await loadExperimentData("kannada-mnist", { trainLimit: 512 });
  * console.log(data.description, Object.keys(data.tests)); // ... ["test", "dig"]
@@ -204,8 +205,9 @@ export async function loadExperimentData(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { dataLimits } from "./data.ts";
- * console.log(dataLimits(["lenet", "mobilenet"], "smoke")); // { trainLimit: 4000, testLimit: 1000 }
+ * assert.deepEqual(dataLimits(["lenet", "mobilenet"], "smoke"), { trainLimit: 4000, testLimit: 1000 });
  * ```
  */
 export function dataLimits(

@@ -83,7 +83,7 @@ export interface EvaluateOnSplitsOptions {
  * for training), with confusion matrices.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { initBackend } from "../backend/mod.ts";
  * import { buildModelFor } from "../models/mod.ts";
  * import { loadExperimentData } from "./data.ts";

@@ -70,8 +70,9 @@ export const EXPERIMENTS: readonly ExperimentInfo[] = [
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { findExperiment } from "./experiments.ts";
- * console.log(findExperiment("004").id); // "004-cifar10-cnn"
+ * assert.equal(findExperiment("004").id, "004-cifar10-cnn");
  * ```
  */
 export function findExperiment(id: string): ExperimentInfo {

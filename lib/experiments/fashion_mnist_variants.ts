@@ -6,7 +6,7 @@
  * networks, each in its 'valid' (Sequential) and 'same' (model class) form.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadFashionData } from "./fashion_mnist_variants.ts";
  * const data = await loadFashionData("smoke");
  * console.log(data.train.classNames, data.description);
@@ -34,7 +34,7 @@ export interface LoadFashionDataOptions {
  * Fashion-MNIST's training and test splits (subsets at smoke scale).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadFashionData } from "./fashion_mnist_variants.ts";
  * const data = await loadFashionData("smoke");
  * console.log(data.train.classNames); // ["T-shirt/top", "Trouser", ...]

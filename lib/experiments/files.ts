@@ -6,9 +6,11 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { notebookFilesDir } from "./files.ts";
- * const dir = await notebookFilesDir("001-mnist-lenet5", { resultsDir: null, root: "/tmp/demo" });
- * console.log(dir); // "/tmp/demo/001-mnist-lenet5"
+ * const root = await Deno.makeTempDir();
+ * const dir = await notebookFilesDir("001-mnist-lenet5", { resultsDir: null, root });
+ * assert.equal(dir, `${root}/001-mnist-lenet5`);
  * ```
  *
  * @module
@@ -83,7 +85,7 @@ export async function notebookFilesDir(
  * @example
  * ```ts
  * import { freshDir } from "./files.ts";
- * const dir = await freshDir("/tmp/demo-logs");
+ * const dir = await freshDir(`${await Deno.makeTempDir()}/logs`);
  * ```
  */
 export async function freshDir(dir: string): Promise<string> {

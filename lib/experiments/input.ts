@@ -27,8 +27,9 @@ import {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseModelName } from "./input.ts";
- * console.log(parseModelName("lenet5")); // "lenet5"
+ * assert.equal(parseModelName("lenet5"), "lenet5");
  * ```
  */
 export function parseModelName(name: string): ModelName {
@@ -61,8 +62,9 @@ export interface ModelInputPlan {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { planModelInput } from "./input.ts";
- * console.log(planModelInput("lenet5-32", { height: 28, width: 28, channels: 1 }).shape); // [32, 32, 1]
+ * assert.deepEqual(planModelInput("lenet5-32", { height: 28, width: 28, channels: 1 }).shape, [32, 32, 1]);
  * ```
  */
 export function planModelInput(
@@ -136,7 +138,7 @@ export interface ToModelTensorsOptions {
  * one-hot `[N, classes]`). The caller disposes both.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadSplit } from "../data/mod.ts";
  * import { planModelInput, toModelTensors } from "./input.ts";
  * const test = await loadSplit("mnist", "test", { limit: 10 });

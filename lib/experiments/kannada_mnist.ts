@@ -8,7 +8,7 @@
  * other 30%, and says so in its description and every result row.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { KANNADA_MODELS, loadKannadaData } from "./kannada_mnist.ts";
  * const data = await loadKannadaData("smoke");
  * console.log(KANNADA_MODELS, data.description);
@@ -47,7 +47,7 @@ export interface LoadKannadaDataOptions {
  * official test split (see the module doc); `description` says so.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadKannadaData } from "./kannada_mnist.ts";
  * const data = await loadKannadaData("smoke");
  * console.log(data.description, data.substitute);

@@ -5,7 +5,7 @@
  * loss (patience 5), with a per-epoch log.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadMnistData } from "./mnist_lenet5.ts";
  * const data = await loadMnistData("smoke");
  * console.log(data.description);
@@ -36,7 +36,7 @@ export interface LoadMnistDataOptions {
  * hundred at smoke scale).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadMnistData } from "./mnist_lenet5.ts";
  * const data = await loadMnistData("smoke");
  * console.log(data.train.count, data.tests.test.count); // 4000 1000

@@ -5,7 +5,7 @@
  * predictions for digit image files (PNG/JPEG).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadPyTorchStyleData, MNIST_NORMALIZE } from "./mnist_lenet_pytorch_style.ts";
  * const data = await loadPyTorchStyleData("smoke");
  * console.log(data.description, MNIST_NORMALIZE);
@@ -41,7 +41,7 @@ export interface LoadPyTorchStyleDataOptions {
  * images are turned into tensors for the model).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadPyTorchStyleData } from "./mnist_lenet_pytorch_style.ts";
  * const data = await loadPyTorchStyleData("smoke");
  * console.log(data.description);

@@ -6,7 +6,7 @@
  * and tables beside the published figures, and the notebooks' saved results.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { runConfigFromEnv } from "../config.ts";
  * import { loadMnistData, trainSettingsFor } from "./mod.ts";
  * const { scale, data: locations } = runConfigFromEnv();

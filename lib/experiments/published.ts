@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { PUBLISHED } from "./published.ts";
- * console.log(PUBLISHED["mnist-lenet5"].text); // "0.95% test error (99.05%)"
+ * assert.equal(PUBLISHED["mnist-lenet5"].text, "0.95% test error (99.05%)");
  * ```
  *
  * @module
@@ -74,8 +75,9 @@ export const PUBLISHED: Readonly<Record<string, PublishedFigure>> = {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { publishedFor } from "./published.ts";
- * console.log(publishedFor("kannada-mnist", "dig")?.text); // "76.1% Dig-MNIST accuracy"
+ * assert.equal(publishedFor("kannada-mnist", "dig")?.text, "76.1% Dig-MNIST accuracy");
  * ```
  */
 export function publishedFor(

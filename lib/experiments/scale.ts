@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { DEFAULT_SCALE, parseScale } from "./scale.ts";
- * console.assert(parseScale("full") === "full" && DEFAULT_SCALE === "quick");
+ * assert.ok(parseScale("full") === "full" && DEFAULT_SCALE === "quick");
  * ```
  *
  * @module
@@ -31,8 +32,9 @@ export const DEFAULT_SCALE: Scale = "quick";
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { parseScale } from "./scale.ts";
- * console.log(parseScale("full")); // "full"
+ * assert.equal(parseScale("full"), "full");
  * ```
  */
 export function parseScale(value: string, what = "scale"): Scale {

@@ -155,8 +155,9 @@ function _recipe(name: ModelName): ModelRecipe {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { MODEL_RECIPES } from "./settings.ts";
- * console.log(MODEL_RECIPES["lenet5"].full.optimizer); // "sgd"
+ * assert.equal(MODEL_RECIPES["lenet5"].full.optimizer, "sgd");
  * ```
  */
 export const MODEL_RECIPES: Readonly<Record<string, ModelRecipe>> = Object
@@ -212,8 +213,9 @@ const _QUICK: Readonly<Record<string, Partial<TrainSettings>>> = {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { recipeModelNames } from "./settings.ts";
- * console.log(recipeModelNames().includes("lenet5")); // true
+ * assert.ok(recipeModelNames().includes("lenet5"));
  * ```
  */
 export function recipeModelNames(): string[] {

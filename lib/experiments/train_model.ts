@@ -6,7 +6,7 @@
  * their own.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadExperimentData } from "./data.ts";
  * import { trainModel } from "./train_model.ts";
  * const data = await loadExperimentData("mnist", { trainLimit: 256, testLimit: 100 });
@@ -71,7 +71,7 @@ export interface TrainModelOptions {
  * notebook, `deno task train`) on the same backend.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadExperimentData } from "./data.ts";
  * import { trainModel } from "./train_model.ts";
  * const data = await loadExperimentData("mnist", { trainLimit: 256, testLimit: 100 });

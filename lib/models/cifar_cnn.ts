@@ -44,8 +44,11 @@ export interface CifarCnnArgs {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildCifarCnn } from "./cifar_cnn.ts";
- * console.log(buildCifarCnn().countParams()); // 1084234
+ * await initBackend({ backend: "cpu", verbose: false });
+ * assert.equal(buildCifarCnn().countParams(), 1084234);
  * ```
  */
 export function buildCifarCnn(args: CifarCnnArgs = {}): tf.Sequential {

@@ -49,9 +49,12 @@ export const FASHION_LENET_SIZES = {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildFashionLenet } from "./fashion_lenet.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildFashionLenet({ variant: "small", padding: "same" });
- * console.log(model.countParams()); // 104342
+ * assert.equal(model.countParams(), 104342);
  * ```
  */
 export function buildFashionLenet(args: FashionLenetArgs = {}): tf.Sequential {

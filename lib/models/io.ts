@@ -54,12 +54,17 @@ async function _writeAtomic(path: string, data: Uint8Array): Promise<void> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5 } from "./mod.ts";
  * import { fileSystemHandler } from "./io.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildLenet5();
- * await model.save(fileSystemHandler("/tmp/lenet5"));
- * const again = await tf.loadLayersModel(fileSystemHandler("/tmp/lenet5"));
+ * const dir = await Deno.makeTempDir();
+ * await model.save(fileSystemHandler(dir));
+ * const again = await tf.loadLayersModel(fileSystemHandler(dir));
+ * assert.equal(again.countParams(), model.countParams());
  * ```
  */
 export function fileSystemHandler(dir: string): tf.io.IOHandler {
@@ -314,8 +319,10 @@ export interface SaveModelOptions {
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5, saveModel } from "./mod.ts";
- * await saveModel(buildLenet5(), "/tmp/lenet5");
+ * await initBackend({ backend: "cpu", verbose: false });
+ * await saveModel(buildLenet5(), await Deno.makeTempDir());
  * ```
  */
 export async function saveModel(
@@ -340,8 +347,14 @@ export interface LoadModelOptions {
  *
  * @example
  * ```ts
- * import { loadModel } from "./mod.ts";
- * const model = await loadModel("/tmp/lenet5");
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
+ * import { buildLenet5, loadModel, saveModel } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const dir = await Deno.makeTempDir();
+ * await saveModel(buildLenet5(), dir);
+ * const model = await loadModel(dir);
+ * assert.equal(model.countParams(), 61706);
  * ```
  */
 export async function loadModel(
@@ -362,9 +375,11 @@ let _routerRegistered = false;
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5, registerFileRouter } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * registerFileRouter();
- * await buildLenet5().save("file:///tmp/lenet5");
+ * await buildLenet5().save(`file://${await Deno.makeTempDir()}/lenet5`);
  * ```
  */
 export function registerFileRouter(): void {

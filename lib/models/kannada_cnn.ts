@@ -38,8 +38,11 @@ export interface KannadaCnnArgs {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildKannadaCnn } from "./kannada_cnn.ts";
- * console.log(buildKannadaCnn().countParams()); // 887530
+ * await initBackend({ backend: "cpu", verbose: false });
+ * assert.equal(buildKannadaCnn().countParams(), 887530);
  * ```
  */
 export function buildKannadaCnn(args: KannadaCnnArgs = {}): tf.Sequential {

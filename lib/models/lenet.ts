@@ -37,9 +37,12 @@ export interface LenetArgs {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet } from "./lenet.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildLenet();
- * console.log(model.countParams()); // 44426
+ * assert.equal(model.countParams(), 44426);
  * ```
  */
 export function buildLenet(args: LenetArgs = {}): tf.Sequential {

@@ -39,9 +39,12 @@ export interface Lenet5Args {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5 } from "./lenet5.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildLenet5({ convLayer: "simple" });
- * console.log(model.countParams()); // 61706
+ * assert.equal(model.countParams(), 61706);
  * ```
  */
 export function buildLenet5(args: Lenet5Args = {}): tf.Sequential {

@@ -57,7 +57,9 @@ export interface Lenet5_1998Args {
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5_1998 } from "./lenet5_1998.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildLenet5_1998();
  * model.compile({
  *   optimizer: "adam",

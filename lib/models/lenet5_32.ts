@@ -41,9 +41,13 @@ export interface Lenet5_32Args {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5_32 } from "./lenet5_32.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildLenet5_32();
- * console.log(model.outputShape, model.countParams()); // [null, 10] 61706
+ * assert.deepEqual(model.outputShape, [null, 10]);
+ * assert.equal(model.countParams(), 61706);
  * ```
  */
 export function buildLenet5_32(args: Lenet5_32Args = {}): tf.Sequential {

@@ -37,8 +37,9 @@ function _oneHot(yTrue: tf.Tensor, classes: number): tf.Tensor {
  *
  * @example
  * ```ts
- * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5_32, classificationLoss } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildLenet5_32();
  * model.compile({ optimizer: "adam", loss: classificationLoss("log-probabilities") });
  * ```
@@ -81,9 +82,14 @@ export function classificationLoss(kind: OutputKind): LossFunction {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { toProbabilities } from "./losses.ts";
- * toProbabilities("log-probabilities", tf.log(tf.tensor2d([[0.25, 0.75]]))).print();
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const p = toProbabilities("log-probabilities", tf.log(tf.tensor2d([[0.25, 0.75]])));
+ * const [a, b] = await p.data();
+ * assert.ok(Math.abs(a - 0.25) < 1e-6 && Math.abs(b - 0.75) < 1e-6);
  * ```
  */
 export function toProbabilities(

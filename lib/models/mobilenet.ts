@@ -74,9 +74,13 @@ export const MOBILENET_BLOCKS: readonly { filters: number; stride: 1 | 2 }[] = [
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildMobileNet } from "./mobilenet.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const base = buildMobileNet({ head: false });
- * console.log(base.countParams(), base.outputShape); // 3228288 [null, 1, 1, 1024]
+ * assert.equal(base.countParams(), 3228288);
+ * assert.deepEqual(base.outputShape, [null, 1, 1, 1024]);
  * ```
  */
 export function buildMobileNet(args: MobileNetArgs = {}): tf.LayersModel {

@@ -5,9 +5,12 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildModel, MODELS, summarizeModel } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildModel("lenet5");
- * console.log(model.countParams() === MODELS.lenet5.paramCount); // true
+ * assert.equal(model.countParams(), MODELS.lenet5.paramCount);
  * console.table(summarizeModel(model));
  * ```
  *

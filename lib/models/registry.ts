@@ -364,9 +364,12 @@ export const MODELS: { readonly [N in ModelName]: ModelInfo<N> } = {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildModel } from "./registry.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildModel("fashion-lenet-small", { padding: "same", seed: 1 });
- * console.log(model.countParams()); // 104342
+ * assert.equal(model.countParams(), 104342);
  * ```
  */
 export function buildModel<N extends ModelName>(
@@ -382,8 +385,9 @@ export function buildModel<N extends ModelName>(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { modelInfo } from "./registry.ts";
- * console.log(modelInfo("mobilenet").input.side); // 32
+ * assert.equal(modelInfo("mobilenet").input.side, 32);
  * ```
  */
 export function modelInfo<N extends ModelName>(name: N): ModelInfo<N> {
@@ -403,9 +407,12 @@ export function modelInfo<N extends ModelName>(name: N): ModelInfo<N> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildModelFor } from "./registry.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = buildModelFor("cifar-cnn", { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
- * console.log(model.inputs[0].shape); // [null, 28, 28, 1]
+ * assert.deepEqual(model.inputs[0].shape, [null, 28, 28, 1]);
  * ```
  */
 export function buildModelFor(

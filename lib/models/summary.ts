@@ -44,9 +44,15 @@ function _firstShape(shape: tf.Shape | tf.Shape[]): (number | null)[] {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildMobileNet, countParams } from "./mod.ts";
- * console.log(countParams(buildMobileNet({ head: false })));
- * // { total: 3228288, trainable: 3206400, nonTrainable: 21888 }
+ * await initBackend({ backend: "cpu", verbose: false });
+ * assert.deepEqual(countParams(buildMobileNet({ head: false })), {
+ *   total: 3228288,
+ *   trainable: 3206400,
+ *   nonTrainable: 21888,
+ * });
  * ```
  */
 export function countParams(model: tf.LayersModel): ParamCounts {
@@ -67,7 +73,9 @@ export function countParams(model: tf.LayersModel): ParamCounts {
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet5, summarizeModel } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * for (const row of summarizeModel(buildLenet5())) {
  *   console.log(row.name, row.className, row.outputShape, row.params);
  * }
@@ -93,8 +101,9 @@ export function summarizeModel(model: tf.LayersModel): LayerSummaryRow[] {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { formatCount } from "./summary.ts";
- * console.log(formatCount(3_228_288)); // "3.23M"
+ * assert.equal(formatCount(3_228_288), "3.23M");
  * ```
  */
 export function formatCount(n: number): string {
@@ -220,9 +229,12 @@ function _shapeText(shape: (number | null)[]): string {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildMobileNet, summarizeBlocks } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const rows = summarizeBlocks(buildMobileNet({ inputShape: [32, 32, 3], numClasses: 10 }));
- * console.log(rows.find((r) => r.repeats > 1)?.repeats); // 5
+ * assert.equal(rows.find((r) => r.repeats > 1)?.repeats, 5);
  * ```
  */
 export function summarizeBlocks(model: tf.LayersModel): BlockSummaryRow[] {
@@ -323,8 +335,12 @@ function _table(header: string[], lines: string[][], right: Set<number>) {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildCifarCnn, formatSummary } from "./mod.ts";
- * console.log(formatSummary(buildCifarCnn())); // ... Total params: 1,084,234 (1.08M)
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const text = formatSummary(buildCifarCnn());
+ * assert.ok(text.includes("Total params: 1,084,234 (1.08M)"));
  * ```
  */
 export function formatSummary(
@@ -408,7 +424,9 @@ export interface TraceLayerShapesOptions {
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend/init.ts";
  * import { buildLenet, traceLayerShapes } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * for (const r of traceLayerShapes(buildLenet())) {
  *   console.log(r.name, "output shape\t", r.outputShape);
  * }
@@ -465,9 +483,14 @@ export function traceLayerShapes(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { initBackend } from "../backend/init.ts";
  * import { assertInputShape, buildLenet5_32 } from "./mod.ts";
- * assertInputShape(buildLenet5_32(), [8, 28, 28, 1]);
- * // Error: model lenet5-32 expects images of 32x32x1 but got 28x28x1 ...
+ * await initBackend({ backend: "cpu", verbose: false });
+ * assert.throws(
+ *   () => assertInputShape(buildLenet5_32(), [8, 28, 28, 1]),
+ *   /expects images of 32x32x1 but got 28x28x1/,
+ * );
  * ```
  */
 export function assertInputShape(

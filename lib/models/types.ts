@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import type { ImageShape, Padding } from "./types.ts";
  * const input: ImageShape = [28, 28, 1];
  * const padding: Padding = "same";
- * console.assert(input.length === 3 && padding === "same");
+ * assert.ok(input.length === 3 && padding === "same");
  * ```
  *
  * @module

@@ -10,7 +10,7 @@
  *   { model: "fashion-lenet-large", accuracy: 0.91, trainSeconds: 120, params: 1_000_000 },
  *   { model: "fashion-lenet-small", accuracy: 0.88, trainSeconds: 30, params: 60_000 },
  * ]);
- * await fig.save("/tmp/compare.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/compare.svg`);
  * ```
  *
  * @module
@@ -97,9 +97,10 @@ export function comparisonRows(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { modelComparison } from "./comparison.ts";
  * const fig = modelComparison([{ name: "lenet5", accuracy: 0.98, trainSeconds: 60, params: 61706 }]);
- * console.log(fig.svg.includes("lenet5")); // true
+ * assert.ok(fig.svg.includes("lenet5"));
  * ```
  */
 export function modelComparison(
@@ -177,6 +178,7 @@ export interface EpochComparisonOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { epochComparison } from "./comparison.ts";
  * const fig = epochComparison([
  *   { model: "wide", epoch: 1, accuracy: 0.80, seconds: 40 },
@@ -184,7 +186,7 @@ export interface EpochComparisonOptions {
  *   { model: "small", epoch: 1, accuracy: 0.75, seconds: 9 },
  *   { model: "small", epoch: 2, accuracy: 0.79, seconds: 9 },
  * ]);
- * console.log(fig.svg.includes("small")); // true
+ * assert.ok(fig.svg.includes("small"));
  * ```
  */
 export function epochComparison(

@@ -10,7 +10,7 @@
  * import { confusionMatrix } from "../eval/metrics.ts";
  * import { confusionHeatmap } from "./confusion.ts";
  * const cm = confusionMatrix([0, 1, 1], [0, 1, 0]);
- * await confusionHeatmap(cm).save("/tmp/cm.svg");
+ * await confusionHeatmap(cm).save(`${await Deno.makeTempDir()}/cm.svg`);
  * ```
  *
  * @module
@@ -41,9 +41,10 @@ export interface ConfusionHeatmapOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { confusionHeatmap } from "./confusion.ts";
  * const fig = confusionHeatmap([[8, 2], [1, 9]], { classNames: ["cat", "dog"] });
- * console.log(fig.svg.includes("80.0%")); // true
+ * assert.ok(fig.svg.includes("80.0%"));
  * ```
  */
 export function confusionHeatmap(

@@ -24,7 +24,7 @@
  *   marks: [Plot.dot([{ x: 1, y: 2 }], { x: "x", y: "y" })],
  * });
  * const fig = composeFigure([panel], { title: "One dot" });
- * await fig.save("/tmp/one-dot.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/one-dot.svg`);
  * ```
  *
  * @module
@@ -199,12 +199,13 @@ export interface ComposeOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as Plot from "@observablehq/plot";
  * import { composeFigure, plotDocument } from "./figure.ts";
  * const doc = plotDocument();
  * const a = Plot.plot({ document: doc, width: 200, height: 150, marks: [Plot.frame()] });
  * const fig = composeFigure([a, a], { title: "Two frames", panelTitles: ["a", "b"] });
- * console.log(fig.svg.startsWith("<svg xmlns")); // true
+ * assert.ok(fig.svg.startsWith("<svg xmlns"));
  * ```
  */
 export function composeFigure(
@@ -330,10 +331,11 @@ function _unescape(text: string): string {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { figureAltText } from "./figure.ts";
  * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30">' +
  *   "<title>Figure: loss per epoch</title></svg>";
- * console.log(figureAltText(svg)); // "Figure: loss per epoch [40x30 image]"
+ * assert.equal(figureAltText(svg), "Figure: loss per epoch [40x30 image]");
  * ```
  */
 export function figureAltText(svg: string): string {
@@ -361,10 +363,11 @@ export function figureAltText(svg: string): string {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { figureBundle } from "./figure.ts";
  * const bundle = await figureBundle(
  *   '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
- * console.log(Object.keys(bundle)); // ["image/png", "text/plain"]
+ * assert.deepEqual(Object.keys(bundle), ["image/png", "text/plain"]);
  * ```
  */
 export async function figureBundle(
@@ -482,7 +485,7 @@ class SvgFigure implements Figure {
  * import { createFigure } from "./figure.ts";
  * const fig = createFigure(
  *   '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>', 10, 10);
- * await fig.save("/tmp/empty.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/empty.svg`);
  * ```
  */
 export function createFigure(

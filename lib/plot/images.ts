@@ -12,7 +12,7 @@
  *   trueLabels: [1, 2, 3, 4],
  *   predictedLabels: [1, 2, 0, 4],
  * });
- * await fig.save("/tmp/grid.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/grid.svg`);
  * ```
  *
  * @module
@@ -76,10 +76,13 @@ export interface ImageGridOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { tensorImages } from "./images.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const batch = await tensorImages(tf.zeros([2, 4, 4, 1]));
- * console.log(batch.count); // 2
+ * assert.equal(batch.count, 2);
  * ```
  */
 export async function tensorImages(t: tf.Tensor): Promise<ImageBatch> {
@@ -109,9 +112,10 @@ export async function tensorImages(t: tf.Tensor): Promise<ImageBatch> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { imageDataUri } from "./images.ts";
  * const uri = imageDataUri(new Float32Array([0, 1, 1, 0]), 2, 2, 1, [0, 1]);
- * console.log(uri.startsWith("data:image/png;base64,")); // true
+ * assert.ok(uri.startsWith("data:image/png;base64,"));
  * ```
  */
 export function imageDataUri(
@@ -187,10 +191,11 @@ export interface TileGridOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { imageDataUri, tileGrid } from "./images.ts";
  * const src = imageDataUri([0, 255, 255, 0], 2, 2, 1, [0, 255]);
  * const fig = tileGrid([{ src, title: "cat" }, { src, title: "dog", color: "red" }]);
- * console.log(fig.svg.includes("<image")); // true
+ * assert.ok(fig.svg.includes("<image"));
  * ```
  */
 export function tileGrid(
@@ -255,12 +260,13 @@ export function tileGrid(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { imageGrid } from "./images.ts";
  * const fig = imageGrid(
  *   { images: new Uint8Array(2 * 4 * 4), count: 2, height: 4, width: 4, channels: 1 },
  *   { trueLabels: [0, 1], predictedLabels: [0, 0], scores: [0.9, 0.6] },
  * );
- * console.log(fig.svg.includes("<image")); // true
+ * assert.ok(fig.svg.includes("<image"));
  * ```
  */
 export function imageGrid(
@@ -373,12 +379,15 @@ export interface FilterGridOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { convKernel } from "./images.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3 })],
  * });
- * console.log(convKernel(model).kernel.shape); // [3, 3, 1, 4]
+ * assert.deepEqual(convKernel(model).kernel.shape, [3, 3, 1, 4]);
  * ```
  */
 export function convKernel(
@@ -417,12 +426,14 @@ export function convKernel(
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { filterGrid } from "./images.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 5 })],
  * });
  * const fig = await filterGrid(model);
- * await fig.save("/tmp/filters.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/filters.svg`);
  * ```
  */
 export async function filterGrid(

@@ -10,8 +10,9 @@
  * ```ts
  * import { confusionHeatmap, trainingCurves } from "./mod.ts";
  * const fig = trainingCurves([{ epoch: 1, loss: 1, acc: 0.5 }]);
- * await fig.save("/tmp/curves.png");
- * await confusionHeatmap([[3, 1], [0, 4]]).save("/tmp/cm.svg");
+ * const dir = await Deno.makeTempDir();
+ * await fig.save(`${dir}/curves.png`);
+ * await confusionHeatmap([[3, 1], [0, 4]]).save(`${dir}/cm.svg`);
  * ```
  *
  * @module

@@ -7,12 +7,14 @@
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { maxStimulus, stimulusGrid } from "./stimulus.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3 })],
  * });
  * const results = await maxStimulus(model, { units: [0, 1], iterations: 5 });
- * await stimulusGrid(results).save("/tmp/stimuli.svg");
+ * await stimulusGrid(results).save(`${await Deno.makeTempDir()}/stimuli.svg`);
  * ```
  *
  * @module
@@ -129,8 +131,11 @@ function _toPixels(x: Float32Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { maxStimulus } from "./stimulus.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [
  *     tf.layers.flatten({ inputShape: [4, 4, 1] }),
@@ -138,7 +143,7 @@ function _toPixels(x: Float32Array): Uint8Array {
  *   ],
  * });
  * const [s] = await maxStimulus(model, { layer: "fc", units: [2] });
- * console.log(s.activation > s.startActivation); // true
+ * assert.ok(s.activation > s.startActivation);
  * ```
  */
 export async function maxStimulus(
@@ -332,7 +337,9 @@ async function _decodeStimulus(image: tf.Tensor): Promise<Uint8Array> {
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { filterStimuli } from "./stimulus.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [
  *   tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, name: "c" }),
  * ] });
@@ -451,13 +458,16 @@ export interface StimulusGridOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { maxStimulus, stimulusGrid } from "./stimulus.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 })],
  * });
  * const fig = stimulusGrid(await maxStimulus(model, { iterations: 3 }));
- * console.log(fig.width > 0);
+ * assert.ok(fig.width > 0);
  * ```
  */
 export function stimulusGrid(

@@ -12,7 +12,7 @@
  *   { epoch: 1, loss: 1.2, acc: 0.6, val_loss: 1.0, val_acc: 0.7 },
  *   { epoch: 2, loss: 0.8, acc: 0.8, val_loss: 0.9, val_acc: 0.75 },
  * ]);
- * await fig.save("/tmp/curves.svg");
+ * await fig.save(`${await Deno.makeTempDir()}/curves.svg`);
  * ```
  *
  * @module
@@ -182,9 +182,10 @@ export function historyPoints(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { trainingCurves } from "./training.ts";
  * const fig = trainingCurves({ history: { loss: [1, 0.5], val_loss: [1.1, 0.7] } });
- * console.log(fig.svg.includes("validation")); // true
+ * assert.ok(fig.svg.includes("validation"));
  * ```
  */
 export function trainingCurves(

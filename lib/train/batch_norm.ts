@@ -10,14 +10,18 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { recalibrateBatchNorm } from "./batch_norm.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [
  *   tf.layers.dense({ units: 4, inputShape: [3] }),
  *   tf.layers.batchNormalization(),
  * ] });
  * const report = await recalibrateBatchNorm(model, tf.randomNormal([64, 3]));
- * console.log(report.layers, report.samples); // 1 64
+ * assert.equal(report.layers, 1);
+ * assert.equal(report.samples, 64);
  * ```
  *
  * @module
@@ -79,13 +83,18 @@ function _batchNormLayers(model: tf.LayersModel): BatchNormLike[] {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { buildModel } from "../models/mod.ts";
  * import { recalibrateBatchNorm } from "./batch_norm.ts";
+ * await initBackend({ backend: "wasm", kernelThreads: false, verbose: false });
  * const model = buildModel("mobilenet");
- * const trainImages = tf.randomUniform([64, 32, 32, 1]);
- * // A few hundred to 1,000 training images are plenty for the statistics.
- * await recalibrateBatchNorm(model, trainImages);
+ * // A few hundred to 1,000 training images are plenty for the statistics;
+ * // 16 random ones keep the example fast.
+ * const trainImages = tf.randomUniform([16, 32, 32, 1]);
+ * const report = await recalibrateBatchNorm(model, trainImages);
+ * assert.equal(report.samples, 16);
  * ```
  */
 export async function recalibrateBatchNorm(

@@ -68,9 +68,10 @@ export class EarlyStoppingCallback implements TrainCallback {
    *
    * @example
    * ```ts
+   * import { strict as assert } from "node:assert";
    * import { EarlyStoppingCallback } from "./callbacks.ts";
    * const stop = new EarlyStoppingCallback({ monitor: "val_acc", patience: 2 });
-   * console.assert(stop.mode === "max");
+   * assert.ok(stop.mode === "max");
    * ```
    */
   constructor(options: EarlyStoppingOptions = {}) {
@@ -203,9 +204,10 @@ export type LearningRateSchedule = (
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { exponentialDecay } from "./callbacks.ts";
  * const schedule = exponentialDecay(5e-3, 0.9);
- * console.log(schedule(2, 0)); // 0.00405
+ * assert.ok(Math.abs(schedule(2, 0) - 0.00405) < 1e-12); // 5e-3 * 0.9 ** 2
  * ```
  */
 export function exponentialDecay(

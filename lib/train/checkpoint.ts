@@ -24,14 +24,19 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
  * const optimizer = tf.train.adam(1e-3);
  * const dir = await Deno.makeTempDir();
  * await saveCheckpoint(dir, model, { optimizer, epoch: 1, history: [] });
  * const last = await latestCheckpoint(dir);
- * if (last) await loadCheckpoint(last.path, model, { optimizer });
+ * assert.ok(last);
+ * const state = await loadCheckpoint(last.path, model, { optimizer });
+ * assert.equal(state.epoch, 1);
  * ```
  *
  * @module
@@ -301,8 +306,9 @@ const _OLD = /^(epoch-\d+)\.old-[0-9a-f]+$/;
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { removeOrphanedCheckpoints } from "./checkpoint.ts";
- * console.log(await removeOrphanedCheckpoints(await Deno.makeTempDir())); // []
+ * assert.deepEqual(await removeOrphanedCheckpoints(await Deno.makeTempDir()), []);
  * ```
  */
 export async function removeOrphanedCheckpoints(
@@ -421,11 +427,14 @@ async function _modelWeights(model: tf.LayersModel): Promise<TensorEntry[]> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { saveCheckpoint } from "./checkpoint.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
  * const path = await saveCheckpoint(await Deno.makeTempDir(), model, { epoch: 5 });
- * console.log(path); // .../epoch-0005
+ * assert.match(path, /epoch-0005$/);
  * ```
  */
 export async function saveCheckpoint(
@@ -515,8 +524,9 @@ async function _prune(dir: string, keep: number): Promise<void> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { listCheckpoints } from "./checkpoint.ts";
- * console.log(await listCheckpoints("/nonexistent")); // []
+ * assert.deepEqual(await listCheckpoints("/nonexistent"), []);
  * ```
  */
 export async function listCheckpoints(dir: string): Promise<CheckpointInfo[]> {
@@ -539,8 +549,9 @@ export async function listCheckpoints(dir: string): Promise<CheckpointInfo[]> {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { latestCheckpoint } from "./checkpoint.ts";
- * console.log(await latestCheckpoint("/nonexistent")); // null
+ * assert.equal(await latestCheckpoint("/nonexistent"), null);
  * ```
  */
 export async function latestCheckpoint(
@@ -556,12 +567,15 @@ export async function latestCheckpoint(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
  * const path = await saveCheckpoint(await Deno.makeTempDir(), model, { epoch: 1 });
  * const state = await loadCheckpoint(path, model);
- * console.log(state.epoch); // 1
+ * assert.equal(state.epoch, 1);
  * ```
  */
 export async function loadCheckpoint(

@@ -216,14 +216,18 @@ async function _checkInSync(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { trainDataParallel } from "./data_parallel.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax" })] });
  * const xs = tf.randomNormal([60, 4]);
  * const ys = tf.tensor1d(Array.from({ length: 60 }, (_, i) => i % 3), "int32");
- * const { history } = await trainDataParallel(model, { xs, ys }, {
+ * const { records } = await trainDataParallel(model, { xs, ys }, {
  *   optimizer: tf.train.sgd(0.1), epochs: 3, workers: 1, progress: "none",
  * });
+ * assert.equal(records.length, 3);
  * ```
  */
 export function trainDataParallel(

@@ -10,10 +10,11 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { epochPermutation } from "./epoch_order.ts";
  * const a = epochPermutation(10, 42, 3);
  * const b = epochPermutation(10, 42, 3);
- * console.assert(a.join() === b.join());
+ * assert.ok(a.join() === b.join());
  * ```
  *
  * @module
@@ -38,9 +39,10 @@ function _mix(seed: number, epoch: number): number {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { epochPermutation } from "./epoch_order.ts";
  * const order = epochPermutation(60000, 1, 0); // epoch 0's sample order
- * console.log(order.length); // 60000
+ * assert.equal(order.length, 60000);
  * ```
  */
 export function epochPermutation(

@@ -14,13 +14,17 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { fitModel } from "./fit.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4], activation: "softmax" })] });
  * model.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
  * const xs = tf.randomNormal([64, 4]);
  * const ys = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 2), "int32");
  * const result = await fitModel(model, { xs, ys }, { epochs: 2, progress: "none" });
+ * assert.equal(result.epochsRun, 2);
  * console.log(result.history.toString());
  * ```
  *
@@ -71,8 +75,10 @@ async function _firstNumber(
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { fitModel } from "./fit.ts";
  * import { exponentialDecay, scheduleLearningRate } from "./callbacks.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax" })] });
  * model.compile({ optimizer: tf.train.adamax(5e-3), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
  * const xs = tf.randomNormal([30, 4]);

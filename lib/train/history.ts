@@ -25,8 +25,9 @@ export type HistoryColumn = typeof HISTORY_COLUMNS[number];
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { historyColumns } from "./history.ts";
- * console.log(historyColumns([]).loss); // []
+ * assert.deepEqual(historyColumns([]).loss, []);
  * ```
  */
 export function historyColumns(
@@ -45,8 +46,9 @@ export function historyColumns(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { historyFrame } from "./history.ts";
- * console.log(historyFrame([]).height); // 0
+ * assert.equal(historyFrame([]).height, 0);
  * ```
  */
 export function historyFrame(records: readonly EpochRecord[]): pl.DataFrame {

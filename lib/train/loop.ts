@@ -15,15 +15,18 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { trainLoop } from "./loop.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [4], activation: "softmax" })] });
  * const xs = tf.randomNormal([64, 4]);
  * const ys = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 2), "int32");
  * const result = await trainLoop(model, { xs, ys }, {
  *   optimizer: tf.train.adam(1e-2), epochs: 2, seed: 1, progress: "none",
  * });
- * console.log(result.records.at(-1)?.loss);
+ * assert.ok(Number.isFinite(result.records.at(-1)?.loss));
  * ```
  *
  * @module
@@ -126,7 +129,9 @@ function _measure(task: _Task): BatchMeasure {
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { trainLoop } from "./loop.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax" })] });
  * const xs = tf.randomNormal([60, 4]);
  * const ys = tf.tensor1d(Array.from({ length: 60 }, (_, i) => i % 3), "int32");

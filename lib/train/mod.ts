@@ -11,7 +11,8 @@
  * import * as tf from "../tf.ts";
  * import { initBackend } from "../backend/mod.ts";
  * import { earlyStopping, exponentialDecay, fitModel, scheduleLearningRate } from "./mod.ts";
- * await initBackend({ backend: "cpu" });
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const runDir = await Deno.makeTempDir(); // e.g. "runs/demo" in a project
  * const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: "softmax" })] });
  * model.compile({ optimizer: tf.train.adamax(5e-3), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
  * const xs = tf.randomNormal([90, 4]);
@@ -19,7 +20,7 @@
  * const result = await fitModel(model, { xs, ys }, {
  *   epochs: 10, batchSize: 16, validationSplit: 0.2, seed: 1,
  *   callbacks: [scheduleLearningRate(exponentialDecay(5e-3, 0.9)), earlyStopping({ patience: 3 })],
- *   checkpointDir: "runs/demo", resume: true, logPath: "runs/demo/epochs.csv",
+ *   checkpointDir: runDir, resume: true, logPath: `${runDir}/epochs.csv`,
  * });
  * console.log(result.history.toString());
  * ```

@@ -11,11 +11,14 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { getLearningRate, setLearningRate } from "./optimizer.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const optimizer = tf.train.adamax(5e-3);
  * setLearningRate(optimizer, 1e-3);
- * console.log(getLearningRate(optimizer)); // 0.001
+ * assert.equal(getLearningRate(optimizer), 0.001);
  * ```
  *
  * @module
@@ -83,9 +86,12 @@ type _Fields = Record<string, unknown>;
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { getLearningRate } from "./optimizer.ts";
- * console.log(getLearningRate(tf.train.sgd(0.1))); // 0.1
+ * await initBackend({ backend: "cpu", verbose: false });
+ * assert.equal(getLearningRate(tf.train.sgd(0.1)), 0.1);
  * ```
  */
 export function getLearningRate(optimizer: tf.Optimizer): number | null {
@@ -99,10 +105,14 @@ export function getLearningRate(optimizer: tf.Optimizer): number | null {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../tf.ts";
- * import { setLearningRate } from "./optimizer.ts";
+ * import { initBackend } from "../backend/init.ts";
+ * import { getLearningRate, setLearningRate } from "./optimizer.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const optimizer = tf.train.momentum(0.1, 0.9);
  * setLearningRate(optimizer, 0.01);
+ * assert.equal(getLearningRate(optimizer), 0.01);
  * ```
  */
 export function setLearningRate(
@@ -173,7 +183,9 @@ async function _toEntry(
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { getOptimizerState } from "./optimizer.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const state = await getOptimizerState(tf.train.adam(1e-3));
  * console.log(state.map((s) => s.name));
  * ```
@@ -222,7 +234,9 @@ export async function getOptimizerState(
  * @example
  * ```ts
  * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
  * import { getOptimizerState, setOptimizerState } from "./optimizer.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const a = tf.train.adam(1e-3);
  * const b = tf.train.adam(1e-3);
  * await setOptimizerState(b, await getOptimizerState(a));

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import type { CommonTrainOptions } from "./options.ts";
  * const options: CommonTrainOptions = { epochs: 5, batchSize: 64, seed: 42 };
- * console.assert(options.epochs === 5);
+ * assert.ok(options.epochs === 5);
  * ```
  *
  * @module

@@ -40,8 +40,9 @@ import { svgImage } from "../_raster.ts";
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { chartImage, sparklineSvg } from "./progress.ts";
- * console.log((await chartImage(sparklineSvg([]))).startsWith("<img")); // true
+ * assert.ok((await chartImage(sparklineSvg([]))).startsWith("<img"));
  * ```
  */
 export function chartImage(svg: string): Promise<string> {
@@ -330,9 +331,10 @@ export interface SparklineOptions {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { sparklineSvg } from "./progress.ts";
  * const svg = sparklineSvg([]);
- * console.log(svg.startsWith("<svg")); // true
+ * assert.ok(svg.startsWith("<svg"));
  * ```
  */
 export function sparklineSvg(

@@ -4,11 +4,12 @@
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { RunningMean } from "./running_mean.ts";
  * const loss = new RunningMean();
  * loss.update(0.5, 32);
  * loss.update(0.3, 32);
- * console.log(loss.result()); // 0.4
+ * assert.equal(loss.result(), 0.4);
  * ```
  *
  * @module
@@ -44,8 +45,9 @@ export class RunningMean {
    *
    * @example
    * ```ts
+   * import { strict as assert } from "node:assert";
    * import { RunningMean } from "./running_mean.ts";
-   * console.log(new RunningMean().result()); // NaN
+   * assert.equal(new RunningMean().result(), NaN);
    * ```
    */
   result(): number {
@@ -57,10 +59,11 @@ export class RunningMean {
    *
    * @example
    * ```ts
+   * import { strict as assert } from "node:assert";
    * import { RunningMean } from "./running_mean.ts";
    * const m = new RunningMean();
    * m.update(2, 3);
-   * console.log(m.count); // 3
+   * assert.equal(m.count, 3);
    * ```
    */
   get count(): number {

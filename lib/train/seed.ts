@@ -28,11 +28,12 @@ let currentSeed: number | null = null;
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import { setGlobalSeed } from "./seed.ts";
  * setGlobalSeed(7);
  * const a = Math.random();
  * setGlobalSeed(7);
- * console.log(Math.random() === a); // true
+ * assert.ok(Math.random() === a);
  * ```
  */
 export function setGlobalSeed(seed: number): void {

@@ -40,10 +40,13 @@ export interface ScaledTanhArgs extends LayerArgs {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../../tf.ts";
+ * import { initBackend } from "../../backend/init.ts";
  * import { ScaledTanh } from "./lenet1998.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const y = new ScaledTanh().apply(tf.tensor1d([1])) as tf.Tensor;
- * y.print(); // ~[1]
+ * assert.ok(Math.abs((await y.data())[0] - 1) < 1e-3); // 1.7159 tanh(2/3) ~ 1
  * ```
  */
 export class ScaledTanh extends tf.layers.Layer {
@@ -101,11 +104,15 @@ export interface TrainableSubsamplingArgs extends LayerArgs {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../../tf.ts";
+ * import { initBackend } from "../../backend/init.ts";
  * import { TrainableSubsampling } from "./lenet1998.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const s2 = new TrainableSubsampling({ inputShape: [28, 28, 6] });
  * const m = tf.sequential({ layers: [s2] });
- * console.log(m.outputShape, m.countParams()); // [null, 14, 14, 6] 12
+ * assert.deepEqual(m.outputShape, [null, 14, 14, 6]);
+ * assert.equal(m.countParams(), 12);
  * ```
  */
 export class TrainableSubsampling extends tf.layers.Layer {
@@ -254,10 +261,14 @@ export interface PartialConv2DArgs extends LayerArgs {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../../tf.ts";
+ * import { initBackend } from "../../backend/init.ts";
  * import { PartialConv2D } from "./lenet1998.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const m = tf.sequential({ layers: [new PartialConv2D({ inputShape: [14, 14, 6] })] });
- * console.log(m.outputShape, m.countParams()); // [null, 10, 10, 16] 1516
+ * assert.deepEqual(m.outputShape, [null, 10, 10, 16]);
+ * assert.equal(m.countParams(), 1516);
  * ```
  */
 export class PartialConv2D extends tf.layers.Layer {
@@ -453,10 +464,14 @@ export function rbfPrototypeCodes(
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../../tf.ts";
+ * import { initBackend } from "../../backend/init.ts";
  * import { EuclideanRBF } from "./lenet1998.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const m = tf.sequential({ layers: [new EuclideanRBF({ inputShape: [84] })] });
- * console.log(m.outputShape, m.countParams()); // [null, 10] 840 (not trainable)
+ * assert.deepEqual(m.outputShape, [null, 10]);
+ * assert.equal(m.countParams(), 840); // not trainable
  * ```
  */
 export class EuclideanRBF extends tf.layers.Layer {

@@ -48,12 +48,15 @@ function _pair(v: number | [number, number], what: string): [number, number] {
  *
  * @example
  * ```ts
+ * import { strict as assert } from "node:assert";
  * import * as tf from "../../tf.ts";
+ * import { initBackend } from "../../backend/init.ts";
  * import { SimpleConv2D } from "./simple_conv2d.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
  * const model = tf.sequential({
  *   layers: [new SimpleConv2D({ filters: 6, kernelSize: 5, inputShape: [28, 28, 1] })],
  * });
- * console.log(model.outputShape); // [null, 24, 24, 6]
+ * assert.deepEqual(model.outputShape, [null, 24, 24, 6]);
  * ```
  */
 export class SimpleConv2D extends tf.layers.Layer {
