@@ -183,7 +183,22 @@ Deno.test("KernelClient: a cell whose messages could not be read (bad signature,
       ],
     }),
   );
-  const kernel = await KernelClient.start({ kernelspec: spec });
+  // The stand-in kernel (npm zeromq under Deno) sometimes never reads its
+  // first request when started right after other kernel tests (seen in about
+  // one sequence of three, with every socket connected): a start that gets no
+  // answer in 15 s is retried with a fresh process. What is tested is the
+  // client's handling of unreadable messages, not that kernel's start.
+  let kernel: KernelClient | undefined;
+  for (let attempt = 1; !kernel; attempt++) {
+    try {
+      kernel = await KernelClient.start({
+        kernelspec: spec,
+        startupTimeoutMs: 15_000,
+      });
+    } catch (e) {
+      if (attempt === 4 || !/did not answer/.test(String(e))) throw e;
+    }
+  }
   try {
     const result = await kernel.execute("1;", { timeoutMs: 30_000 });
     assert.equal(result.status, "error", result.message);

@@ -16,7 +16,7 @@ import {
   chromium,
   exists,
   hasNotebookServer,
-  outputSvgs,
+  outputPngs,
   startNotebookServer,
 } from "./notebooks_browser_fixtures.ts";
 
@@ -92,10 +92,12 @@ Deno.test({
               "--dump-dom",
               `${server.base}/notebooks/${name}.ipynb`,
             ]);
-            const svgs = outputSvgs(dom);
+            // Figures display as PNG (SVG only on request), so they show
+            // whether or not the notebook is trusted.
+            const pngs = outputPngs(dom);
             assert.ok(
-              svgs.length >= 3,
-              `${name}: ${svgs.length} SVG figures rendered in the page`,
+              pngs.length >= 3,
+              `${name}: ${pngs.length} PNG figures rendered in the page`,
             );
           }
         } finally {
