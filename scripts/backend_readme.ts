@@ -13,36 +13,11 @@
  * @module
  */
 import { parseCli, runCli } from "./_cli.ts";
+import { formatMarkdown } from "./_markdown.ts";
 import { backendReadme } from "../lib/backend/describe.ts";
 
 const USAGE = "usage: deno task backend-readme [--check]";
 const README = "lib/backend/README.md";
-
-/**
- * `text` (markdown) as `deno fmt` formats it.
- *
- * @example
- * ```ts
- * import { formatMarkdown } from "./backend_readme.ts";
- * console.log(await formatMarkdown("# Title\n"));
- * ```
- */
-export async function formatMarkdown(text: string): Promise<string> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext=md", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) {
-    throw new Error(`deno fmt failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
 
 /**
  * The README as it should be: generated, then formatted.

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RUN_CONFIG_VARIABLES, type RunConfigVariable } from "../lib/config.ts";
 import { parseCli, runCli } from "./_cli.ts";
+import { formatMarkdown } from "./_markdown.ts";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
 
@@ -207,29 +208,6 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     config: configBlock(RUN_CONFIG_VARIABLES),
     tasks: tasksBlock(config.tasks),
   };
-}
-
-/** Markdown as `deno fmt` leaves it (tables aligned), so the check and fmt agree. */
-export async function formatMarkdown(text: string): Promise<string> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext=md", "-"],
-    cwd: repo,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) {
-    throw new Error(
-      `deno fmt could not format the README: ${
-        new TextDecoder().decode(out.stderr)
-      }`,
-    );
-  }
-  return new TextDecoder().decode(out.stdout);
 }
 
 /** README.md as `deno task docs` would write it. */

@@ -40,6 +40,31 @@ export interface KernelSignature {
   readonly threaded?: boolean;
 }
 
+// conv2d_direct_rows and conv2d_one_channel_rows take the same arguments, so
+// the convolution picks either kernel with one argument list.
+const _CONV_ROWS_ARGS: readonly KernelArg[] = [
+  "xp: ptr",
+  "wt: ptr",
+  "out: ptr",
+  "bias: ptr",
+  "relu: i32",
+  "n: i32",
+  "hp: i32",
+  "wp: i32",
+  "ci: i32",
+  "oh: i32",
+  "ow: i32",
+  "co: i32",
+  "fh: i32",
+  "fw: i32",
+  "sh: i32",
+  "sw: i32",
+  "dh: i32",
+  "dw: i32",
+  "r0: i32",
+  "r1: i32",
+];
+
 /**
  * Every export of the kernels' modules, with its signature. A new
  * `EXPORT(...)` in `kernels/*.c` needs its line here (the module's exports
@@ -168,56 +193,14 @@ export const KERNEL_SIGNATURES = {
     file: "convolution.c",
     doc:
       "Convolution over a padded input for output rows (image * oh + y) [r0, r1): xp, filter, out, bias (0: none), relu, then n, hp, wp, ci, oh, ow, co, fh, fw, sh, sw, dh, dw, r0, r1.",
-    args: [
-      "xp: ptr",
-      "wt: ptr",
-      "out: ptr",
-      "bias: ptr",
-      "relu: i32",
-      "n: i32",
-      "hp: i32",
-      "wp: i32",
-      "ci: i32",
-      "oh: i32",
-      "ow: i32",
-      "co: i32",
-      "fh: i32",
-      "fw: i32",
-      "sh: i32",
-      "sw: i32",
-      "dh: i32",
-      "dw: i32",
-      "r0: i32",
-      "r1: i32",
-    ],
+    args: _CONV_ROWS_ARGS,
   },
   conv2d_one_channel_rows: {
     threaded: true,
     file: "convolution.c",
     doc:
       "conv2d_direct_rows for one input channel, stride 1, no dilation, ow >= 8: the same arguments.",
-    args: [
-      "xp: ptr",
-      "wt: ptr",
-      "out: ptr",
-      "bias: ptr",
-      "relu: i32",
-      "n: i32",
-      "hp: i32",
-      "wp: i32",
-      "ci: i32",
-      "oh: i32",
-      "ow: i32",
-      "co: i32",
-      "fh: i32",
-      "fw: i32",
-      "sh: i32",
-      "sw: i32",
-      "dh: i32",
-      "dw: i32",
-      "r0: i32",
-      "r1: i32",
-    ],
+    args: _CONV_ROWS_ARGS,
   },
   conv2d_input_grad: {
     file: "convolution.c",
