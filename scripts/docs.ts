@@ -21,6 +21,8 @@ import { fileURLToPath } from "node:url";
 import { RUN_CONFIG_VARIABLES, type RunConfigVariable } from "../lib/config.ts";
 import { parseCli, runCli } from "./_cli.ts";
 import { formatMarkdown } from "./_markdown.ts";
+import { referenceProvenance } from "./reference.ts";
+import { readTimings, type Timing, timingText } from "./timings.ts";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
 
@@ -48,7 +50,40 @@ export const TASKS: Record<string, string> = {
   reference:
     "`<report dir>`: add a full-scale run's rows and notebooks to `notebooks/reference/`; `--png-figures` migrates old SVG-only figures",
   docs: "rewrite the README's generated blocks from the committed JSON",
+  timings:
+    "`NAME -- COMMAND...`: run a command and record its wall time in `docs/timings.json` (the README's durations)",
 };
+
+/**
+ * The README's two commands, each with how long it took when last measured
+ * (`docs/timings.json`, written by `deno task timings`), or how to measure
+ * it where none is recorded.
+ *
+ * @example
+ * ```ts
+ * import { commandsBlock } from "./docs.ts";
+ * const t = { command: "x", seconds: 600, commit: "abc1234", date: "2026-12-07T00:00:00Z", machine: "m" };
+ * console.assert(commandsBlock({ "reproduce-quick": t, test: t }).includes("10 min on 2 cores"));
+ * ```
+ */
+export function commandsBlock(timings: Record<string, Timing>): string {
+  const need = (name: string, command: string) => {
+    const timing = timings[name];
+    return timing
+      ? timingText(timing)
+      : `an unmeasured time (record it with \`deno task timings ${name} -- ${command}\`)`;
+  };
+  return [
+    "```sh",
+    "deno task reproduce   # the five notebooks once, at quick scale -> reports/<timestamp>/",
+    "deno task test        # every check and test suite",
+    "```",
+    "",
+    `\`reproduce\` took ${
+      need("reproduce-quick", "deno task reproduce")
+    }; \`test\` took ${need("test", "deno task test")}.`,
+  ].join("\n");
+}
 
 /** One row of `notebooks/reference/results.json` (the fields used here). */
 export interface ReferenceRow {
@@ -66,6 +101,16 @@ export interface ReferenceRow {
   epochs: number;
   /** Training time in seconds. */
   train_seconds: number;
+  /** The commit the run's code was at, when recorded. */
+  commit?: string;
+  /** Wall time of the notebook that produced the row, when recorded. */
+  notebook_seconds?: number;
+  /** When the row was produced (ISO time). */
+  produced_at?: string;
+  /** The published accuracy, 0..1, when there is one. */
+  published_accuracy?: number;
+  /** The data actually used, when it differs from the tutorial's. */
+  data_note?: string;
 }
 
 const _pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -73,7 +118,8 @@ const _pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 /**
  * The README's results table: one row per notebook and model, the test
  * accuracy at full scale (Dig-MNIST beside it for Kannada-MNIST), the
- * published figure and the training time; a last line with the total.
+ * published figure and the training time; a last line with the commit the
+ * rows come from, the notebooks' wall time and the total.
  *
  * @example
  * ```ts
@@ -108,11 +154,23 @@ export function resultsBlock(rows: readonly ReferenceRow[]): string {
     );
     seconds += main.train_seconds;
   }
+  const provenance = referenceProvenance(rows);
+  const training = `${(seconds / 60).toFixed(0)} min`;
+  const oneRun = !provenance.commits.includes(",") &&
+    provenance.commits !== "unrecorded" && provenance.total_minutes;
+  const dates = [...new Set(rows.map((r) => r.produced_at?.slice(0, 10)))]
+    .filter((d) => d).sort();
   lines.push(
     "",
-    `Training time of the reference, all models: ${
-      (seconds / 60).toFixed(0)
-    } min on a 2-core CPU.`,
+    oneRun
+      ? `One run of all ${new Set(rows.map((r) => r.experiment)).size} ` +
+        `notebooks at commit ${provenance.commits}` +
+        (dates.length ? ` (${dates.join(", ")})` : "") +
+        ` on a 2-core CPU: ${provenance.total_minutes} min in all ` +
+        `(per notebook, minutes: ${provenance.notebook_minutes}); ` +
+        `training alone ${training}.`
+      : `Training time of the reference, all models: ${training} on a ` +
+        `2-core CPU; the rows come from commit(s) ${provenance.commits}.`,
   );
   return lines.join("\n");
 }
@@ -188,7 +246,7 @@ export function rewriteBlocks(
       `(<!-- generated:${name}\\b[^>]*-->\\n)[\\s\\S]*?(<!-- /generated:${name} -->)`,
     );
     if (!re.test(out)) {
-      throw new Error(`README.md has no generated block "${name}"`);
+      throw new Error(`the document has no generated block "${name}"`);
     }
     out = out.replace(re, (_m, open, close) => `${open}${body}\n${close}`);
   }
@@ -207,38 +265,235 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     results: resultsBlock(reference.rows as ReferenceRow[]),
     config: configBlock(RUN_CONFIG_VARIABLES),
     tasks: tasksBlock(config.tasks),
+    commands: commandsBlock(await readTimings()),
   };
+}
+
+/**
+ * The notebooks README's table of the reference run: per notebook and
+ * model, the full-scale test accuracy (and the other test splits), the
+ * published figure and the gap to it, epochs, training time and the data
+ * used, all from `notebooks/reference/results.json`.
+ *
+ * @example
+ * ```ts
+ * import { referenceNotesBlock } from "./docs.ts";
+ * const text = referenceNotesBlock([{ experiment: "001-mnist-lenet5", model: "lenet5",
+ *   split: "test", accuracy: 0.9886, published: "99.05%", published_accuracy: 0.9905,
+ *   epochs: 23, train_seconds: 234 }]);
+ * console.assert(text.includes("-0.19 pp"));
+ * ```
+ */
+export function referenceNotesBlock(rows: readonly ReferenceRow[]): string {
+  const lines = [
+    "| notebook | model | split | accuracy | published | gap | epochs | training | data |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of rows) {
+    const gap = typeof r.published_accuracy === "number"
+      ? `${(100 * (r.accuracy - r.published_accuracy)).toFixed(2)} pp`
+      : "—";
+    const cells = [
+      r.experiment,
+      r.model,
+      r.split === "dig" ? "Dig-MNIST" : r.split,
+      _pct(r.accuracy),
+      r.published,
+      gap,
+      String(r.epochs),
+      `${(r.train_seconds / 60).toFixed(1)} min`,
+      r.data_note || "—",
+    ].map((c) => c.replaceAll("|", "\\|").replaceAll("\n", " "));
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+/** One row of the PyTorch comparison: a recipe over seeds on both sides. */
+export interface TwinRow {
+  /** Notebook number, e.g. "001". */
+  notebook: string;
+  /** Model name. */
+  model: string;
+  /** The recipe in words. */
+  recipe: string;
+  /** The seeds (both sides ran these numbers). */
+  seeds: number[];
+  /** Our test accuracies, per seed. */
+  ours: number[];
+  /** PyTorch's test accuracies, per seed. */
+  pytorch: number[];
+  /** Epochs trained per seed, ours then PyTorch's (early stopping). */
+  epochs?: { ours: number[]; pytorch: number[] };
+  /** The commit ours ran at. */
+  commit: string | null;
+}
+
+/**
+ * The rows of the PyTorch comparison from the committed seed files:
+ * `seeds_002.json` (notebook 002's recipe, written by scripts/seeds_002.ts)
+ * and every `seeds_<model>.json` (scripts/seeds.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const rows = twinRows([await Deno.readTextFile("notebooks/reference/seeds_lenet5.json")]);
+ * ```
+ */
+export function twinRows(texts: readonly string[]): TwinRow[] {
+  const rows: TwinRow[] = [];
+  for (const text of texts) {
+    const r = JSON.parse(text);
+    if (Array.isArray(r.variants)) {
+      // scripts/seeds_002.ts: the notebook's recipe is the first variant.
+      const v = r.variants[0];
+      rows.push({
+        notebook: "002",
+        model: "lenet5-32",
+        recipe: `adam lr 0.001, batch 64, ${r.epochs} epochs; ${v.description}`,
+        seeds: r.seeds,
+        ours: v.accuracy,
+        pytorch: r.pytorch.accuracy,
+        commit: r.commit ?? null,
+      });
+      continue;
+    }
+    const e = r.recipe;
+    rows.push({
+      notebook: r.notebook,
+      model: r.model,
+      recipe: `${e.optimizer} lr ${e.learningRate}, batch ${e.batchSize}, ` +
+        (e.earlyStoppingPatience
+          ? `up to ${e.epochs} epochs, early stopping (patience ${e.earlyStoppingPatience})`
+          : `${e.epochs} epochs`) +
+        (e.trainLimit ? `, first ${e.trainLimit} training images` : "") +
+        (e.testLimit ? `, first ${e.testLimit} test images` : ""),
+      seeds: r.seeds,
+      ours: r.ours.accuracy,
+      pytorch: r.pytorch.accuracy,
+      epochs: { ours: r.ours.epochs, pytorch: r.pytorch.epochs },
+      commit: r.commit ?? null,
+    });
+  }
+  return rows.sort((a, b) =>
+    (a.notebook + a.model).localeCompare(b.notebook + b.model)
+  );
+}
+
+/**
+ * The notebooks README's comparison with PyTorch: per recipe, the mean test
+ * accuracy over the seeds on both sides (with the range), the difference of
+ * the means, the epochs trained, and the commit.
+ *
+ * @example
+ * ```ts
+ * import { twinsBlock } from "./docs.ts";
+ * const text = twinsBlock([{ notebook: "001", model: "lenet5", recipe: "sgd", seeds: [1, 2],
+ *   ours: [0.98, 0.99], pytorch: [0.99, 0.99], commit: "abc1234" }]);
+ * console.assert(text.includes("-0.50 pp"));
+ * ```
+ */
+export function twinsBlock(rows: readonly TwinRow[]): string {
+  const span = (xs: number[]) =>
+    `${_pct(xs.reduce((a, b) => a + b, 0) / xs.length)} (${
+      _pct(Math.min(...xs))
+    }–${_pct(Math.max(...xs))})`;
+  const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const lines = [
+    "| notebook | model | recipe | seeds | ours: mean (range) | PyTorch: mean (range) | ours − PyTorch | epochs trained (ours; PyTorch) | commit |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of rows) {
+    const gap = 100 * (meanOf(r.ours) - meanOf(r.pytorch));
+    lines.push(
+      `| ${
+        [
+          r.notebook,
+          r.model,
+          r.recipe,
+          r.seeds.join(", "),
+          span(r.ours),
+          span(r.pytorch),
+          `${gap >= 0 ? "+" : ""}${gap.toFixed(2)} pp`,
+          r.epochs
+            ? `${r.epochs.ours.join(", ")}; ${r.epochs.pytorch.join(", ")}`
+            : "as the recipe",
+          r.commit ?? "—",
+        ].map((c) => c.replaceAll("|", "\\|")).join(" | ")
+      } |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function _seedFiles(): Promise<string[]> {
+  const dir = join(repo, "notebooks", "reference");
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name)
+    .filter((n) => /^seeds_.+\.json$/.test(n)).sort();
+  return await Promise.all(
+    names.map((n) => Deno.readTextFile(join(dir, n))),
+  );
+}
+
+/** Each generated document and its blocks, from the committed files. */
+export async function generatedDocuments(): Promise<
+  Record<string, Record<string, string>>
+> {
+  const reference = JSON.parse(
+    await Deno.readTextFile(
+      join(repo, "notebooks", "reference", "results.json"),
+    ),
+  );
+  return {
+    "README.md": await generatedBlocks(),
+    "notebooks/README.md": {
+      reference: referenceNotesBlock(reference.rows as ReferenceRow[]),
+      twins: twinsBlock(twinRows(await _seedFiles())),
+    },
+  };
+}
+
+/**
+ * A document (`README.md` or `notebooks/README.md`) as `deno task docs`
+ * would write it.
+ */
+export async function expectedDocument(path: string): Promise<string> {
+  const blocks = (await generatedDocuments())[path];
+  if (!blocks) throw new Error(`${path} has no generated blocks`);
+  const text = await Deno.readTextFile(join(repo, path));
+  return await formatMarkdown(rewriteBlocks(text, blocks));
 }
 
 /** README.md as `deno task docs` would write it. */
 export async function expectedReadme(): Promise<string> {
-  const text = await Deno.readTextFile(join(repo, "README.md"));
-  return await formatMarkdown(rewriteBlocks(text, await generatedBlocks()));
+  return await expectedDocument("README.md");
 }
 
 const USAGE = "usage: deno task docs [--check]";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseCli(argv, { check: { type: "boolean" } });
-  const path = join(repo, "README.md");
-  const current = await Deno.readTextFile(path);
-  const expected = await expectedReadme();
-  if (values.check) {
-    if (current === expected) return 0;
-    console.error(
-      "README.md: generated blocks are stale; run `deno task docs`.",
-    );
-    return 1;
-  }
-  if (current !== expected) {
+  let stale = 0;
+  for (const name of Object.keys(await generatedDocuments())) {
+    const path = join(repo, name);
+    const current = await Deno.readTextFile(path);
+    const expected = await expectedDocument(name);
+    if (current === expected) {
+      if (!values.check) console.log(`${name}: generated blocks up to date`);
+      continue;
+    }
+    if (values.check) {
+      console.error(
+        `${name}: generated blocks are stale; run \`deno task docs\`.`,
+      );
+      stale++;
+      continue;
+    }
     const tmp = `${path}.tmp`;
     await Deno.writeTextFile(tmp, expected);
     await Deno.rename(tmp, path);
-    console.log("README.md: generated blocks rewritten");
-  } else {
-    console.log("README.md: generated blocks up to date");
+    console.log(`${name}: generated blocks rewritten`);
   }
-  return 0;
+  return stale ? 1 : 0;
 }
 
 if (import.meta.main) runCli(USAGE, main);

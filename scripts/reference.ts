@@ -4,7 +4,8 @@
  * (full scale takes hours on a CPU, so experiments are run and committed
  * across sessions).
  *
- * Usage: `deno task reference RUN_DIR... [--ref DIR] [--command TEXT]`, or
+ * Usage: `deno task reference RUN_DIR... [--ref DIR] [--command TEXT]
+ * [--commit HASH]`, or
  * `deno task reference --png-figures NOTEBOOK...`
  *
  * Each RUN_DIR is a report of `deno task reproduce --scale full` (it holds
@@ -13,7 +14,11 @@
  * replaced by the new ones, each stamped with when, how (`--command`, default
  * "deno task reproduce --scale full") and on which machine it was produced;
  * the executed notebook is copied beside `results.json`, its figures are
- * written to `figures/` (SVG where the output holds it, else PNG), and `results.md` is rewritten from all rows.
+ * written to `figures/` (SVG where the output holds it, else PNG; the
+ * experiment's older figures are removed), and `results.md` is rewritten
+ * from all rows. Each row also keeps the commit the run's code was at (from
+ * the report, or `--commit` for reports made before it was recorded) and its
+ * notebook's wall time; `produced` sums them up ({@linkcode referenceProvenance}).
  *
  * `--png-figures` migrates notebooks executed before figures displayed as
  * PNG: each `image/svg+xml` output is rasterised with the library's renderer
@@ -38,7 +43,7 @@ import { parseCli, pathFlag, runCli, UsageError } from "./_cli.ts";
 import { machineDescription, REFERENCE_PATH } from "./reproduce.ts";
 
 const USAGE =
-  "usage: deno task reference RUN_DIR... [--ref DIR] [--command TEXT]\n" +
+  "usage: deno task reference RUN_DIR... [--ref DIR] [--command TEXT] [--commit HASH]\n" +
   "       deno task reference --png-figures NOTEBOOK...";
 
 /** One row of `notebooks/reference/results.json`. */
@@ -56,6 +61,22 @@ export interface ReferenceRecord extends Record<string, unknown> {
   /** Scale and seed of the run. */
   scale: string;
   seed: number;
+  /** The commit the run's code was at (absent in rows folded before it was recorded). */
+  commit?: string;
+  /** Wall time of the whole notebook that produced the row, in seconds. */
+  notebook_seconds?: number;
+}
+
+/** What a report's own `results.json` says of one notebook run. */
+export interface RunStamp {
+  /** The command that produced it. */
+  command: string;
+  /** The machine it ran on. */
+  machine: string;
+  /** The commit of the code, when known. */
+  commit?: string;
+  /** Wall time of each notebook, by experiment id. */
+  notebookSeconds?: Record<string, number>;
 }
 
 /** `notebooks/reference/results.json`. */
@@ -86,7 +107,7 @@ async function _writeAtomic(path: string, text: string): Promise<void> {
 export function mergeReferenceRows(
   existing: readonly ReferenceRecord[],
   results: readonly NotebookResults[],
-  stamp: { command: string; machine: string },
+  stamp: RunStamp,
 ): ReferenceRecord[] {
   const replaced = new Set(results.map((r) => r.experiment));
   const rows = existing.filter((r) => !replaced.has(r.experiment));
@@ -99,6 +120,10 @@ export function mergeReferenceRows(
         machine: stamp.machine,
         scale: result.scale,
         seed: result.seed,
+        ...(stamp.commit ? { commit: stamp.commit } : {}),
+        ...(stamp.notebookSeconds?.[result.experiment] !== undefined
+          ? { notebook_seconds: stamp.notebookSeconds[result.experiment] }
+          : {}),
       });
     }
   }
@@ -278,10 +303,70 @@ async function _pngFigures(paths: string[]): Promise<number> {
   return 0;
 }
 
+/** The commit and the notebooks' wall times a report's `results.json` holds. */
+async function _readReport(
+  dir: string,
+): Promise<{ commit?: string; notebookSeconds: Record<string, number> }> {
+  const path = join(dir, "results.json");
+  let report: {
+    commit?: string | null;
+    notebooks?: { experiment: string; seconds: number }[];
+  };
+  try {
+    report = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new Error(
+      `${path} cannot be read (${(e as Error).message}): give the folder ` +
+        "`deno task reproduce` wrote",
+    );
+  }
+  return {
+    commit: report.commit ?? undefined,
+    notebookSeconds: Object.fromEntries(
+      (report.notebooks ?? []).map((n) => [n.experiment, n.seconds]),
+    ),
+  };
+}
+
+/**
+ * Where the reference's rows come from, in words: the commit(s) and, when
+ * every experiment's notebook time is known, each notebook's wall time and
+ * their total. Goes into `produced` of `results.json` and the README.
+ *
+ * @example
+ * ```ts
+ * import { referenceProvenance } from "./reference.ts";
+ * const p = referenceProvenance([
+ *   { experiment: "001-x", commit: "abc1234", notebook_seconds: 600 },
+ * ]);
+ * console.assert(p.commits === "abc1234" && p.total_minutes === "10.0");
+ * ```
+ */
+export function referenceProvenance(
+  rows: readonly Pick<
+    ReferenceRecord,
+    "experiment" | "commit" | "notebook_seconds"
+  >[],
+): Record<string, string> {
+  const commits = [...new Set(rows.map((r) => r.commit ?? "unrecorded"))];
+  const seconds = new Map<string, number | undefined>();
+  for (const row of rows) seconds.set(row.experiment, row.notebook_seconds);
+  const out: Record<string, string> = { commits: commits.join(", ") };
+  if ([...seconds.values()].every((s) => typeof s === "number")) {
+    out.notebook_minutes = [...seconds.entries()]
+      .map(([id, s]) => `${id.slice(0, 3)} ${((s as number) / 60).toFixed(1)}`)
+      .join(", ");
+    const total = [...seconds.values()].reduce((a, s) => a! + s!, 0)!;
+    out.total_minutes = (total / 60).toFixed(1);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCli(argv, {
     ref: { type: "string" },
     command: { type: "string" },
+    commit: { type: "string" },
     "png-figures": { type: "boolean" },
   }, { positionals: true });
   if (values["png-figures"]) {
@@ -302,9 +387,11 @@ async function main(argv: string[]): Promise<number> {
       throw new Error(`${refPath} cannot be read: ${(e as Error).message}`);
     }
   }
-  const results: NotebookResults[] = [];
+  const machine = await machineDescription();
+  let rows = reference.rows;
+  let replaced = 0;
   for (const dir of positionals.map((p) => pathFlag(p))) {
-    let found = 0;
+    const results: NotebookResults[] = [];
     for await (const entry of Deno.readDir(join(dir, "results"))) {
       if (!entry.name.endsWith(".results.json")) continue;
       const result = JSON.parse(
@@ -317,8 +404,14 @@ async function main(argv: string[]): Promise<number> {
         );
       }
       results.push(result);
-      found++;
       const prefix = result.experiment.slice(0, 3);
+      // The experiment's figures from an earlier run (maybe SVG, maybe more
+      // of them) must not stay beside the new ones.
+      for await (const old of Deno.readDir(join(refDir, "figures"))) {
+        if (old.name.startsWith(`${result.experiment}-`)) {
+          await Deno.remove(join(refDir, "figures", old.name));
+        }
+      }
       for await (const nb of Deno.readDir(join(dir, "notebooks"))) {
         if (!nb.name.startsWith(prefix) || !nb.name.endsWith(".ipynb")) {
           continue;
@@ -336,23 +429,37 @@ async function main(argv: string[]): Promise<number> {
         console.error(`${nb.name}: copied, ${figures.length} figure(s)`);
       }
     }
-    if (found === 0) throw new Error(`${dir}/results holds no results`);
+    if (results.length === 0) {
+      throw new Error(`${dir}/results holds no results`);
+    }
+    const report = await _readReport(dir);
+    const commit = values.commit ?? report.commit;
+    if (!commit) {
+      throw new UsageError(
+        `${dir}/results.json does not say which commit ran (reports made ` +
+          "before it was recorded); give it with --commit HASH",
+      );
+    }
+    rows = mergeReferenceRows(rows, results, {
+      command: values.command ?? "deno task reproduce --scale full",
+      machine,
+      commit,
+      notebookSeconds: report.notebookSeconds,
+    });
+    replaced += results.length;
   }
   reference = {
     produced: {
-      what: "notebooks executed at full scale (CNN_SCALE=full), one " +
-        "experiment at a time",
+      what: "notebooks executed at full scale (CNN_SCALE=full)",
       updated: new Date().toISOString(),
+      ...referenceProvenance(rows),
     },
-    rows: mergeReferenceRows(reference.rows, results, {
-      command: values.command ?? "deno task reproduce --scale full",
-      machine: await machineDescription(),
-    }),
+    rows,
   };
   await _writeAtomic(refPath, JSON.stringify(reference, null, 2) + "\n");
   await _writeAtomic(join(refDir, "results.md"), referenceMarkdown(reference));
   console.log(
-    `${refPath}: ${reference.rows.length} rows (${results.length} ` +
+    `${refPath}: ${reference.rows.length} rows (${replaced} ` +
       "experiment(s) replaced)",
   );
   return 0;

@@ -252,6 +252,8 @@ export interface ReportInputs {
   seconds: number;
   /** The machine, in words. */
   machine: string;
+  /** The source commit ({@linkcode sourceCommit}); null or absent when unknown. */
+  commit?: string | null;
   /** The dataset mirror, if one was set. */
   mirror: string | null;
   /** One per notebook run. */
@@ -282,6 +284,38 @@ export async function machineDescription(): Promise<string> {
   const gib = (memory.total / 2 ** 30).toFixed(1);
   return `${Deno.build.os}/${Deno.build.arch}, ${cpu}, ${cores} logical core(s), ` +
     `${gib} GiB RAM; Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`;
+}
+
+/**
+ * The commit the project's files are at, as `git` names it (short hash),
+ * with " (uncommitted changes)" when tracked files differ from it; null
+ * outside a git checkout. A reference run says which code produced it.
+ *
+ * @example
+ * ```ts
+ * import { sourceCommit } from "./reproduce.ts";
+ * console.log(await sourceCommit()); // e.g. "ff9fcac"
+ * ```
+ */
+export async function sourceCommit(): Promise<string | null> {
+  const root = new URL("..", import.meta.url).pathname;
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", {
+      args: ["-C", root, ...args],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
+  };
+  try {
+    const commit = await git("rev-parse", "--short", "HEAD");
+    if (!commit) return null;
+    const changes = await git("status", "--porcelain", "--untracked-files=no");
+    return changes ? `${commit} (uncommitted changes)` : commit;
+  } catch {
+    // No git on this machine.
+    return null;
+  }
 }
 
 function _minutes(seconds: number): string {
@@ -478,6 +512,9 @@ export function reportMarkdown(inputs: ReportInputs): string {
       backends.length ? backends.map((b) => `\`${b}\``).join(", ") : "—"
     } (per notebook below).`,
     `- Machine: ${inputs.machine}`,
+    `- Code: ${
+      inputs.commit ? `commit ${inputs.commit}` : "commit unknown (no git)"
+    }`,
     `- Started ${inputs.started.toISOString()}; took ${
       _minutes(inputs.seconds)
     }.`,
@@ -657,6 +694,7 @@ async function main(argv: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   const rows = notebooks.flatMap((n) => n.results?.rows ?? []);
   const machine = await machineDescription();
+  const commit = await sourceCommit();
   await Deno.writeTextFile(
     join(outDir, "results.md"),
     reportMarkdown({
@@ -666,6 +704,7 @@ async function main(argv: string[]): Promise<number> {
       started,
       seconds,
       machine,
+      commit,
       mirror,
       notebooks,
       reference,
@@ -681,6 +720,7 @@ async function main(argv: string[]): Promise<number> {
         backend_requested: backend,
         started: started.toISOString(),
         seconds,
+        commit,
         machine,
         data_mirror: mirror,
         rows,

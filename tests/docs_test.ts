@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   configBlock,
+  expectedDocument,
   expectedReadme,
+  referenceNotesBlock,
   resultsBlock,
   rewriteBlocks,
   TASKS,
@@ -32,14 +34,49 @@ Deno.test("README: at most 150 lines; the first screen has the two commands and 
 });
 
 Deno.test("README: the generated blocks equal what `deno task docs` writes from the committed JSON", async () => {
-  for (const name of ["results", "config", "tasks"]) {
+  for (const name of ["results", "config", "tasks", "commands"]) {
     assert.match(readme, new RegExp(`<!-- generated:${name}\\b`), name);
   }
   assert.equal(
     readme,
     await expectedReadme(),
     "README.md disagrees with notebooks/reference/results.json, " +
-      "lib/config.ts or deno.json: run `deno task docs`",
+      "docs/timings.json, lib/config.ts or deno.json: run `deno task docs`",
+  );
+});
+
+Deno.test("notebooks/README.md: its reference table equals what `deno task docs` writes from the committed results", async () => {
+  const path = "notebooks/README.md";
+  const text = await Deno.readTextFile(join(repo, path));
+  assert.match(text, /<!-- generated:reference\b/);
+  assert.equal(
+    text,
+    await expectedDocument(path),
+    `${path} disagrees with notebooks/reference/results.json: run \`deno task docs\``,
+  );
+  const row = {
+    experiment: "001-mnist-lenet5",
+    model: "lenet5",
+    split: "test",
+    accuracy: 0.9886,
+    published: "99.05% | paper",
+    published_accuracy: 0.9905,
+    epochs: 23,
+    train_seconds: 234,
+  };
+  const block = referenceNotesBlock([row, {
+    ...row,
+    split: "dig",
+    published_accuracy: undefined,
+    data_note: "a substitute",
+  }]);
+  assert.match(
+    block,
+    /\| 001-mnist-lenet5 \| lenet5 \| test \| 98\.86% \| 99\.05% \\\| paper \| -0\.19 pp \| 23 \| 3\.9 min \| — \|/,
+  );
+  assert.match(
+    block,
+    /\| Dig-MNIST \| 98\.86% \| 99\.05% \\\| paper \| — \| 23 \| 3\.9 min \| a substitute \|/,
   );
 });
 
@@ -70,6 +107,41 @@ Deno.test("docs blocks: a changed reference figure changes the README block, and
     "<!-- generated:x (note) -->\nnew\n<!-- /generated:x -->",
   );
   assert.throws(() => rewriteBlocks(text, { y: "" }), /no generated block "y"/);
+});
+
+Deno.test("docs blocks: the results block names the one commit and the notebooks' wall time, or every commit when the rows mix runs", () => {
+  const row = (experiment: string, commit?: string, seconds?: number) => ({
+    experiment,
+    model: "m",
+    split: "test",
+    accuracy: 0.9,
+    published: "x",
+    epochs: 1,
+    train_seconds: 60,
+    produced_at: "2026-12-07T06:00:00Z",
+    ...(commit ? { commit } : {}),
+    ...(seconds ? { notebook_seconds: seconds } : {}),
+  });
+  const one = resultsBlock([
+    row("000-a", "abc1234", 600),
+    row("001-b", "abc1234", 1200),
+  ]);
+  assert.match(
+    one,
+    /One run of all 2 notebooks at commit abc1234 \(2026-12-07\)/,
+  );
+  assert.match(
+    one,
+    /30\.0 min in all \(per notebook, minutes: 000 10\.0, 001 20\.0\); training alone 2 min/,
+  );
+  const mixed = resultsBlock([
+    row("000-a", "abc1234", 600),
+    row("001-b", "def5678", 60),
+  ]);
+  assert.match(mixed, /commit\(s\) abc1234, def5678/);
+  assert.doesNotMatch(mixed, /One run/);
+  const old = resultsBlock([row("000-a", "abc1234", 600), row("001-b")]);
+  assert.match(old, /commit\(s\) abc1234, unrecorded/);
 });
 
 Deno.test("LICENSE is MIT and lib/deno.json says so", async () => {

@@ -12,6 +12,7 @@ import {
   type ReferenceRecord,
 } from "../scripts/reference.ts";
 import { readReference, REFERENCE_PATH } from "../scripts/reproduce.ts";
+import { longOutputs, MAX_OUTPUT_LINES } from "./_output_lines.ts";
 import {
   joinText,
   makeNotebook,
@@ -214,5 +215,127 @@ Deno.test("reference: every committed notebook's figure carries a PNG and alt te
       }
     }
     assert.ok(figures > 0, `${name} shows no figure`);
+  }
+});
+
+Deno.test("reference: the committed notebooks come from one commit, say their wall time, show no output over 60 lines, and figures/ holds exactly their figures", async () => {
+  const dir = new URL("../notebooks/reference/", import.meta.url).pathname;
+  const reference = JSON.parse(await Deno.readTextFile(dir + "results.json"));
+  const commits = new Set(
+    (reference.rows as ReferenceRecord[]).map((r) => r.commit),
+  );
+  assert.equal(commits.size, 1, `rows from commits ${[...commits]}`);
+  assert.match(String([...commits][0]), /^[0-9a-f]{7,}$/);
+  for (const r of reference.rows as ReferenceRecord[]) {
+    assert.ok(
+      (r.notebook_seconds ?? 0) > 0,
+      `${r.experiment}: notebook time`,
+    );
+  }
+  assert.equal(reference.produced.commits, [...commits][0]);
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name)
+    .filter((n) => n.endsWith(".ipynb")).sort();
+  const expected: string[] = [];
+  for (const name of names) {
+    const nb = await readNotebook(dir + name);
+    const long = longOutputs(nb);
+    assert.deepEqual(
+      long,
+      [],
+      `${name}: outputs over ${MAX_OUTPUT_LINES} lines`,
+    );
+    const experiment = (reference.rows as ReferenceRecord[])
+      .find((r) => r.experiment.startsWith(name.slice(0, 3)))!.experiment;
+    let figure = 0;
+    for (const cell of nb.cells) {
+      for (const output of cell.outputs ?? []) {
+        const data = (output as { data?: Record<string, unknown> }).data;
+        if (data?.["image/png"] !== undefined) {
+          figure++;
+          expected.push(`${experiment}-${String(figure).padStart(2, "0")}.png`);
+        }
+      }
+    }
+  }
+  const present = [...Deno.readDirSync(dir + "figures")].map((e) => e.name);
+  assert.deepEqual(present.sort(), expected.sort());
+});
+
+Deno.test("reference: folding a run records its commit and notebook times, drops the experiment's old figures, and asks for --commit when the report lacks one", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const run = `${tmp}/run`;
+    const ref = `${tmp}/ref`;
+    await Deno.mkdir(`${run}/results`, { recursive: true });
+    await Deno.mkdir(`${run}/notebooks`);
+    await Deno.mkdir(`${ref}/figures`, { recursive: true });
+    await Deno.writeTextFile(
+      `${run}/results/001-mnist-lenet5.results.json`,
+      JSON.stringify(
+        results("001-mnist-lenet5", [row("001-mnist-lenet5", "lenet5", 0.99)]),
+      ),
+    );
+    const fig = composeFigure([
+      Plot.plot({
+        document: plotDocument(),
+        width: 60,
+        height: 40,
+        marks: [Plot.frame()],
+      }),
+    ], { title: "A frame" });
+    const nb = makeNotebook(["fig"]);
+    nb.cells[0].outputs = [{
+      output_type: "display_data",
+      data: { ...(await figureBundle(fig.svg)) },
+      metadata: {},
+    }];
+    await Deno.writeTextFile(
+      `${run}/notebooks/001_mnist_lenet5.ipynb`,
+      serializeNotebook(nb),
+    );
+    await Deno.writeTextFile(
+      `${ref}/figures/001-mnist-lenet5-01.svg`,
+      "<svg/>",
+    );
+    await Deno.writeTextFile(`${ref}/figures/001-mnist-lenet5-02.png`, "old");
+    await Deno.writeTextFile(`${ref}/figures/002-x-01.png`, "kept");
+    const fold = (...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../scripts/reference.ts", import.meta.url).pathname,
+          run,
+          "--ref",
+          ref,
+          ...args,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const report = {
+      notebooks: [{ experiment: "001-mnist-lenet5", seconds: 330 }],
+    };
+    await Deno.writeTextFile(`${run}/results.json`, JSON.stringify(report));
+    const refused = await fold();
+    assert.equal(refused.success, false);
+    assert.match(new TextDecoder().decode(refused.stderr), /--commit HASH/);
+    await Deno.writeTextFile(
+      `${run}/results.json`,
+      JSON.stringify({ ...report, commit: "abc1234" }),
+    );
+    const folded = await fold();
+    assert.ok(folded.success, new TextDecoder().decode(folded.stderr));
+    const written = JSON.parse(await Deno.readTextFile(`${ref}/results.json`));
+    assert.equal(written.rows[0].commit, "abc1234");
+    assert.equal(written.rows[0].notebook_seconds, 330);
+    assert.equal(written.produced.commits, "abc1234");
+    assert.equal(written.produced.total_minutes, "5.5");
+    assert.deepEqual(
+      [...Deno.readDirSync(`${ref}/figures`)].map((e) => e.name).sort(),
+      ["001-mnist-lenet5-01.png", "002-x-01.png"],
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
   }
 });
