@@ -49,7 +49,8 @@ export const TASKS: Record<string, string> = {
     "regenerate `lib/backend/README.md` from the backend's kernel manifest",
   reference:
     "`<report dir>`: add a full-scale run's rows and notebooks to `notebooks/reference/`; `--png-figures` migrates old SVG-only figures",
-  docs: "rewrite the README's generated blocks from the committed JSON",
+  docs:
+    "rewrite the generated blocks of README.md and notebooks/README.md from the committed JSON",
   timings:
     "`NAME -- COMMAND...`: run a command and record its wall time in `docs/timings.json` (the README's durations)",
 };

@@ -1,8 +1,9 @@
 /**
  * `deno task reference`: folds the outcome of full-scale runs into the
- * committed reference run, `notebooks/reference/`, one experiment at a time
- * (full scale takes hours on a CPU, so experiments are run and committed
- * across sessions).
+ * committed reference run, `notebooks/reference/`, experiment by experiment.
+ * The reference is meant to come from one run of all five notebooks at one
+ * commit (about an hour on a 2-core CPU); `tests/reference_test.ts` checks
+ * that its rows name a single commit.
  *
  * Usage: `deno task reference RUN_DIR... [--ref DIR] [--command TEXT]
  * [--commit HASH]`, or
@@ -162,8 +163,8 @@ export function referenceMarkdown(reference: ReferenceFile): string {
     "The tutorials' settings, on the data this machine has (substitutes are " +
     "named in the data column). Each row says when and how it was produced; " +
     "the executed notebooks and their figures are beside this file. Rebuild " +
-    "with `deno task reference <report dir>` after " +
-    "`deno task reproduce --scale full --only <experiment>`.",
+    "it from one commit: `deno task reproduce --scale full` (all five " +
+    "notebooks), then `deno task reference <report dir>`.",
     "",
     ...Object.entries(reference.produced).map(([k, v]) => `- ${k}: ${v}`),
     "",
