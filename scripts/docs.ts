@@ -22,6 +22,7 @@ import { RUN_CONFIG_VARIABLES, type RunConfigVariable } from "../lib/config.ts";
 import { parseCli, runCli } from "./_cli.ts";
 import { formatMarkdown } from "./_markdown.ts";
 import { referenceProvenance } from "./reference.ts";
+import { mean } from "./seeds.ts";
 import { readTimings, type Timing, timingText } from "./timings.ts";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
@@ -395,16 +396,13 @@ export function twinRows(texts: readonly string[]): TwinRow[] {
  */
 export function twinsBlock(rows: readonly TwinRow[]): string {
   const span = (xs: number[]) =>
-    `${_pct(xs.reduce((a, b) => a + b, 0) / xs.length)} (${
-      _pct(Math.min(...xs))
-    }–${_pct(Math.max(...xs))})`;
-  const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    `${_pct(mean(xs))} (${_pct(Math.min(...xs))}–${_pct(Math.max(...xs))})`;
   const lines = [
     "| notebook | model | recipe | seeds | ours: mean (range) | PyTorch: mean (range) | ours − PyTorch | epochs trained (ours; PyTorch) | commit |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of rows) {
-    const gap = 100 * (meanOf(r.ours) - meanOf(r.pytorch));
+    const gap = 100 * (mean(r.ours) - mean(r.pytorch));
     lines.push(
       `| ${
         [
