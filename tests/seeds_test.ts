@@ -16,6 +16,21 @@ const torch = (await new Deno.Command("/usr/bin/python3", {
   stderr: "null",
 }).output().catch(() => ({ success: false }))).success;
 
+/** Runs scripts/seeds.ts with `args`; its exit code and output. */
+function seedsScript(args: string[], env: Record<string, string> = {}) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../scripts/seeds.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+}
+
 Deno.test({
   name:
     "seeds: both sides train the recipe for each seed and the report holds their accuracies, epochs and the commit",
@@ -25,28 +40,20 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const out = `${dir}/seeds.json`;
-      const run = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../scripts/seeds.ts", import.meta.url).pathname,
-          "--model",
-          "fashion-lenet-small",
-          "--seeds",
-          "3,4",
-          "--epochs",
-          "1",
-          "--limit",
-          "300",
-          "--test-limit",
-          "100",
-          "--out",
-          out,
-        ],
-        env: { CNN_DATA_MIRROR: runConfigFromEnv().data.mirror ?? "" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      const run = await seedsScript([
+        "--model",
+        "fashion-lenet-small",
+        "--seeds",
+        "3,4",
+        "--epochs",
+        "1",
+        "--limit",
+        "300",
+        "--test-limit",
+        "100",
+        "--out",
+        out,
+      ], { CNN_DATA_MIRROR: runConfigFromEnv().data.mirror ?? "" });
       const log = new TextDecoder().decode(run.stderr);
       assert.ok(run.success, log);
       const report = JSON.parse(await Deno.readTextFile(out)) as SeedsReport;
@@ -71,17 +78,7 @@ Deno.test({
 });
 
 Deno.test("seeds: a model without a twin is refused with the list of those that have one", async () => {
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../scripts/seeds.ts", import.meta.url).pathname,
-      "--model",
-      "mobilenet",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const run = await seedsScript(["--model", "mobilenet"]);
   assert.equal(run.code, 2);
   assert.match(
     new TextDecoder().decode(run.stderr),
