@@ -37,6 +37,14 @@
  * `ratio_to_pytorch` divides by the faster of the two, and every row names
  * the threads used on each side.
  *
+ * Each row also gives the sustained training and inference rate in
+ * multiply-adds a second (samples/s times the model's multiply-adds per
+ * sample, `countMultiplyAdds`), and each round first measures the SIMD
+ * kernels' ceiling (`measureSimdCeiling`: their convolution register block
+ * on data in L1 cache): where PyTorch's rate exceeds it, no direct
+ * convolution in 128-bit WebAssembly SIMD can match PyTorch
+ * (`recipesAboveCeiling` in `bench_docs.ts`).
+ *
  * `wasm` is the default: on two cores or more the project's SIMD kernels
  * split their work with a kernel thread (`lib/backend/kernel_threads.ts`);
  * `wasm-1t` the same model on one thread (`CNN_KERNEL_THREADS=1`);
@@ -54,8 +62,15 @@ import {
   type BackendName,
   initBackend,
   kernelThreads,
+  measureSimdCeiling,
 } from "../lib/backend/mod.ts";
-import { buildModel, classificationLoss, MODELS } from "../lib/models/mod.ts";
+import {
+  buildModel,
+  classificationLoss,
+  countMultiplyAdds,
+  MODELS,
+  type MultiplyAddCounts,
+} from "../lib/models/mod.ts";
 import { fitModel, trainDataParallel } from "../lib/train/mod.ts";
 import {
   type OptimizerName,
@@ -69,6 +84,7 @@ import {
   UsageError,
 } from "./_cli.ts";
 import {
+  type BenchCeiling,
   type BenchMachine,
   type BenchReport,
   type BenchRow,
@@ -845,7 +861,20 @@ async function main(argv: string[]): Promise<number> {
         `infer ${m.infer.toFixed(0)}/s`,
     );
   };
+  // The kernels' ceiling, once per round beside the recipes (same load).
+  const ceilings: number[] = [];
+  let ceilingThreads = 1;
   for (let round = 1; round <= args.rounds; round++) {
+    if (backends.includes("wasm")) {
+      await initBackend({ backend: "wasm", verbose: false });
+      const c = measureSimdCeiling();
+      ceilings.push(c.gmacsPerS);
+      ceilingThreads = c.threads;
+      console.error(
+        `round ${round} SIMD ceiling: ${c.gmacsPerS.toFixed(1)} GMAC/s on ` +
+          `${c.threads} thread(s)`,
+      );
+    }
     for (const model of args.models) {
       const recipe = _recipe(model);
       const spec = BENCH_RECIPES[model];
@@ -882,10 +911,15 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const rows = args.models.flatMap((model) =>
-    _resultRows(_recipe(model), engines, results)
+    _resultRows(_recipe(model), engines, results, _multiplyAdds(model))
   );
+  const simdCeiling: BenchCeiling | null = ceilings.length === 0 ? null : {
+    gmacs_per_s: Number(_median(ceilings).toFixed(2)),
+    rounds: ceilings.map((c) => Number(c.toFixed(2))),
+    threads: ceilingThreads,
+  };
   const report: BenchReport = {
-    schema: 1,
+    schema: 2,
     command: `deno task bench ${argv.join(" ")}`.trim(),
     mode: args.quick ? "quick" : "full",
     rounds: args.rounds,
@@ -894,6 +928,7 @@ async function main(argv: string[]): Promise<number> {
     machine: await _machine(torchVersion),
     load: { before: loadBefore, after: _loadavg() },
     infer_batch: _INFER_BATCH,
+    simd_ceiling: simdCeiling,
     rows,
   };
   if (args.writeDocs) {
@@ -912,6 +947,12 @@ async function main(argv: string[]): Promise<number> {
       } -> ${report.load.after.join("/")}`,
   );
   const ratio = (r: number | null) => r === null ? "-" : `${r.toFixed(2)}x`;
+  if (simdCeiling !== null) {
+    console.log(
+      `SIMD kernels' ceiling: ${simdCeiling.gmacs_per_s} GMAC/s on ` +
+        `${simdCeiling.threads} thread(s)`,
+    );
+  }
   for (const model of args.models) {
     const recipe = _recipe(model);
     console.log(
@@ -921,7 +962,7 @@ async function main(argv: string[]): Promise<number> {
         `thread setting)`,
     );
     console.log(
-      "engine      threads   train/s   infer/s   train vs PyTorch   infer vs PyTorch",
+      "engine      threads   train/s   infer/s   train vs PyTorch   infer vs PyTorch   train GMAC/s",
     );
     for (const r of rows.filter((r) => r.model === model)) {
       console.log(
@@ -929,7 +970,8 @@ async function main(argv: string[]): Promise<number> {
           ` ${String(r.train_samples_per_s).padStart(9)}` +
           ` ${String(r.infer_samples_per_s).padStart(9)}` +
           `   ${ratio(r.ratio_to_pytorch).padStart(16)}` +
-          `   ${ratio(r.infer_ratio_to_pytorch).padStart(16)}`,
+          `   ${ratio(r.infer_ratio_to_pytorch).padStart(16)}` +
+          `   ${r.train_gmacs_per_s.toFixed(1).padStart(12)}`,
       );
     }
   }
@@ -974,6 +1016,7 @@ function _resultRows(
   recipe: Recipe,
   engines: string[],
   results: Map<string, Measurement[]>,
+  macs: MultiplyAddCounts,
 ): BenchRow[] {
   const model = recipe.model;
   const runs = (engine: string) => results.get(`${model}/${engine}`);
@@ -1029,8 +1072,22 @@ function _resultRows(
       infer_ratio_to_pytorch: torchInfer === undefined
         ? null
         : Number((m.infer / torchInfer.value).toFixed(3)),
+      macs_per_train_sample: macs.training,
+      macs_per_infer_sample: macs.inference,
+      train_gmacs_per_s: Number((m.train * macs.training / 1e9).toFixed(2)),
+      infer_gmacs_per_s: Number((m.infer * macs.inference / 1e9).toFixed(2)),
     };
   });
+}
+
+/** Multiply-adds per sample of `model` as the bench builds it. */
+function _multiplyAdds(model: BenchModel): MultiplyAddCounts {
+  const net = buildModel(model, { seed: 1 });
+  try {
+    return countMultiplyAdds(net);
+  } finally {
+    net.dispose();
+  }
 }
 
 if (import.meta.main) runCli(USAGE, main);

@@ -66,12 +66,30 @@ export interface BenchRow {
   pytorch_infer_samples_per_s: number | null;
   pytorch_infer_threads: number | null;
   infer_ratio_to_pytorch: number | null;
+  /** Multiply-adds of one training sample (`countMultiplyAdds`: forward, weight and input gradients). */
+  macs_per_train_sample: number;
+  /** Multiply-adds of one inference sample (the forward pass). */
+  macs_per_infer_sample: number;
+  /** Sustained training rate: samples/s x multiply-adds per sample, in billions a second. */
+  train_gmacs_per_s: number;
+  /** Sustained inference rate, in billions of multiply-adds a second. */
+  infer_gmacs_per_s: number;
+}
+
+/** The SIMD kernels' multiply-add ceiling (`measureSimdCeiling`), once per round. */
+export interface BenchCeiling {
+  /** Median over rounds, billions of multiply-adds a second, all threads. */
+  gmacs_per_s: number;
+  /** Every round's figure, in order. */
+  rounds: number[];
+  /** Threads that computed it (2 where the kernel thread runs). */
+  threads: number;
 }
 
 /** What `deno task bench --json` prints and `--write-docs` commits. */
 export interface BenchReport {
-  /** Format version of this object. */
-  schema: 1;
+  /** Format version of this object (2: multiply-add rates and the ceiling). */
+  schema: 2;
   /** The command that produced it. */
   command: string;
   /** "quick" (one round, fewer samples) or "full" (median of rounds). */
@@ -86,7 +104,149 @@ export interface BenchReport {
   load: { before: number[]; after: number[] };
   /** Inference batch size. */
   infer_batch: number;
+  /** The SIMD kernels' ceiling, where the wasm engine ran; else null. */
+  simd_ceiling: BenchCeiling | null;
   rows: BenchRow[];
+}
+
+/** A recipe whose PyTorch training rate exceeds the SIMD kernels' ceiling. */
+export interface AboveCeiling {
+  model: string;
+  /** PyTorch's faster setting, billions of multiply-adds a second. */
+  pytorch_gmacs_per_s: number;
+  /** That rate over the ceiling. */
+  times_ceiling: number;
+}
+
+/**
+ * The recipes that PyTorch trains at more multiply-adds a second than the
+ * SIMD kernels' ceiling allows: there, no convolution in 128-bit
+ * WebAssembly SIMD can reach 1.0x, however little else it spends.
+ *
+ * @example
+ * ```ts
+ * import { recipesAboveCeiling } from "./bench_docs.ts";
+ * const report = JSON.parse(Deno.readTextFileSync("docs/benchmarks.json"));
+ * for (const r of recipesAboveCeiling(report)) console.log(r.model, r.times_ceiling);
+ * ```
+ */
+export function recipesAboveCeiling(report: BenchReport): AboveCeiling[] {
+  const ceiling = report.simd_ceiling?.gmacs_per_s;
+  if (ceiling === undefined) return [];
+  const found: AboveCeiling[] = [];
+  for (const model of new Set(report.rows.map((r) => r.model))) {
+    const torch = report.rows.filter((r) =>
+      r.model === model && r.backend.startsWith("pytorch")
+    );
+    if (torch.length === 0) continue;
+    const rate = Math.max(...torch.map((r) => r.train_gmacs_per_s));
+    if (rate > ceiling) {
+      found.push({
+        model,
+        pytorch_gmacs_per_s: rate,
+        times_ceiling: Number((rate / ceiling).toFixed(2)),
+      });
+    }
+  }
+  return found;
+}
+
+/** The ceiling paragraph of the benchmark page and the README. */
+function _ceilingText(report: BenchReport): string {
+  const c = report.simd_ceiling;
+  if (c === null) {
+    return "The SIMD kernels' ceiling was not measured (no wasm engine in this run).";
+  }
+  const wasm = report.rows.filter((r) => r.backend === "wasm");
+  const low = wasm.reduce((a, b) =>
+    a.train_gmacs_per_s <= b.train_gmacs_per_s ? a : b
+  );
+  const high = wasm.reduce((a, b) =>
+    a.train_gmacs_per_s >= b.train_gmacs_per_s ? a : b
+  );
+  const above = recipesAboveCeiling(report);
+  const text = [
+    `The SIMD kernels' ceiling on this machine: ${c.gmacs_per_s.toFixed(1)} ` +
+    `GMAC/s on ${c.threads} thread${
+      c.threads === 1 ? "" : "s"
+    } (\`multiply_add_peak\`: ` +
+    "the convolution kernels' register block on data in L1 cache, " +
+    "128-bit WebAssembly SIMD; median of " +
+    `${c.rounds.length} round${c.rounds.length === 1 ? "" : "s"}). ` +
+    `Over whole training steps wasm sustained ${
+      low.train_gmacs_per_s.toFixed(1)
+    } ` +
+    `(${low.model}) to ${
+      high.train_gmacs_per_s.toFixed(1)
+    } GMAC/s (${high.model}).`,
+  ];
+  text.push(
+    above.length === 0
+      ? "PyTorch stayed below the ceiling on every recipe."
+      : "PyTorch trained faster than the ceiling itself on " +
+        above.map((a) =>
+          `${a.model} (${a.pytorch_gmacs_per_s.toFixed(1)} GMAC/s, ` +
+          `${a.times_ceiling.toFixed(2)}x the ceiling)`
+        ).join(", ") +
+        ": there no direct convolution in 128-bit WebAssembly SIMD can " +
+        "reach 1.0x, however little else it spends.",
+  );
+  return text.join(" ");
+}
+
+/**
+ * The README's speed block: per recipe the default engine's training and
+ * inference rate beside PyTorch's faster setting, the sustained
+ * multiply-add rates, the machine, and the ceiling paragraph.
+ *
+ * @example
+ * ```ts
+ * import { speedBlock } from "./bench_docs.ts";
+ * const report = JSON.parse(Deno.readTextFileSync("docs/benchmarks.json"));
+ * console.log(speedBlock(report).split("\n")[0]);
+ * ```
+ */
+export function speedBlock(report: BenchReport): string {
+  const m = report.machine;
+  const rows = report.rows.filter((r) => r.backend === "wasm").map((r) => {
+    const torch = report.rows.filter((t) =>
+      t.model === r.model && t.backend.startsWith("pytorch")
+    );
+    const torchRate = torch.length === 0
+      ? ""
+      : Math.max(...torch.map((t) => t.train_gmacs_per_s)).toFixed(1);
+    return [
+      `${r.model} (${r.notebook})`,
+      _int(r.train_samples_per_s),
+      r.pytorch_train_samples_per_s === null
+        ? ""
+        : _int(r.pytorch_train_samples_per_s),
+      _ratio(r.ratio_to_pytorch),
+      _ratio(r.infer_ratio_to_pytorch),
+      `${r.train_gmacs_per_s.toFixed(1)} / ${torchRate}`,
+    ];
+  });
+  return [
+    `\`deno task bench\` at ${report.commit} (${report.date.slice(0, 10)}), ` +
+    `${m.cpu}, ${m.cores} logical CPUs, ${m.simd}; training samples/s of ` +
+    "the default engine (wasm) and of PyTorch's faster thread setting, " +
+    "ratios below 1 in bold (all figures: [docs/benchmarks.md](docs/benchmarks.md)):",
+    "",
+    _table(
+      [
+        "recipe (notebook)",
+        "wasm train/s",
+        "PyTorch train/s",
+        "train",
+        "inference",
+        "GMAC/s wasm / PyTorch",
+      ],
+      rows,
+      [false, true, true, true, true, true],
+    ),
+    "",
+    _ceilingText(report),
+  ].join("\n");
 }
 
 const _ENGINES: Record<string, string> = {
@@ -157,7 +317,9 @@ export function renderBenchmarksMarkdown(report: BenchReport): string {
       "with its notebook's recipe (optimizer, learning rate, batch size, input " +
       "size, training step), against a PyTorch twin of the same architecture, " +
       "batch and optimizer measured in the same run, rounds interleaved. " +
-      "Random inputs; warm-up batches excluded; samples per second. Ratios " +
+      "Random inputs; warm-up batches excluded; samples per second, and " +
+      "training multiply-adds per second (GMAC/s: samples/s times the " +
+      "model's multiply-adds per training sample, `countMultiplyAdds`). Ratios " +
       "divide by PyTorch's faster thread setting (one thread or all cores), " +
       "chosen separately for training and inference; ratios below 1 are bold.",
   );
@@ -205,6 +367,8 @@ export function renderBenchmarksMarkdown(report: BenchReport): string {
       }; inference ${inferBelow.join(", ") || "none"}.`,
   );
   out.push("");
+  out.push(_ceilingText(report));
+  out.push("");
   const rows: string[][] = [];
   for (const model of models) {
     for (const r of report.rows.filter((x) => x.model === model)) {
@@ -217,6 +381,7 @@ export function renderBenchmarksMarkdown(report: BenchReport): string {
         String(r.threads),
         _int(r.train_samples_per_s),
         _int(r.infer_samples_per_s),
+        r.train_gmacs_per_s.toFixed(1),
         r.backend.startsWith("pytorch") ? "" : _ratio(r.ratio_to_pytorch),
         r.backend.startsWith("pytorch") ? "" : _ratio(r.infer_ratio_to_pytorch),
       ]);
@@ -232,11 +397,12 @@ export function renderBenchmarksMarkdown(report: BenchReport): string {
         "threads",
         "train/s",
         "infer/s",
+        "train GMAC/s",
         "train vs PyTorch",
         "infer vs PyTorch",
       ],
       rows,
-      [false, false, false, false, true, true, true, true, true],
+      [false, false, false, false, true, true, true, true, true, true],
     ),
   );
   out.push("");

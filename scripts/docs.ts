@@ -5,7 +5,9 @@
  * - `results`: the full-scale reference (`notebooks/reference/results.json`);
  * - `config`: the run configuration's variables (`RUN_CONFIG_VARIABLES` in
  *   `lib/config.ts`);
- * - `tasks`: every task of `deno.json`, with its line from {@linkcode TASKS}.
+ * - `tasks`: every task of `deno.json`, with its line from {@linkcode TASKS};
+ * - `speed`: the bench against PyTorch and the SIMD kernels' ceiling
+ *   (`docs/benchmarks.json`, `speedBlock` of `bench_docs.ts`).
  *
  * A block is the text between `<!-- generated:NAME ... -->` and
  * `<!-- /generated:NAME -->`. `tests/docs_test.ts` fails when a block differs
@@ -20,6 +22,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RUN_CONFIG_VARIABLES, type RunConfigVariable } from "../lib/config.ts";
 import { parseCli, runCli } from "./_cli.ts";
+import { BENCH_DOCS, type BenchReport, speedBlock } from "./bench_docs.ts";
 import { formatMarkdown } from "./_markdown.ts";
 import { referenceProvenance } from "./reference.ts";
 import { mean } from "./seeds.ts";
@@ -268,6 +271,9 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     config: configBlock(RUN_CONFIG_VARIABLES),
     tasks: tasksBlock(config.tasks),
     commands: commandsBlock(await readTimings()),
+    speed: speedBlock(
+      JSON.parse(await Deno.readTextFile(BENCH_DOCS.json)) as BenchReport,
+    ),
   };
 }
 

@@ -704,8 +704,12 @@ async function maxPoolGradInputs(
   strides: number,
   pad: Pad,
   seeds: { x: number; dy: number },
+  ties = false,
 ): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
   const x = values(tf.util.sizeFromShape(shape), seeds.x);
+  // ReLU outputs repeat 0 (and here a few other values): windows with equal
+  // maxima, whose gradient must go to the first.
+  if (ties) x.forEach((v, i) => x[i] = Math.max(0, Math.round(2 * v) / 2));
   await tf.setBackend("cpu");
   const output = tf.tidy(() =>
     tf.maxPool(
@@ -726,20 +730,26 @@ async function maxPoolGradInputs(
 
 Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
   await bothPaths(async (path) => {
-    const cases: [number[], number, number, Pad][] = [
+    const cases: [number[], number, number, Pad, boolean?][] = [
       [[2, 6, 6, 9], 3, 2, "same"], // 4-wide channel vectors plus a tail
       [[1, 5, 5, 4], 2, 1, "same"],
       [[2, 8, 8, 3], 2, 2, "valid"], // the 2x2 fast path
       [[2, 7, 9, 2], 2, 2, "valid"], // fast path, odd sizes
+      [[2, 8, 8, 6], 2, 2, "valid"], // 2x2 tiles in C: a vector and an overlapping one
+      [[3, 6, 10, 4], 2, 2, "same"], // 2x2 tiles ('same' on even sizes pads nothing)
+      [[2, 6, 6, 8], 2, 2, "valid", true], // 2x2 tiles, tied maxima
+      [[2, 7, 7, 5], 3, 2, "same", true], // tied maxima, overlapping windows
       [[2, 7, 7, 3], 3, 2, "same"],
       [[1, 6, 6, 2], 3, 1, "valid"], // overlapping windows
       [[1, 5, 6, 1], 2, 2, "same"],
     ];
-    for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
+    for (
+      const [i, [shape, filterSize, strides, pad, ties]] of cases.entries()
+    ) {
       const inputs = await maxPoolGradInputs(shape, filterSize, strides, pad, {
         x: i + 21,
         dy: i + 22,
-      });
+      }, ties);
       const attrs = { filterSize, strides, pad };
       assertClose(
         await run("wasm", "MaxPoolGrad", inputs, attrs),

@@ -8,10 +8,13 @@ import assert from "node:assert/strict";
 import {
   BENCH_DOCS,
   type BenchReport,
+  recipesAboveCeiling,
   renderBenchmarksMarkdown,
+  speedBlock,
 } from "../scripts/bench_docs.ts";
 import { BENCH_MODELS } from "../scripts/bench.ts";
-import { MODELS } from "../lib/models/mod.ts";
+import { buildModel, countMultiplyAdds, MODELS } from "../lib/models/mod.ts";
+import { initBackend } from "../lib/backend/mod.ts";
 
 const report = JSON.parse(
   await Deno.readTextFile(BENCH_DOCS.json),
@@ -82,6 +85,76 @@ Deno.test("committed bench JSON: every recipe, with the default engine and both 
     assert.equal(wasm.optimizer, MODELS[model].training.optimizer, model);
     assert.deepEqual(wasm.input_shape, [...MODELS[model].inputShape], model);
   }
+});
+
+Deno.test("committed bench JSON: multiply-adds per sample are the models' counts, rates are samples/s times them", async () => {
+  await initBackend({ backend: "cpu", verbose: false });
+  assert.equal(report.schema, 2);
+  for (const model of BENCH_MODELS) {
+    const net = buildModel(model, { seed: 1 });
+    const macs = countMultiplyAdds(net);
+    net.dispose();
+    for (const r of report.rows.filter((x) => x.model === model)) {
+      assert.equal(
+        r.macs_per_train_sample,
+        macs.training,
+        `${model} ${r.backend}`,
+      );
+      assert.equal(
+        r.macs_per_infer_sample,
+        macs.inference,
+        `${model} ${r.backend}`,
+      );
+      // The samples/s are rounded to 1/s; the rates to 0.01 GMAC/s.
+      const slack = macs.training / 1e9 + 0.006;
+      assert.ok(
+        Math.abs(
+          r.train_gmacs_per_s - r.train_samples_per_s * macs.training / 1e9,
+        ) <= slack,
+        `${model} ${r.backend}: ${r.train_gmacs_per_s} GMAC/s`,
+      );
+    }
+  }
+});
+
+Deno.test("bench docs: the recipes above the ceiling follow the ceiling and PyTorch's rates, and the page names them", () => {
+  assert.ok(
+    report.simd_ceiling !== null,
+    "the committed run measured no ceiling",
+  );
+  const torchRates = new Map<string, number>();
+  for (const r of report.rows.filter((x) => x.backend.startsWith("pytorch"))) {
+    torchRates.set(
+      r.model,
+      Math.max(torchRates.get(r.model) ?? 0, r.train_gmacs_per_s),
+    );
+  }
+  const expected = [...torchRates].filter(([, rate]) =>
+    rate > report.simd_ceiling!.gmacs_per_s
+  ).map(([model]) => model);
+  assert.deepEqual(recipesAboveCeiling(report).map((a) => a.model), expected);
+  const page = renderBenchmarksMarkdown(report);
+  const readme = speedBlock(report);
+  for (const model of expected) {
+    assert.match(
+      page,
+      new RegExp(`${model} \\([\\d.]+ GMAC/s, [\\d.]+x the ceiling\\)`),
+    );
+    assert.ok(readme.includes(`${model} (`), `README block lacks ${model}`);
+  }
+  // A ceiling above every rate leaves none; one below every rate names all.
+  const high = structuredClone(report);
+  high.simd_ceiling!.gmacs_per_s = 1e9;
+  assert.deepEqual(recipesAboveCeiling(high), []);
+  assert.match(
+    renderBenchmarksMarkdown(high),
+    /PyTorch stayed below the ceiling on every recipe/,
+  );
+  const low = structuredClone(report);
+  low.simd_ceiling!.gmacs_per_s = 1e-9;
+  assert.deepEqual(recipesAboveCeiling(low).map((a) => a.model), [
+    ...torchRates.keys(),
+  ]);
 });
 
 const torchOk = await new Deno.Command("/usr/bin/python3", {

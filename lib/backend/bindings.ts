@@ -509,6 +509,32 @@ export const KERNEL_SIGNATURES = {
       "r1: i32",
     ],
   },
+  max_pool_grad_2x2_rows: {
+    threaded: true,
+    file: "pooling.c",
+    doc:
+      "The max-pool gradient for 2x2 windows at stride 2 tiling the input (no padding, h = 2 oh, w = 2 ow), c >= 4, for output rows (image * oh + r) [r0, r1): x, dy, dx, then n, h, w, c, oh, ow, r0, r1. Every dx value is written (no zeroing needed).",
+    args: [
+      "x: ptr",
+      "dy: ptr",
+      "dx: ptr",
+      "n: i32",
+      "h: i32",
+      "w: i32",
+      "c: i32",
+      "oh: i32",
+      "ow: i32",
+      "r0: i32",
+      "r1: i32",
+    ],
+  },
+  multiply_add_peak: {
+    threaded: true,
+    file: "peak.c",
+    doc:
+      "The multiply-add ceiling for the bench: conv2d_direct_rows' register block run `steps` times over x (64 floats), 32 multiply-adds a step, for units [u0, u1), each writing its sum to out[unit] (8 * steps when every x is 0.5).",
+    args: ["x: ptr", "out: ptr", "steps: i32", "u0: i32", "u1: i32"],
+  },
 } as const satisfies Record<string, KernelSignature>;
 
 /** The name of an exported C kernel. */

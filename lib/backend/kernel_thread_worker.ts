@@ -3,8 +3,9 @@
  * (`kernel_threads.ts`): it instantiates the shared-memory kernels over the
  * heap it is sent (tfjs-backend-wasm's, made shared), answers "ready",
  * then claims chunks of each job posted in the heap's control words and
- * runs them, blocking in `Atomics.wait` between jobs (it never returns to
- * its event loop, so it needs no messages).
+ * runs them, polling for `SPIN_MS` between jobs and then blocking in
+ * `Atomics.wait` (it never returns to its event loop, so it needs no
+ * messages).
  *
  * @module
  */
@@ -13,6 +14,7 @@ import {
   claimChunk,
   CONTROL,
   type KernelThreadInit,
+  spinWhile,
 } from "./_kernel_thread_protocol.ts";
 
 parentPort!.once("message", (init: KernelThreadInit) => {
@@ -30,7 +32,10 @@ parentPort!.once("message", (init: KernelThreadInit) => {
   parentPort!.postMessage("ready");
   let seen = 0;
   for (;;) {
-    Atomics.wait(control, CONTROL.posted, seen);
+    // Poll first: the next job of a training step comes within microseconds.
+    if (!spinWhile(control, CONTROL.posted, seen)) {
+      Atomics.wait(control, CONTROL.posted, seen);
+    }
     seen = Atomics.load(control, CONTROL.posted);
     // Read before claiming: a claim succeeds only while this job is current,
     // and the poster rewrites these words only after its last chunk is done.

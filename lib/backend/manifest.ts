@@ -227,8 +227,9 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     kind: "replaced",
     backend: "wasm",
     family: "pooling",
-    summary: "The max-pool gradient in C, by rows for disjoint windows.",
-    c: ["max_pool_grad_rows", "max_pool_grad"],
+    summary:
+      "The max-pool gradient in C, by rows for disjoint windows; 2x2 windows at stride 2 that tile the input in one vector pass with no scatter.",
+    c: ["max_pool_grad_2x2_rows", "max_pool_grad_rows", "max_pool_grad"],
     fallback: "a JavaScript loop on the heap",
     threads: true,
     tfjs: _V,

@@ -73,3 +73,8 @@ export {
   withoutKernelThreads,
 } from "./kernel_threads.ts";
 export { sharedMemoryModule, withSharedWasmHeap } from "./shared_heap.ts";
+export {
+  measureSimdCeiling,
+  type SimdCeiling,
+  type SimdCeilingOptions,
+} from "./simd_ceiling.ts";

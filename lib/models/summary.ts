@@ -39,6 +39,65 @@ function _firstShape(shape: tf.Shape | tf.Shape[]): (number | null)[] {
   return (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
 }
 
+/** Multiply-adds per sample, from {@linkcode countMultiplyAdds}. */
+export interface MultiplyAddCounts {
+  /** One forward pass: what inference costs. */
+  inference: number;
+  /**
+   * One sample's share of a training step: the forward pass, every weight
+   * gradient, and every input gradient but the first weighted layer's (no
+   * framework computes the gradient of the images).
+   */
+  training: number;
+}
+
+/** The weighted layers of `model` in order, nested models flattened. */
+function _weightedLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const found: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    if (layer instanceof tf.LayersModel) found.push(..._weightedLayers(layer));
+    else if (layer.weights.some((w) => w.shape.length >= 2)) found.push(layer);
+  }
+  return found;
+}
+
+/**
+ * Multiply-adds per sample of a model's convolutions and dense layers:
+ * each kernel weight (rank 2 or more) meets every output position of its
+ * layer once, so a layer costs the kernel's size times its output's
+ * positions (height x width for a convolution, depthwise ones included;
+ * 1 for a dense layer on vectors). Element-wise work (bias, activations,
+ * pooling, normalisation) is not counted. The bench divides samples/s by
+ * these to get each engine's sustained multiply-adds a second.
+ *
+ * @example
+ * ```ts
+ * import { strict as assert } from "node:assert";
+ * import * as tf from "../tf.ts";
+ * import { initBackend } from "../backend/init.ts";
+ * import { countMultiplyAdds } from "./mod.ts";
+ * await initBackend({ backend: "cpu", verbose: false });
+ * const model = tf.sequential({ layers: [
+ *   tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: "same" }),
+ *   tf.layers.flatten(),
+ *   tf.layers.dense({ units: 10 }),
+ * ] });
+ * // 3*3*1*4 weights x 64 positions, then 256*10: 2,304 + 2,560.
+ * assert.deepEqual(countMultiplyAdds(model), { inference: 4864, training: 12288 });
+ * ```
+ */
+export function countMultiplyAdds(model: tf.LayersModel): MultiplyAddCounts {
+  const perLayer = _weightedLayers(model).map((layer) => {
+    const out = _firstShape(layer.outputShape).slice(1) as number[];
+    const positions = _size(out.slice(0, -1));
+    return layer.weights
+      .filter((w) => w.shape.length >= 2)
+      .reduce((sum, w) => sum + _size(w.shape as number[]) * positions, 0);
+  });
+  const inference = perLayer.reduce((a, b) => a + b, 0);
+  return { inference, training: 3 * inference - (perLayer[0] ?? 0) };
+}
+
 /**
  * Total, trainable and non-trainable parameter counts.
  *

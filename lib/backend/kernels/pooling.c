@@ -1,4 +1,5 @@
-// Pooling kernels: the max-pool input gradient, whole or by output rows.
+// Pooling kernels: the max-pool input gradient, whole or by output rows,
+// and by output rows for 2x2 windows at stride 2.
 // See kernels.h for the rules every kernel follows.
 
 #include "kernels.h"
@@ -91,5 +92,51 @@ void max_pool_grad_rows(const f32 *x, const f32 *dy, f32 *dx, int n, int h,
     if (end > top) zero(dx + (b * h + top) * w * c, (end - top) * w * c);
     pool_grad_rows(x, dy, dx, h, w, c, oh, ow, fh, fw, sh, sw, dh, dwl, pt,
                    pl, row, row + 1);
+  }
+}
+
+// The max-pool input gradient for 2x2 windows at stride 2 that tile the
+// input exactly (no padding, h = 2 oh, w = 2 ow), c >= 4: every input value
+// lies in one window, so each is written once, dy where it is its window's
+// first (row-major) maximum and 0 elsewhere, with no zeroing and no
+// scatter. Four channels a vector; the last c % 4 as an overlapping vector
+// (the same values again). A NaN first in its window takes the gradient,
+// as in pool_grad_rows. Output rows (image * oh + r) [r0, r1); each
+// writes input rows 2 row and 2 row + 1 only, so threads that take
+// disjoint ranges give the whole result.
+EXPORT("max_pool_grad_2x2_rows")
+void max_pool_grad_2x2_rows(const f32 *x, const f32 *dy, f32 *dx, int n,
+                            int h, int w, int c, int oh, int ow, int r0,
+                            int r1) {
+  (void)n, (void)h, (void)oh;
+  int stride = w * c;
+  for (int row = r0; row < r1; row++) {
+    // Image b's input row 2 r is row b h + 2 r = 2 (b oh + r) = 2 row.
+    const f32 *x0 = x + 2 * row * stride, *x1 = x0 + stride;
+    f32 *d0 = dx + 2 * row * stride, *d1 = d0 + stride;
+    const f32 *g = dy + row * ow * c;
+    for (int q = 0; q < ow; q++) {
+      for (int c0 = 0; c0 < c; c0 += 4) {
+        int ch = imin(c0, c - 4);
+        int a = 2 * q * c + ch, b = a + c;
+        v128_t v00 = wasm_v128_load(x0 + a), v01 = wasm_v128_load(x0 + b);
+        v128_t v10 = wasm_v128_load(x1 + a), v11 = wasm_v128_load(x1 + b);
+        v128_t t01 = wasm_f32x4_gt(v01, v00);
+        v128_t best = wasm_v128_bitselect(v01, v00, t01);
+        v128_t t10 = wasm_f32x4_gt(v10, best);
+        best = wasm_v128_bitselect(v10, best, t10);
+        v128_t t11 = wasm_f32x4_gt(v11, best);
+        // The last tap that took is the window's first maximum.
+        v128_t later10 = wasm_v128_or(t10, t11);
+        v128_t w00 = wasm_v128_not(wasm_v128_or(t01, later10));
+        v128_t w01 = wasm_v128_andnot(t01, later10);
+        v128_t w10 = wasm_v128_andnot(t10, t11);
+        v128_t gv = wasm_v128_load(g + q * c + ch);
+        wasm_v128_store(d0 + a, wasm_v128_and(gv, w00));
+        wasm_v128_store(d0 + b, wasm_v128_and(gv, w01));
+        wasm_v128_store(d1 + a, wasm_v128_and(gv, w10));
+        wasm_v128_store(d1 + b, wasm_v128_and(gv, t11));
+      }
+    }
   }
 }

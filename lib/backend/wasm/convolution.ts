@@ -47,6 +47,7 @@ import {
   MAX_GRID_COLUMNS_RATIO,
   MIN_SIMD_PIXELS,
   MIN_THREADED_WORK,
+  ONE_CHANNEL_WORK_WEIGHT,
 } from "./policy.ts";
 /**
  * The filter gradient as patches(x)ᵀ · dy with the patches written element
@@ -165,7 +166,7 @@ function oneChannelFilterGrad(
         chunkRows,
       ],
       chunks,
-      rows * ow * size,
+      ONE_CHANNEL_WORK_WEIGHT * rows * ow * size,
       chunks,
     );
     // The chunks' partial sums, added in chunk order.
@@ -519,7 +520,7 @@ function directConv(
       info.dilationWidth,
     ],
     rows,
-    work,
+    oneChannel ? ONE_CHANNEL_WORK_WEIGHT * work : work,
   );
   if (padded !== x) backend.disposeData(padded.dataId);
   return out;

@@ -108,6 +108,18 @@ export const MAX_GRID_COLUMNS_RATIO = 1.25;
 export const ELEMENTWISE_WORK_PER_VALUE = 16;
 
 /**
+ * The one-channel convolution kernels (grey images' first layer:
+ * `conv2d_one_channel_rows`, `conv2d_filter_grad_one_channel`) count each
+ * multiply-add this many times against {@linkcode MIN_THREADED_WORK}: they
+ * run at a third of the other kernels' rate (8 loads per 12 multiply-adds),
+ * so a hand-off pays from a quarter of the work. LeNet-5's first layer at
+ * batch 32 (3.8M multiply-adds), on two threads against one (one process
+ * each, alternated twice): forward 0.42 against 0.58-0.60 ms, filter
+ * gradient 0.32 against 0.40-0.41 ms.
+ */
+export const ONE_CHANNEL_WORK_WEIGHT = 4;
+
+/**
  * Weights (B operands, filters) that a product has already seen: XNNPACK
  * keeps the operator it builds around such a tensor, so the next product
  * with it is cheap. A tensor seen for the first time (a trained weight is a

