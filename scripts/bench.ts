@@ -4,7 +4,8 @@
  * TensorFlow.js backend, against a PyTorch twin (same architecture, batch
  * and optimizer, `scripts/bench_torch.py`) on one thread and on all cores,
  * in the same run (rounds interleaved, so load from other processes hits
- * every engine alike; warm-up batches excluded; medians reported).
+ * every engine alike; warm-up excluded: 10 batches, repeated for at least
+ * 2 s, every engine alike; medians reported).
  *
  * ```sh
  * deno task bench --quick                 # about 3 minutes, one round
@@ -14,7 +15,8 @@
  * deno task bench --profile --models lenet5   # where one step's time goes
  * ```
  *
- * Options: `--quick` (one round, fewer samples, 3 warm-up batches, wasm
+ * Options: `--quick` (one round, fewer samples, 3 warm-up batches for at
+ * least 0.5 s, wasm
  * only), `--json` (print the report: machine, SIMD level, date, commit,
  * one row per recipe and engine), `--write-docs` (write the report to
  * `docs/benchmarks.json` and `docs/benchmarks.md` from it,
@@ -254,12 +256,22 @@ interface BenchArgs {
   torch: boolean;
   profile: boolean;
   warmBatches: number;
+  warmSeconds: number;
 }
 
 const _INFER_BATCH = 256;
 /** Training batches run before a measurement, not timed. */
 const _WARM_BATCHES = 10;
 const _QUICK_WARM_BATCHES = 3;
+/**
+ * Seconds of warm-up at least (the warm-up batches again and again), for
+ * every engine: TensorFlow.js's JavaScript and WebAssembly tier up over
+ * the first few hundred LeNet-5 batches (trainOnBatch at batch 32 went from
+ * ~3,000 to ~5,900 samples/s over the first 400 batches, then stayed),
+ * while a notebook trains thousands; PyTorch is warm after a batch or two.
+ */
+const _WARM_SECONDS = 2;
+const _QUICK_WARM_SECONDS = 0.5;
 
 const USAGE =
   "usage: deno task bench [--quick] [--json] [--write-docs] [--samples N] " +
@@ -312,6 +324,7 @@ function _parseArgs(argv: string[]): BenchArgs {
     backends: backends ?? (quick ? ["wasm"] : undefined),
     profile: values.profile ?? false,
     warmBatches: quick ? _QUICK_WARM_BATCHES : _WARM_BATCHES,
+    warmSeconds: quick ? _QUICK_WARM_SECONDS : _WARM_SECONDS,
   };
 }
 
@@ -475,21 +488,25 @@ function _trainer(
 async function _measureTfjs(
   recipe: Recipe,
   samples: number,
-  warmBatches: number,
+  warm: { batches: number; seconds: number },
 ): Promise<Measurement> {
   const net = _buildCompiled(recipe);
   const { n, xs, labels, oneHot } = _syntheticData(recipe, samples);
   const trainer = _trainer(recipe, net);
   // Warm-up: kernel setup, XNNPACK operators, and V8 tiering up the code
   // of every kernel for these shapes. With 2 batches, whichever engine ran
-  // first after a model switch measured slower (up to 25%).
-  const warm = Math.min(warmBatches * recipe.batchSize, n);
+  // first after a model switch measured slower (up to 25%); see also
+  // _WARM_SECONDS.
+  const warmSize = Math.min(warm.batches * recipe.batchSize, n);
   const warmData = [
-    tf.slice(xs, 0, warm),
-    tf.slice(labels, 0, warm),
-    tf.slice(oneHot, 0, warm),
+    tf.slice(xs, 0, warmSize),
+    tf.slice(labels, 0, warmSize),
+    tf.slice(oneHot, 0, warmSize),
   ] as const;
-  await trainer.train(...warmData);
+  const warmStart = performance.now();
+  do {
+    await trainer.train(...warmData);
+  } while (performance.now() - warmStart < 1000 * warm.seconds);
   tf.dispose([...warmData]);
   const start = performance.now();
   await trainer.train(xs, labels, oneHot);
@@ -567,7 +584,7 @@ async function _torchAvailable(): Promise<string | undefined> {
 async function _measureTorch(
   recipe: Recipe,
   samples: number,
-  warmBatches: number,
+  warm: { batches: number; seconds: number },
 ): Promise<{ engine: string; m: Measurement; version: string }[]> {
   const script = new URL("./bench_torch.py", import.meta.url).pathname;
   const all = navigator.hardwareConcurrency;
@@ -586,7 +603,9 @@ async function _measureTorch(
       "--lr",
       String(recipe.learningRate),
       "--warm",
-      String(warmBatches),
+      String(warm.batches),
+      "--warm-seconds",
+      String(warm.seconds),
       "--threads",
       threads.join(","),
     ],
@@ -861,6 +880,7 @@ async function main(argv: string[]): Promise<number> {
         `infer ${m.infer.toFixed(0)}/s`,
     );
   };
+  const warm = { batches: args.warmBatches, seconds: args.warmSeconds };
   // The kernels' ceiling, once per round beside the recipes (same load).
   const ceilings: number[] = [];
   let ceilingThreads = 1;
@@ -894,16 +914,16 @@ async function main(argv: string[]): Promise<number> {
         } else if (engine === _ONE_THREAD) {
           m = await _withKernelThreads(1, async () => {
             await initBackend({ backend: "wasm", verbose: false });
-            return await _measureTfjs(recipe, samples, args.warmBatches);
+            return await _measureTfjs(recipe, samples, warm);
           });
         } else {
           await initBackend({ backend: engine as BackendName, verbose: false });
-          m = await _measureTfjs(recipe, samples, args.warmBatches);
+          m = await _measureTfjs(recipe, samples, warm);
         }
         record(`${model}/${engine}`, m, round);
       }
       if (!noTorch) {
-        for (const t of await _measureTorch(recipe, base, args.warmBatches)) {
+        for (const t of await _measureTorch(recipe, base, warm)) {
           torchVersion = t.version;
           record(`${model}/${t.engine}`, t.m, round);
         }
@@ -928,6 +948,7 @@ async function main(argv: string[]): Promise<number> {
     machine: await _machine(torchVersion),
     load: { before: loadBefore, after: _loadavg() },
     infer_batch: _INFER_BATCH,
+    warm,
     simd_ceiling: simdCeiling,
     rows,
   };

@@ -104,6 +104,8 @@ export interface BenchReport {
   load: { before: number[]; after: number[] };
   /** Inference batch size. */
   infer_batch: number;
+  /** Warm-up before each measurement, every engine alike: batches, repeated for at least `seconds`. */
+  warm: { batches: number; seconds: number };
   /** The SIMD kernels' ceiling, where the wasm engine ran; else null. */
   simd_ceiling: BenchCeiling | null;
   rows: BenchRow[];
@@ -317,7 +319,8 @@ export function renderBenchmarksMarkdown(report: BenchReport): string {
       "with its notebook's recipe (optimizer, learning rate, batch size, input " +
       "size, training step), against a PyTorch twin of the same architecture, " +
       "batch and optimizer measured in the same run, rounds interleaved. " +
-      "Random inputs; warm-up batches excluded; samples per second, and " +
+      "Random inputs; warm-up excluded (the same for every engine: see " +
+      "the table); samples per second, and " +
       "training multiply-adds per second (GMAC/s: samples/s times the " +
       "model's multiply-adds per training sample, `countMultiplyAdds`). Ratios " +
       "divide by PyTorch's faster thread setting (one thread or all cores), " +
@@ -349,6 +352,11 @@ export function renderBenchmarksMarkdown(report: BenchReport): string {
         `${report.load.after.join(" / ")} after`,
       ],
       ["inference batch", String(report.infer_batch)],
+      [
+        "warm-up per measurement",
+        `${report.warm.batches} training batches, repeated for at least ` +
+        `${report.warm.seconds} s`,
+      ],
     ], [false, false]),
   );
   out.push("");

@@ -264,7 +264,13 @@ def measure(args: argparse.Namespace, threads: int) -> dict:
             loss.item()
         sync()
 
-    train_steps(min(args.warm, steps))  # warm-up, not timed
+    # Warm-up, not timed: the warm-up batches, again until --warm-seconds
+    # have passed (the bench gives every engine the same warm-up).
+    warm_start = time.perf_counter()
+    while True:
+        train_steps(min(args.warm, steps))
+        if time.perf_counter() - warm_start >= args.warm_seconds:
+            break
     start = time.perf_counter()
     train_steps(steps)
     train_s = time.perf_counter() - start
@@ -304,6 +310,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--warm", type=int, default=10,
                         help="training batches run before timing")
+    parser.add_argument("--warm-seconds", type=float, default=0,
+                        help="repeat the warm-up batches for at least this "
+                        "long")
     parser.add_argument("--threads", default=str(os.cpu_count() or 1),
                         help="thread counts to measure, comma-separated")
     parser.add_argument("--device", default="cpu")
