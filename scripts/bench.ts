@@ -8,7 +8,7 @@
  * 2 s, every engine alike; medians reported).
  *
  * ```sh
- * deno task bench --quick                 # about 3 minutes, one round
+ * deno task bench --quick                 # one round: under a minute on 2 cores
  * deno task bench --json                  # full: median of 3 rounds
  * deno task bench --write-docs            # also docs/benchmarks.{json,md}
  * deno task bench --models lenet5,cifar-cnn --backends wasm --rounds 5
