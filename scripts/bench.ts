@@ -1093,6 +1093,7 @@ function _resultRows(
       infer_ratio_to_pytorch: torchInfer === undefined
         ? null
         : Number((m.infer / torchInfer.value).toFixed(3)),
+      params: MODELS[model].trainableParams,
       macs_per_train_sample: macs.training,
       macs_per_infer_sample: macs.inference,
       train_gmacs_per_s: Number((m.train * macs.training / 1e9).toFixed(2)),

@@ -112,6 +112,8 @@ export interface ReferenceRow {
   notebook_seconds?: number;
   /** When the row was produced (ISO time). */
   produced_at?: string;
+  /** Trainable parameters, when recorded. */
+  params?: number;
   /** The published accuracy, 0..1, when there is one. */
   published_accuracy?: number;
   /** The data actually used, when it differs from the tutorial's. */
@@ -258,6 +260,63 @@ export function rewriteBlocks(
   return out;
 }
 
+/** The bench recipe a reference row trained: same model name, else same parameter count. */
+function _benchModel(
+  row: ReferenceRow,
+  report: BenchReport,
+): string | undefined {
+  const models = [...new Set(report.rows.map((r) => r.model))];
+  if (models.includes(row.model)) return row.model;
+  const same = report.rows.filter((r) => r.params === row.params);
+  const names = [...new Set(same.map((r) => r.model))];
+  return names.length === 1 ? names[0] : undefined;
+}
+
+/**
+ * The full-scale reference's training time beside an estimate of
+ * PyTorch's for the same recipes: each recipe's training seconds (its
+ * test-split row of `notebooks/reference/results.json`) divided by its
+ * training ratio to PyTorch in the bench. Throws when a row matches no
+ * bench recipe.
+ *
+ * @example
+ * ```ts
+ * import { referenceSpeedText } from "./docs.ts";
+ * const report = JSON.parse(Deno.readTextFileSync("docs/benchmarks.json"));
+ * const rows = JSON.parse(Deno.readTextFileSync("notebooks/reference/results.json")).rows;
+ * console.log(referenceSpeedText(rows, report));
+ * ```
+ */
+export function referenceSpeedText(
+  rows: readonly ReferenceRow[],
+  report: BenchReport,
+): string {
+  let ours = 0;
+  let torch = 0;
+  for (const row of rows.filter((r) => r.split === "test")) {
+    const model = _benchModel(row, report);
+    const bench = report.rows.find((r) =>
+      r.model === model && r.backend === "wasm"
+    );
+    if (bench === undefined || bench.ratio_to_pytorch === null) {
+      throw new Error(
+        `${row.experiment} ${row.model}: no bench recipe with a PyTorch ratio; rerun \`deno task bench --write-docs\``,
+      );
+    }
+    ours += row.train_seconds;
+    torch += row.train_seconds / bench.ratio_to_pytorch;
+  }
+  return `The full-scale reference's ${
+    (ours / 60).toFixed(0)
+  } min of training would take PyTorch about ${
+    (torch / 60).toFixed(0)
+  } min at these ratios.`;
+}
+
+function _speed(rows: readonly ReferenceRow[], report: BenchReport): string {
+  return `${speedBlock(report)} ${referenceSpeedText(rows, report)}`;
+}
+
 /** Every generated block, from the committed files. */
 export async function generatedBlocks(): Promise<Record<string, string>> {
   const reference = JSON.parse(
@@ -271,7 +330,8 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
     config: configBlock(RUN_CONFIG_VARIABLES),
     tasks: tasksBlock(config.tasks),
     commands: commandsBlock(await readTimings()),
-    speed: speedBlock(
+    speed: _speed(
+      reference.rows as ReferenceRow[],
       JSON.parse(await Deno.readTextFile(BENCH_DOCS.json)) as BenchReport,
     ),
   };
