@@ -251,6 +251,36 @@ export function speedBlock(report: BenchReport): string {
   return parts.join(" ");
 }
 
+const _ENGINES: Record<string, string> = {
+  "wasm": "wasm (default)",
+  "wasm-1t": "wasm, one thread",
+  "wasm-x2": "wasm, 2 data-parallel replicas",
+  "cpu": "cpu (JavaScript)",
+  "webgpu": "webgpu",
+  "tensorflow": "tensorflow (native)",
+  "pytorch": "PyTorch, all cores",
+  "pytorch-1t": "PyTorch, one thread",
+};
+
+function _int(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function _ratio(r: number | null): string {
+  if (r === null) return "";
+  const text = `${r.toFixed(2)}x`;
+  return r < 1 ? `**${text}**` : text;
+}
+
+function _table(header: string[], rows: string[][], right: boolean[]): string {
+  const lines = [
+    `| ${header.join(" | ")} |`,
+    `| ${right.map((r) => (r ? "---:" : "---")).join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ];
+  return lines.join("\n");
+}
+
 /**
  * The markdown page for a bench report: machine, SIMD level, date and
  * commit, then one table row per recipe and engine. Deterministic: the same
