@@ -198,6 +198,12 @@ function _ceilingText(report: BenchReport): string {
   return text.join(" ");
 }
 
+/** Options of {@linkcode speedBlock}. */
+export interface SpeedBlockOptions {
+  /** A sentence to end the paragraph with. Default: none. */
+  extra?: string;
+}
+
 /**
  * The README's speed paragraph: the default engine's lowest and highest
  * training and inference ratios to PyTorch's faster setting, how many
@@ -212,7 +218,10 @@ function _ceilingText(report: BenchReport): string {
  * console.log(speedBlock(report));
  * ```
  */
-export function speedBlock(report: BenchReport): string {
+export function speedBlock(
+  report: BenchReport,
+  options: SpeedBlockOptions = {},
+): string {
   const m = report.machine;
   const wasm = report.rows.filter((r) => r.backend === "wasm");
   const span = (key: "ratio_to_pytorch" | "infer_ratio_to_pytorch") => {
@@ -222,24 +231,24 @@ export function speedBlock(report: BenchReport): string {
     const high = rows.reduce((a, b) => (a[key]! >= b[key]! ? a : b));
     const atLeast = rows.filter((r) => r[key]! >= 1).length;
     return `${low[key]!.toFixed(2)}x (${low.model}) to ` +
-      `${high[key]!.toFixed(2)}x (${high.model}), at least 1.0x on ` +
-      `${atLeast} of ${rows.length} recipes`;
+      `${high[key]!.toFixed(2)}x (${high.model}), ${atLeast} of ` +
+      `${rows.length} at 1.0x or more`;
   };
   const above = recipesAboveCeiling(report);
   const ceiling = report.simd_ceiling;
   const parts = [
-    `\`deno task bench\` at ${report.commit} (${report.date.slice(0, 10)}; ` +
-    `${m.cpu}, ${m.cores} logical CPUs, ${m.simd}), the default engine ` +
-    `against PyTorch's faster thread setting: training ` +
-    `${span("ratio_to_pytorch")}; inference ${span("infer_ratio_to_pytorch")}.`,
+    `\`deno task bench\` at ${report.commit} (${m.cpu}, ${m.cores} CPUs, ` +
+    `${m.simd}), wasm against PyTorch's faster setting: training ` +
+    `${span("ratio_to_pytorch")}; inference ` +
+    `${span("infer_ratio_to_pytorch")}.`,
   ];
   if (ceiling !== null && above.length > 0) {
     parts.push(
       "PyTorch trained " +
         above.map((a) => `${a.model} at ${a.times_ceiling.toFixed(2)}x`)
           .join(", ") +
-        ` the SIMD kernels' ceiling (${ceiling.gmacs_per_s.toFixed(1)} ` +
-        "GMAC/s), which no convolution in 128-bit WebAssembly SIMD can pass.",
+        " the ceiling of 128-bit WebAssembly SIMD here " +
+        `(${ceiling.gmacs_per_s.toFixed(1)} GMAC/s).`,
     );
   } else if (ceiling !== null) {
     parts.push(
@@ -247,7 +256,8 @@ export function speedBlock(report: BenchReport): string {
         `(${ceiling.gmacs_per_s.toFixed(1)} GMAC/s) on every recipe.`,
     );
   }
-  parts.push("Per recipe: [docs/benchmarks.md](docs/benchmarks.md).");
+  if (options.extra) parts.push(options.extra);
+  parts.push("[Per recipe](docs/benchmarks.md).");
   return parts.join(" ");
 }
 

@@ -1,13 +1,18 @@
 /**
- * Rewrites the generated blocks of `README.md` from the committed data they
- * show, so no figure in the README is typed by hand:
+ * Rewrites the generated blocks of `README.md` and `notebooks/README.md`
+ * from the committed data they show, so no figure in them is typed by hand.
+ * README.md:
  *
  * - `results`: the full-scale reference (`notebooks/reference/results.json`);
- * - `config`: the run configuration's variables (`RUN_CONFIG_VARIABLES` in
- *   `lib/config.ts`);
+ * - `commands`: the two commands' measured times (`docs/timings.json`);
  * - `tasks`: every task of `deno.json`, with its line from {@linkcode TASKS};
  * - `speed`: the bench against PyTorch and the SIMD kernels' ceiling
- *   (`docs/benchmarks.json`, `speedBlock` of `bench_docs.ts`).
+ *   (`docs/benchmarks.json`, `speedBlock` of `bench_docs.ts`), with the
+ *   reference's training time beside PyTorch's estimate.
+ *
+ * notebooks/README.md: `reference` and `twins` (the reference run, the
+ * PyTorch twins over seeds) and `config` (the run configuration's variables,
+ * `RUN_CONFIG_VARIABLES` in `lib/config.ts`).
  *
  * A block is the text between `<!-- generated:NAME ... -->` and
  * `<!-- /generated:NAME -->`. `tests/docs_test.ts` fails when a block differs
@@ -183,7 +188,8 @@ export function resultsBlock(rows: readonly ReferenceRow[]): string {
 }
 
 /**
- * The README's table of the run configuration's environment variables.
+ * The table of the run configuration's environment variables (in
+ * notebooks/README.md).
  *
  * @example
  * ```ts
@@ -306,15 +312,13 @@ export function referenceSpeedText(
     ours += row.train_seconds;
     torch += row.train_seconds / bench.ratio_to_pytorch;
   }
-  return `The full-scale reference's ${
-    (ours / 60).toFixed(0)
-  } min of training would take PyTorch about ${
+  return `The reference's ${(ours / 60).toFixed(0)} min of training: about ${
     (torch / 60).toFixed(0)
-  } min at these ratios.`;
+  } min in PyTorch.`;
 }
 
 function _speed(rows: readonly ReferenceRow[], report: BenchReport): string {
-  return `${speedBlock(report)} ${referenceSpeedText(rows, report)}`;
+  return speedBlock(report, { extra: referenceSpeedText(rows, report) });
 }
 
 /** Every generated block, from the committed files. */
@@ -327,7 +331,6 @@ export async function generatedBlocks(): Promise<Record<string, string>> {
   const config = JSON.parse(await Deno.readTextFile(join(repo, "deno.json")));
   return {
     results: resultsBlock(reference.rows as ReferenceRow[]),
-    config: configBlock(RUN_CONFIG_VARIABLES),
     tasks: tasksBlock(config.tasks),
     commands: commandsBlock(await readTimings()),
     speed: _speed(
@@ -513,6 +516,7 @@ export async function generatedDocuments(): Promise<
     "notebooks/README.md": {
       reference: referenceNotesBlock(reference.rows as ReferenceRow[]),
       twins: twinsBlock(twinRows(await _seedFiles())),
+      config: configBlock(RUN_CONFIG_VARIABLES),
     },
   };
 }

@@ -140,7 +140,7 @@ Deno.test("bench docs: the recipes above the ceiling follow the ceiling and PyTo
       page,
       new RegExp(`${model} \\([\\d.]+ GMAC/s, [\\d.]+x the ceiling\\)`),
     );
-    assert.ok(readme.includes(`${model} (`), `README block lacks ${model}`);
+    assert.ok(readme.includes(`${model} at `), `README block lacks ${model}`);
   }
   // A ceiling above every rate leaves none; one below every rate names all.
   const high = structuredClone(report);

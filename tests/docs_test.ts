@@ -12,6 +12,7 @@ import {
   expectedDocument,
   expectedReadme,
   referenceNotesBlock,
+  referenceSpeedText,
   resultsBlock,
   rewriteBlocks,
   TASKS,
@@ -19,6 +20,7 @@ import {
 } from "../scripts/docs.ts";
 import { ownProblems, parseDocLint } from "../scripts/doc_lint.ts";
 import { runConfigFromEnv } from "../lib/config.ts";
+import type { BenchReport } from "../scripts/bench_docs.ts";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
 const readme = await Deno.readTextFile(join(repo, "README.md"));
@@ -34,25 +36,28 @@ Deno.test("README: at most 150 lines; the first screen has the two commands and 
 });
 
 Deno.test("README: the generated blocks equal what `deno task docs` writes from the committed JSON", async () => {
-  for (const name of ["results", "config", "tasks", "commands"]) {
+  for (const name of ["results", "tasks", "commands", "speed"]) {
     assert.match(readme, new RegExp(`<!-- generated:${name}\\b`), name);
   }
   assert.equal(
     readme,
     await expectedReadme(),
     "README.md disagrees with notebooks/reference/results.json, " +
-      "docs/timings.json, lib/config.ts or deno.json: run `deno task docs`",
+      "docs/timings.json, docs/benchmarks.json or deno.json: run `deno task docs`",
   );
 });
 
-Deno.test("notebooks/README.md: its reference table equals what `deno task docs` writes from the committed results", async () => {
+Deno.test("notebooks/README.md: its reference table and configuration table equal what `deno task docs` writes from the committed results", async () => {
   const path = "notebooks/README.md";
   const text = await Deno.readTextFile(join(repo, path));
-  assert.match(text, /<!-- generated:reference\b/);
+  for (const name of ["reference", "twins", "config"]) {
+    assert.match(text, new RegExp(`<!-- generated:${name}\\b`), name);
+  }
   assert.equal(
     text,
     await expectedDocument(path),
-    `${path} disagrees with notebooks/reference/results.json: run \`deno task docs\``,
+    `${path} disagrees with notebooks/reference/results.json, ` +
+      "notebooks/reference/seeds_*.json or lib/config.ts: run `deno task docs`",
   );
   const row = {
     experiment: "001-mnist-lenet5",
@@ -215,4 +220,54 @@ Deno.test({
       await Deno.remove(file);
     }
   },
+});
+
+Deno.test("docs blocks: the reference's training time beside PyTorch's, from each recipe's bench ratio", () => {
+  const bench = (model: string, params: number, ratio: number | null) => ({
+    model,
+    params,
+    backend: "wasm",
+    ratio_to_pytorch: ratio,
+  });
+  const report = {
+    rows: [
+      bench("lenet5", 61706, 0.5),
+      bench("fashion-lenet-large", 582026, 2),
+    ],
+  } as unknown as BenchReport;
+  const row = {
+    experiment: "x",
+    split: "test",
+    accuracy: 0.9,
+    published: "",
+    epochs: 1,
+  };
+  const rows = [
+    { ...row, model: "lenet5", params: 61706, train_seconds: 600 },
+    // Matched by its parameter count: 1,200 s at 2x is 600 s in PyTorch.
+    { ...row, model: "wide LeNet", params: 582026, train_seconds: 1200 },
+    // Other splits repeat a recipe's time: not counted twice.
+    {
+      ...row,
+      model: "lenet5",
+      params: 61706,
+      train_seconds: 600,
+      split: "dig",
+    },
+  ];
+  // Ours 30 min; PyTorch 600 / 0.5 + 1200 / 2 = 1,800 s = 30 min.
+  assert.equal(
+    referenceSpeedText(rows, report),
+    "The reference's 30 min of training: about 30 min in PyTorch.",
+  );
+  assert.throws(
+    () =>
+      referenceSpeedText([{
+        ...row,
+        model: "other",
+        params: 1,
+        train_seconds: 1,
+      }], report),
+    /x other: no bench recipe with a PyTorch ratio/,
+  );
 });
