@@ -281,8 +281,8 @@ function _benchModel(
 /**
  * The full-scale reference's training time beside an estimate of
  * PyTorch's for the same recipes: each recipe's training seconds (its
- * test-split row of `notebooks/reference/results.json`) divided by its
- * training ratio to PyTorch in the bench. Throws when a row matches no
+ * test-split row of `notebooks/reference/results.json`) times its
+ * training ratio to PyTorch in the bench (our samples/s over PyTorch's). Throws when a row matches no
  * bench recipe.
  *
  * @example
@@ -310,7 +310,9 @@ export function referenceSpeedText(
       );
     }
     ours += row.train_seconds;
-    torch += row.train_seconds / bench.ratio_to_pytorch;
+    // The ratio is our samples/s over PyTorch's: the same samples take
+    // PyTorch our time times the ratio.
+    torch += row.train_seconds * bench.ratio_to_pytorch;
   }
   return `The reference's ${(ours / 60).toFixed(0)} min of training: about ${
     (torch / 60).toFixed(0)

@@ -244,7 +244,8 @@ Deno.test("docs blocks: the reference's training time beside PyTorch's, from eac
   };
   const rows = [
     { ...row, model: "lenet5", params: 61706, train_seconds: 600 },
-    // Matched by its parameter count: 1,200 s at 2x is 600 s in PyTorch.
+    // Matched by its parameter count: 1,200 s at 2x (ours twice as fast)
+    // is 2,400 s in PyTorch.
     { ...row, model: "wide LeNet", params: 582026, train_seconds: 1200 },
     // Other splits repeat a recipe's time: not counted twice.
     {
@@ -255,10 +256,10 @@ Deno.test("docs blocks: the reference's training time beside PyTorch's, from eac
       split: "dig",
     },
   ];
-  // Ours 30 min; PyTorch 600 / 0.5 + 1200 / 2 = 1,800 s = 30 min.
+  // Ours 30 min; PyTorch 600 * 0.5 + 1200 * 2 = 2,700 s = 45 min.
   assert.equal(
     referenceSpeedText(rows, report),
-    "The reference's 30 min of training: about 30 min in PyTorch.",
+    "The reference's 30 min of training: about 45 min in PyTorch.",
   );
   assert.throws(
     () =>

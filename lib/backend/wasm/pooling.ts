@@ -47,53 +47,40 @@ function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
     info.dilationHeight === 1 && info.dilationWidth === 1 &&
     top === 0 && left === 0 && h === 2 * info.outHeight &&
     w === 2 * info.outWidth && c >= 4;
-  if (simd !== undefined && tiles2x2) {
-    // LeNet's and the CIFAR CNN's pools: every input value in one window,
-    // each written once. Measured against the row kernel below (median of
-    // 7, one process each, alternated twice): LeNet-5's first pool at
-    // batch 32 (28x28x6) 0.06 against 0.29-0.31 ms, 24x24x32 at batch 100
-    // 0.36 against 0.88-0.95 ms.
-    heapF32(backend, input); // dtype checks
-    heapF32(backend, dy);
-    const dx = backend.makeOutput([...input.shape], "float32");
-    rangeCall(
-      simd,
-      "max_pool_grad_2x2_rows",
-      [
-        address(backend, input),
-        address(backend, dy),
-        address(backend, dx),
+  const disjoint = info.filterHeight <= info.strideHeight &&
+    info.filterWidth <= info.strideWidth && info.dilationHeight === 1 &&
+    info.dilationWidth === 1;
+  if (simd !== undefined && disjoint) {
+    // Windows that do not overlap: rows are independent, and shared with
+    // the kernel thread where it runs. 2x2 tiles (LeNet's and the CIFAR
+    // CNN's pools) write each input value once, with no zeroing or
+    // scatter: measured against the general row kernel (median of 7, one
+    // process each, alternated twice), LeNet-5's first pool at batch 32
+    // (28x28x6) 0.06 against 0.29-0.31 ms, 24x24x32 at batch 100 0.36
+    // against 0.88-0.95 ms.
+    const [kernel, geometry] = tiles2x2
+      ? ["max_pool_grad_2x2_rows" as const, [
         n,
         h,
         w,
         c,
         info.outHeight,
         info.outWidth,
-      ],
-      n * info.outHeight,
-      ELEMENTWISE_WORK_PER_VALUE * tf.util.sizeFromShape(input.shape),
-    );
-    return dx;
-  }
-  const disjoint = info.filterHeight <= info.strideHeight &&
-    info.filterWidth <= info.strideWidth && info.dilationHeight === 1 &&
-    info.dilationWidth === 1;
-  if (simd !== undefined && disjoint) {
-    // Windows that do not overlap (2x2 stride 2): rows are independent, and
-    // shared with the kernel thread where it runs.
+      ]]
+      : ["max_pool_grad_rows" as const, geometryArgs(info, false)];
     heapF32(backend, input); // dtype checks
     heapF32(backend, dy);
     const dx = backend.makeOutput([...input.shape], "float32");
     rangeCall(
       simd,
-      "max_pool_grad_rows",
+      kernel,
       [
         address(backend, input),
         address(backend, dy),
         address(backend, dx),
-        ...geometryArgs(info, false),
+        ...geometry,
       ],
-      info.batchSize * info.outHeight,
+      n * info.outHeight,
       // Not multiply-adds: a few compares per input value, weighted alike.
       ELEMENTWISE_WORK_PER_VALUE * tf.util.sizeFromShape(input.shape),
     );
