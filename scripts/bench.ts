@@ -16,10 +16,9 @@
  * ```
  *
  * Options: `--quick` (one round, fewer samples, 3 warm-up batches for at
- * least 0.5 s, wasm
- * only), `--json` (print the report: machine, SIMD level, date, commit,
- * one row per recipe and engine), `--write-docs` (write the report to
- * `docs/benchmarks.json` and `docs/benchmarks.md` from it,
+ * least 0.5 s, wasm only), `--json` (print the report: machine, SIMD level,
+ * date, commit, one row per recipe and engine), `--write-docs` (write the
+ * report to `docs/benchmarks.json` and `docs/benchmarks.md` from it,
  * `scripts/bench_docs.ts`), `--samples N` (training samples per
  * measurement; default per recipe), `--cpu-samples N` (cap for the slow
  * `cpu` backend), `--models a,b` (default: all nine), `--backends a,b`

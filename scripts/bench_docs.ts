@@ -155,18 +155,22 @@ export function recipesAboveCeiling(report: BenchReport): AboveCeiling[] {
   return found;
 }
 
-/** The ceiling paragraph of the benchmark page and the README. */
+/** The rows with the lowest and the highest `value` (the first of ties). */
+function _extremes<T>(rows: readonly T[], value: (row: T) => number): [T, T] {
+  const low = rows.reduce((a, b) => (value(a) <= value(b) ? a : b));
+  const high = rows.reduce((a, b) => (value(a) >= value(b) ? a : b));
+  return [low, high];
+}
+
+/** The ceiling paragraph of the benchmark page. */
 function _ceilingText(report: BenchReport): string {
   const c = report.simd_ceiling;
   if (c === null) {
     return "The SIMD kernels' ceiling was not measured (no wasm engine in this run).";
   }
-  const wasm = report.rows.filter((r) => r.backend === "wasm");
-  const low = wasm.reduce((a, b) =>
-    a.train_gmacs_per_s <= b.train_gmacs_per_s ? a : b
-  );
-  const high = wasm.reduce((a, b) =>
-    a.train_gmacs_per_s >= b.train_gmacs_per_s ? a : b
+  const [low, high] = _extremes(
+    report.rows.filter((r) => r.backend === "wasm"),
+    (r) => r.train_gmacs_per_s,
   );
   const above = recipesAboveCeiling(report);
   const text = [
@@ -227,8 +231,7 @@ export function speedBlock(
   const span = (key: "ratio_to_pytorch" | "infer_ratio_to_pytorch") => {
     const rows = wasm.filter((r) => r[key] !== null);
     if (rows.length === 0) return "not compared (no PyTorch)";
-    const low = rows.reduce((a, b) => (a[key]! <= b[key]! ? a : b));
-    const high = rows.reduce((a, b) => (a[key]! >= b[key]! ? a : b));
+    const [low, high] = _extremes(rows, (r) => r[key]!);
     const atLeast = rows.filter((r) => r[key]! >= 1).length;
     return `${low[key]!.toFixed(2)}x (${low.model}) to ` +
       `${high[key]!.toFixed(2)}x (${high.model}), ${atLeast} of ` +
@@ -311,7 +314,7 @@ export function renderBenchmarksMarkdown(report: BenchReport): string {
   const worst = (key: "ratio_to_pytorch" | "infer_ratio_to_pytorch") => {
     const ratios = defaults.filter((r) => r[key] !== null);
     if (ratios.length === 0) return "no PyTorch figures";
-    const low = ratios.reduce((a, b) => (a[key]! <= b[key]! ? a : b));
+    const [low] = _extremes(ratios, (r) => r[key]!);
     return `${low[key]!.toFixed(2)}x (${low.model})`;
   };
   const below = (key: "ratio_to_pytorch" | "infer_ratio_to_pytorch") =>

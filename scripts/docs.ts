@@ -282,8 +282,8 @@ function _benchModel(
  * The full-scale reference's training time beside an estimate of
  * PyTorch's for the same recipes: each recipe's training seconds (its
  * test-split row of `notebooks/reference/results.json`) times its
- * training ratio to PyTorch in the bench (our samples/s over PyTorch's). Throws when a row matches no
- * bench recipe.
+ * training ratio to PyTorch in the bench (our samples/s over PyTorch's).
+ * Throws when a row matches no bench recipe.
  *
  * @example
  * ```ts
@@ -323,20 +323,21 @@ function _speed(rows: readonly ReferenceRow[], report: BenchReport): string {
   return speedBlock(report, { extra: referenceSpeedText(rows, report) });
 }
 
-/** Every generated block, from the committed files. */
-export async function generatedBlocks(): Promise<Record<string, string>> {
-  const reference = JSON.parse(
-    await Deno.readTextFile(
-      join(repo, "notebooks", "reference", "results.json"),
-    ),
-  );
+/**
+ * The README's generated blocks, from the reference's rows (`rows`, as
+ * `notebooks/reference/results.json` holds them) and the other committed
+ * files.
+ */
+export async function generatedBlocks(
+  rows: readonly ReferenceRow[],
+): Promise<Record<string, string>> {
   const config = JSON.parse(await Deno.readTextFile(join(repo, "deno.json")));
   return {
-    results: resultsBlock(reference.rows as ReferenceRow[]),
+    results: resultsBlock(rows),
     tasks: tasksBlock(config.tasks),
     commands: commandsBlock(await readTimings()),
     speed: _speed(
-      reference.rows as ReferenceRow[],
+      rows,
       JSON.parse(await Deno.readTextFile(BENCH_DOCS.json)) as BenchReport,
     ),
   };
@@ -513,10 +514,11 @@ export async function generatedDocuments(): Promise<
       join(repo, "notebooks", "reference", "results.json"),
     ),
   );
+  const rows = reference.rows as ReferenceRow[];
   return {
-    "README.md": await generatedBlocks(),
+    "README.md": await generatedBlocks(rows),
     "notebooks/README.md": {
-      reference: referenceNotesBlock(reference.rows as ReferenceRow[]),
+      reference: referenceNotesBlock(rows),
       twins: twinsBlock(twinRows(await _seedFiles())),
       config: configBlock(RUN_CONFIG_VARIABLES),
     },

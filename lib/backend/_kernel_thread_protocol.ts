@@ -65,17 +65,17 @@ export function claimChunk(
 export const SPIN_MS = 0.3;
 
 /**
- * Polls `control[index]` until it differs from `value` or `SPIN_MS` pass;
- * true when it changed.
+ * Polls `control[index]` until `stop` accepts its value or `SPIN_MS` pass;
+ * true when it was accepted.
  */
-export function spinWhile(
+export function spinUntil(
   control: Int32Array,
   index: number,
-  value: number,
+  stop: (value: number) => boolean,
 ): boolean {
   const until = performance.now() + SPIN_MS;
   do {
-    if (Atomics.load(control, index) !== value) return true;
+    if (stop(Atomics.load(control, index))) return true;
   } while (performance.now() < until);
   return false;
 }

@@ -14,7 +14,7 @@ import {
   claimChunk,
   CONTROL,
   type KernelThreadInit,
-  spinWhile,
+  spinUntil,
 } from "./_kernel_thread_protocol.ts";
 
 parentPort!.once("message", (init: KernelThreadInit) => {
@@ -33,7 +33,7 @@ parentPort!.once("message", (init: KernelThreadInit) => {
   let seen = 0;
   for (;;) {
     // Poll first: the next job of a training step comes within microseconds.
-    if (!spinWhile(control, CONTROL.posted, seen)) {
+    if (!spinUntil(control, CONTROL.posted, (posted) => posted !== seen)) {
       Atomics.wait(control, CONTROL.posted, seen);
     }
     seen = Atomics.load(control, CONTROL.posted);

@@ -42,7 +42,7 @@ import {
   claimChunk,
   CONTROL,
   type KernelThreadInit,
-  SPIN_MS,
+  spinUntil,
 } from "./_kernel_thread_protocol.ts";
 
 /** The kernels the worker can run (see `bindings.ts`). */
@@ -54,15 +54,6 @@ const _DEFAULT_THREADS: number = 2;
 const _START_TIMEOUT_MS = 30_000;
 /** How long `share` waits for the worker before giving up. */
 const _JOIN_TIMEOUT_MS = 60_000;
-
-/** Polls until `control[CONTROL.done]` is `target`, for up to `SPIN_MS`. */
-function spinUntil(control: Int32Array, target: number): void {
-  const until = performance.now() + SPIN_MS;
-  while (
-    Atomics.load(control, CONTROL.done) !== target &&
-    performance.now() < until
-  );
-}
 
 /** A started kernel thread, shared by every threaded kernel. */
 export interface KernelThreads {
@@ -214,7 +205,7 @@ async function _start(): Promise<KernelThreads> {
       }
       // The worker's last chunk usually ends within microseconds: poll
       // before sleeping.
-      spinUntil(control, chunks - mine);
+      spinUntil(control, CONTROL.done, (done) => done === chunks - mine);
       const start = performance.now();
       for (;;) {
         const done = Atomics.load(control, CONTROL.done);

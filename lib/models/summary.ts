@@ -51,14 +51,11 @@ export interface MultiplyAddCounts {
   training: number;
 }
 
-/** The weighted layers of `model` in order, nested models flattened. */
-function _weightedLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  const found: tf.layers.Layer[] = [];
-  for (const layer of model.layers) {
-    if (layer instanceof tf.LayersModel) found.push(..._weightedLayers(layer));
-    else if (layer.weights.some((w) => w.shape.length >= 2)) found.push(layer);
-  }
-  return found;
+/** The layers of `model` in order, nested models flattened. */
+function _leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  return model.layers.flatMap((layer) =>
+    layer instanceof tf.LayersModel ? _leafLayers(layer) : [layer]
+  );
 }
 
 /**
@@ -87,13 +84,14 @@ function _weightedLayers(model: tf.LayersModel): tf.layers.Layer[] {
  * ```
  */
 export function countMultiplyAdds(model: tf.LayersModel): MultiplyAddCounts {
-  const perLayer = _weightedLayers(model).map((layer) => {
+  // One figure per layer with a kernel (rank 2 or more); 0 for the rest.
+  const perLayer = _leafLayers(model).map((layer) => {
     const out = _firstShape(layer.outputShape).slice(1) as number[];
     const positions = _size(out.slice(0, -1));
     return layer.weights
       .filter((w) => w.shape.length >= 2)
       .reduce((sum, w) => sum + _size(w.shape as number[]) * positions, 0);
-  });
+  }).filter((macs) => macs > 0);
   const inference = perLayer.reduce((a, b) => a + b, 0);
   return { inference, training: 3 * inference - (perLayer[0] ?? 0) };
 }
