@@ -139,8 +139,18 @@ Deno.test({
   },
 });
 
-/** A small net with every layer type the tutorials train. */
+/**
+ * A small net with every layer type the tutorials train. The verdict is the
+ * inference-mode loss, which reads batch normalisation's moving statistics:
+ * at Keras's momentum of 0.99 those were still mostly their initial values
+ * after the 60 steps, so the loss fell by 0.07 to 0.6 with drawn weights and
+ * one CI run's draw fell short of the bar. At momentum 0.5 they track the
+ * trained layers. The weights are seeded too; the dropout is not, because a
+ * seeded tfjs dropout draws the same mask at every step.
+ */
 function everyLayerNet(): tf.Sequential {
+  let seed = 0;
+  const init = () => tf.initializers.glorotUniform({ seed: ++seed });
   return tf.sequential({
     layers: [
       tf.layers.conv2d({
@@ -149,8 +159,9 @@ function everyLayerNet(): tf.Sequential {
         kernelSize: 3,
         padding: "same",
         activation: "relu",
+        kernelInitializer: init(),
       }),
-      tf.layers.batchNormalization(),
+      tf.layers.batchNormalization({ momentum: 0.5 }),
       tf.layers.leakyReLU({ alpha: 0.1 }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.separableConv2d({
@@ -158,19 +169,31 @@ function everyLayerNet(): tf.Sequential {
         kernelSize: 3,
         padding: "same",
         activation: "sigmoid",
+        depthwiseInitializer: init(),
+        pointwiseInitializer: init(),
       }),
       tf.layers.depthwiseConv2d({
         kernelSize: 3,
         strides: 2,
         depthMultiplier: 2,
         padding: "same",
+        depthwiseInitializer: init(),
       }),
       tf.layers.activation({ activation: "tanh" }),
       tf.layers.averagePooling2d({ poolSize: 2, padding: "same" }),
-      tf.layers.conv2d({ filters: 8, kernelSize: 1, strides: 1 }),
+      tf.layers.conv2d({
+        filters: 8,
+        kernelSize: 1,
+        strides: 1,
+        kernelInitializer: init(),
+      }),
       tf.layers.globalAveragePooling2d({}),
       tf.layers.dropout({ rate: 0.25 }),
-      tf.layers.dense({ units: 10, activation: "softmax" }),
+      tf.layers.dense({
+        units: 10,
+        activation: "softmax",
+        kernelInitializer: init(),
+      }),
     ],
   });
 }
@@ -190,8 +213,8 @@ async function trainAndCount(backend: "wasm" | "cpu"): Promise<number[]> {
       10,
     )
   );
-  // Judged in inference mode before and after training, so neither dropout
-  // nor the unseeded initial weights make the verdict a coin toss.
+  // Judged in inference mode before and after training, so dropout does not
+  // enter the verdict.
   const lossOn = () => {
     const loss = model.evaluate(xs, ys) as tf.Scalar;
     const value = loss.dataSync()[0];
