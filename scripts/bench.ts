@@ -749,6 +749,9 @@ function _timeKernels(backend: string): void {
   }
 }
 
+/** Steps timed by `--profile` (odd: the median is one of them). */
+const _PROFILE_STEPS = 21;
+
 /**
  * Fixed cost of one kernel call through tfjs (engine dispatch, tensor
  * bookkeeping, heap look-ups, the kernel's JavaScript), measured on
@@ -779,23 +782,33 @@ function _perCallMs(): number {
 
 /**
  * Times one training step (forward, backward, optimizer) kernel by kernel
- * after 20 warm-up steps (so that compiled code has tiered up; the median
- * step of five is shown), and splits it: kernel time into an estimate of
+ * after the bench's warm-up (at least 20 steps and `warmSeconds`: tfjs's
+ * steps keep speeding up for a few hundred; the median step of
+ * {@linkcode _PROFILE_STEPS} is shown), and splits it: kernel time into an estimate of
  * arithmetic and of fixed per-call cost (calls x {@linkcode _perCallMs}),
  * and the JavaScript around the kernels (tfjs-layers, the gradient tape,
  * the fused Adam/Adamax steps, which call the SIMD module directly).
  */
-async function _profileStep(recipe: Recipe, backend: string) {
+async function _profileStep(
+  recipe: Recipe,
+  backend: string,
+  warmSeconds: number,
+) {
   const net = _buildCompiled(recipe);
   const { xs, labels, oneHot } = _syntheticData(recipe, recipe.batchSize);
   const trainer = _trainer(recipe, net);
-  for (let i = 0; i < 20; i++) await trainer.train(xs, labels, oneHot);
+  const warmStart = performance.now();
+  for (
+    let i = 0;
+    i < 20 || performance.now() - warmStart < 1000 * warmSeconds;
+    i++
+  ) await trainer.train(xs, labels, oneHot);
   _recording = true;
   _kernelTotals.clear();
   const perCall = _perCallMs();
   _recording = false;
   const steps: { ms: number; kernels: Map<string, KernelTotal> }[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < _PROFILE_STEPS; i++) {
     _kernelTotals.clear();
     _recording = true;
     const start = performance.now();
@@ -807,7 +820,7 @@ async function _profileStep(recipe: Recipe, backend: string) {
     steps.push({ ms, kernels });
   }
   steps.sort((a, b) => a.ms - b.ms);
-  const { ms: stepMs, kernels } = steps[2];
+  const { ms: stepMs, kernels } = steps[(_PROFILE_STEPS - 1) / 2];
   const sorted = [...kernels.values()].sort((a, b) => b.ms - a.ms);
   const kernelMs = sorted.reduce((sum, t) => sum + t.ms, 0);
   const calls = sorted.reduce((sum, t) => sum + t.calls, 0);
@@ -816,7 +829,7 @@ async function _profileStep(recipe: Recipe, backend: string) {
   console.log(
     `\nprofile: ${recipe.model} on ${backend}, one training step ` +
       `(${recipe.step}, batch ${recipe.batchSize}, ${recipe.optimizer}; ` +
-      `median of 5): ${stepMs.toFixed(2)} ms\n` +
+      `median of ${_PROFILE_STEPS}): ${stepMs.toFixed(2)} ms\n` +
       `  kernels: ${kernelMs.toFixed(2)} ms in ${calls} calls; a call costs ` +
       `${(perCall * 1000).toFixed(1)} µs on one-element tensors, so about ` +
       `${fixedMs.toFixed(2)} ms fixed per-call cost and ` +
@@ -854,7 +867,7 @@ async function main(argv: string[]): Promise<number> {
     await initBackend({ backend: backend as BackendName, verbose: false });
     _timeKernels(backend);
     for (const model of args.models) {
-      await _profileStep(_recipe(model), backend);
+      await _profileStep(_recipe(model), backend, args.warmSeconds);
     }
     return 0;
   }

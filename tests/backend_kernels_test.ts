@@ -613,6 +613,17 @@ Deno.test("wasm Add, Sub, Multiply and RealDiv by a per-channel vector match the
     [[2, 3, 8], [1, 1, 8]],
     [[4, 6], [1, 6]],
     [[3, 1], [1]],
+    // Columns not a multiple of 4 go as one flat array in periods of
+    // lcm(cols, 4) values: whole periods, a tail of rows, only a tail,
+    // the vector on the left, and 9 columns (no period: by rows).
+    [[3, 5, 6], [6]],
+    [[7, 3], [3]],
+    [[5, 7], [1, 7]],
+    [[4, 10], [10]],
+    [[2, 2, 14], [14]],
+    [[3, 5], [5]],
+    [[6], [3, 4, 6]],
+    [[3, 9], [9]],
     [[2, 3], [2, 3]], // same shapes: the shipped kernels
     [[2, 3], [2, 1]], // not per column: the shipped kernels
   ];

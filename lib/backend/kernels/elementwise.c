@@ -70,35 +70,92 @@ void sum_rows(const f32 *x, f32 *out, int rows, int cols) {
   }
 }
 
+INLINE v128_t column_apply(v128_t u, v128_t v, int op, int swap) {
+  if (swap) {
+    v128_t t = u;
+    u = v;
+    v = t;
+  }
+  return op == 0   ? wasm_f32x4_add(u, v)
+         : op == 1 ? wasm_f32x4_sub(u, v)
+         : op == 2 ? wasm_f32x4_mul(u, v)
+                   : wasm_f32x4_div(u, v);
+}
+
+INLINE f32 column_apply_scalar(f32 u, f32 v, int op, int swap) {
+  if (swap) {
+    f32 t = u;
+    u = v;
+    v = t;
+  }
+  return op == 0 ? u + v : op == 1 ? u - v : op == 2 ? u * v : u / v;
+}
+
+// Lanes 4v .. 4v + 3 of y repeated end to end (y has `cols` values).
+INLINE v128_t column_period_vector(const f32 *y, int cols, int v) {
+  int i = 4 * v;
+  return wasm_f32x4_make(y[i % cols], y[(i + 1) % cols], y[(i + 2) % cols],
+                         y[(i + 3) % cols]);
+}
+
+// column_op over the n = rows * cols values of x taken as one flat array,
+// for a column count that is not a multiple of 4 (LeNet's 6 channels):
+// y repeats every lcm(cols, 4) = 4 NP values, so NP vectors of y repeated
+// stay in registers and every value goes through a full vector, where the
+// row-by-row loop did one vector and cols % 4 scalars per row.
+INLINE void column_op_periodic(const f32 *x, const f32 *y, f32 *out, int n,
+                               int cols, int op, int swap, int NP) {
+  v128_t p0 = column_period_vector(y, cols, 0);
+  v128_t p1 = NP > 1 ? column_period_vector(y, cols, 1) : p0;
+  v128_t p2 = NP > 2 ? column_period_vector(y, cols, 2) : p0;
+  v128_t p3 = NP > 3 ? column_period_vector(y, cols, 3) : p0;
+  v128_t p4 = NP > 4 ? column_period_vector(y, cols, 4) : p0;
+  v128_t p5 = NP > 5 ? column_period_vector(y, cols, 5) : p0;
+  v128_t p6 = NP > 6 ? column_period_vector(y, cols, 6) : p0;
+  int period = 4 * NP, i = 0;
+  for (; i + period <= n; i += period) {
+#define PERIOD_STEP(k)                                                    \
+  if (NP > k)                                                             \
+    wasm_v128_store(out + i + 4 * k,                                      \
+                    column_apply(wasm_v128_load(x + i + 4 * k), p##k, op, \
+                                 swap));
+    PERIOD_STEP(0) PERIOD_STEP(1) PERIOD_STEP(2) PERIOD_STEP(3)
+    PERIOD_STEP(4) PERIOD_STEP(5) PERIOD_STEP(6)
+#undef PERIOD_STEP
+  }
+  // Fewer than a period left, starting at a row (a period is whole rows).
+  for (int t = 0; i + t < n; t++)
+    out[i + t] = column_apply_scalar(x[i + t], y[t % cols], op, swap);
+}
+
 // out = x op y, where y has one value per column of x ([rows, cols]): a
 // bias added, a batch-norm mean subtracted or a scale multiplied, per
 // channel. op 0: add, 1: subtract, 2: multiply, 3: divide; with `swap` the
-// per-column value is the left operand (y op x).
+// per-column value is the left operand (y op x). Each value is computed
+// alike on every path (one IEEE operation), so the paths agree bit for bit.
 EXPORT("column_op")
 void column_op(const f32 *x, const f32 *y, f32 *out, int rows, int cols,
                int op, int swap) {
+  int n = rows * cols;
+  switch (cols % 4 == 0 ? 0 : (cols * 4 / (cols % 2 == 0 ? 2 : 1)) / 4) {
+    // lcm(cols, 4) / 4 vectors of y per period: cols 1 to 7, 10 and 14.
+    case 1: column_op_periodic(x, y, out, n, cols, op, swap, 1); return;
+    case 2: column_op_periodic(x, y, out, n, cols, op, swap, 2); return;
+    case 3: column_op_periodic(x, y, out, n, cols, op, swap, 3); return;
+    case 5: column_op_periodic(x, y, out, n, cols, op, swap, 5); return;
+    case 6: column_op_periodic(x, y, out, n, cols, op, swap, 6); return;
+    case 7: column_op_periodic(x, y, out, n, cols, op, swap, 7); return;
+    default: break;
+  }
   int c4 = cols & ~3;
   for (int r = 0; r < rows; r++) {
     const f32 *xr = x + r * cols;
     f32 *o = out + r * cols;
     int c = 0;
-    for (; c < c4; c += 4) {
-      v128_t u = wasm_v128_load(xr + c), v = wasm_v128_load(y + c);
-      if (swap) {
-        v128_t t = u;
-        u = v;
-        v = t;
-      }
-      v128_t w = op == 0   ? wasm_f32x4_add(u, v)
-                 : op == 1 ? wasm_f32x4_sub(u, v)
-                 : op == 2 ? wasm_f32x4_mul(u, v)
-                           : wasm_f32x4_div(u, v);
-      wasm_v128_store(o + c, w);
-    }
-    for (; c < cols; c++) {
-      f32 u = swap ? y[c] : xr[c], v = swap ? xr[c] : y[c];
-      o[c] = op == 0 ? u + v : op == 1 ? u - v : op == 2 ? u * v : u / v;
-    }
+    for (; c < c4; c += 4)
+      wasm_v128_store(o + c, column_apply(wasm_v128_load(xr + c),
+                                          wasm_v128_load(y + c), op, swap));
+    for (; c < cols; c++) o[c] = column_apply_scalar(xr[c], y[c], op, swap);
   }
 }
 
