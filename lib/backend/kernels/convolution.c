@@ -553,11 +553,24 @@ void conv2d_one_channel_rows(const f32 *xp, const f32 *wt, f32 *out,
 #undef ONE_CALL
 #undef ONE_GROUPS
 
+// dst[0, n) += src[0, n).
+INLINE void add_run(f32 *dst, const f32 *src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4)
+    wasm_v128_store(dst + i, wasm_f32x4_add(wasm_v128_load(dst + i),
+                                            wasm_v128_load(src + i)));
+  for (; i < n; i++) dst[i] += src[i];
+}
+
 // The input gradient of a convolution as products and scatters, one image
 // at a time: cols = dy[b] · Wᵀ ([oh ow, fh fw ci], by matmul_nn over the
 // filter transposed into `wt` [co, fh fw ci]), then every column block is
-// added to the input pixel its tap reads (col2im). `cols` holds one
-// image's columns; dx is overwritten.
+// added to the input pixel its tap reads (col2im). Undilated, the taps of
+// one filter row read neighbouring pixels, so their blocks go as one run
+// of (valid taps) x ci values (LeNet-5's 6 channels: 30 values in 7
+// vectors, not 5 vectors and 10 scalars); every input value receives the
+// same sums in the same order either way. `cols` holds one image's
+// columns; dx is overwritten.
 INLINE void input_grad_images(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
                               f32 *cols, int h, int wd, int ci, int oh,
                               int ow, int co, int fh, int fw, int sh, int sw,
@@ -565,7 +578,6 @@ INLINE void input_grad_images(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
   int taps = fh * fw * ci;
   for (int t = 0; t < taps; t++)
     for (int o = 0; o < co; o++) wt[o * taps + t] = w[t * co + o];
-  int ci4 = ci & ~3;
   zero(dx + b0 * h * wd * ci, (b1 - b0) * h * wd * ci);
   for (int b = b0; b < b1; b++) {
     matmul_nn(dy + b * oh * ow * co, wt, cols, 0, oh * ow, taps, co);
@@ -573,19 +585,20 @@ INLINE void input_grad_images(const f32 *dy, const f32 *w, f32 *dx, f32 *wt,
     for (int y = 0; y < oh; y++)
       for (int x = 0; x < ow; x++) {
         const f32 *cp = cols + (y * ow + x) * taps;
+        int ix0 = x * sw - pl, kw0 = imax(0, -ix0), kw1 = imin(fw, wd - ix0);
         for (int kh = 0; kh < fh; kh++) {
           int iy = y * sh + kh * dh - pt;
           if (iy < 0 || iy >= h) continue;
+          if (dw == 1) {
+            if (kw1 > kw0)
+              add_run(dxb + (iy * wd + ix0 + kw0) * ci,
+                      cp + (kh * fw + kw0) * ci, (kw1 - kw0) * ci);
+            continue;
+          }
           for (int kw = 0; kw < fw; kw++) {
             int ix = x * sw + kw * dw - pl;
             if (ix < 0 || ix >= wd) continue;
-            const f32 *src = cp + (kh * fw + kw) * ci;
-            f32 *dst = dxb + (iy * wd + ix) * ci;
-            int c = 0;
-            for (; c < ci4; c += 4)
-              wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c),
-                                                      wasm_v128_load(src + c)));
-            for (; c < ci; c++) dst[c] += src[c];
+            add_run(dxb + (iy * wd + ix) * ci, cp + (kh * fw + kw) * ci, ci);
           }
         }
       }
