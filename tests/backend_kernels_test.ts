@@ -771,6 +771,44 @@ Deno.test("wasm MaxPoolGrad matches the cpu kernel", async () => {
   });
 });
 
+Deno.test("wasm MaxPool matches the cpu kernel; a NaN in a 2x2 window gives NaN", async () => {
+  const cases: [number[], number, number, Pad][] = [
+    [[2, 8, 8, 6], 2, 2, "valid"], // max_pool_2x2_rows: a vector and an overlapping one
+    [[2, 7, 9, 5], 2, 2, "valid"], // odd sizes: the last row and column unread
+    [[3, 6, 10, 4], 2, 2, "same"], // 'same' on even sizes pads nothing
+    [[64, 28, 28, 6], 2, 2, "valid"], // LeNet-5's first pool: two threads
+    [[1, 5, 5, 4], 2, 2, "same"], // padding at the bottom: the shipped kernel
+    [[2, 8, 8, 3], 2, 2, "valid"], // fewer than 4 channels: the shipped kernel
+    [[2, 7, 7, 5], 3, 2, "same"], // overlapping windows: the shipped kernel
+  ];
+  for (const [i, [shape, filterSize, strides, pad]] of cases.entries()) {
+    const inputs = {
+      x: { shape, data: values(tf.util.sizeFromShape(shape), i + 41) },
+    };
+    const attrs = { filterSize, strides, pad };
+    const expected = await run("cpu", "MaxPool", inputs, attrs);
+    const actual = await run("wasm", "MaxPool", inputs, attrs);
+    assert.deepEqual(
+      actual,
+      expected,
+      `pool ${shape} ${filterSize}/${strides}`,
+    );
+  }
+  // NaN at the first window's first tap (channel 0) and second tap
+  // (channel 1), and at the last window's last tap (channel 2); the other
+  // windows and channels are finite.
+  const x = new Float32Array(4 * 4 * 4).map((_, i) => i % 7);
+  for (const at of [0, 4 + 1, (3 * 4 + 3) * 4 + 2]) x[at] = NaN;
+  const pooled = await run("wasm", "MaxPool", {
+    x: { shape: [1, 4, 4, 4], data: x },
+  }, { filterSize: 2, strides: 2, pad: "valid" });
+  const nan = Array.from(pooled.data, Number.isNaN);
+  assert.deepEqual(
+    nan.map((v, i) => v ? i : -1).filter((i) => i >= 0),
+    [0, 1, 3 * 4 + 2],
+  );
+});
+
 Deno.test("wasm Slice matches the cpu kernel", async () => {
   const cases: [number[], "float32" | "int32", number[], number[]][] = [
     [[6, 3, 2], "float32", [2, 0, 0], [3, -1, -1]], // whole rows: one copy

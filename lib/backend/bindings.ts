@@ -509,6 +509,24 @@ export const KERNEL_SIGNATURES = {
       "r1: i32",
     ],
   },
+  max_pool_2x2_rows: {
+    threaded: true,
+    file: "pooling.c",
+    doc:
+      "A max pool over 2x2 windows at stride 2 from the corner (no top or left padding, 2 oh <= h, 2 ow <= w), c >= 4, NaN propagating, for output rows (image * oh + r) [r0, r1): x, out, then n, h, w, c, oh, ow, r0, r1.",
+    args: [
+      "x: ptr",
+      "out: ptr",
+      "n: i32",
+      "h: i32",
+      "w: i32",
+      "c: i32",
+      "oh: i32",
+      "ow: i32",
+      "r0: i32",
+      "r1: i32",
+    ],
+  },
   max_pool_grad_2x2_rows: {
     threaded: true,
     file: "pooling.c",

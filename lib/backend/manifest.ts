@@ -223,6 +223,19 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     test: _KERNELS,
   },
   {
+    name: "MaxPool",
+    kind: "replaced",
+    backend: "wasm",
+    family: "pooling",
+    summary:
+      "2x2 windows at stride 2 from the corner (LeNet's and the CIFAR CNN's pools) in one vector pass, on two threads for large inputs; a NaN in a window gives NaN (the shipped kernel gave -Infinity).",
+    c: ["max_pool_2x2_rows"],
+    fallback: _SHIPPED,
+    threads: true,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
     name: "MaxPoolGrad",
     kind: "replaced",
     backend: "wasm",

@@ -140,3 +140,34 @@ void max_pool_grad_2x2_rows(const f32 *x, const f32 *dy, f32 *dx, int n,
     }
   }
 }
+
+// A max pool over 2x2 windows at stride 2 that start at the input's corner
+// (no top or left padding, 2 oh <= h, 2 ow <= w), c >= 4: out [n, oh, ow,
+// c] for output rows (image * oh + r) [r0, r1). The maximum is IEEE's
+// (f32x4.max): a NaN in a window gives NaN, as PyTorch's max pool does,
+// where the shipped kernel gave -Infinity and so hid a diverged layer.
+// Four channels a vector; the last c % 4 as an overlapping vector (the same
+// values again). Rows are independent: threads that take disjoint ranges
+// give the whole result.
+EXPORT("max_pool_2x2_rows")
+void max_pool_2x2_rows(const f32 *x, f32 *out, int n, int h, int w, int c,
+                       int oh, int ow, int r0, int r1) {
+  (void)n;
+  int stride = w * c;
+  for (int row = r0; row < r1; row++) {
+    int b = row / oh, r = row % oh;
+    const f32 *x0 = x + (b * h + 2 * r) * stride, *x1 = x0 + stride;
+    f32 *o = out + row * ow * c;
+    for (int q = 0; q < ow; q++) {
+      for (int c0 = 0; c0 < c; c0 += 4) {
+        int ch = imin(c0, c - 4);
+        int a = 2 * q * c + ch, a2 = a + c;
+        v128_t top = wasm_f32x4_max(wasm_v128_load(x0 + a),
+                                    wasm_v128_load(x0 + a2));
+        v128_t bottom = wasm_f32x4_max(wasm_v128_load(x1 + a),
+                                       wasm_v128_load(x1 + a2));
+        wasm_v128_store(o + q * c + ch, wasm_f32x4_max(top, bottom));
+      }
+    }
+  }
+}

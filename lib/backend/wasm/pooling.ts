@@ -1,5 +1,5 @@
 /**
- * Pooling kernels for `wasm`: MaxPoolGrad.
+ * Pooling kernels for `wasm`: MaxPool over 2x2 windows, MaxPoolGrad.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import { maxPoolGrad } from "../_conv_loops.ts";
 import {
   address,
   attrsOf,
+  callOriginal,
   type ConvAttrs,
   geometryArgs,
   heapF32,
@@ -19,19 +20,17 @@ import {
   wasmBackend,
 } from "./_common.ts";
 import { ELEMENTWISE_WORK_PER_VALUE } from "./policy.ts";
-/** Max-pool gradient as a JS loop on the heap: 2-4x the shipped kernel. */
-function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
-  const backend = wasmBackend(args);
-  const { dy, input } = args.inputs as {
-    dy: tf.TensorInfo;
-    input: tf.TensorInfo;
-  };
+/** The geometry of a max pool from its kernel arguments. */
+function poolInfo(
+  input: tf.TensorInfo,
+  args: KernelArgs,
+): tf.backend_util.Conv2DInfo {
   const attrs = attrsOf<
     ConvAttrs & {
       filterSize: number | [number, number];
     }
   >(args);
-  const info = tf.backend_util.computePool2DInfo(
+  return tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     attrs.filterSize,
     attrs.strides,
@@ -39,14 +38,70 @@ function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  const simd = simdKernelsFor(backend);
-  const [n, h, w, c] = input.shape;
-  const { top, left } = info.padInfo;
-  const tiles2x2 = info.filterHeight === 2 && info.filterWidth === 2 &&
+}
+
+/** 2x2 windows at stride 2 starting at the input's corner, 4+ channels. */
+function corner2x2(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.filterHeight === 2 && info.filterWidth === 2 &&
     info.strideHeight === 2 && info.strideWidth === 2 &&
     info.dilationHeight === 1 && info.dilationWidth === 1 &&
-    top === 0 && left === 0 && h === 2 * info.outHeight &&
-    w === 2 * info.outWidth && c >= 4;
+    info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    2 * info.outHeight <= info.inHeight &&
+    2 * info.outWidth <= info.inWidth && info.inChannels >= 4;
+}
+
+/**
+ * MaxPool over 2x2 windows at stride 2 (every LeNet's and the CIFAR CNN's
+ * pools) in the SIMD kernels' `max_pool_2x2_rows`, by rows on two threads
+ * for large inputs; other pools go to the shipped kernel. The shipped one
+ * ran on one thread (LeNet-5-32's first pool at batch 256: 470 µs) and
+ * gave -Infinity for a window holding a NaN.
+ */
+function maxPoolKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = wasmBackend(args);
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const simd = simdKernelsFor(backend);
+  if (simd === undefined || x.dtype !== "float32" || x.shape.length !== 4) {
+    return callOriginal("MaxPool", args);
+  }
+  const info = poolInfo(x, args);
+  if (!corner2x2(info)) return callOriginal("MaxPool", args);
+  const [n, h, w, c] = x.shape;
+  const out = backend.makeOutput([...info.outShape], "float32");
+  if (n * info.outHeight * info.outWidth === 0) return out;
+  rangeCall(
+    simd,
+    "max_pool_2x2_rows",
+    [
+      address(backend, x),
+      address(backend, out),
+      n,
+      h,
+      w,
+      c,
+      info.outHeight,
+      info.outWidth,
+    ],
+    n * info.outHeight,
+    // Not multiply-adds: a compare per input value, weighted as the
+    // gradient's.
+    ELEMENTWISE_WORK_PER_VALUE * tf.util.sizeFromShape(x.shape),
+  );
+  return out;
+}
+
+/** Max-pool gradient as a JS loop on the heap: 2-4x the shipped kernel. */
+function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = wasmBackend(args);
+  const { dy, input } = args.inputs as {
+    dy: tf.TensorInfo;
+    input: tf.TensorInfo;
+  };
+  const info = poolInfo(input, args);
+  const simd = simdKernelsFor(backend);
+  const [n, h, w, c] = input.shape;
+  const tiles2x2 = corner2x2(info) && h === 2 * info.outHeight &&
+    w === 2 * info.outWidth;
   const disjoint = info.filterHeight <= info.strideHeight &&
     info.filterWidth <= info.strideWidth && info.dilationHeight === 1 &&
     info.dilationWidth === 1;
@@ -106,5 +161,6 @@ function maxPoolGradKernel(args: KernelArgs): tf.TensorInfo {
 
 /** The pooling kernels, for `register.ts`. */
 export const POOLING_KERNELS: readonly KernelImpl[] = [
+  { kernelName: "MaxPool", kernelFunc: maxPoolKernel },
   { kernelName: "MaxPoolGrad", kernelFunc: maxPoolGradKernel },
 ];
