@@ -1349,6 +1349,19 @@ Deno.test("wasm LeakyRelu on two kernel threads equals one thread bit for bit", 
   );
 });
 
+Deno.test("wasm Tanh on two kernel threads equals one thread bit for bit", async () => {
+  // 150K values (lenet5-1998's first squash): threaded; 3 scaled so that
+  // both the polynomial and the exponential branch run.
+  const shape = [32, 28, 28, 6];
+  const size = tf.util.sizeFromShape(shape);
+  await assertThreadsAgree(
+    "Tanh",
+    { x: { shape, data: values(size, 66).map((v) => 3 * v) } },
+    {},
+    "tanh",
+  );
+});
+
 Deno.test("CNN_KERNEL_THREADS other than 1 or 2 is refused with a clear error", async () => {
   Deno.env.set("CNN_KERNEL_THREADS", "4");
   try {

@@ -340,6 +340,7 @@ export const KERNEL_SIGNATURES = {
     args: ["x: ptr", "out: ptr", "n: i32", "lo: f32", "hi: f32"],
   },
   tanh_range: {
+    threaded: true,
     file: "elementwise.c",
     doc:
       "Tanh of elements [i0, i1), within 1 ulp of the exact value: x, out, i0, i1.",

@@ -108,6 +108,14 @@ export const MAX_GRID_COLUMNS_RATIO = 1.25;
 export const ELEMENTWISE_WORK_PER_VALUE = 16;
 
 /**
+ * The work Tanh counts per value against {@linkcode MIN_THREADED_WORK}:
+ * its polynomial, exponential and division cost about 40 vector operations
+ * per 4 values, so it is threaded from 64K values. lenet5-1998's first
+ * squash (32x28x28x6, 150K values): 383 µs on one thread.
+ */
+export const TANH_WORK_PER_VALUE = 64;
+
+/**
  * The one-channel convolution kernels (grey images' first layer:
  * `conv2d_one_channel_rows`, `conv2d_filter_grad_one_channel`) count each
  * multiply-add this many times against {@linkcode MIN_THREADED_WORK}: they
