@@ -228,9 +228,17 @@ static inline v128_t tanh4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(-0.33333292603492737f));
   v128_t small = wasm_f32x4_add(ax, wasm_f32x4_mul(ax, wasm_f32x4_mul(z, p)));
   // tanh(10) rounds to 1 in float32: clamping 2|x| at 20 avoids overflow.
-  v128_t t = wasm_f32x4_min(wasm_f32x4_add(ax, ax), wasm_f32x4_splat(20.f));
-  v128_t n = wasm_f32x4_nearest(
-      wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504088896341f)));
+  // pmin is one instruction where min's NaN handling takes several, and
+  // keeps a NaN t (20 < NaN is false).
+  v128_t t = wasm_f32x4_pmin(wasm_f32x4_add(ax, ax), wasm_f32x4_splat(20.f));
+  // n = t log2(e) rounded to nearest even, by adding 1.5 * 2^23 (whose
+  // float32 has no fraction bits left): the sum's low bits are then n as
+  // an integer, which gives 2^n below without a float-to-int conversion
+  // (V8 lowers trunc_sat to a long sequence); the same n as f32x4.nearest.
+  v128_t magic = wasm_f32x4_splat(12582912.f);
+  v128_t shifted = wasm_f32x4_add(
+      wasm_f32x4_mul(t, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  v128_t n = wasm_f32x4_sub(shifted, magic);
   v128_t r = wasm_f32x4_sub(
       wasm_f32x4_sub(t, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f))),
       wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187045e-06f)));
@@ -243,7 +251,7 @@ static inline v128_t tanh4(v128_t x) {
       wasm_f32x4_splat(1.f),
       wasm_f32x4_add(r, wasm_f32x4_mul(wasm_f32x4_mul(r, r), q)));
   v128_t scale = wasm_i32x4_shl(
-      wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)),
+      wasm_i32x4_add(wasm_i32x4_sub(shifted, magic), wasm_i32x4_splat(127)),
       23);
   v128_t e = wasm_f32x4_mul(er, scale);
   v128_t large = wasm_f32x4_sub(
