@@ -809,6 +809,54 @@ Deno.test("wasm MaxPool matches the cpu kernel; a NaN in a 2x2 window gives NaN"
   );
 });
 
+Deno.test("wasm FusedBatchNorm (inference's batch norm) matches the cpu kernel; large inputs on two threads give one thread's bits", async () => {
+  const cases: [number[], number[], boolean][] = [
+    [[2, 5, 5, 6], [6], true], // a vector of 4 and a tail of 2
+    [[3, 4, 4, 8], [8], false], // no offset or scale: zeros and ones
+    [[7, 12], [12], true],
+    [[2, 3, 3, 5], [1, 1, 1, 5], true], // statistics of rank 4
+    [[2, 3, 4], [3, 4], true], // not per channel: the shipped kernel
+  ];
+  for (const [i, [shape, statShape, affine]] of cases.entries()) {
+    const size = tf.util.sizeFromShape(statShape);
+    const inputs: Record<string, { shape: number[]; data: Float32Array }> = {
+      x: { shape, data: values(tf.util.sizeFromShape(shape), i + 51) },
+      mean: { shape: statShape, data: values(size, i + 52) },
+      // Variances in [0.5, 1.5).
+      variance: {
+        shape: statShape,
+        data: values(size, i + 53).map((v) => 1 + v / 2),
+      },
+      ...(affine
+        ? {
+          offset: { shape: statShape, data: values(size, i + 54) },
+          scale: { shape: statShape, data: values(size, i + 55) },
+        }
+        : {}),
+    };
+    const attrs = { varianceEpsilon: 1e-3 };
+    assertClose(
+      await run("wasm", "FusedBatchNorm", inputs, attrs),
+      await run("cpu", "FusedBatchNorm", inputs, attrs),
+      `batch norm ${shape} over ${statShape}`,
+    );
+  }
+  const shape = [64, 16, 16, 32]; // 524K values: threaded
+  const c = shape[3];
+  await assertThreadsAgree(
+    "FusedBatchNorm",
+    {
+      x: { shape, data: values(tf.util.sizeFromShape(shape), 56) },
+      mean: { shape: [c], data: values(c, 57) },
+      variance: { shape: [c], data: values(c, 58).map((v) => 1 + v / 2) },
+      offset: { shape: [c], data: values(c, 59) },
+      scale: { shape: [c], data: values(c, 60) },
+    },
+    { varianceEpsilon: 1e-3 },
+    "batch norm on two threads",
+  );
+});
+
 Deno.test("wasm Slice matches the cpu kernel", async () => {
   const cases: [number[], "float32" | "int32", number[], number[]][] = [
     [[6, 3, 2], "float32", [2, 0, 0], [3, -1, -1]], // whole rows: one copy
@@ -1249,9 +1297,13 @@ const THREADED_FORWARD_CASES: ConvCase[] = [
     dilations: 2,
   },
   { x: [8, 16, 16, 8], filter: [3, 3, 8, 40], strides: 1, pad: 1 },
+  // 1x1 (MobileNet's pointwise layers on small maps): a product per pixel
+  // in matmul_nn; 200 channels leave a tail of 4 and of 8.
+  { x: [64, 4, 4, 64], filter: [1, 1, 64, 128], strides: 1, pad: "valid" },
+  { x: [256, 2, 2, 96], filter: [1, 1, 96, 200], strides: 1, pad: "same" },
 ];
 
-Deno.test("wasm Conv2D and FusedConv2D on two kernel threads (conv2d_direct) match one thread and the cpu kernels", async () => {
+Deno.test("wasm Conv2D and FusedConv2D on two kernel threads (conv2d_direct, matmul_nn for 1x1) match one thread and the cpu kernels", async () => {
   for (const [i, c] of THREADED_FORWARD_CASES.entries()) {
     const { dyShape } = convShapes(c, false);
     const work = tf.util.sizeFromShape(dyShape) * c.filter[0] * c.filter[1] *

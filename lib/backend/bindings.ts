@@ -399,6 +399,24 @@ export const KERNEL_SIGNATURES = {
       "cols: i32",
     ],
   },
+  bn_forward_rows: {
+    threaded: true,
+    file: "normalisation.c",
+    doc:
+      "Batch-norm forward for rows [r0, r1) of x as [rows, cols]: x, mean, invstd, gamma, beta, out, rows, cols, r0, r1.",
+    args: [
+      "x: ptr",
+      "mean: ptr",
+      "invstd: ptr",
+      "gamma: ptr",
+      "beta: ptr",
+      "out: ptr",
+      "rows: i32",
+      "cols: i32",
+      "r0: i32",
+      "r1: i32",
+    ],
+  },
   bn_backward: {
     file: "normalisation.c",
     doc:

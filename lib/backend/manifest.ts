@@ -84,7 +84,8 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     family: "convolution",
     summary:
       "Few input channels (<= 3), 1x1 on new weights, and every convolution " +
-      "where the kernel thread runs, in C (bias and ReLU fused).",
+      "where the kernel thread runs (1x1 ones as a product per pixel), in C " +
+      "(bias and ReLU fused).",
     c: [
       "pad_nhwc",
       "conv2d_direct_rows",
@@ -244,6 +245,19 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
       "The max-pool gradient in C, by rows for disjoint windows; 2x2 windows at stride 2 that tile the input in one vector pass with no scatter.",
     c: ["max_pool_grad_2x2_rows", "max_pool_grad_rows", "max_pool_grad"],
     fallback: "a JavaScript loop on the heap",
+    threads: true,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
+    name: "FusedBatchNorm",
+    kind: "replaced",
+    backend: "wasm",
+    family: "normalisation",
+    summary:
+      "Inference's batch norm over per-channel statistics as (x - mean) invstd gamma + beta in one SIMD pass, invstd once per channel, on two threads for large inputs (the shipped kernel takes a square root and a division per value).",
+    c: ["bn_forward_rows"],
+    fallback: _SHIPPED,
     threads: true,
     tfjs: _V,
     test: _KERNELS,

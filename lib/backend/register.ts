@@ -19,6 +19,7 @@ import { type KernelImpl, originals } from "./wasm/_common.ts";
 import { CONVOLUTION_KERNELS } from "./wasm/convolution.ts";
 import { DENSE_KERNELS } from "./wasm/dense.ts";
 import { POOLING_KERNELS } from "./wasm/pooling.ts";
+import { NORMALISATION_KERNELS } from "./wasm/normalisation.ts";
 import { ELEMENTWISE_KERNELS } from "./wasm/elementwise.ts";
 import { DATA_MOVEMENT_KERNELS } from "./wasm/data_movement.ts";
 import { GRADIENT_KERNELS, GRADIENTS } from "./wasm/gradients.ts";
@@ -31,6 +32,7 @@ const WASM_KERNELS: readonly KernelImpl[] = [
   ...CONVOLUTION_KERNELS,
   ...DENSE_KERNELS,
   ...POOLING_KERNELS,
+  ...NORMALISATION_KERNELS,
   ...ELEMENTWISE_KERNELS,
   ...DATA_MOVEMENT_KERNELS,
   ...GRADIENT_KERNELS,
