@@ -907,6 +907,14 @@ Deno.test("wasm Tile matches the cpu kernel", async () => {
     [[1, 1], [3, 5], "float32"],
     [[2, 3], [2, 2], "float32"], // repeats inside: the shipped kernel
     [[3], [1], "float32"],
+    // Broadcasts (repeated axes of size 1) in broadcast_strided: copies
+    // and fills innermost, merged axes, int32 bits, lenet5-1998's windows.
+    [[3, 1, 2], [1, 4, 1], "float32"],
+    [[4, 1], [1, 5], "float32"],
+    [[2, 1], [1, 3], "int32"],
+    [[2, 1, 1, 3], [1, 2, 3, 1], "float32"],
+    [[2, 3, 1, 3, 1, 2], [1, 1, 2, 1, 2, 1], "float32"],
+    [[1, 2, 1, 3, 1, 5], [2, 1, 3, 1, 2, 1], "float32"],
   ];
   for (const [i, [shape, reps, dtype]] of cases.entries()) {
     const results = [];
@@ -921,6 +929,28 @@ Deno.test("wasm Tile matches the cpu kernel", async () => {
       tf.dispose([x, y]);
     }
     assert.deepEqual(results[0], results[1], `tile ${shape} by ${reps}`);
+  }
+});
+
+Deno.test("the Sum gradient on wasm (a broadcast) equals tfjs's formula on cpu bit for bit", async () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[2, 3, 2, 3, 2, 5], [2, 4], false], // lenet5-1998's 2x2 window sums
+    [[4, 6, 5], -1, false],
+    [[4, 6, 5], [0, 2], true], // keepDims
+    [[3, 4], [0, 1], false], // everything: a scalar spread out
+  ];
+  for (const [i, [shape, axis, keepDims]] of cases.entries()) {
+    const results = [];
+    for (const backend of ["wasm", "cpu"]) {
+      await tf.setBackend(backend);
+      const x = tf.tensor(values(tf.util.sizeFromShape(shape), i + 61), shape);
+      const y = tf.sum(x, axis, keepDims);
+      const dy = tf.tensor(values(y.size, i + 62), y.shape);
+      const dx = tf.grad((v: tf.Tensor) => tf.sum(v, axis, keepDims))(x, dy);
+      results.push({ shape: dx.shape, data: await dx.data() });
+      tf.dispose([x, y, dy, dx]);
+    }
+    assert.deepEqual(results[0], results[1], `sum ${shape} over ${axis}`);
   }
 });
 

@@ -528,6 +528,27 @@ export const KERNEL_SIGNATURES = {
       "r1: i32",
     ],
   },
+  broadcast_strided: {
+    file: "data_movement.c",
+    doc:
+      "A broadcast into a contiguous [d0, ..., d5] from src read with strides s0 .. s5 (0 repeats a value): src, dst, d0 .. d5, s0 .. s5.",
+    args: [
+      "src: ptr",
+      "dst: ptr",
+      "d0: i32",
+      "d1: i32",
+      "d2: i32",
+      "d3: i32",
+      "d4: i32",
+      "d5: i32",
+      "s0: i32",
+      "s1: i32",
+      "s2: i32",
+      "s3: i32",
+      "s4: i32",
+      "s5: i32",
+    ],
+  },
   max_pool_2x2_rows: {
     threaded: true,
     file: "pooling.c",

@@ -512,6 +512,19 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     test: _KERNELS,
   },
   {
+    name: "Sum",
+    kind: "gradient",
+    backend: "all",
+    family: "elementwise",
+    summary:
+      "dy spread over the summed axes as a broadcast (Tile) on wasm, tfjs's formula elsewhere.",
+    c: [],
+    fallback: "tfjs's formula: mul(reshape(dy), ones(x.shape))",
+    threads: false,
+    tfjs: _V,
+    test: _KERNELS,
+  },
+  {
     name: "ClipByValue",
     kind: "gradient",
     backend: "all",
@@ -578,8 +591,9 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     kind: "replaced",
     backend: "wasm",
     family: "data movement",
-    summary: "Repeats of the whole tensor as doubling block copies.",
-    c: [],
+    summary:
+      "Repeats of the whole tensor as doubling block copies; broadcasts (repeated axes of size 1) in C.",
+    c: ["broadcast_strided"],
     fallback: _SHIPPED,
     threads: false,
     tfjs: _V,
