@@ -531,7 +531,7 @@ export const KERNEL_SIGNATURES = {
   broadcast_strided: {
     file: "data_movement.c",
     doc:
-      "A broadcast into a contiguous [d0, ..., d5] from src read with strides s0 .. s5 (0 repeats a value): src, dst, d0 .. d5, s0 .. s5.",
+      "A broadcast into a contiguous [d0, ..., d5] from src read with strides s0 .. s5 (0 repeats a value; s5 is 0 or 1): src, dst, d0 .. d5, s0 .. s5.",
     args: [
       "src: ptr",
       "dst: ptr",

@@ -6,8 +6,9 @@
 
 // dst, contiguous of shape [d0, ..., d5], gets src read with strides s0 ..
 // s5 (in values; 0 repeats one value along that axis): a broadcast, with
-// the innermost axis as a vector copy (s5 = 1) or a vector fill (s5 = 0).
-// Values are moved as bits (float32 or int32 alike).
+// the innermost axis a vector copy (s5 = 1) or a vector fill (s5 = 0; a
+// broadcast's innermost axis is one or the other). Values are moved as
+// bits (float32 or int32 alike).
 EXPORT("broadcast_strided")
 void broadcast_strided(const f32 *src, f32 *dst, int d0, int d1, int d2,
                        int d3, int d4, int d5, int s0, int s1, int s2, int s3,
@@ -24,16 +25,12 @@ void broadcast_strided(const f32 *src, f32 *dst, int d0, int d1, int d2,
               v128_t v = wasm_v128_load32_splat(p);
               for (; i + 4 <= d5; i += 4) wasm_v128_store(dst + i, v);
               for (; i < d5; i++) wasm_v128_store32_lane(dst + i, v, 0);
-            } else if (s5 == 1) {
+            } else {
               for (; i + 4 <= d5; i += 4)
                 wasm_v128_store(dst + i, wasm_v128_load(p + i));
               for (; i < d5; i++)
                 wasm_v128_store32_lane(dst + i, wasm_v128_load32_zero(p + i),
                                        0);
-            } else {
-              for (; i < d5; i++)
-                wasm_v128_store32_lane(
-                    dst + i, wasm_v128_load32_zero(p + i * s5), 0);
             }
           }
 }

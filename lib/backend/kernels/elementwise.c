@@ -137,13 +137,13 @@ EXPORT("column_op")
 void column_op(const f32 *x, const f32 *y, f32 *out, int rows, int cols,
                int op, int swap) {
   int n = rows * cols;
-  switch (cols % 4 == 0 ? 0 : (cols * 4 / (cols % 2 == 0 ? 2 : 1)) / 4) {
-    // lcm(cols, 4) / 4 vectors of y per period: cols 1 to 7, 10 and 14.
+  // lcm(cols, 4) / 4 vectors of y per period: cols when odd, cols / 2 when
+  // twice an odd number; periods of up to 7 vectors (cols 1, 2, 3, 5, 6,
+  // 7, 10 and 14), by rows otherwise.
+  switch (cols % 4 == 0 ? 0 : cols % 2 ? cols : cols / 2) {
     case 1: column_op_periodic(x, y, out, n, cols, op, swap, 1); return;
-    case 2: column_op_periodic(x, y, out, n, cols, op, swap, 2); return;
     case 3: column_op_periodic(x, y, out, n, cols, op, swap, 3); return;
     case 5: column_op_periodic(x, y, out, n, cols, op, swap, 5); return;
-    case 6: column_op_periodic(x, y, out, n, cols, op, swap, 6); return;
     case 7: column_op_periodic(x, y, out, n, cols, op, swap, 7); return;
     default: break;
   }
