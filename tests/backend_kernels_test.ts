@@ -624,6 +624,11 @@ Deno.test("wasm Add, Sub, Multiply and RealDiv by a per-channel vector match the
     [[3, 5], [5]],
     [[6], [3, 4, 6]],
     [[3, 9], [9]],
+    // A single value (a scalar, or of rank 1 or 2) as one column.
+    [[2, 3, 5], []],
+    [[], [4, 3]],
+    [[7], [1]],
+    [[1], [1, 1]],
     [[2, 3], [2, 3]], // same shapes: the shipped kernels
     [[2, 3], [2, 1]], // not per column: the shipped kernels
   ];
@@ -1428,6 +1433,39 @@ Deno.test("wasm LeakyRelu on two kernel threads equals one thread bit for bit", 
     },
     { alpha: 0.1 },
     "leakyRelu",
+  );
+});
+
+Deno.test("wasm per-channel and scalar ops and two-axis sums on two kernel threads equal one thread bit for bit", async () => {
+  const shape = [64, 28, 28, 6]; // 301K values: threaded
+  const size = tf.util.sizeFromShape(shape);
+  const x = { shape, data: values(size, 67) };
+  await assertThreadsAgree(
+    "Add",
+    {
+      a: x,
+      b: { shape: [6], data: values(6, 68) },
+    },
+    {},
+    "a bias added",
+  );
+  await assertThreadsAgree(
+    "RealDiv",
+    {
+      a: { shape: [], data: values(1, 69) },
+      b: x,
+    },
+    {},
+    "a scalar divided by a tensor",
+  );
+  // lenet5-1998's 2x2 window sums at batch 64.
+  await assertThreadsAgree(
+    "Sum",
+    {
+      x: { shape: [64, 14, 2, 14, 2, 6], data: values(size, 70) },
+    },
+    { axis: [2, 4], keepDims: false },
+    "two-axis sum",
   );
 });
 

@@ -311,9 +311,10 @@ export const KERNEL_SIGNATURES = {
     args: ["x: ptr", "out: ptr", "rows: i32", "cols: i32"],
   },
   column_op: {
+    threaded: true,
     file: "elementwise.c",
     doc:
-      "out = x op y with y one value per column: x, y, out, rows, cols, op (0 add, 1 sub, 2 mul, 3 div), swap (y op x).",
+      "out = x op y with y one value per column, for rows [r0, r1): x, y, out, rows, cols, op (0 add, 1 sub, 2 mul, 3 div), swap (y op x), r0, r1.",
     args: [
       "x: ptr",
       "y: ptr",
@@ -322,6 +323,8 @@ export const KERNEL_SIGNATURES = {
       "cols: i32",
       "op: i32",
       "swap: i32",
+      "r0: i32",
+      "r1: i32",
     ],
   },
   clip_grad: {
@@ -358,9 +361,10 @@ export const KERNEL_SIGNATURES = {
     args: ["y: ptr", "dy: ptr", "dx: ptr", "n: i32"],
   },
   sum_two_axes: {
+    threaded: true,
     file: "elementwise.c",
     doc:
-      "x viewed as [a, p, b, q, c] summed over p and q into [a, b, c] (q = 1 for one axis): x, out, a, p, b, q, c.",
+      "x viewed as [a, p, b, q, c] summed over p and q into [a, b, c] (q = 1 for one axis), for outer indices [r0, r1): x, out, a, p, b, q, c, r0, r1.",
     args: [
       "x: ptr",
       "out: ptr",
@@ -369,6 +373,8 @@ export const KERNEL_SIGNATURES = {
       "b: i32",
       "q: i32",
       "c: i32",
+      "r0: i32",
+      "r1: i32",
     ],
   },
   bn_moments: {

@@ -320,10 +320,11 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     kind: "replaced",
     backend: "wasm",
     family: "elementwise",
-    summary: "A tensor plus a per-channel vector in one C pass.",
+    summary:
+      "A tensor plus a per-channel vector or a single value in one C pass, on two threads for large tensors.",
     c: ["column_op"],
     fallback: _SHIPPED,
-    threads: false,
+    threads: true,
     tfjs: _V,
     test: _KERNELS,
   },
@@ -333,10 +334,10 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     backend: "wasm",
     family: "elementwise",
     summary:
-      "A tensor minus a per-channel vector (or the reverse) in one C pass.",
+      "A tensor minus a per-channel vector or a single value (or the reverse) in one C pass, on two threads for large tensors.",
     c: ["column_op"],
     fallback: _SHIPPED,
-    threads: false,
+    threads: true,
     tfjs: _V,
     test: _KERNELS,
   },
@@ -345,10 +346,11 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     kind: "replaced",
     backend: "wasm",
     family: "elementwise",
-    summary: "A tensor times a per-channel vector in one C pass.",
+    summary:
+      "A tensor times a per-channel vector or a single value in one C pass, on two threads for large tensors.",
     c: ["column_op"],
     fallback: _SHIPPED,
-    threads: false,
+    threads: true,
     tfjs: _V,
     test: _KERNELS,
   },
@@ -358,10 +360,10 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     backend: "wasm",
     family: "elementwise",
     summary:
-      "A tensor divided by a per-channel vector (or the reverse) in one C pass.",
+      "A tensor divided by a per-channel vector or a single value (or the reverse) in one C pass, on two threads for large tensors.",
     c: ["column_op"],
     fallback: _SHIPPED,
-    threads: false,
+    threads: true,
     tfjs: _V,
     test: _KERNELS,
   },
@@ -401,10 +403,11 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     summary:
       "Sums over every axis but the last (bias gradients) as SIMD column " +
       "sums, and over one or two inner axes in ascending order " +
-      "(lenet5-1998's 2x2 windows) in one pass, to the shipped kernel's bits.",
+      "(lenet5-1998's 2x2 windows) in one pass, on two threads for large " +
+      "tensors, to the shipped kernel's bits.",
     c: ["sum_rows", "sum_two_axes"],
     fallback: _SHIPPED,
-    threads: false,
+    threads: true,
     tfjs: _V,
     test: _KERNELS,
   },

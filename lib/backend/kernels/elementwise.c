@@ -133,9 +133,15 @@ INLINE void column_op_periodic(const f32 *x, const f32 *y, f32 *out, int n,
 // channel. op 0: add, 1: subtract, 2: multiply, 3: divide; with `swap` the
 // per-column value is the left operand (y op x). Each value is computed
 // alike on every path (one IEEE operation), so the paths agree bit for bit.
+// Rows [r0, r1) only (all of them: the whole op): a period starts at any
+// row, so threads that take disjoint row ranges give the whole result.
 EXPORT("column_op")
 void column_op(const f32 *x, const f32 *y, f32 *out, int rows, int cols,
-               int op, int swap) {
+               int op, int swap, int r0, int r1) {
+  (void)rows;
+  x += r0 * cols;
+  out += r0 * cols;
+  rows = r1 - r0;
   int n = rows * cols;
   // lcm(cols, 4) / 4 vectors of y per period: cols when odd, cols / 2 when
   // twice an odd number; periods of up to 7 vectors (cols 1, 2, 3, 5, 6,
@@ -323,11 +329,14 @@ void tanh_grad(const f32 *y, const f32 *dy, f32 *dx, int n) {
 // tfjs-backend-wasm's Sum after its transpose. lenet5-1998's trainable
 // subsampling sums 2x2 windows this way ([n, h/2, 2, w/2, 2, c] over axes
 // 2 and 4), which tfjs runs as a transpose and a reduction.
+// Outer indices [r0, r1) of a only (all of them: the whole sum); each
+// output value is summed alike however they are split between threads.
 EXPORT("sum_two_axes")
-void sum_two_axes(const f32 *x, f32 *out, int a, int p, int b, int q,
-                  int c) {
+void sum_two_axes(const f32 *x, f32 *out, int a, int p, int b, int q, int c,
+                  int r0, int r1) {
+  (void)a;
   int c4 = c & ~3;
-  for (int i = 0; i < a; i++)
+  for (int i = r0; i < r1; i++)
     for (int j = 0; j < b; j++) {
       f32 *o = out + (i * b + j) * c;
       int k = 0;

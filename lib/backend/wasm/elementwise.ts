@@ -57,7 +57,13 @@ function sumInnerAxes(
     : dims.filter((_, k) => !axes.includes(k));
   const out = backend.makeOutput(shape, "float32");
   // Addresses after the allocation: they stay valid when the heap grows.
-  simd.sum_two_axes(address(backend, x), address(backend, out), ...geometry);
+  rangeCall(
+    simd,
+    "sum_two_axes",
+    [address(backend, x), address(backend, out), ...geometry],
+    geometry[0],
+    ELEMENTWISE_WORK_PER_VALUE * tf.util.sizeFromShape(x.shape),
+  );
   return out;
 }
 
@@ -100,19 +106,30 @@ function sum(args: KernelArgs): tf.TensorInfo {
 /** The `column_op` code of each binary kernel it serves. */
 const COLUMN_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
 
-/** True when `t` holds one value per column of a tensor of `shape`. */
-function perColumn(t: tf.TensorInfo, shape: readonly number[]): boolean {
+/**
+ * The columns of `shape` that `t` holds one value each of: the last axis's
+ * size for a per-channel vector, 1 for a single value (a scalar, as in
+ * `tf.mul(x, 2 / 3)`); undefined when `t` is neither.
+ */
+function columnsOf(
+  t: tf.TensorInfo,
+  shape: readonly number[],
+): number | undefined {
+  if (t.shape.length > shape.length) return undefined;
+  if (tf.util.sizeFromShape(t.shape) === 1) return 1;
   const cols = shape[shape.length - 1];
-  return t.shape.length >= 1 && t.shape.length <= shape.length &&
-    t.shape[t.shape.length - 1] === cols &&
-    t.shape.slice(0, -1).every((d) => d === 1);
+  return t.shape.length >= 1 && t.shape[t.shape.length - 1] === cols &&
+      t.shape.slice(0, -1).every((d) => d === 1)
+    ? cols
+    : undefined;
 }
 
 /**
  * Add, Sub, Multiply and RealDiv of a tensor and a per-channel vector (a
- * bias, a batch-norm mean or scale) as one SIMD pass: the shipped kernels
- * broadcast through generic index arithmetic, ~5x slower. Other shapes and
- * dtypes go to the shipped kernels.
+ * bias, a batch-norm mean or scale) or a single value (lenet5-1998's scaled
+ * tanh) as one SIMD pass, on two threads for large tensors: the shipped
+ * kernels broadcast through generic index arithmetic (~5x slower) or run on
+ * one thread. Other shapes and dtypes go to the shipped kernels.
  */
 function columnBinary(
   name: keyof typeof COLUMN_OPS,
@@ -121,30 +138,31 @@ function columnBinary(
   const backend = wasmBackend(args);
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const simd = simdKernelsFor(backend);
-  if (
-    simd !== undefined && a.dtype === "float32" && b.dtype === "float32" &&
-    a.shape.length > 0 && b.shape.length > 0
-  ) {
+  if (simd !== undefined && a.dtype === "float32" && b.dtype === "float32") {
     const same = (s: readonly number[], t: readonly number[]) =>
       s.length === t.length && s.every((d, i) => d === t[i]);
-    const swap = !(a.shape.length >= b.shape.length && perColumn(b, a.shape));
+    const swap = columnsOf(b, a.shape) === undefined;
     const [big, vector] = swap ? [b, a] : [a, b];
-    if (
-      perColumn(vector, big.shape) && !same(vector.shape, big.shape) &&
-      vector.shape.length <= big.shape.length
-    ) {
+    const cols = columnsOf(vector, big.shape);
+    if (cols !== undefined && !same(vector.shape, big.shape)) {
       const out = backend.makeOutput([...big.shape], "float32");
-      const cols = big.shape[big.shape.length - 1];
       const size = tf.util.sizeFromShape(big.shape);
       if (size === 0) return out;
-      simd.column_op(
-        address(backend, big),
-        address(backend, vector),
-        address(backend, out),
+      // Addresses after the allocation: they stay valid when the heap grows.
+      rangeCall(
+        simd,
+        "column_op",
+        [
+          address(backend, big),
+          address(backend, vector),
+          address(backend, out),
+          size / cols,
+          cols,
+          COLUMN_OPS[name],
+          swap ? 1 : 0,
+        ],
         size / cols,
-        cols,
-        COLUMN_OPS[name],
-        swap ? 1 : 0,
+        ELEMENTWISE_WORK_PER_VALUE * size,
       );
       return out;
     }
