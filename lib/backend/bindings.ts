@@ -392,20 +392,6 @@ export const KERNEL_SIGNATURES = {
     ],
   },
   bn_forward: {
-    file: "normalisation.c",
-    doc: "Batch-norm forward: x, mean, invstd, gamma, beta, out, rows, cols.",
-    args: [
-      "x: ptr",
-      "mean: ptr",
-      "invstd: ptr",
-      "gamma: ptr",
-      "beta: ptr",
-      "out: ptr",
-      "rows: i32",
-      "cols: i32",
-    ],
-  },
-  bn_forward_rows: {
     threaded: true,
     file: "normalisation.c",
     doc:

@@ -92,6 +92,8 @@ function _forward(args: KernelArgs): tf.TensorInfo {
     outAt,
     rows,
     cols,
+    0,
+    rows,
   );
   return out;
 }

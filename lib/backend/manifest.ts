@@ -256,7 +256,7 @@ export const BACKEND_MANIFEST: readonly ManifestEntry[] = [
     family: "normalisation",
     summary:
       "Inference's batch norm over per-channel statistics as (x - mean) invstd gamma + beta in one SIMD pass, invstd once per channel, on two threads for large inputs (the shipped kernel takes a square root and a division per value).",
-    c: ["bn_forward_rows"],
+    c: ["bn_forward"],
     fallback: _SHIPPED,
     threads: true,
     tfjs: _V,

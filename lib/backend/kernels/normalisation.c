@@ -43,10 +43,15 @@ void bn_moments(const f32 *x, f32 *mean, f32 *var, f32 *invstd, int rows,
 }
 
 // out = (x - mean) * invstd * gamma + beta, per channel (the last axis),
-// for rows [r0, r1) of x viewed as [rows, cols].
-INLINE void bn_forward_range(const f32 *x, const f32 *mean, const f32 *invstd,
-                             const f32 *gamma, const f32 *beta, f32 *out,
-                             int cols, int r0, int r1) {
+// for rows [r0, r1) of x viewed as [rows, cols] (all of them: the whole
+// normalisation). Rows are independent: threads that take disjoint ranges
+// give the whole result bit for bit (inference's batch norm, over the
+// moving statistics; training's calls it whole).
+EXPORT("bn_forward")
+void bn_forward(const f32 *x, const f32 *mean, const f32 *invstd,
+                const f32 *gamma, const f32 *beta, f32 *out, int rows,
+                int cols, int r0, int r1) {
+  (void)rows;
   int c4 = cols & ~3;
   for (int r = r0; r < r1; r++) {
     const f32 *xr = x + r * cols;
@@ -62,24 +67,6 @@ INLINE void bn_forward_range(const f32 *x, const f32 *mean, const f32 *invstd,
     for (; c < cols; c++)
       o[c] = (xr[c] - mean[c]) * (invstd[c] * gamma[c]) + beta[c];
   }
-}
-
-EXPORT("bn_forward")
-void bn_forward(const f32 *x, const f32 *mean, const f32 *invstd,
-                const f32 *gamma, const f32 *beta, f32 *out, int rows,
-                int cols) {
-  bn_forward_range(x, mean, invstd, gamma, beta, out, cols, 0, rows);
-}
-
-// The same for rows [r0, r1) only (rows are independent): threads that
-// take disjoint ranges give the whole result bit for bit; inference's
-// batch norm, over the moving statistics.
-EXPORT("bn_forward_rows")
-void bn_forward_rows(const f32 *x, const f32 *mean, const f32 *invstd,
-                     const f32 *gamma, const f32 *beta, f32 *out, int rows,
-                     int cols, int r0, int r1) {
-  (void)rows;
-  bn_forward_range(x, mean, invstd, gamma, beta, out, cols, r0, r1);
 }
 
 // The gradients of batch normalisation in training (the batch statistics

@@ -156,10 +156,10 @@ function broadcastGeometry(
  * Tile of float32 or int32 tensors: repeats of the whole tensor (its
  * leading axes of size 1 repeated, as the batch-norm gradient's broadcasts
  * of per-channel values: ~50 ms per MobileNet step in the shipped kernel)
- * as doubling block copies; a broadcast
- * (every repeated axis of size 1, as `tf.broadcastTo` and the Sum
- * gradient ask) in the SIMD kernels' `broadcast_strided`; other tiles in
- * the shipped kernel, which walks every value through generic index
+ * as doubling block copies, with or without the SIMD kernels; other
+ * broadcasts (every repeated axis of size 1, as `tf.broadcastTo` and the
+ * Sum gradient ask) in the SIMD kernels' `broadcast_strided`; other tiles
+ * in the shipped kernel, which walks every value through generic index
  * arithmetic (a 150K-value broadcast: 13 ms).
  */
 function tile(args: KernelArgs): tf.TensorInfo {

@@ -28,7 +28,7 @@ function perChannel(t: tf.TensorInfo | undefined, channels: number): boolean {
 /**
  * FusedBatchNorm over per-channel statistics (a BatchNormalization layer
  * in inference) as (x - mean) · invstd · gamma + beta in the SIMD kernels'
- * `bn_forward_rows`, the formula training's fused batch norm uses, on two
+ * `bn_forward`, the formula training's fused batch norm uses, on two
  * threads for large inputs, with invstd = 1 / sqrt(variance + ε) computed
  * once per channel in float32. The shipped kernel takes a square root and
  * a division per value: 74 ms of MobileNet's 360 ms inference batch of 256.
@@ -76,7 +76,7 @@ function fusedBatchNorm(args: KernelArgs): tf.TensorInfo {
     const rows = size / channels;
     rangeCall(
       simd,
-      "bn_forward_rows",
+      "bn_forward",
       [
         address(backend, x),
         address(backend, mean),
